@@ -1,0 +1,77 @@
+import { parseArgs } from 'node:util';
+import { UsageError } from '../errors.ts';
+import { didYouMean } from '../util/nearest.ts';
+
+export interface FlagSpec {
+  type: 'string' | 'boolean';
+  /** Shown in help. */
+  description: string;
+  /** Other spellings accepted, e.g. 'entityId' for 'entity-id'. */
+  aliases?: string[];
+}
+
+export type Flags = Record<string, string | boolean | undefined>;
+
+/** Flags every command takes. */
+export const COMMON_FLAGS: Record<string, FlagSpec> = {
+  project: { type: 'string', description: 'project folder holding compute.config.json (default: current folder)' },
+  json: { type: 'boolean', description: 'machine-readable output' },
+  help: { type: 'boolean', description: 'show this help' },
+};
+
+/** Parses a command's flags; an unknown flag or a missing value is a UsageError. */
+export function parseFlags(command: string, argv: string[], specs: Record<string, FlagSpec>): { flags: Flags; positionals: string[] } {
+  const all = { ...COMMON_FLAGS, ...specs };
+  const options: Record<string, { type: 'string' | 'boolean' }> = {};
+  const canonical = new Map<string, string>();
+  for (const [name, spec] of Object.entries(all)) {
+    for (const spelling of [name, ...(spec.aliases ?? [])]) {
+      options[spelling] = { type: spec.type };
+      canonical.set(spelling, name);
+    }
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    const text = (error as Error).message;
+    const unknown = /Unknown option '--?([^']+)'/.exec(text)?.[1];
+    if (unknown !== undefined) {
+      throw new UsageError(`compute ${command}: unknown flag --${unknown}.${didYouMean(unknown, Object.keys(all)).replace("'", "'--")} Run 'compute ${command} --help' for the flags.`);
+    }
+    throw new UsageError(`compute ${command}: ${text}`);
+  }
+  const flags: Flags = {};
+  for (const [spelling, value] of Object.entries(parsed.values)) {
+    flags[canonical.get(spelling)!] = value as string | boolean;
+  }
+  return { flags, positionals: parsed.positionals };
+}
+
+export function helpText(command: string, summary: string, specs: Record<string, FlagSpec>): string {
+  const rows = Object.entries({ ...specs, ...COMMON_FLAGS }).map(([name, spec]) => {
+    const flag = spec.type === 'string' ? `--${name} VALUE` : `--${name}`;
+    return `  ${flag.padEnd(26)} ${spec.description}`;
+  });
+  return `compute ${command}: ${summary}\n\n${rows.join('\n')}\n`;
+}
+
+/** A flag's value as a date `YYYY-MM-DD`, or a UsageError. */
+export function dateFlag(flags: Flags, name: string, required: true): string;
+export function dateFlag(flags: Flags, name: string, required?: false): string | undefined;
+export function dateFlag(flags: Flags, name: string, required = false): string | undefined {
+  const value = flags[name];
+  if (value === undefined) {
+    if (required) throw new UsageError(`--${name} is required, e.g. --${name} 2026-01-26`);
+    return undefined;
+  }
+  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`)) || new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value) {
+    throw new UsageError(`--${name} must be a calendar date as YYYY-MM-DD, e.g. 2026-01-26; got '${String(value)}'`);
+  }
+  return value;
+}
+
+export function stringFlag(flags: Flags, name: string): string | undefined {
+  const value = flags[name];
+  return typeof value === 'string' ? value : undefined;
+}

@@ -1,0 +1,34 @@
+import { buildManifest } from '../../manifest/build-manifest.ts';
+import { loadProject, printJson, type Command } from '../command.ts';
+
+export const validateCommand: Command = {
+  name: 'validate',
+  summary: 'check every computation: configs, names, dependencies, cycles; print passes and code hashes',
+  flags: {},
+  async run(input) {
+    const project = await loadProject(input);
+    const { listing, problems } = await buildManifest(project);
+    const ok = problems.length === 0;
+    if (input.flags.json === true) {
+      printJson(input, {
+        ok,
+        computations: listing.map(({ name, type, pass, dependencies, codeHash, file }) => ({ name, type, pass, dependencies, codeHash, file })),
+        errors: problems.map(({ code, message, computation, file }) => ({ code, message, computation, file })),
+      });
+      return ok ? 0 : 1;
+    }
+    const lines: string[] = [];
+    for (const item of listing) {
+      const pass = item.pass === null ? 'pass ?' : `pass ${item.pass}`;
+      const deps = item.dependencies.length > 0 ? `  <- ${item.dependencies.join(', ')}` : '';
+      lines.push(`  ${pass.padEnd(7)} ${item.name} (${item.type})  ${item.codeHash?.slice(0, 12) ?? '-'}${deps}`);
+    }
+    input.io.stdout(`${listing.length} computation(s) in ${project.root}\n${lines.join('\n')}\n`);
+    if (ok) {
+      input.io.stdout('OK: the manifest is valid.\n');
+      return 0;
+    }
+    input.io.stderr(`\n${problems.length} problem(s):\n${problems.map((p) => `  - [${p.code}] ${p.message}`).join('\n')}\n`);
+    return 1;
+  },
+};

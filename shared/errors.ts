@@ -1,0 +1,64 @@
+/**
+ * The few error classes of the system. Each one maps to a decision:
+ *
+ * - {@link UserError}: a user must fix something (config, computation code,
+ *   warehouse data, a bad request). Shown as a message without a stack; CLI
+ *   exit code 1, HTTP 400.
+ * - {@link UsageError}: the command line itself is wrong. CLI exit code 2.
+ * - {@link PoisonMessageError}: an event that can never be handled (invalid
+ *   shape, unknown type, version skew). It is logged and acknowledged, never
+ *   retried.
+ *
+ * Anything else is treated as transient and may be retried.
+ */
+
+/** One problem found while checking user input; many may be reported at once. */
+export interface Problem {
+  /** Stable machine-readable code, e.g. `CYCLE`, `UNKNOWN_DEPENDENCY`. */
+  code: string;
+  /** Human text that says where the problem is and what to do. */
+  message: string;
+  /** The computation concerned, when there is one. */
+  computation?: string;
+  /** The file concerned, when there is one. */
+  file?: string;
+}
+
+export class UserError extends Error {
+  readonly code: string;
+  readonly problems: Problem[];
+
+  constructor(code: string, message: string, options: { cause?: unknown; problems?: Problem[] } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'UserError';
+    this.code = code;
+    this.problems = options.problems ?? [{ code, message }];
+  }
+}
+
+export class UsageError extends Error {
+  readonly code = 'USAGE';
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export class PoisonMessageError extends Error {
+  readonly code: string;
+  readonly messageId: string | undefined;
+
+  constructor(code: string, message: string, options: { messageId?: string; cause?: unknown } = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'PoisonMessageError';
+    this.code = code;
+    this.messageId = options.messageId;
+  }
+}
+
+/** Text of any thrown value, for logs and stored error fields. */
+export function errorText(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

@@ -1,0 +1,47 @@
+import { canonicalJson, sha256 } from '../util/hash.ts';
+
+/**
+ * Everything a stored result depends on, by name. Kept beside the composite
+ * hash so `analyze` can say which part changed.
+ */
+export interface HashComponents {
+  /** Code hash of the computation and its local helpers. */
+  code: string;
+  /** The project's epoch. */
+  epoch: number;
+  /** Hash of each layer module it imports, by layer name. */
+  layers: Record<string, string>;
+  /** Hash of each rule module it lists, by rule name. */
+  rules: Record<string, string>;
+  /** Result hash of each dependency for the same date (null: no result). */
+  dependencies: Record<string, string | null>;
+  /** Historical computations: own result hash for the previous date (null: none). */
+  previous?: string | null;
+}
+
+export function compositeHash(components: HashComponents): string {
+  return sha256(canonicalJson(components));
+}
+
+/**
+ * Names of the components that differ, e.g. ['code', 'layer:math',
+ * 'rule:risk', 'dependency:Prices', 'previous']. Empty when equal.
+ */
+export function changedComponents(before: HashComponents | undefined, after: HashComponents): string[] {
+  if (before === undefined) return ['new'];
+  const changed: string[] = [];
+  if (before.code !== after.code) changed.push('code');
+  if (before.epoch !== after.epoch) changed.push('epoch');
+  const keyed = [
+    ['layer', before.layers, after.layers],
+    ['rule', before.rules, after.rules],
+    ['dependency', before.dependencies, after.dependencies],
+  ] as const;
+  for (const [label, was, now] of keyed) {
+    for (const key of [...new Set([...Object.keys(was), ...Object.keys(now)])].sort()) {
+      if (was[key] !== now[key]) changed.push(`${label}:${key}`);
+    }
+  }
+  if ((before.previous ?? null) !== (after.previous ?? null)) changed.push('previous');
+  return changed;
+}

@@ -1,0 +1,41 @@
+import type { ComputationClass } from '../model/computation.ts';
+import type { ComputationConfig } from '../model/config-schema.ts';
+import type { ProjectConfig } from '../project/project-config.ts';
+import type { HashComponents } from './composite-hash.ts';
+
+/** One checked computation of a manifest. */
+export interface ManifestEntry {
+  name: string;
+  config: ComputationConfig;
+  /** Project-relative path of its file. */
+  file: string;
+  Class: ComputationClass;
+  pass: number;
+  /** Computations that list this one as a dependency. */
+  dependents: string[];
+  codeHash: string;
+  /** Layer name -> hash of each layer module it imports. */
+  layerHashes: Record<string, string>;
+  /** Rule name -> hash of each rule module it lists. */
+  ruleHashes: Record<string, string>;
+  /** Absolute paths of its rule modules, by rule name. */
+  ruleFiles: Record<string, string>;
+}
+
+/** Every computation of a project, checked, ordered into passes and hashed. */
+export interface Manifest {
+  project: ProjectConfig;
+  /** Entries ordered by pass, then name. */
+  computations: ManifestEntry[];
+  byName: ReadonlyMap<string, ManifestEntry>;
+  /** Names per pass: passes[0] runs first. */
+  passes: string[][];
+}
+
+/**
+ * The hash components that a manifest alone decides; dependency results and
+ * the previous day's result come from the state store at run time.
+ */
+export function staticComponents(manifest: Manifest, entry: ManifestEntry): Omit<HashComponents, 'dependencies' | 'previous'> {
+  return { code: entry.codeHash, epoch: manifest.project.epoch, layers: entry.layerHashes, rules: entry.ruleHashes };
+}

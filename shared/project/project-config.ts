@@ -1,0 +1,165 @@
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+import { UserError } from '../errors.ts';
+import { describeIssues } from '../util/zod-problems.ts';
+
+export const CONFIG_FILE = 'compute.config.json';
+
+const duckdbWarehouse = z.object({
+  type: z.literal('duckdb'),
+  /** DuckDB file, relative to the project folder. (Default: 'warehouse.duckdb') */
+  path: z.string().min(1).default('warehouse.duckdb'),
+}).strict();
+
+const bigqueryWarehouse = z.object({
+  type: z.literal('bigquery'),
+  projectId: z.string().min(1, 'must name the Google Cloud project'),
+  dataset: z.string().min(1, 'must name the BigQuery dataset'),
+  /** Dataset location, e.g. 'EU'. (Default: the dataset's own) */
+  location: z.string().min(1).optional(),
+  /** Dataset for result tables. (Default: the same dataset) */
+  resultsDataset: z.string().min(1).optional(),
+  /** Refuse queries that would bill more bytes than this. (Default: no limit) */
+  maximumBytesBilled: z.number().int().positive().optional(),
+}).strict();
+
+const embeddedState = z.object({
+  type: z.literal('embedded'),
+  /** State file, relative to the project folder. (Default: '.compute/state.sqlite') */
+  path: z.string().min(1).optional(),
+}).strict();
+
+const firestoreState = z.object({
+  type: z.literal('firestore'),
+  projectId: z.string().min(1).optional(),
+  databaseId: z.string().min(1).optional(),
+  /** Prefix of every collection name. (Default: 'compute') */
+  collectionPrefix: z.string().min(1).optional(),
+}).strict();
+
+const localBlobs = z.object({
+  type: z.literal('local'),
+  /** Folder, relative to the project folder. (Default: '.compute/blobs') */
+  path: z.string().min(1).optional(),
+}).strict();
+
+const gcsBlobs = z.object({ type: z.literal('gcs'), bucket: z.string().min(1), prefix: z.string().optional() }).strict();
+
+const inprocessBus = z.object({ type: z.literal('inprocess') }).strict();
+const pubsubBus = z.object({
+  type: z.literal('pubsub'),
+  projectId: z.string().min(1).optional(),
+  /** Prefix of every topic name. (Default: 'compute') */
+  topicPrefix: z.string().min(1).optional(),
+}).strict();
+
+const kind = (options: string) => ({ error: `must be one of ${options}` });
+
+export const projectConfigSchema = z.object({
+  /** Folder of computation files. (Default: 'computations') */
+  computations: z.string().min(1).default('computations'),
+  /** Folder of rule modules, exposed as ctx.rules.NAME. (Default: 'rules') */
+  rules: z.string().min(1).default('rules'),
+  /** Folder of shared layer modules whose hashes enter composite hashes. (Default: 'layers') */
+  layers: z.string().min(1).default('layers'),
+  /** Part of every composite hash: bump it to re-run everything. (Default: 0) */
+  epoch: z.number({ error: 'must be a number' }).int('must be a whole number').min(0).default(0),
+  /** Default entity column of required tables. (Default: 'entity_id') */
+  entityField: z.string().min(1).default('entity_id'),
+  /** Default date column of required tables. (Default: 'date') */
+  dateField: z.string().min(1).default('date'),
+  /** Entities per batch of a per-entity computation. (Default: 1000) */
+  batchSize: z.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(100_000, 'must be at most 100000').default(1000),
+  warehouse: z.discriminatedUnion('type', [duckdbWarehouse, bigqueryWarehouse], kind("'duckdb', 'bigquery'")).default({ type: 'duckdb', path: 'warehouse.duckdb' }),
+  state: z.discriminatedUnion('type', [embeddedState, firestoreState], kind("'embedded', 'firestore'")).default({ type: 'embedded' }),
+  blobs: z.discriminatedUnion('type', [localBlobs, gcsBlobs], kind("'local', 'gcs'")).default({ type: 'local' }),
+  bus: z.discriminatedUnion('type', [inprocessBus, pubsubBus], kind("'inprocess', 'pubsub'")).default({ type: 'inprocess' }),
+}).strict();
+
+export type ProjectConfigInput = z.input<typeof projectConfigSchema>;
+export type ProjectSettings = z.output<typeof projectConfigSchema>;
+
+/** A project's settings with the folder they apply to. */
+export interface ProjectConfig extends ProjectSettings {
+  /** Absolute project folder. */
+  root: string;
+}
+
+const TOP_LEVEL_KEYS = Object.keys(projectConfigSchema.shape);
+
+/**
+ * Environment overrides: COMPUTE_EPOCH=3, COMPUTE_BATCH_SIZE=500, and JSON
+ * for the adapters, e.g. COMPUTE_WAREHOUSE='{"type":"bigquery",...}'.
+ */
+const ENV_OVERRIDES: Record<string, { key: string; parse: 'number' | 'string' | 'json' }> = {
+  COMPUTE_COMPUTATIONS: { key: 'computations', parse: 'string' },
+  COMPUTE_RULES: { key: 'rules', parse: 'string' },
+  COMPUTE_LAYERS: { key: 'layers', parse: 'string' },
+  COMPUTE_EPOCH: { key: 'epoch', parse: 'number' },
+  COMPUTE_ENTITY_FIELD: { key: 'entityField', parse: 'string' },
+  COMPUTE_DATE_FIELD: { key: 'dateField', parse: 'string' },
+  COMPUTE_BATCH_SIZE: { key: 'batchSize', parse: 'number' },
+  COMPUTE_WAREHOUSE: { key: 'warehouse', parse: 'json' },
+  COMPUTE_STATE: { key: 'state', parse: 'json' },
+  COMPUTE_BLOBS: { key: 'blobs', parse: 'json' },
+  COMPUTE_BUS: { key: 'bus', parse: 'json' },
+};
+
+function applyEnv(raw: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): Record<string, unknown> {
+  const merged = { ...raw };
+  for (const [name, { key, parse }] of Object.entries(ENV_OVERRIDES)) {
+    const value = env[name];
+    if (value === undefined || value === '') continue;
+    if (parse === 'string') merged[key] = value;
+    else if (parse === 'number') merged[key] = Number(value);
+    else {
+      try {
+        merged[key] = JSON.parse(value);
+      } catch (cause) {
+        throw new UserError('CONFIG_INVALID', `Environment variable ${name} must hold JSON, e.g. ${name}='{"type":"..."}'; got: ${value}`, { cause });
+      }
+    }
+  }
+  return merged;
+}
+
+/** Checks raw settings (from a file or code) and fills the defaults. */
+export function parseProjectConfig(raw: unknown, root: string, source = CONFIG_FILE): ProjectConfig {
+  const result = projectConfigSchema.safeParse(raw);
+  if (!result.success) {
+    const lines = describeIssues(result.error, (path) => (path.length === 0 ? TOP_LEVEL_KEYS : []));
+    throw new UserError('CONFIG_INVALID', `${source} is invalid:\n  - ${lines.join('\n  - ')}`, {
+      problems: lines.map((message) => ({ code: 'CONFIG_INVALID', message: `${source}: ${message}`, file: source })),
+    });
+  }
+  return { ...result.data, root: resolve(root) };
+}
+
+/**
+ * Reads `compute.config.json` from a project folder, applies COMPUTE_*
+ * overrides from `env`, and checks the result. A missing file is an error
+ * that says which folder was searched.
+ */
+export async function loadProjectConfig(root: string, env: Readonly<Record<string, string | undefined>> = {}): Promise<ProjectConfig> {
+  const file = join(resolve(root), CONFIG_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new UserError('CONFIG_MISSING', `No ${CONFIG_FILE} in ${resolve(root)}. Run the command inside a project folder or pass --project DIR.`, { cause });
+    }
+    throw cause;
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (cause) {
+    throw new UserError('CONFIG_INVALID', `${file} is not valid JSON: ${(cause as Error).message}`, { cause });
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new UserError('CONFIG_INVALID', `${file} must hold a JSON object such as {"computations": "computations"}`);
+  }
+  return parseProjectConfig(applyEnv(raw as Record<string, unknown>, env), root, file);
+}

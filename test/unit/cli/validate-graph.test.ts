@@ -1,0 +1,94 @@
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, json } from '../../support/cli.ts';
+
+const diamond = resolve(import.meta.dirname, '../../fixtures/diamond');
+const cycle = resolve(import.meta.dirname, '../../fixtures/cycle');
+
+interface ValidateOutput {
+  ok: boolean;
+  computations: Array<{ name: string; type: string; pass: number | null; dependencies: string[]; codeHash: string | null }>;
+  errors: Array<{ code: string; message: string }>;
+}
+
+describe('compute validate', () => {
+  it('prints passes and code hashes of a valid project as JSON, exit 0', async () => {
+    const result = await cli(['validate', '--project', diamond, '--json']);
+    expect(result.code).toBe(0);
+    const output = json<ValidateOutput>(result);
+    expect(output.ok).toBe(true);
+    expect(output.errors).toEqual([]);
+    expect(output.computations.map((c) => [c.name, c.type, c.pass, c.dependencies])).toEqual([
+      ['Source', 'global', 0, []],
+      ['Left', 'per-entity', 1, ['Source']],
+      ['Right', 'per-entity', 1, ['Source']],
+      ['Sink', 'global', 2, ['Left', 'Right']],
+    ]);
+    for (const c of output.computations) expect(c.codeHash).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('reports every cycle and unknown dependency at once, exit 1', async () => {
+    const result = await cli(['validate', '--json'], { cwd: cycle });
+    expect(result.code).toBe(1);
+    const output = json<ValidateOutput>(result);
+    expect(output.ok).toBe(false);
+    expect(output.errors.map((e) => e.message)).toEqual([
+      expect.stringContaining("depends on 'Missing', which is not a computation"),
+      expect.stringContaining('Dependency cycle: A -> B -> C -> A'),
+      expect.stringContaining('Dependency cycle: Loop -> Loop'),
+    ]);
+    expect(output.computations.find((c) => c.name === 'A')!.pass).toBeNull();
+    expect(output.computations.find((c) => c.name === 'Orphan')!.pass).toBe(0);
+  });
+
+  it('prints a readable report without --json', async () => {
+    const result = await cli(['validate', '--project', cycle]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('[CYCLE] Dependency cycle: A -> B -> C -> A');
+  });
+
+  it('says which folder has no config, exit 1', async () => {
+    const result = await cli(['validate', '--project', resolve(diamond, 'computations')]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('No compute.config.json in');
+  });
+});
+
+describe('compute graph', () => {
+  it('prints Mermaid edges from dependency to dependent', async () => {
+    const result = await cli(['graph', '--project', diamond]);
+    expect(result.code).toBe(0);
+    expect(result.stdout.split('\n')[0]).toBe('graph LR');
+    expect(result.stdout).toContain('  Source --> Left\n');
+    expect(result.stdout).toContain('  Right --> Sink\n');
+  });
+
+  it('prints Graphviz dot', async () => {
+    const result = await cli(['graph', '--project', diamond, '--format', 'dot']);
+    expect(result.stdout).toContain('digraph computations {');
+    expect(result.stdout).toContain('  "Left" -> "Sink";');
+  });
+
+  it('prints nodes and edges as JSON', async () => {
+    const output = json<{ nodes: unknown[]; edges: unknown[] }>(await cli(['graph', '--project', diamond, '--json']));
+    expect(output.nodes).toHaveLength(4);
+    expect(output.edges).toContainEqual({ from: 'Source', to: 'Right' });
+  });
+
+  it('refuses an invalid manifest with exit 1', async () => {
+    expect((await cli(['graph', '--project', cycle])).code).toBe(1);
+  });
+});
+
+describe('usage errors exit 2', () => {
+  it.each([
+    [['validat'], "Unknown command 'validat'. Did you mean 'validate'?"],
+    [['validate', '--jsn'], "unknown flag --jsn. Did you mean '--json'?"],
+    [['graph', '--project', diamond, '--format', 'png'], "--format must be one of mermaid, dot; got 'png'"],
+    [[], 'Usage: compute <command>'],
+  ])('%j', async (argv, text) => {
+    const result = await cli(argv);
+    expect(result.code).toBe(2);
+    expect(result.stderr + result.stdout).toContain(text);
+  });
+});

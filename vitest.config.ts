@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    exclude: ['**/node_modules/**', 'test/fixtures/**'],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // Two cores: keep integration tests from starving each other.
+    maxWorkers: 2,
+  },
+});
