@@ -1,4 +1,3 @@
-import type { ComputationConfigInput } from './config-schema.ts';
 import type { ComputationContext, LogLevel } from './types.ts';
 
 /**
@@ -11,7 +10,9 @@ export const LOG_SINK: unique symbol = Symbol.for('computation-system.log-sink')
 export type LogSink = (level: LogLevel, message: string, fields?: Record<string, unknown>) => void;
 
 /**
- * Base class of every user computation.
+ * Base class of every user computation. A subclass defines
+ * `static getConfig(): ComputationConfig` (see config-schema.ts) and
+ * `process(context)`.
  *
  * ```ts
  * export default class UserDailyActive extends Computation {
@@ -24,11 +25,6 @@ export type LogSink = (level: LogLevel, message: string, fields?: Record<string,
  */
 export abstract class Computation<Result = unknown> {
   declare [LOG_SINK]?: LogSink;
-
-  /** The computation's configuration; every subclass must define it. */
-  static getConfig(): ComputationConfigInput {
-    throw new Error(`${this.name} does not define static getConfig(); add one returning at least { name, type }`);
-  }
 
   /** Computes one result: per entity, or once for a global computation. Return null to store nothing. */
   abstract process(context: ComputationContext): Promise<Result | null> | Result | null;

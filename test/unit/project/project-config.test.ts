@@ -59,7 +59,7 @@ describe('loadProjectConfig', () => {
     project = await tempProject({}, { link: false });
     const { rm } = await import('node:fs/promises');
     await rm(`${project.root}/compute.config.json`);
-    const error = await loadProjectConfig(project.root).catch((e: unknown) => e as UserError);
+    const error = (await loadProjectConfig(project.root).catch((e: unknown) => e)) as UserError;
     expect(error.code).toBe('CONFIG_MISSING');
     expect(error.message).toContain(project.root);
   });
