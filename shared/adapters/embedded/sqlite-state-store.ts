@@ -1,0 +1,194 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
+import {
+  leaseIsStale,
+  StaleLeaseError,
+  type AcquireResult,
+  type BatchLedger,
+  type BatchPlan,
+  type BatchRecord,
+  type ComputationState,
+  type ComputationStates,
+  type Lease,
+  type LeaseKey,
+  type LeaseStore,
+  type LeaseToken,
+  type LedgerKey,
+  type LedgerSummary,
+  type RunRecord,
+  type RunStore,
+  type StateStore,
+} from '../../ports/state-store.ts';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS states (date TEXT NOT NULL, computation TEXT NOT NULL, expires_at TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (date, computation));
+CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, body TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS run_steps (run_id TEXT NOT NULL, step TEXT NOT NULL, PRIMARY KEY (run_id, step));
+CREATE TABLE IF NOT EXISTS leases (computation TEXT NOT NULL, date TEXT NOT NULL, token INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (computation, date));
+CREATE TABLE IF NOT EXISTS plans (run_id TEXT NOT NULL, computation TEXT NOT NULL, date TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (run_id, computation, date));
+CREATE TABLE IF NOT EXISTS batches (run_id TEXT NOT NULL, computation TEXT NOT NULL, date TEXT NOT NULL, batch_id TEXT NOT NULL,
+  succeeded INTEGER NOT NULL, failed INTEGER NOT NULL, stored INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (run_id, computation, date, batch_id));
+CREATE TABLE IF NOT EXISTS finalizations (run_id TEXT NOT NULL, computation TEXT NOT NULL, date TEXT NOT NULL, owner TEXT NOT NULL, PRIMARY KEY (run_id, computation, date));
+`;
+
+type SqlValue = string | number | null;
+
+/**
+ * The embedded state store: one SQLite file (Node's built-in driver) in
+ * WAL mode with full sync, so every committed write survives a killed
+ * process, and several processes may share the file. Every read-modify-write
+ * runs in an IMMEDIATE transaction, which serializes writers.
+ */
+export class SqliteStateStore implements StateStore {
+  readonly #db: DatabaseSync;
+  readonly states: ComputationStates;
+  readonly runs: RunStore;
+  readonly leases: LeaseStore;
+  readonly ledger: BatchLedger;
+
+  constructor(path: string) {
+    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    this.#db = new DatabaseSync(path);
+    this.#db.exec('PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;');
+    this.#db.exec(SCHEMA);
+    this.states = this.#statesPort();
+    this.runs = this.#runsPort();
+    this.leases = this.#leasesPort();
+    this.ledger = this.#ledgerPort();
+  }
+
+  async close(): Promise<void> {
+    if (this.#db.isOpen) this.#db.close();
+  }
+
+  #all<T>(sql: string, ...params: SqlValue[]): T[] {
+    return this.#db.prepare(sql).all(...params).map((row) => JSON.parse((row as { body: string }).body) as T);
+  }
+
+  #one<T>(sql: string, ...params: SqlValue[]): T | null {
+    const row = this.#db.prepare(sql).get(...params) as { body: string } | undefined;
+    return row === undefined ? null : (JSON.parse(row.body) as T);
+  }
+
+  #run(sql: string, ...params: SqlValue[]): number {
+    return Number(this.#db.prepare(sql).run(...params).changes);
+  }
+
+  #transaction<T>(work: () => T): T {
+    this.#db.exec('BEGIN IMMEDIATE');
+    try {
+      const result = work();
+      this.#db.exec('COMMIT');
+      return result;
+    } catch (error) {
+      this.#db.exec('ROLLBACK');
+      throw error;
+    }
+  }
+
+  #currentToken(key: LeaseKey): number | null {
+    const row = this.#db.prepare('SELECT token FROM leases WHERE computation = ? AND date = ?').get(key.computation, key.date) as { token: number } | undefined;
+    return row === undefined ? null : Number(row.token);
+  }
+
+  #statesPort(): ComputationStates {
+    return {
+      get: async (date, computation) => this.#one<ComputationState>('SELECT body FROM states WHERE date = ? AND computation = ?', date, computation),
+      list: async (date) =>
+        date === undefined
+          ? this.#all<ComputationState>('SELECT body FROM states ORDER BY date, computation')
+          : this.#all<ComputationState>('SELECT body FROM states WHERE date = ? ORDER BY computation', date),
+      put: async (state, fence) => {
+        this.#transaction(() => {
+          if (fence !== undefined) {
+            const current = this.#currentToken(fence);
+            if (current !== fence.token) throw new StaleLeaseError(fence, fence.token, current);
+          }
+          this.#run(
+            'INSERT INTO states (date, computation, expires_at, body) VALUES (?, ?, ?, ?) ON CONFLICT (date, computation) DO UPDATE SET expires_at = excluded.expires_at, body = excluded.body',
+            state.date, state.computation, state.expiresAt, JSON.stringify(state),
+          );
+        });
+      },
+      purgeExpired: async (now) => this.#run('DELETE FROM states WHERE expires_at < ?', now.toISOString()),
+    };
+  }
+
+  #runsPort(): RunStore {
+    return {
+      create: async (run) => this.#run('INSERT OR IGNORE INTO runs (run_id, started_at, body) VALUES (?, ?, ?)', run.runId, run.startedAt, JSON.stringify(run)) === 1,
+      get: async (runId) => this.#one<RunRecord>('SELECT body FROM runs WHERE run_id = ?', runId),
+      update: async (runId, patch) => {
+        this.#transaction(() => {
+          const run = this.#one<RunRecord>('SELECT body FROM runs WHERE run_id = ?', runId);
+          if (run === null) throw new Error(`No run ${runId} to update`);
+          this.#run('UPDATE runs SET body = ? WHERE run_id = ?', JSON.stringify({ ...run, ...patch, runId }), runId);
+        });
+      },
+      list: async (limit) => this.#all<RunRecord>('SELECT body FROM runs ORDER BY started_at DESC, run_id DESC LIMIT ?', limit),
+      claimStep: async (runId, step) => this.#run('INSERT OR IGNORE INTO run_steps (run_id, step) VALUES (?, ?)', runId, step) === 1,
+    };
+  }
+
+  #leasesPort(): LeaseStore {
+    const read = (key: LeaseKey) => this.#one<Lease>('SELECT body FROM leases WHERE computation = ? AND date = ?', key.computation, key.date);
+    const write = (lease: Lease) =>
+      this.#run(
+        'INSERT INTO leases (computation, date, token, body) VALUES (?, ?, ?, ?) ON CONFLICT (computation, date) DO UPDATE SET token = excluded.token, body = excluded.body',
+        lease.computation, lease.date, lease.token, JSON.stringify(lease),
+      );
+    const isCurrent = (lease: Lease | null, token: LeaseToken): lease is Lease => lease !== null && lease.token === token.token && !lease.released;
+    return {
+      acquire: async (key, owner, ttlMs, now): Promise<AcquireResult> =>
+        this.#transaction(() => {
+          const existing = read(key);
+          if (existing !== null && !leaseIsStale(existing, ttlMs, now)) return { acquired: false, holder: existing };
+          const lease: Lease = { computation: key.computation, date: key.date, token: (existing?.token ?? 0) + 1, owner, acquiredAt: now.toISOString(), heartbeatAt: null, released: false };
+          write(lease);
+          return { acquired: true, lease };
+        }),
+      renew: async (token, now) =>
+        this.#transaction(() => {
+          const lease = read(token);
+          if (!isCurrent(lease, token)) return false;
+          write({ ...lease, heartbeatAt: now.toISOString() });
+          return true;
+        }),
+      release: async (token) => {
+        this.#transaction(() => {
+          const lease = read(token);
+          if (isCurrent(lease, token)) write({ ...lease, released: true });
+        });
+      },
+      get: async (key) => read(key),
+    };
+  }
+
+  #ledgerPort(): BatchLedger {
+    const keyParams = (key: LedgerKey): SqlValue[] => [key.runId, key.computation, key.date];
+    const where = 'run_id = ? AND computation = ? AND date = ?';
+    return {
+      plan: async (plan) =>
+        this.#transaction(() => {
+          this.#run('INSERT OR IGNORE INTO plans (run_id, computation, date, body) VALUES (?, ?, ?, ?)', ...keyParams(plan), JSON.stringify(plan));
+          return this.#one<BatchPlan>(`SELECT body FROM plans WHERE ${where}`, ...keyParams(plan))!;
+        }),
+      getPlan: async (key) => this.#one<BatchPlan>(`SELECT body FROM plans WHERE ${where}`, ...keyParams(key)),
+      record: async (batch) =>
+        this.#run(
+          'INSERT OR IGNORE INTO batches (run_id, computation, date, batch_id, succeeded, failed, stored, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+          ...keyParams(batch), batch.batchId, batch.succeeded, batch.failed, batch.stored, JSON.stringify(batch),
+        ) === 1,
+      summary: async (key): Promise<LedgerSummary> => {
+        const plan = this.#one<BatchPlan>(`SELECT body FROM plans WHERE ${where}`, ...keyParams(key));
+        const row = this.#db
+          .prepare(`SELECT COUNT(*) AS completed, COALESCE(SUM(succeeded), 0) AS succeeded, COALESCE(SUM(failed), 0) AS failed, COALESCE(SUM(stored), 0) AS stored FROM batches WHERE ${where}`)
+          .get(...keyParams(key)) as { completed: number; succeeded: number; failed: number; stored: number };
+        return { planned: plan?.batches.length ?? 0, completed: Number(row.completed), succeeded: Number(row.succeeded), failed: Number(row.failed), stored: Number(row.stored) };
+      },
+      batches: async (key) => this.#all<BatchRecord>(`SELECT body FROM batches WHERE ${where} ORDER BY batch_id`, ...keyParams(key)),
+      claimFinalization: async (key, owner) => this.#run('INSERT OR IGNORE INTO finalizations (run_id, computation, date, owner) VALUES (?, ?, ?, ?)', ...keyParams(key), owner) === 1,
+    };
+  }
+}

@@ -1,0 +1,190 @@
+import { AggregateField, Timestamp, type CollectionReference, type DocumentReference, type Firestore } from '@google-cloud/firestore';
+import {
+  leaseIsStale,
+  StaleLeaseError,
+  type AcquireResult,
+  type BatchLedger,
+  type BatchPlan,
+  type BatchRecord,
+  type ComputationState,
+  type ComputationStates,
+  type Lease,
+  type LeaseKey,
+  type LeaseStore,
+  type LedgerKey,
+  type RunRecord,
+  type RunStore,
+  type StateStore,
+} from '../../ports/state-store.ts';
+
+/** gRPC ALREADY_EXISTS: `create()` found the document there. */
+const ALREADY_EXISTS = 6;
+
+/** Field holding a real timestamp for a Firestore TTL policy on the states collection. */
+export const TTL_FIELD = 'expireAt';
+
+function docId(...parts: string[]): string {
+  return parts.map((part) => encodeURIComponent(part)).join('~');
+}
+
+/** Plain data for Firestore: no undefined, no class instances. */
+function plain<T>(value: T): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+}
+
+function withoutTtl<T>(data: Record<string, unknown> | undefined): T | null {
+  if (data === undefined) return null;
+  const { [TTL_FIELD]: _ttl, ...rest } = data;
+  return rest as T;
+}
+
+async function createIfAbsent(ref: DocumentReference, data: Record<string, unknown>): Promise<boolean> {
+  try {
+    await ref.create(data);
+    return true;
+  } catch (error) {
+    if ((error as { code?: number }).code === ALREADY_EXISTS) return false;
+    throw error;
+  }
+}
+
+/**
+ * State in Firestore. Collections are named `PREFIX-states`, `-runs`,
+ * `-leases` and `-ledgers`. Fan-in never touches a shared counter: each
+ * batch is its own document created only if absent, and the summary is an
+ * aggregation query over them. Leases and fenced writes use transactions
+ * whose update functions have no side effects (they may be retried).
+ */
+export class FirestoreStateStore implements StateStore {
+  readonly #db: Firestore;
+  readonly #prefix: string;
+  readonly states: ComputationStates;
+  readonly runs: RunStore;
+  readonly leases: LeaseStore;
+  readonly ledger: BatchLedger;
+
+  constructor(db: Firestore, options: { collectionPrefix?: string } = {}) {
+    this.#db = db;
+    this.#prefix = options.collectionPrefix ?? 'compute';
+    this.states = this.#statesPort();
+    this.runs = this.#runsPort();
+    this.leases = this.#leasesPort();
+    this.ledger = this.#ledgerPort();
+  }
+
+  async close(): Promise<void> {
+    await this.#db.terminate();
+  }
+
+  #collection(name: string): CollectionReference {
+    return this.#db.collection(`${this.#prefix}-${name}`);
+  }
+
+  #leaseRef(key: LeaseKey): DocumentReference {
+    return this.#collection('leases').doc(docId(key.computation, key.date));
+  }
+
+  #ledgerRef(key: LedgerKey): DocumentReference {
+    return this.#collection('ledgers').doc(docId(key.runId, key.computation, key.date));
+  }
+
+  #statesPort(): ComputationStates {
+    const ref = (date: string, computation: string) => this.#collection('states').doc(docId(date, computation));
+    return {
+      get: async (date, computation) => withoutTtl<ComputationState>((await ref(date, computation).get()).data()),
+      list: async (date) => {
+        const query = date === undefined ? this.#collection('states') : this.#collection('states').where('date', '==', date);
+        const states = (await query.get()).docs.map((doc) => withoutTtl<ComputationState>(doc.data())!);
+        return states.sort((a, b) => a.date.localeCompare(b.date) || a.computation.localeCompare(b.computation));
+      },
+      put: async (state, fence) => {
+        const data = { ...plain(state), [TTL_FIELD]: Timestamp.fromDate(new Date(state.expiresAt)) };
+        if (fence === undefined) {
+          await ref(state.date, state.computation).set(data);
+          return;
+        }
+        await this.#db.runTransaction(async (tx) => {
+          const lease = (await tx.get(this.#leaseRef(fence))).data() as Lease | undefined;
+          const current = lease?.token ?? null;
+          if (current !== fence.token) throw new StaleLeaseError(fence, fence.token, current);
+          tx.set(ref(state.date, state.computation), data);
+        });
+      },
+      purgeExpired: async (now) => {
+        const expired = await this.#collection('states').where(TTL_FIELD, '<', Timestamp.fromDate(now)).get();
+        const writer = this.#db.bulkWriter();
+        for (const doc of expired.docs) void writer.delete(doc.ref);
+        await writer.close();
+        return expired.size;
+      },
+    };
+  }
+
+  #runsPort(): RunStore {
+    const ref = (runId: string) => this.#collection('runs').doc(docId(runId));
+    return {
+      create: (run) => createIfAbsent(ref(run.runId), plain(run)),
+      get: async (runId) => ((await ref(runId).get()).data() as RunRecord | undefined) ?? null,
+      update: async (runId, patch) => {
+        await ref(runId).update(plain(patch));
+      },
+      list: async (limit) => (await this.#collection('runs').orderBy('startedAt', 'desc').limit(limit).get()).docs.map((doc) => doc.data() as RunRecord),
+      claimStep: (runId, step) => createIfAbsent(ref(runId).collection('steps').doc(docId(step)), { step }),
+    };
+  }
+
+  #leasesPort(): LeaseStore {
+    return {
+      acquire: (key, owner, ttlMs, now) =>
+        this.#db.runTransaction(async (tx): Promise<AcquireResult> => {
+          const existing = (await tx.get(this.#leaseRef(key))).data() as Lease | undefined;
+          if (existing !== undefined && !leaseIsStale(existing, ttlMs, now)) return { acquired: false, holder: existing };
+          const lease: Lease = { computation: key.computation, date: key.date, token: (existing?.token ?? 0) + 1, owner, acquiredAt: now.toISOString(), heartbeatAt: null, released: false };
+          tx.set(this.#leaseRef(key), lease);
+          return { acquired: true, lease };
+        }),
+      renew: (token, now) =>
+        this.#db.runTransaction(async (tx) => {
+          const lease = (await tx.get(this.#leaseRef(token))).data() as Lease | undefined;
+          if (lease === undefined || lease.token !== token.token || lease.released) return false;
+          tx.update(this.#leaseRef(token), { heartbeatAt: now.toISOString() });
+          return true;
+        }),
+      release: async (token) => {
+        await this.#db.runTransaction(async (tx) => {
+          const lease = (await tx.get(this.#leaseRef(token))).data() as Lease | undefined;
+          if (lease !== undefined && lease.token === token.token && !lease.released) tx.update(this.#leaseRef(token), { released: true });
+        });
+      },
+      get: async (key) => ((await this.#leaseRef(key).get()).data() as Lease | undefined) ?? null,
+    };
+  }
+
+  #ledgerPort(): BatchLedger {
+    const batches = (key: LedgerKey) => this.#ledgerRef(key).collection('batches');
+    return {
+      plan: async (plan) => {
+        if (await createIfAbsent(this.#ledgerRef(plan), plain(plan))) return plan;
+        return (await this.#ledgerRef(plan).get()).data() as BatchPlan;
+      },
+      getPlan: async (key) => ((await this.#ledgerRef(key).get()).data() as BatchPlan | undefined) ?? null,
+      record: (batch) => createIfAbsent(batches(batch).doc(docId(batch.batchId)), plain(batch)),
+      summary: async (key) => {
+        const [plan, totals] = await Promise.all([
+          this.#ledgerRef(key).get(),
+          batches(key).aggregate({ completed: AggregateField.count(), succeeded: AggregateField.sum('succeeded'), failed: AggregateField.sum('failed'), stored: AggregateField.sum('stored') }).get(),
+        ]);
+        const sums = totals.data();
+        return {
+          planned: (plan.data() as BatchPlan | undefined)?.batches.length ?? 0,
+          completed: sums.completed,
+          succeeded: sums.succeeded ?? 0,
+          failed: sums.failed ?? 0,
+          stored: sums.stored ?? 0,
+        };
+      },
+      batches: async (key) => (await batches(key).get()).docs.map((doc) => doc.data() as BatchRecord).sort((a, b) => a.batchId.localeCompare(b.batchId)),
+      claimFinalization: (key, owner) => createIfAbsent(this.#ledgerRef(key).collection('claims').doc('finalize'), { owner }),
+    };
+  }
+}

@@ -1,0 +1,84 @@
+import { requireManifest } from '../../manifest/build-manifest.ts';
+import { DEFAULT_LEASE_TTL_MS, leaseIsStale, type ComputationState, type StateStore } from '../../ports/state-store.ts';
+import { dateFlag } from '../args.ts';
+import { loadProject, printJson, type Command } from '../command.ts';
+import { openStateStore } from '../wiring.ts';
+
+export const STATUS_ICONS: Record<string, string> = {
+  completed: '✅',
+  skipped: '⏭️',
+  blocked: '⛔',
+  impossible: '🚫',
+  failed: '❌',
+  running: '🏃',
+  pending: '⏳',
+};
+
+interface StatusRow {
+  name: string;
+  date: string | null;
+  status: string;
+  resultHash: string | null;
+  compositeHash: string | null;
+  updatedAt: string | null;
+  error: string | null;
+  reason: string | null;
+  /** A 'running' state whose lease has expired: the next run takes it over. */
+  stale: boolean;
+}
+
+async function row(store: StateStore, name: string, state: ComputationState | undefined, now: Date): Promise<StatusRow> {
+  let stale = false;
+  if (state?.status === 'running') {
+    const lease = await store.leases.get({ computation: name, date: state.date });
+    stale = lease === null || leaseIsStale(lease, DEFAULT_LEASE_TTL_MS, now);
+  }
+  return {
+    name,
+    date: state?.date ?? null,
+    status: state?.status ?? 'pending',
+    resultHash: state?.resultHash ?? null,
+    compositeHash: state?.compositeHash ?? null,
+    updatedAt: state?.updatedAt ?? null,
+    error: state?.error ?? null,
+    reason: state?.reason ?? null,
+    stale,
+  };
+}
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: 'status and result hash of every computation (for --date, or its latest date), and recent runs',
+  flags: { date: { type: 'string', description: 'date YYYY-MM-DD (default: each computation\'s latest)' } },
+  async run(input) {
+    const date = dateFlag(input.flags, 'date');
+    const project = await loadProject(input);
+    const manifest = await requireManifest(project);
+    const store = await openStateStore(project);
+    try {
+      const states = await store.states.list(date);
+      const latest = new Map<string, ComputationState>();
+      for (const state of states) latest.set(state.computation, state);
+      const now = new Date();
+      const rows = await Promise.all(manifest.computations.map((entry) => row(store, entry.name, latest.get(entry.name), now)));
+      const runs = (await store.runs.list(5)).map(({ runId, dates, trigger, status, startedAt, finishedAt, computations, force }) => ({ runId, dates, trigger, status, startedAt, finishedAt, computations, force }));
+      if (input.flags.json === true) {
+        printJson(input, { date: date ?? null, computations: rows, runs });
+        return 0;
+      }
+      const lines = rows.map((r) => {
+        const icon = STATUS_ICONS[r.status] ?? ' ';
+        const detail = r.error ?? r.reason ?? '';
+        const stale = r.stale ? '  (stale lease: the next run takes it over)' : '';
+        return `  ${icon} ${r.name.padEnd(28)} ${(r.date ?? '-').padEnd(11)} ${r.status.padEnd(10)} ${r.resultHash?.slice(0, 12) ?? '-'.padEnd(12)}  ${detail}${stale}`;
+      });
+      input.io.stdout(`${date === undefined ? 'Latest state per computation' : `State on ${date}`}:\n${lines.join('\n')}\n`);
+      if (runs.length > 0) {
+        input.io.stdout(`\nRecent runs:\n${runs.map((r) => `  ${r.runId}  ${r.status.padEnd(9)} ${r.dates[0]}${r.dates.length > 1 ? `..${r.dates[r.dates.length - 1]}` : ''}  started ${r.startedAt}`).join('\n')}\n`);
+      }
+      return 0;
+    } finally {
+      await store.close();
+    }
+  },
+};

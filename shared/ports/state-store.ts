@@ -1,0 +1,224 @@
+import type { HashComponents } from '../manifest/composite-hash.ts';
+import type { IsoDate } from '../model/types.ts';
+
+/**
+ * The state repository: what ran, with which hashes, who is running what,
+ * and which batches finished. Four narrow ports, one adapter per backend
+ * (embedded SQLite file, Firestore) implementing all four.
+ */
+export interface StateStore {
+  states: ComputationStates;
+  runs: RunStore;
+  leases: LeaseStore;
+  ledger: BatchLedger;
+  close(): Promise<void>;
+}
+
+export const FINAL_STATUSES = ['completed', 'skipped', 'blocked', 'impossible', 'failed'] as const;
+export type FinalStatus = (typeof FINAL_STATUSES)[number];
+export type ComputationStatus = 'pending' | 'running' | FinalStatus;
+
+/** Entity counts of one computation for one date. */
+export interface EntityCounts {
+  /** Entities planned (per-entity) or 1 (global). */
+  planned: number;
+  succeeded: number;
+  failed: number;
+  /** Results stored (a process() returning null stores none). */
+  stored: number;
+}
+
+/** The state of one computation for one date. */
+export interface ComputationState {
+  computation: string;
+  date: IsoDate;
+  status: ComputationStatus;
+  /** Run that wrote this state. */
+  runId: string | null;
+  compositeHash: string | null;
+  /** What the composite hash was made of, so `analyze` can say what changed. */
+  components: HashComponents | null;
+  /** Hash of the stored results; dependents use it in their composite hash. */
+  resultHash: string | null;
+  codeHash: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  updatedAt: string;
+  counts: EntityCounts | null;
+  /** Failure text, or why it was blocked, impossible or skipped. */
+  error: string | null;
+  reason: string | null;
+  /** Bytes the warehouse scanned for it, when known. */
+  bytesScanned: number | null;
+  /** When this state may be purged (ttlDays after it was written). */
+  expiresAt: string;
+}
+
+export interface ComputationStates {
+  get(date: IsoDate, computation: string): Promise<ComputationState | null>;
+  /** Every state of a date, or of every date when omitted, ordered by date then name. */
+  list(date?: IsoDate): Promise<ComputationState[]>;
+  /**
+   * Writes a state. With `fence`, the write happens only while that lease
+   * token is the current one for (computation, date); otherwise it throws
+   * {@link StaleLeaseError} and nothing is written.
+   */
+  put(state: ComputationState, fence?: LeaseToken): Promise<void>;
+  /** Deletes states whose expiry is before `now`; returns how many. */
+  purgeExpired(now: Date): Promise<number>;
+}
+
+export type RunStatus = 'running' | 'completed' | 'failed';
+
+export interface RunRecord {
+  runId: string;
+  dates: IsoDate[];
+  /** What started it: 'cli', 'scheduler', 'manual' (a published message), 'api'. */
+  trigger: string;
+  /** Requested computations; null means all. */
+  computations: string[] | null;
+  force: boolean;
+  status: RunStatus;
+  startedAt: string;
+  finishedAt: string | null;
+  /** Per date, the pass in flight and the number of passes. */
+  progress: Record<IsoDate, { pass: number; passes: number; done: boolean }>;
+}
+
+export interface RunStore {
+  /** Creates the run unless one with its id exists; returns whether it did. */
+  create(run: RunRecord): Promise<boolean>;
+  get(runId: string): Promise<RunRecord | null>;
+  update(runId: string, patch: Partial<Omit<RunRecord, 'runId'>>): Promise<void>;
+  /** Newest first. */
+  list(limit: number): Promise<RunRecord[]>;
+  /**
+   * Claims a one-time step (e.g. 'advance date D past pass 2') for a run.
+   * Exactly one caller gets true, however many race or retry.
+   */
+  claimStep(runId: string, step: string): Promise<boolean>;
+}
+
+/** Which (computation, date) a lease is for. */
+export interface LeaseKey {
+  computation: string;
+  date: IsoDate;
+}
+
+/** Proof of holding a lease. Tokens only grow: a newer holder has a larger token. */
+export interface LeaseToken extends LeaseKey {
+  token: number;
+}
+
+export interface Lease extends LeaseToken {
+  owner: string;
+  acquiredAt: string;
+  /** Last heartbeat; null until the first one, when the start time counts. */
+  heartbeatAt: string | null;
+  released: boolean;
+}
+
+export type AcquireResult = { acquired: true; lease: Lease } | { acquired: false; holder: Lease };
+
+export interface LeaseStore {
+  /**
+   * Takes the lease when it is free, released, or stale (no heartbeat, or
+   * start when none, within `ttlMs` of `now`). A live lease is refused and
+   * its holder returned.
+   */
+  acquire(key: LeaseKey, owner: string, ttlMs: number, now: Date): Promise<AcquireResult>;
+  /** Records a heartbeat; false when the token is no longer current. */
+  renew(token: LeaseToken, now: Date): Promise<boolean>;
+  /** Releases the lease if the token is still current. */
+  release(token: LeaseToken): Promise<void>;
+  get(key: LeaseKey): Promise<Lease | null>;
+}
+
+/** Which fan-out a batch belongs to. */
+export interface LedgerKey {
+  runId: string;
+  computation: string;
+  date: IsoDate;
+}
+
+export interface PlannedBatch {
+  batchId: string;
+  entityCount: number;
+}
+
+export interface BatchPlan extends LedgerKey {
+  batches: PlannedBatch[];
+  entityCount: number;
+  plannedAt: string;
+}
+
+/** One entity's failure, kept as a sample for logs and status. */
+export interface EntityError {
+  entityId: string;
+  error: string;
+}
+
+export interface BatchRecord extends LedgerKey {
+  batchId: string;
+  succeeded: number;
+  failed: number;
+  /** Results written (entities whose process() returned a value). */
+  stored: number;
+  /** At most a handful of the batch's entity errors. */
+  errors: EntityError[];
+  /** Blob holding the batch's results, when any. */
+  resultsBlob: string | null;
+  recordedAt: string;
+}
+
+export interface LedgerSummary {
+  planned: number;
+  completed: number;
+  succeeded: number;
+  failed: number;
+  stored: number;
+}
+
+export interface BatchLedger {
+  /**
+   * Records the planned batches before any is published. If a plan already
+   * exists it is kept and returned, so a retried or resumed fan-out reuses it.
+   */
+  plan(plan: BatchPlan): Promise<BatchPlan>;
+  getPlan(key: LedgerKey): Promise<BatchPlan | null>;
+  /** Records a batch's completion once; false when it was already recorded. */
+  record(batch: BatchRecord): Promise<boolean>;
+  /** Completed batches, counted from their records (no shared counter document). */
+  summary(key: LedgerKey): Promise<LedgerSummary>;
+  /** Every recorded batch, ordered by batch id. */
+  batches(key: LedgerKey): Promise<BatchRecord[]>;
+  /** Exactly one caller gets true: the one that finalizes the computation. */
+  claimFinalization(key: LedgerKey, owner: string): Promise<boolean>;
+}
+
+/** A write carried a lease token that is no longer current. */
+export class StaleLeaseError extends Error {
+  readonly code = 'STALE_LEASE';
+
+  readonly key: LeaseKey;
+  readonly token: number;
+  readonly current: number | null;
+
+  constructor(key: LeaseKey, token: number, current: number | null) {
+    super(`Refused a write for ${key.computation} on ${key.date}: lease token ${token} is stale (current: ${current ?? 'none'}). Another executor took the lease over.`);
+    this.name = 'StaleLeaseError';
+    this.key = key;
+    this.token = token;
+    this.current = current;
+  }
+}
+
+/** Whether a lease can be taken: released, or no heartbeat (or start) within ttl. */
+export function leaseIsStale(lease: Lease, ttlMs: number, now: Date): boolean {
+  if (lease.released) return true;
+  const last = new Date(lease.heartbeatAt ?? lease.acquiredAt).getTime();
+  return now.getTime() - last >= ttlMs;
+}
+
+/** Default lease expiry: one hour without a heartbeat. */
+export const DEFAULT_LEASE_TTL_MS = 60 * 60 * 1000;

@@ -1,0 +1,220 @@
+import { describe, expect, it } from 'vitest';
+import type { HashComponents } from '../../shared/manifest/composite-hash.ts';
+import { StaleLeaseError, type BatchRecord, type ComputationState, type RunRecord, type StateStore } from '../../shared/ports/state-store.ts';
+
+export type StoreFactory = (testName: string) => Promise<StateStore>;
+
+const T0 = new Date('2026-01-26T02:00:00Z');
+const at = (ms: number) => new Date(T0.getTime() + ms);
+const HOUR = 3_600_000;
+
+const components: HashComponents = { code: 'c1', epoch: 0, layers: { money: 'l1' }, rules: {}, dependencies: { DailyPrices: 'r0' } };
+
+export function state(overrides: Partial<ComputationState> = {}): ComputationState {
+  return {
+    computation: 'UserPositions',
+    date: '2026-01-26',
+    status: 'completed',
+    runId: 'run-1',
+    compositeHash: 'h1',
+    components,
+    resultHash: 'r1',
+    codeHash: 'c1',
+    startedAt: T0.toISOString(),
+    finishedAt: at(1000).toISOString(),
+    updatedAt: at(1000).toISOString(),
+    counts: { planned: 3, succeeded: 2, failed: 1, stored: 2 },
+    error: null,
+    reason: null,
+    bytesScanned: null,
+    expiresAt: '2027-01-26T02:00:00.000Z',
+    ...overrides,
+  };
+}
+
+function run(overrides: Partial<RunRecord> = {}): RunRecord {
+  return { runId: 'run-1', dates: ['2026-01-26'], trigger: 'cli', computations: null, force: false, status: 'running', startedAt: T0.toISOString(), finishedAt: null, progress: {}, ...overrides };
+}
+
+const ledgerKey = { runId: 'run-1', computation: 'UserPositions', date: '2026-01-26' };
+
+function batch(batchId: string, overrides: Partial<BatchRecord> = {}): BatchRecord {
+  return { ...ledgerKey, batchId, succeeded: 10, failed: 0, stored: 9, errors: [], resultsBlob: `results/${batchId}.json`, recordedAt: T0.toISOString(), ...overrides };
+}
+
+/** One suite over every StateStore adapter (pg-boss style). */
+export function stateStoreContract(adapter: string, open: StoreFactory, options: { skip?: string | null } = {}): void {
+  describe.skipIf(Boolean(options.skip))(`StateStore contract: ${adapter}`, () => {
+    async function withStore(name: string, work: (store: StateStore) => Promise<void>): Promise<void> {
+      const store = await open(name);
+      try {
+        await work(store);
+      } finally {
+        await store.close();
+      }
+    }
+
+    describe('computation states', () => {
+      it('stores, reads and lists states with their hash components', () =>
+        withStore('states-roundtrip', async (store) => {
+          await store.states.put(state());
+          await store.states.put(state({ computation: 'DailyPrices', status: 'skipped', counts: null }));
+          await store.states.put(state({ date: '2026-01-27', status: 'failed', error: 'boom' }));
+          expect(await store.states.get('2026-01-26', 'UserPositions')).toEqual(state());
+          expect(await store.states.get('2026-01-26', 'Nope')).toBeNull();
+          expect((await store.states.list('2026-01-26')).map((s) => [s.computation, s.status])).toEqual([
+            ['DailyPrices', 'skipped'],
+            ['UserPositions', 'completed'],
+          ]);
+          expect((await store.states.list()).map((s) => s.date)).toEqual(['2026-01-26', '2026-01-26', '2026-01-27']);
+        }));
+
+      it('replaces a state instead of appending', () =>
+        withStore('states-replace', async (store) => {
+          await store.states.put(state());
+          await store.states.put(state({ resultHash: 'r2' }));
+          const all = await store.states.list('2026-01-26');
+          expect(all).toHaveLength(1);
+          expect(all[0]!.resultHash).toBe('r2');
+        }));
+
+      it('purges expired states only', () =>
+        withStore('states-purge', async (store) => {
+          await store.states.put(state({ computation: 'Old', expiresAt: '2026-01-01T00:00:00.000Z' }));
+          await store.states.put(state({ computation: 'Fresh', expiresAt: '2027-01-01T00:00:00.000Z' }));
+          expect(await store.states.purgeExpired(T0)).toBe(1);
+          expect((await store.states.list()).map((s) => s.computation)).toEqual(['Fresh']);
+        }));
+    });
+
+    describe('runs', () => {
+      it('creates a run once, updates and lists newest first', () =>
+        withStore('runs', async (store) => {
+          expect(await store.runs.create(run())).toBe(true);
+          expect(await store.runs.create(run({ trigger: 'other' }))).toBe(false);
+          expect((await store.runs.get('run-1'))!.trigger).toBe('cli');
+          await store.runs.create(run({ runId: 'run-2', startedAt: at(HOUR).toISOString() }));
+          await store.runs.update('run-1', { status: 'completed', finishedAt: at(5).toISOString(), progress: { '2026-01-26': { pass: 3, passes: 4, done: true } } });
+          const updated = await store.runs.get('run-1');
+          expect(updated).toMatchObject({ status: 'completed', progress: { '2026-01-26': { pass: 3, passes: 4, done: true } } });
+          expect((await store.runs.list(10)).map((r) => r.runId)).toEqual(['run-2', 'run-1']);
+          expect(await store.runs.get('missing')).toBeNull();
+        }));
+
+      it('lets exactly one caller claim a step', () =>
+        withStore('runs-steps', async (store) => {
+          await store.runs.create(run());
+          const claims = await Promise.all(Array.from({ length: 20 }, () => store.runs.claimStep('run-1', '2026-01-26/pass/1')));
+          expect(claims.filter(Boolean)).toHaveLength(1);
+          expect(await store.runs.claimStep('run-1', '2026-01-26/pass/2')).toBe(true);
+        }));
+    });
+
+    describe('leases', () => {
+      const key = { computation: 'UserPositions', date: '2026-01-26' };
+
+      it('refuses a second holder while the lease is live', () =>
+        withStore('lease-live', async (store) => {
+          const first = await store.leases.acquire(key, 'exec-a', HOUR, T0);
+          expect(first.acquired).toBe(true);
+          const second = await store.leases.acquire(key, 'exec-b', HOUR, at(HOUR - 1));
+          expect(second).toMatchObject({ acquired: false, holder: { owner: 'exec-a', token: 1 } });
+        }));
+
+      it('judges a lease that never heartbeated by its start, and allows takeover after expiry', () =>
+        withStore('lease-takeover', async (store) => {
+          await store.leases.acquire(key, 'exec-a', HOUR, T0);
+          const later = await store.leases.acquire(key, 'exec-b', HOUR, at(HOUR));
+          expect(later).toMatchObject({ acquired: true, lease: { owner: 'exec-b', token: 2 } });
+        }));
+
+      it('keeps a lease alive with heartbeats', () =>
+        withStore('lease-heartbeat', async (store) => {
+          const first = await store.leases.acquire(key, 'exec-a', HOUR, T0);
+          if (!first.acquired) throw new Error('expected the lease');
+          expect(await store.leases.renew(first.lease, at(HOUR - 10))).toBe(true);
+          expect((await store.leases.acquire(key, 'exec-b', HOUR, at(HOUR + 10))).acquired).toBe(false);
+          expect((await store.leases.acquire(key, 'exec-b', HOUR, at(2 * HOUR))).acquired).toBe(true);
+          expect(await store.leases.renew(first.lease, at(2 * HOUR + 1))).toBe(false);
+        }));
+
+      it('frees the lease on release, but only for its current holder', () =>
+        withStore('lease-release', async (store) => {
+          const first = await store.leases.acquire(key, 'exec-a', HOUR, T0);
+          if (!first.acquired) throw new Error('expected the lease');
+          await store.leases.release({ ...first.lease, token: 99 });
+          expect((await store.leases.get(key))!.released).toBe(false);
+          await store.leases.release(first.lease);
+          expect((await store.leases.acquire(key, 'exec-b', HOUR, at(1))).acquired).toBe(true);
+        }));
+
+      it("refuses a stale holder's write by its fencing token", () =>
+        withStore('lease-fence', async (store) => {
+          const old = await store.leases.acquire(key, 'exec-a', HOUR, T0);
+          if (!old.acquired) throw new Error('expected the lease');
+          await store.states.put(state({ resultHash: 'by-a' }), old.lease);
+          const taken = await store.leases.acquire(key, 'exec-b', HOUR, at(2 * HOUR));
+          if (!taken.acquired) throw new Error('expected takeover');
+          await expect(store.states.put(state({ resultHash: 'late-a' }), old.lease)).rejects.toBeInstanceOf(StaleLeaseError);
+          expect((await store.states.get(key.date, key.computation))!.resultHash).toBe('by-a');
+          await store.states.put(state({ resultHash: 'by-b' }), taken.lease);
+          expect((await store.states.get(key.date, key.computation))!.resultHash).toBe('by-b');
+        }));
+
+      it('gives the lease to exactly one of many racing executors', () =>
+        withStore('lease-race', async (store) => {
+          const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.leases.acquire(key, `exec-${i}`, HOUR, T0)));
+          expect(results.filter((r) => r.acquired)).toHaveLength(1);
+          const winner = results.find((r) => r.acquired)!;
+          expect((await store.leases.get(key))!.owner).toBe(winner.acquired ? winner.lease.owner : '');
+        }));
+    });
+
+    describe('batch ledger', () => {
+      const plan = { ...ledgerKey, batches: [{ batchId: 'b000', entityCount: 10 }, { batchId: 'b001', entityCount: 10 }, { batchId: 'b002', entityCount: 5 }], entityCount: 25, plannedAt: T0.toISOString() };
+
+      it('keeps the first plan when a fan-out is planned again', () =>
+        withStore('ledger-plan', async (store) => {
+          expect(await store.ledger.plan(plan)).toEqual(plan);
+          const again = await store.ledger.plan({ ...plan, batches: [{ batchId: 'other', entityCount: 1 }], entityCount: 1 });
+          expect(again).toEqual(plan);
+          expect(await store.ledger.getPlan(ledgerKey)).toEqual(plan);
+          expect(await store.ledger.getPlan({ ...ledgerKey, runId: 'run-2' })).toBeNull();
+        }));
+
+      it('records each batch once and sums the counts from the records', () =>
+        withStore('ledger-record', async (store) => {
+          await store.ledger.plan(plan);
+          expect(await store.ledger.record(batch('b000'))).toBe(true);
+          expect(await store.ledger.record(batch('b000', { succeeded: 999 }))).toBe(false);
+          expect(await store.ledger.record(batch('b001', { succeeded: 7, failed: 3, errors: [{ entityId: 'u1', error: 'boom' }] }))).toBe(true);
+          expect(await store.ledger.summary(ledgerKey)).toEqual({ planned: 3, completed: 2, succeeded: 17, failed: 3, stored: 18 });
+          const records = await store.ledger.batches(ledgerKey);
+          expect(records.map((r) => [r.batchId, r.succeeded])).toEqual([
+            ['b000', 10],
+            ['b001', 7],
+          ]);
+          expect(records[1]!.errors).toEqual([{ entityId: 'u1', error: 'boom' }]);
+          expect(await store.ledger.summary({ ...ledgerKey, runId: 'none' })).toEqual({ planned: 0, completed: 0, succeeded: 0, failed: 0, stored: 0 });
+        }));
+
+      it('counts exactly 200 of 200 concurrent completions delivered twice each', () =>
+        withStore('ledger-concurrent', async (store) => {
+          const ids = Array.from({ length: 200 }, (_, i) => `b${String(i).padStart(3, '0')}`);
+          await store.ledger.plan({ ...plan, batches: ids.map((batchId) => ({ batchId, entityCount: 1 })), entityCount: 200 });
+          const deliveries = [...ids, ...ids].map((id) => store.ledger.record(batch(id, { succeeded: 1, failed: 0, stored: 1 })));
+          const created = await Promise.all(deliveries);
+          expect(created.filter(Boolean)).toHaveLength(200);
+          expect(await store.ledger.summary(ledgerKey)).toEqual({ planned: 200, completed: 200, succeeded: 200, failed: 0, stored: 200 });
+        }), 60_000);
+
+      it('lets exactly one of two racing finalizers win', () =>
+        withStore('ledger-finalize', async (store) => {
+          const [a, b] = await Promise.all([store.ledger.claimFinalization(ledgerKey, 'exec-a'), store.ledger.claimFinalization(ledgerKey, 'exec-b')]);
+          expect([a, b].filter(Boolean)).toHaveLength(1);
+          expect(await store.ledger.claimFinalization(ledgerKey, 'exec-c')).toBe(false);
+          expect(await store.ledger.claimFinalization({ ...ledgerKey, runId: 'run-2' }, 'exec-c')).toBe(true);
+        }));
+    });
+  });
+}
