@@ -2,11 +2,12 @@ import { PoisonMessageError, UsageError, UserError } from '../errors.ts';
 import { helpText, parseFlags } from './args.ts';
 import type { CliIo, Command } from './command.ts';
 import { graphCommand } from './commands/graph.ts';
+import { renderCommand } from './commands/render.ts';
 import { statusCommand } from './commands/status.ts';
 import { validateCommand } from './commands/validate.ts';
 import { didYouMean } from '../util/nearest.ts';
 
-const COMMANDS: Command[] = [validateCommand, graphCommand, statusCommand];
+const COMMANDS: Command[] = [validateCommand, graphCommand, renderCommand, statusCommand];
 
 function usage(): string {
   const rows = COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);

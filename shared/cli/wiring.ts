@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { SqliteStateStore } from '../adapters/embedded/sqlite-state-store.ts';
 import type { StateStore } from '../ports/state-store.ts';
+import type { ResultStore, Warehouse } from '../ports/warehouse.ts';
 import type { ProjectConfig } from '../project/project-config.ts';
 
 /** Default embedded state file, inside the project's `.compute/` folder. */
@@ -16,4 +17,40 @@ export async function openStateStore(project: ProjectConfig): Promise<StateStore
   const [{ Firestore }, { FirestoreStateStore }] = await Promise.all([import('@google-cloud/firestore'), import('../adapters/firestore/firestore-state-store.ts')]);
   const db = new Firestore({ ...(config.projectId === undefined ? {} : { projectId: config.projectId }), ...(config.databaseId === undefined ? {} : { databaseId: config.databaseId }) });
   return new FirestoreStateStore(db, config.collectionPrefix === undefined ? {} : { collectionPrefix: config.collectionPrefix });
+}
+
+/** The warehouse a project's config names, with its result store. */
+export interface OpenWarehouse {
+  warehouse: Warehouse;
+  results: ResultStore;
+  close(): Promise<void>;
+}
+
+export async function openWarehouse(project: ProjectConfig): Promise<OpenWarehouse> {
+  const config = project.warehouse;
+  if (config.type === 'duckdb') {
+    const [{ openDuckdb, DuckdbWarehouse }, { DuckdbResultStore }] = await Promise.all([import('../adapters/duckdb/duckdb-warehouse.ts'), import('../adapters/duckdb/duckdb-results.ts')]);
+    const instance = await openDuckdb(resolve(project.root, config.path));
+    const warehouse = new DuckdbWarehouse(instance);
+    return {
+      warehouse,
+      results: new DuckdbResultStore(instance),
+      close: async () => {
+        await warehouse.close();
+        instance.closeSync();
+      },
+    };
+  }
+  const [{ BigQuery }, { BigqueryWarehouse }, { BigqueryResultStore }] = await Promise.all([
+    import('@google-cloud/bigquery'),
+    import('../adapters/bigquery/bigquery-warehouse.ts'),
+    import('../adapters/bigquery/bigquery-results.ts'),
+  ]);
+  const client = new BigQuery({ projectId: config.projectId, ...(config.location === undefined ? {} : { location: config.location }) });
+  const location = { projectId: config.projectId, dataset: config.dataset, resultsDataset: config.resultsDataset, location: config.location, maximumBytesBilled: config.maximumBytesBilled };
+  return {
+    warehouse: new BigqueryWarehouse(client as never, location),
+    results: new BigqueryResultStore(client as never, location),
+    close: async () => undefined,
+  };
 }

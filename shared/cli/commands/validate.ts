@@ -1,13 +1,20 @@
+import type { Problem } from '../../errors.ts';
 import { buildManifest } from '../../manifest/build-manifest.ts';
+import { systemClock } from '../../ports/clock.ts';
+import { ComputationReader } from '../../warehouse/computation-reader.ts';
+import { SchemaRegistry } from '../../warehouse/schema-registry.ts';
+import { validateQueries } from '../../warehouse/validate-queries.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
+import { openWarehouse } from '../wiring.ts';
 
 export const validateCommand: Command = {
   name: 'validate',
   summary: 'check every computation: configs, names, dependencies, cycles; print passes and code hashes',
-  flags: {},
+  flags: { warehouse: { type: 'boolean', description: 'also check every required table and column against the warehouse schema' } },
   async run(input) {
     const project = await loadProject(input);
-    const { listing, problems } = await buildManifest(project);
+    const { listing, problems, manifest } = await buildManifest(project);
+    if (input.flags.warehouse === true) problems.push(...(await warehouseProblems(project, manifest)));
     const ok = problems.length === 0;
     if (input.flags.json === true) {
       printJson(input, {
@@ -32,3 +39,13 @@ export const validateCommand: Command = {
     return 1;
   },
 };
+
+async function warehouseProblems(project: Parameters<typeof openWarehouse>[0], manifest: Awaited<ReturnType<typeof buildManifest>>['manifest']): Promise<Problem[]> {
+  const opened = await openWarehouse(project);
+  try {
+    const reader = new ComputationReader({ warehouse: opened.warehouse, registry: new SchemaRegistry(opened.warehouse, { clock: systemClock }), project });
+    return await validateQueries(manifest, reader, systemClock.now().toISOString().slice(0, 10));
+  } finally {
+    await opened.close();
+  }
+}

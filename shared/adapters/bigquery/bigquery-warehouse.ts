@@ -1,0 +1,81 @@
+import type { Row } from '../../model/types.ts';
+import type { CompiledQuery, ScanEstimate, TableQuery, TableSchema, Warehouse } from '../../ports/warehouse.ts';
+import { compileBigquery, quoteBigquery } from '../../warehouse/dialects/bigquery.ts';
+import { columnKind, fixerFor } from '../../warehouse/values.ts';
+import { pagedRows, type BigQueryLike, type BigQueryLocation } from './client.ts';
+
+/**
+ * The warehouse on BigQuery. Schemas come from the dataset's
+ * INFORMATION_SCHEMA; reads are query jobs paged through; a dry run (free)
+ * says how many bytes a read would bill.
+ */
+export class BigqueryWarehouse implements Warehouse {
+  readonly dialect = 'bigquery' as const;
+  readonly #client: BigQueryLike;
+  readonly #at: BigQueryLocation;
+
+  constructor(client: BigQueryLike, location: BigQueryLocation) {
+    this.#client = client;
+    this.#at = location;
+  }
+
+  #jobOptions(query: string, params: Record<string, unknown>, types: Record<string, unknown>): Record<string, unknown> {
+    return {
+      query,
+      params,
+      types,
+      useLegacySql: false,
+      ...(this.#at.location === undefined ? {} : { location: this.#at.location }),
+      ...(this.#at.maximumBytesBilled === undefined ? {} : { maximumBytesBilled: String(this.#at.maximumBytesBilled) }),
+    };
+  }
+
+  async #rows(query: string, params: Record<string, unknown> = {}, types: Record<string, unknown> = {}): Promise<Array<Record<string, unknown>>> {
+    const [job] = await this.#client.createQueryJob(this.#jobOptions(query, params, types));
+    const [rows] = await job.getQueryResults({ autoPaginate: true });
+    return rows;
+  }
+
+  get #datasetRef(): string {
+    return quoteBigquery(`${this.#at.projectId}.${this.#at.dataset}`);
+  }
+
+  async describeTable(table: string): Promise<TableSchema | null> {
+    const rows = await this.#rows(
+      `SELECT column_name, data_type, is_nullable FROM ${this.#datasetRef}.INFORMATION_SCHEMA.COLUMNS WHERE table_name = @table ORDER BY ordinal_position`,
+      { table },
+    );
+    if (rows.length === 0) return null;
+    return {
+      table,
+      columns: rows.map((r) => ({ name: String(r.column_name), type: String(r.data_type), kind: columnKind(String(r.data_type)), nullable: r.is_nullable === 'YES' })),
+    };
+  }
+
+  async listTables(): Promise<string[]> {
+    const rows = await this.#rows(`SELECT table_name FROM ${this.#datasetRef}.INFORMATION_SCHEMA.TABLES ORDER BY table_name`);
+    return rows.map((r) => String(r.table_name));
+  }
+
+  compile(query: TableQuery): CompiledQuery {
+    return compileBigquery(query, this.#at);
+  }
+
+  async *stream(query: CompiledQuery): AsyncIterable<Row[]> {
+    const fixers = query.columns.map((column) => [column.name, fixerFor(column, 'bigquery')] as const).filter(([, fix]) => fix !== null);
+    for await (const rows of pagedRows(this.#client, this.#jobOptions(query.sql, query.params, query.types))) {
+      for (const row of rows) for (const [name, fix] of fixers) row[name] = fix!(row[name]);
+      yield rows;
+    }
+  }
+
+  async estimate(query: CompiledQuery): Promise<ScanEstimate> {
+    const [job] = await this.#client.createQueryJob({ ...this.#jobOptions(query.sql, query.params, query.types), dryRun: true });
+    const stats = job.metadata.statistics;
+    if (stats?.totalBytesProcessed === undefined || stats.totalBytesProcessedAccuracy === 'UNKNOWN') {
+      return { bytes: null, note: 'BigQuery could not estimate this query (accuracy UNKNOWN)' };
+    }
+    const note = stats.totalBytesProcessedAccuracy === 'UPPER_BOUND' ? 'upper bound' : null;
+    return { bytes: Number(stats.totalBytesProcessed), note };
+  }
+}

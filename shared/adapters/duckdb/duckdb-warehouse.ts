@@ -1,0 +1,107 @@
+import { DuckDBInstance, JsonDuckDBValueConverter, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import type { Row } from '../../model/types.ts';
+import type { CompiledQuery, ScanEstimate, TableQuery, TableSchema, Warehouse } from '../../ports/warehouse.ts';
+import { compileDuckdb } from '../../warehouse/dialects/duckdb.ts';
+import { columnKind, fixerFor } from '../../warehouse/values.ts';
+
+/** Opens (or creates) a DuckDB database file for the adapter. */
+export async function openDuckdb(path: string): Promise<DuckDBInstance> {
+  return DuckDBInstance.create(path);
+}
+
+/** A fresh connection in UTC, so TIMESTAMPTZ values and windows read the same everywhere. */
+export async function connectUtc(instance: DuckDBInstance): Promise<DuckDBConnection> {
+  const connection = await instance.connect();
+  await connection.run("SET TimeZone = 'UTC'");
+  return connection;
+}
+
+/**
+ * The embedded warehouse: source tables in the `main` schema of a DuckDB
+ * file. Each stream gets its own connection, since DuckDB ends a streaming
+ * result when its connection runs another query.
+ */
+export class DuckdbWarehouse implements Warehouse {
+  readonly dialect = 'duckdb' as const;
+  readonly #instance: DuckDBInstance;
+  #shared: Promise<DuckDBConnection> | undefined;
+
+  constructor(instance: DuckDBInstance) {
+    this.#instance = instance;
+  }
+
+  #connect(): Promise<DuckDBConnection> {
+    return connectUtc(this.#instance);
+  }
+
+  /** One connection for short metadata queries. */
+  #metadata(): Promise<DuckDBConnection> {
+    this.#shared ??= this.#connect();
+    return this.#shared;
+  }
+
+  async describeTable(table: string): Promise<TableSchema | null> {
+    const connection = await this.#metadata();
+    const reader = await connection.runAndReadAll(
+      `SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns
+       WHERE table_schema = 'main' AND lower(table_name) = lower($table) ORDER BY (table_name = $table) DESC, ordinal_position`,
+      { table },
+    );
+    const rows = reader.getRowObjectsJson() as Array<{ table_name: string; column_name: string; data_type: string; is_nullable: string }>;
+    if (rows.length === 0) return null;
+    const name = rows[0]!.table_name;
+    return {
+      table: name,
+      columns: rows.filter((r) => r.table_name === name).map((r) => ({ name: r.column_name, type: r.data_type, kind: columnKind(r.data_type), nullable: r.is_nullable === 'YES' })),
+    };
+  }
+
+  async listTables(): Promise<string[]> {
+    const connection = await this.#metadata();
+    const reader = await connection.runAndReadAll("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY table_name");
+    return (reader.getRowsJson() as string[][]).map((r) => r[0]!);
+  }
+
+  compile(query: TableQuery): CompiledQuery {
+    return compileDuckdb(query);
+  }
+
+  async *stream(query: CompiledQuery): AsyncIterable<Row[]> {
+    const connection = await this.#connect();
+    try {
+      const result = await connection.stream(query.sql, query.params as Record<string, DuckDBValue>);
+      const names = result.deduplicatedColumnNames();
+      const fixers = query.columns.map((column) => fixerFor(column, 'duckdb'));
+      for (;;) {
+        const chunk = await result.fetchChunk();
+        if (chunk === null || chunk.rowCount === 0) break;
+        const values = chunk.convertRows(JsonDuckDBValueConverter);
+        const rows: Row[] = new Array(values.length);
+        for (let r = 0; r < values.length; r++) {
+          const source = values[r]!;
+          const row: Row = {};
+          for (let c = 0; c < names.length; c++) {
+            const fix = fixers[c];
+            const value = source[c];
+            row[names[c]!] = fix == null ? value : fix(value);
+          }
+          rows[r] = row;
+        }
+        yield rows;
+      }
+    } finally {
+      connection.closeSync();
+    }
+  }
+
+  /** DuckDB has no dry run that prices a query: the estimate is unknown, never 0. */
+  async estimate(): Promise<ScanEstimate> {
+    return { bytes: null, note: 'DuckDB does not estimate scanned bytes' };
+  }
+
+  /** Closes the metadata connection; the instance belongs to the caller. */
+  async close(): Promise<void> {
+    if (this.#shared !== undefined) (await this.#shared).closeSync();
+    this.#shared = undefined;
+  }
+}
