@@ -30,7 +30,7 @@ export async function openWarehouse(project: ProjectConfig): Promise<OpenWarehou
   const config = project.warehouse;
   if (config.type === 'duckdb') {
     const [{ openDuckdb, DuckdbWarehouse }, { DuckdbResultStore }] = await Promise.all([import('../adapters/duckdb/duckdb-warehouse.ts'), import('../adapters/duckdb/duckdb-results.ts')]);
-    const instance = await openDuckdb(resolve(project.root, config.path));
+    const instance = await openDuckdb(resolve(project.root, config.path), { memoryLimit: config.memoryLimit, threads: config.threads });
     const warehouse = new DuckdbWarehouse(instance);
     return {
       warehouse,

@@ -10,6 +10,10 @@ const duckdbWarehouse = z.object({
   type: z.literal('duckdb'),
   /** DuckDB file, relative to the project folder. (Default: 'warehouse.duckdb') */
   path: z.string().min(1).default('warehouse.duckdb'),
+  /** DuckDB memory limit such as '512MB'; larger sorts spill to disk. (Default: DuckDB's, 80% of RAM) */
+  memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, "must be a size such as '512MB' or '2GB'").optional(),
+  /** DuckDB worker threads. (Default: one per core) */
+  threads: z.number().int().min(1).optional(),
 }).strict();
 
 const bigqueryWarehouse = z.object({

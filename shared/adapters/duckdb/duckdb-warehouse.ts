@@ -4,9 +4,19 @@ import type { CompiledQuery, ScanEstimate, TableQuery, TableSchema, Warehouse } 
 import { compileDuckdb } from '../../warehouse/dialects/duckdb.ts';
 import { columnKind, fixerFor } from '../../warehouse/values.ts';
 
+export interface DuckdbOptions {
+  /** DuckDB's memory limit, e.g. '256MB'; beyond it sorts spill to disk. (Default: DuckDB's, 80% of RAM) */
+  memoryLimit?: string;
+  /** Worker threads. (Default: DuckDB's, one per core) */
+  threads?: number;
+}
+
 /** Opens (or creates) a DuckDB database file for the adapter. */
-export async function openDuckdb(path: string): Promise<DuckDBInstance> {
-  return DuckDBInstance.create(path);
+export async function openDuckdb(path: string, options: DuckdbOptions = {}): Promise<DuckDBInstance> {
+  const config: Record<string, string> = {};
+  if (options.memoryLimit !== undefined) config.memory_limit = options.memoryLimit;
+  if (options.threads !== undefined) config.threads = String(options.threads);
+  return DuckDBInstance.create(path, config);
 }
 
 /** A fresh connection in UTC, so TIMESTAMPTZ values and windows read the same everywhere. */
@@ -75,16 +85,17 @@ export class DuckdbWarehouse implements Warehouse {
       for (;;) {
         const chunk = await result.fetchChunk();
         if (chunk === null || chunk.rowCount === 0) break;
-        const values = chunk.convertRows(JsonDuckDBValueConverter);
-        const rows: Row[] = new Array(values.length);
-        for (let r = 0; r < values.length; r++) {
-          const source = values[r]!;
+        // Column-wise conversion allocates one array per column instead of one per row.
+        const columns = chunk.convertColumns(JsonDuckDBValueConverter);
+        for (let c = 0; c < columns.length; c++) {
+          const fix = fixers[c];
+          if (fix != null) columns[c] = columns[c]!.map(fix) as typeof columns[number];
+        }
+        const count = chunk.rowCount;
+        const rows: Row[] = new Array(count);
+        for (let r = 0; r < count; r++) {
           const row: Row = {};
-          for (let c = 0; c < names.length; c++) {
-            const fix = fixers[c];
-            const value = source[c];
-            row[names[c]!] = fix == null ? value : fix(value);
-          }
+          for (let c = 0; c < names.length; c++) row[names[c]!] = columns[c]![r];
           rows[r] = row;
         }
         yield rows;
