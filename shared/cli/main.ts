@@ -3,11 +3,12 @@ import { helpText, parseFlags } from './args.ts';
 import type { CliIo, Command } from './command.ts';
 import { graphCommand } from './commands/graph.ts';
 import { renderCommand } from './commands/render.ts';
+import { runCommand } from './commands/run.ts';
 import { statusCommand } from './commands/status.ts';
 import { validateCommand } from './commands/validate.ts';
 import { didYouMean } from '../util/nearest.ts';
 
-const COMMANDS: Command[] = [validateCommand, graphCommand, renderCommand, statusCommand];
+const COMMANDS: Command[] = [validateCommand, graphCommand, renderCommand, runCommand, statusCommand];
 
 function usage(): string {
   const rows = COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);

@@ -97,6 +97,8 @@ export interface RunStore {
    * Exactly one caller gets true, however many race or retry.
    */
   claimStep(runId: string, step: string): Promise<boolean>;
+  /** Claimed steps of a run that start with `prefix`, sorted. */
+  steps(runId: string, prefix: string): Promise<string[]>;
 }
 
 /** Which (computation, date) a lease is for. */

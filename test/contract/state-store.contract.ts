@@ -107,6 +107,11 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
           const claims = await Promise.all(Array.from({ length: 20 }, () => store.runs.claimStep('run-1', '2026-01-26/pass/1')));
           expect(claims.filter(Boolean)).toHaveLength(1);
           expect(await store.runs.claimStep('run-1', '2026-01-26/pass/2')).toBe(true);
+          await store.runs.claimStep('run-1', 'done/2026-01-26/B');
+          await store.runs.claimStep('run-1', 'done/2026-01-26/A');
+          await store.runs.claimStep('run-1', 'done/2026-01-27/A');
+          await store.runs.claimStep('run-2', 'done/2026-01-26/C');
+          expect(await store.runs.steps('run-1', 'done/2026-01-26/')).toEqual(['done/2026-01-26/A', 'done/2026-01-26/B']);
         }));
     });
 

@@ -128,6 +128,8 @@ export class SqliteStateStore implements StateStore {
       },
       list: async (limit) => this.#all<RunRecord>('SELECT body FROM runs ORDER BY started_at DESC, run_id DESC LIMIT ?', limit),
       claimStep: async (runId, step) => this.#run('INSERT OR IGNORE INTO run_steps (run_id, step) VALUES (?, ?)', runId, step) === 1,
+      steps: async (runId, prefix) =>
+        (this.#db.prepare('SELECT step FROM run_steps WHERE run_id = ? AND substr(step, 1, ?) = ? ORDER BY step').all(runId, prefix.length, prefix) as Array<{ step: string }>).map((r) => r.step),
     };
   }
 

@@ -1,4 +1,4 @@
-import { AggregateField, Timestamp, type CollectionReference, type DocumentReference, type Firestore } from '@google-cloud/firestore';
+import { AggregateField, FieldPath, Timestamp, type CollectionReference, type DocumentReference, type Firestore } from '@google-cloud/firestore';
 import {
   leaseIsStale,
   StaleLeaseError,
@@ -130,6 +130,12 @@ export class FirestoreStateStore implements StateStore {
       },
       list: async (limit) => (await this.#collection('runs').orderBy('startedAt', 'desc').limit(limit).get()).docs.map((doc) => doc.data() as RunRecord),
       claimStep: (runId, step) => createIfAbsent(ref(runId).collection('steps').doc(docId(step)), { step }),
+      steps: async (runId, prefix) => {
+        // Document ids are the encoded step names, so a prefix is a range of ids.
+        const start = docId(prefix);
+        const snapshot = await ref(runId).collection('steps').where(FieldPath.documentId(), '>=', start).where(FieldPath.documentId(), '<', `${start}\uf8ff`).get();
+        return snapshot.docs.map((doc) => String(doc.get('step'))).filter((step) => step.startsWith(prefix)).sort();
+      },
     };
   }
 

@@ -1,0 +1,165 @@
+import { UserError } from '../shared/errors.ts';
+import type { BatchCompleted, PassReady } from '../shared/events/contracts.ts';
+import type { ManifestEntry } from '../shared/manifest/manifest.ts';
+import type { IsoDate } from '../shared/model/types.ts';
+import { decide, previousDate, type Decision } from '../shared/plan/decide.ts';
+import { StaleLeaseError, type Lease, type LedgerKey, type RunRecord } from '../shared/ports/state-store.ts';
+import { batchPrefix } from '../shared/runtime/batch-files.ts';
+import { forEachLimited, type ServicePorts } from '../shared/runtime/ports.ts';
+import { writeState, type StateFields } from '../shared/runtime/state-writes.ts';
+import { finalizeBatches } from './finalize.ts';
+import { publishBatches, writeBatchContexts } from './fan-out.ts';
+import { runGlobal, type RunOutcome } from './global-run.ts';
+import { takeLease } from './lease.ts';
+
+/** The executor: decides, leases and runs computations; fans per-entity work out and in. */
+export interface Executor {
+  onPassReady(event: PassReady): Promise<void>;
+  onBatchCompleted(event: BatchCompleted): Promise<void>;
+}
+
+export function createExecutor(ports: ServicePorts): Executor {
+  const { state, bus, clock, manifest, settings } = ports;
+
+  async function complete(runId: string, entry: ManifestEntry, date: IsoDate, status: 'completed' | 'skipped' | 'blocked' | 'impossible' | 'failed'): Promise<void> {
+    await bus.publish({ v: 1, type: 'computation.completed', runId, date, computation: entry.name, pass: entry.pass, status });
+  }
+
+  /** Writes a final state under the lease, releases it and announces the outcome. */
+  async function finish(runId: string, entry: ManifestEntry, date: IsoDate, lease: Lease, fields: StateFields & { status: 'completed' | 'skipped' | 'blocked' | 'impossible' | 'failed' }): Promise<void> {
+    await writeState(state, entry, date, runId, clock.now(), fields, lease);
+    await state.leases.release(lease);
+    const log = ports.log.child({ runId, date, computation: entry.name });
+    if (fields.status === 'failed') log.error({ error: fields.error }, `${entry.name} failed on ${date}`);
+    else log.info({ status: fields.status, reason: fields.reason ?? null }, `${entry.name} ${fields.status} on ${date}`);
+    if (fields.status !== 'skipped' && fields.status !== 'blocked') await ports.blobs.deletePrefix(batchPrefix(runId, entry.name, date));
+    await complete(runId, entry, date, fields.status);
+  }
+
+  async function finishWith(runId: string, entry: ManifestEntry, date: IsoDate, lease: Lease, decision: Decision, outcome: RunOutcome, bytes: number | null): Promise<void> {
+    const base = { compositeHash: decision.compositeHash, components: decision.components, bytesScanned: bytes };
+    if (outcome.status === 'impossible') return finish(runId, entry, date, lease, { ...base, status: 'impossible', reason: outcome.reason, resultHash: null });
+    if (outcome.status === 'failed') return finish(runId, entry, date, lease, { ...base, status: 'failed', error: outcome.error, resultHash: null });
+    return finish(runId, entry, date, lease, {
+      ...base,
+      status: 'completed',
+      resultHash: outcome.resultHash,
+      counts: { planned: outcome.planned, succeeded: outcome.succeeded, failed: outcome.failed, stored: outcome.stored },
+      reason: outcome.failures,
+    });
+  }
+
+  async function decideFor(run: RunRecord, entry: ManifestEntry, date: IsoDate): Promise<Decision> {
+    const [stored, previous] = await Promise.all([state.states.get(date, entry.name), entry.config.isHistorical ? state.states.get(previousDate(date), entry.name) : Promise.resolve(null)]);
+    const deps = new Map(await Promise.all(entry.config.dependencies.map(async (name) => [name, await state.states.get(date, name)] as const)));
+    return decide({ manifest, entry, date, force: run.force, stored, previous, dependency: (name) => ({ kind: 'final', state: deps.get(name) ?? null }) });
+  }
+
+  async function startComputation(run: RunRecord, entry: ManifestEntry, date: IsoDate): Promise<void> {
+    const runId = run.runId;
+    const log = ports.log.child({ runId, date, computation: entry.name });
+    const current = await state.states.get(date, entry.name);
+    if (current?.runId === runId && current.status !== 'running' && current.status !== 'pending') {
+      // A redelivered pass.ready after this computation finished: say so again, change nothing.
+      await complete(runId, entry, date, current.status);
+      return;
+    }
+    const taken = await takeLease(ports, { computation: entry.name, date });
+    if (!('lease' in taken)) {
+      if (current !== null && current.runId !== runId) {
+        // Another run holds it: this run cannot wait for it, so it reports it as blocked (storing nothing).
+        log.warn({ holder: taken.holder.owner, otherRun: current.runId }, `${entry.name} on ${date} is being run by run ${current.runId}; counted as blocked in this run`);
+        await complete(runId, entry, date, 'blocked');
+        return;
+      }
+      log.info({ holder: taken.holder.owner }, `${entry.name} on ${date} is being run by another executor of this run; leaving it to it`);
+      return;
+    }
+    const lease = taken.lease;
+    // Resume a fan-out this run had planned before a crash.
+    if (current?.runId === runId && current.status === 'running') {
+      const plan = await state.ledger.getPlan({ runId, computation: entry.name, date });
+      if (plan !== null) {
+        log.warn({ batches: plan.batches.length }, `Resuming ${entry.name} on ${date} from its recorded batch plan`);
+        await writeState(state, entry, date, runId, clock.now(), { status: 'running' }, lease);
+        if (plan.batches.length > 0 && (await state.ledger.summary({ runId, computation: entry.name, date })).completed < plan.batches.length) {
+          await publishBatches(ports, entry, plan, lease, { republish: true });
+          return;
+        }
+      }
+    }
+    const decision = await decideFor(run, entry, date);
+    if (decision.decision === 'skip') return finish(runId, entry, date, lease, { status: 'skipped', compositeHash: decision.compositeHash, components: decision.components, reason: decision.reasons.join('; ') });
+    if (decision.decision === 'blocked') return finish(runId, entry, date, lease, { status: 'blocked', reason: decision.reasons.join('; '), resultHash: null });
+
+    log.info({ changed: decision.changed, reasons: decision.reasons }, `Running ${entry.name} on ${date}`);
+    const { reads, problems } = await ports.reader.plan(entry, date);
+    if (problems.length > 0) {
+      const error = new UserError('QUERY_INVALID', problems.map((p) => p.message).join(' '));
+      return finish(runId, entry, date, lease, { status: 'failed', error: error.message, compositeHash: decision.compositeHash, components: decision.components, resultHash: null });
+    }
+    const bytes = reads.length > 0 ? (await ports.reader.estimate(reads)).totalBytes : null;
+    await writeState(state, entry, date, runId, clock.now(), { status: 'running', compositeHash: decision.compositeHash, components: decision.components, startedAt: clock.now().toISOString(), bytesScanned: bytes }, lease);
+    if (entry.config.type === 'global') {
+      return finishWith(runId, entry, date, lease, decision, await runGlobal(ports, entry, date, runId, lease, reads), bytes);
+    }
+    const fanned = await writeBatchContexts(ports, entry, date, runId, reads);
+    if ('impossible' in fanned) return finishWith(runId, entry, date, lease, decision, { status: 'impossible', reason: fanned.impossible }, bytes);
+    if (fanned.plan.batches.length === 0) {
+      return finishWith(runId, entry, date, lease, decision, await finalizeBatches(ports, entry, fanned.plan, lease), bytes);
+    }
+    log.info({ batches: fanned.plan.batches.length, entities: fanned.plan.entityCount }, `Fanning ${entry.name} out in ${fanned.plan.batches.length} batch(es)`);
+    await publishBatches(ports, entry, fanned.plan, lease);
+  }
+
+  async function onPassReady(event: PassReady): Promise<void> {
+    const run = await state.runs.get(event.runId);
+    if (run === null) throw new Error(`pass.ready for unknown run ${event.runId}`);
+    const names = (manifest.passes[event.pass] ?? []).filter((name) => run.computations === null || run.computations.includes(name));
+    await forEachLimited(names, settings.computationConcurrency, async (name) => {
+      const entry = manifest.byName.get(name)!;
+      try {
+        await startComputation(run, entry, event.date);
+      } catch (error) {
+        if (error instanceof StaleLeaseError) {
+          ports.log.warn({ runId: run.runId, computation: name, date: event.date }, error.message);
+          return;
+        }
+        throw error;
+      }
+    });
+  }
+
+  async function onBatchCompleted(event: BatchCompleted): Promise<void> {
+    const entry = manifest.byName.get(event.computation);
+    if (entry === undefined) return;
+    const key: LedgerKey = { runId: event.runId, computation: event.computation, date: event.date };
+    const lease: Lease | null = await state.leases.get({ computation: event.computation, date: event.date });
+    // Only the current holder's batches count: anything else is late or stale.
+    if (lease === null || lease.token !== event.leaseToken || lease.released) return;
+    await state.leases.renew(lease, clock.now());
+    const [plan, summary, current] = await Promise.all([state.ledger.getPlan(key), state.ledger.summary(key), state.states.get(event.date, event.computation)]);
+    if (plan === null || current === null || current.runId !== event.runId || current.status !== 'running') return;
+    const decision = { compositeHash: current.compositeHash, components: current.components } as Decision;
+    const processed = summary.succeeded + summary.failed;
+    if (processed >= settings.breakerMinEntities && summary.failed / processed > settings.breakerThreshold) {
+      if (!(await state.runs.claimStep(event.runId, `breaker/${event.date}/${event.computation}`))) return;
+      const error = `CIRCUIT BREAKER TRIPPED: ${summary.failed} of ${processed} entities failed (threshold ${Math.round(settings.breakerThreshold * 100)}%); no further batches were published`;
+      ports.log.error({ runId: event.runId, date: event.date, computation: event.computation, failed: summary.failed, processed }, error);
+      return finishWith(event.runId, entry, event.date, lease, decision, { status: 'failed', error }, current.bytesScanned);
+    }
+    if (summary.completed < plan.batches.length) {
+      await publishBatches(ports, entry, plan, lease);
+      return;
+    }
+    if (!(await state.ledger.claimFinalization(key, settings.ownerId))) return;
+    try {
+      return await finishWith(event.runId, entry, event.date, lease, decision, await finalizeBatches(ports, entry, plan, lease), current.bytesScanned);
+    } catch (error) {
+      if (error instanceof StaleLeaseError) return;
+      throw error;
+    }
+  }
+
+  return { onPassReady, onBatchCompleted };
+}

@@ -1,0 +1,46 @@
+import type { ManifestEntry } from '../shared/manifest/manifest.ts';
+import type { BatchPlan, Lease, LedgerKey } from '../shared/ports/state-store.ts';
+import type { BatchResults } from '../shared/runtime/batch-files.ts';
+import type { ServicePorts } from '../shared/runtime/ports.ts';
+import { ResultHasher } from '../shared/runtime/result-hash.ts';
+import type { RunOutcome } from './global-run.ts';
+
+/** At most this many entity failures are quoted in a state's reason. */
+const QUOTED_FAILURES = 5;
+
+/**
+ * Gathers every batch's results, in entity order, into one atomic replace
+ * of the stored results, and hashes them on the way.
+ */
+export async function finalizeBatches(ports: ServicePorts, entry: ManifestEntry, plan: BatchPlan, lease: Lease): Promise<RunOutcome> {
+  const key: LedgerKey = { runId: plan.runId, computation: plan.computation, date: plan.date };
+  const records = new Map((await ports.state.ledger.batches(key)).map((record) => [record.batchId, record]));
+  const hasher = new ResultHasher();
+  const writer = await ports.results.openReplace(entry.name, plan.date);
+  let succeeded = 0;
+  let failed = 0;
+  const failures: string[] = [];
+  try {
+    for (const { batchId } of plan.batches) {
+      const record = records.get(batchId);
+      if (record === undefined) throw new Error(`batch ${batchId} of ${entry.name} on ${plan.date} has no completion record`);
+      succeeded += record.succeeded;
+      failed += record.failed;
+      for (const error of record.errors) if (failures.length < QUOTED_FAILURES) failures.push(`${error.entityId}: ${error.error}`);
+      if (record.resultsBlob === null) continue;
+      const text = await ports.blobs.get(record.resultsBlob);
+      if (text === null) throw new Error(`results of batch ${batchId} (${record.resultsBlob}) are missing from the blob store`);
+      const { results } = JSON.parse(text) as BatchResults;
+      for (const { entityId, result } of results) hasher.add(entityId, result);
+      await writer.append(results);
+      // Renew as we go: finalizing a large computation takes a while.
+      await ports.state.leases.renew(lease, ports.clock.now());
+    }
+    await writer.commit();
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+  const failuresText = failed === 0 ? null : `${failed} of ${succeeded + failed} entities failed: ${failures.join('; ')}${failed > failures.length ? '; ...' : ''}`;
+  return { status: 'completed', resultHash: hasher.digest(), planned: plan.entityCount, succeeded, failed, stored: hasher.count, failures: failuresText };
+}

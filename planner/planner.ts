@@ -1,0 +1,111 @@
+import type { ComputationCompleted, RunRequested } from '../shared/events/contracts.ts';
+import type { IsoDate } from '../shared/model/types.ts';
+import type { RunRecord } from '../shared/ports/state-store.ts';
+import type { ServicePorts } from '../shared/runtime/ports.ts';
+import { executionSummary, formatSummary, selectedNames } from './summary.ts';
+
+export interface Planner {
+  onRunRequested(event: RunRequested): Promise<void>;
+  onComputationCompleted(event: ComputationCompleted): Promise<void>;
+}
+
+export type PlannerPorts = Pick<ServicePorts, 'manifest' | 'state' | 'bus' | 'clock' | 'log'>;
+
+/** Dates run one after another when a historical computation needs yesterday; otherwise up to this many at once. */
+const PARALLEL_DATES = 4;
+
+/**
+ * The planner: turns a run request into passes per date, and closes each
+ * pass barrier as computations complete. Every step that must happen once
+ * is a claimed step of the run, so redelivered events change nothing.
+ */
+export function createPlanner(ports: PlannerPorts): Planner {
+  const { manifest, state, bus, clock } = ports;
+
+  /** Pass numbers holding at least one of the run's computations, in order. */
+  function passesOf(run: RunRecord): number[] {
+    const names = new Set(selectedNames(manifest, run));
+    return [...new Set(manifest.computations.filter((e) => names.has(e.name)).map((e) => e.pass))].sort((a, b) => a - b);
+  }
+
+  function sequential(run: RunRecord): boolean {
+    return selectedNames(manifest, run).some((name) => manifest.byName.get(name)!.config.isHistorical);
+  }
+
+  async function publishPass(run: RunRecord, date: IsoDate, pass: number): Promise<void> {
+    if (!(await state.runs.claimStep(run.runId, `pass/${date}/${pass}`))) return;
+    const passes = passesOf(run);
+    await state.runs.update(run.runId, { progress: { ...(await state.runs.get(run.runId))!.progress, [date]: { pass, passes: passes.length, done: false } } });
+    ports.log.info({ runId: run.runId, date, pass }, `Pass ${pass} ready on ${date}`);
+    await bus.publish({ v: 1, type: 'pass.ready', runId: run.runId, date, pass });
+  }
+
+  /** Starts dates that are not started yet, as many as may run at once. */
+  async function startDates(run: RunRecord): Promise<void> {
+    const limit = sequential(run) ? 1 : PARALLEL_DATES;
+    const done = (await state.runs.steps(run.runId, 'date-done/')).length;
+    const started = (await state.runs.steps(run.runId, 'date-start/')).length;
+    let room = limit - (started - done);
+    const first = passesOf(run)[0];
+    for (const date of run.dates) {
+      if (room <= 0 || first === undefined) break;
+      if (await state.runs.claimStep(run.runId, `date-start/${date}`)) {
+        room--;
+        await publishPass(run, date, first);
+      }
+    }
+  }
+
+  async function finishRun(run: RunRecord): Promise<void> {
+    if (!(await state.runs.claimStep(run.runId, 'run-done'))) return;
+    const summary = await executionSummary(manifest, state, run, clock.now());
+    await state.runs.update(run.runId, { status: summary.status, finishedAt: clock.now().toISOString() });
+    const log = ports.log.child({ runId: run.runId });
+    const fields = { executionSummary: summary };
+    if (summary.status === 'failed') log.error(fields, formatSummary(summary));
+    else log.info(fields, formatSummary(summary));
+    await bus.publish({ v: 1, type: 'run.completed', runId: run.runId, status: summary.status });
+  }
+
+  async function onRunRequested(event: RunRequested): Promise<void> {
+    const record: RunRecord = {
+      runId: event.runId,
+      dates: event.dates,
+      trigger: event.trigger,
+      computations: event.computations,
+      force: event.force,
+      status: 'running',
+      startedAt: clock.now().toISOString(),
+      finishedAt: null,
+      progress: {},
+    };
+    const unknown = (event.computations ?? []).filter((name) => !manifest.byName.has(name));
+    if (unknown.length > 0) throw new Error(`run ${event.runId} names unknown computations: ${unknown.join(', ')}`);
+    if (await state.runs.create(record)) {
+      const purged = await state.states.purgeExpired(clock.now());
+      ports.log.info({ runId: event.runId, dates: event.dates, computations: event.computations, force: event.force, trigger: event.trigger, purged }, `Run ${event.runId} requested`);
+    }
+    const run = (await state.runs.get(event.runId))!;
+    if (passesOf(run).length === 0) return finishRun(run);
+    await startDates(run);
+  }
+
+  async function onComputationCompleted(event: ComputationCompleted): Promise<void> {
+    const run = await state.runs.get(event.runId);
+    if (run === null) return;
+    await state.runs.claimStep(run.runId, `done/${event.date}/${event.computation}`);
+    const names = selectedNames(manifest, run).filter((name) => manifest.byName.get(name)!.pass === event.pass);
+    const done = new Set((await state.runs.steps(run.runId, `done/${event.date}/`)).map((step) => step.slice(step.lastIndexOf('/') + 1)));
+    if (!names.every((name) => done.has(name))) return;
+    if (!(await state.runs.claimStep(run.runId, `closed/${event.date}/${event.pass}`))) return;
+    const passes = passesOf(run);
+    const next = passes[passes.indexOf(event.pass) + 1];
+    if (next !== undefined) return publishPass(run, event.date, next);
+    if (!(await state.runs.claimStep(run.runId, `date-done/${event.date}`))) return;
+    await state.runs.update(run.runId, { progress: { ...(await state.runs.get(run.runId))!.progress, [event.date]: { pass: event.pass, passes: passes.length, done: true } } });
+    if ((await state.runs.steps(run.runId, 'date-done/')).length === run.dates.length) return finishRun(run);
+    await startDates(run);
+  }
+
+  return { onRunRequested, onComputationCompleted };
+}

@@ -1,0 +1,97 @@
+import { createWriteStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { executionSummary, formatSummary } from '../../../planner/summary.ts';
+import { InProcessBus } from '../../adapters/inprocess/inprocess-bus.ts';
+import { UsageError, UserError } from '../../errors.ts';
+import { createLogger } from '../../logging/logger.ts';
+import { requireManifest } from '../../manifest/build-manifest.ts';
+import type { Manifest } from '../../manifest/manifest.ts';
+import { didYouMean } from '../../util/nearest.ts';
+import { dateRange } from '../../warehouse/dates.ts';
+import { dateFlag, stringFlag, type Flags } from '../args.ts';
+import { loadProject, printJson, type Command, type CommandInput } from '../command.ts';
+import { ProgressDisplay } from '../progress.ts';
+import { openRuntime } from '../runtime.ts';
+
+/** Longest date range one command may cover. */
+const MAX_DATES = 3660;
+
+export function datesFromFlags(flags: Flags): string[] {
+  const from = dateFlag(flags, 'date', true);
+  const to = dateFlag(flags, 'to') ?? from;
+  if (to < from) throw new UsageError(`--to (${to}) is before --date (${from}); give the range earliest first`);
+  const dates = dateRange(from, to);
+  if (dates.length > MAX_DATES) throw new UsageError(`--date ${from} --to ${to} covers ${dates.length} dates; at most ${MAX_DATES} at once`);
+  return dates;
+}
+
+/** --computation A or --computation A,B, checked against the manifest. */
+export function computationsFromFlags(flags: Flags, manifest: Manifest): string[] | null {
+  const value = stringFlag(flags, 'computation');
+  if (value === undefined) return null;
+  const names = value.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  for (const name of names) {
+    if (!manifest.byName.has(name)) throw new UserError('UNKNOWN_COMPUTATION', `No computation named '${name}'.${didYouMean(name, manifest.byName.keys())} Known: ${[...manifest.byName.keys()].join(', ')}.`);
+  }
+  return names;
+}
+
+export const RUN_FLAGS = {
+  date: { type: 'string', description: 'date YYYY-MM-DD (required)' },
+  to: { type: 'string', description: 'last date of a range (backfill), inclusive' },
+  computation: { type: 'string', description: 'only these computations (comma-separated)' },
+  force: { type: 'boolean', description: 'run even when the stored result is up to date' },
+  verbose: { type: 'boolean', description: 'also print the JSON logs on stderr' },
+} as const;
+
+/** Runs the manifest (or part of it) for dates in this process, over the in-process bus. */
+export async function runInProcess(input: CommandInput, options: { force: boolean; computations?: string[] | null }): Promise<number> {
+  const dates = datesFromFlags(input.flags);
+  const project = await loadProject(input);
+  const manifest = await requireManifest(project);
+  const computations = options.computations !== undefined ? options.computations : computationsFromFlags(input.flags, manifest);
+  const runId = `run-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
+  const logFolder = join(project.root, '.compute', 'logs');
+  mkdirSync(logFolder, { recursive: true });
+  const file = createWriteStream(join(logFolder, `${runId}.jsonl`));
+  const verbose = input.flags.verbose === true;
+  const log = createLogger({ destination: { write: (line: string) => { file.write(line); if (verbose) input.io.stderr(line); } } });
+  const bus = new InProcessBus({ log });
+  const progress = new ProgressDisplay(input.io, runId);
+  if (input.flags.json !== true) progress.attach(bus);
+  const runtime = await openRuntime(manifest, { log, bus });
+  try {
+    if (input.flags.json !== true) input.io.stderr(`Run ${runId}: ${dates[0]}${dates.length > 1 ? ` to ${dates[dates.length - 1]}` : ''}, ${computations === null ? 'all computations' : computations.join(', ')}${options.force ? ', forced' : ''}\n`);
+    await bus.publish({ v: 1, type: 'run.requested', runId, dates, computations, force: options.force, trigger: 'cli' });
+    await bus.idle();
+    progress.finish();
+    const run = await runtime.ports.state.runs.get(runId);
+    if (run === null || run.status === 'running') {
+      const dead = bus.deadLetters.map((d) => `${d.event.type}: ${d.error}`).join('\n  ');
+      throw new Error(`Run ${runId} stopped before it completed.${dead === '' ? '' : `\n  ${dead}`}\nLogs: ${join(logFolder, `${runId}.jsonl`)}`);
+    }
+    const summary = await executionSummary(manifest, runtime.ports.state, run, new Date());
+    if (input.flags.json === true) {
+      printJson(input, {
+        runId,
+        status: summary.status,
+        computations: summary.computations.map((r) => ({ name: r.name, date: r.date, status: r.status, resultHash: r.resultHash, entities: r.entities, durationMs: r.durationMs, detail: r.detail })),
+        resume: summary.resume === null ? null : `${summary.resume} --project ${project.root}`,
+      });
+    } else {
+      input.io.stdout(`${formatSummary({ ...summary, resume: summary.resume === null ? null : `${summary.resume} --project ${project.root}` })}\n`);
+    }
+    return summary.status === 'failed' ? 1 : 0;
+  } finally {
+    await runtime.close();
+    await new Promise((resolve) => file.end(resolve));
+  }
+}
+
+export const runCommand: Command = {
+  name: 'run',
+  summary: 'run the computations for a date or a date range, skipping what is up to date',
+  flags: RUN_FLAGS,
+  run: (input) => runInProcess(input, { force: input.flags.force === true }),
+};

@@ -1,0 +1,67 @@
+import type { ComputeEvent } from '../events/contracts.ts';
+import type { EventBus } from '../ports/event-bus.ts';
+import type { CliIo } from './command.ts';
+
+const ICON: Record<string, string> = { completed: '✅', skipped: '⏭️', blocked: '⛔', impossible: '🚫', failed: '❌' };
+
+/**
+ * Shows a run's progress on stderr: on a terminal, one line per running
+ * computation with batches done / total, redrawn in place; elsewhere, one
+ * plain line per finished computation.
+ */
+export class ProgressDisplay {
+  readonly #io: CliIo;
+  readonly #runId: string;
+  readonly #batches = new Map<string, { done: number; published: number }>();
+  #drawn = 0;
+
+  constructor(io: CliIo, runId: string) {
+    this.#io = io;
+    this.#runId = runId;
+  }
+
+  attach(bus: EventBus): void {
+    const handle = async (event: ComputeEvent) => this.#on(event);
+    bus.subscribe('batches', handle);
+    bus.subscribe('batch-completions', handle);
+    bus.subscribe('computation-completions', handle);
+  }
+
+  #on(event: ComputeEvent): void {
+    if (event.runId !== this.#runId) return;
+    if (event.type === 'batch.ready' || event.type === 'batch.completed') {
+      const key = `${event.date} ${event.computation}`;
+      const entry = this.#batches.get(key) ?? { done: 0, published: 0 };
+      if (event.type === 'batch.ready') entry.published = Math.max(entry.published, event.index + 1);
+      else entry.done++;
+      this.#batches.set(key, entry);
+      if (this.#io.isTty) this.#redraw();
+      return;
+    }
+    if (event.type === 'computation.completed') {
+      const key = `${event.date} ${event.computation}`;
+      const batches = this.#batches.get(key);
+      this.#batches.delete(key);
+      this.#clear();
+      this.#io.stderr(`${ICON[event.status] ?? ''} ${key} ${event.status}${batches === undefined ? '' : ` (${batches.done} batch${batches.done === 1 ? '' : 'es'})`}\n`);
+      if (this.#io.isTty) this.#redraw();
+    }
+  }
+
+  #clear(): void {
+    if (!this.#io.isTty || this.#drawn === 0) return;
+    this.#io.stderr(`\x1b[${this.#drawn}A\x1b[J`);
+    this.#drawn = 0;
+  }
+
+  #redraw(): void {
+    this.#clear();
+    const lines = [...this.#batches].map(([key, { done, published }]) => `  … ${key}: ${done}/${published}+ batches`);
+    if (lines.length > 0) this.#io.stderr(`${lines.join('\n')}\n`);
+    this.#drawn = lines.length;
+  }
+
+  finish(): void {
+    this.#clear();
+  }
+}

@@ -1,0 +1,104 @@
+import { resolve } from 'node:path';
+import { createExecutor, type Executor } from '../../executor/executor.ts';
+import { createPlanner, type Planner } from '../../planner/planner.ts';
+import { createWorker, type Worker } from '../../worker/worker.ts';
+import { InProcessBus, type InProcessBusOptions } from '../adapters/inprocess/inprocess-bus.ts';
+import { LocalBlobStore } from '../adapters/local/local-blob-store.ts';
+import { PoisonMessageError } from '../errors.ts';
+import type { ComputeEvent } from '../events/contracts.ts';
+import type { Manifest } from '../manifest/manifest.ts';
+import type { BlobStore } from '../ports/blob-store.ts';
+import { systemClock, type Clock } from '../ports/clock.ts';
+import type { EventBus } from '../ports/event-bus.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { StateStore } from '../ports/state-store.ts';
+import { newOwnerId } from '../runtime/owner.ts';
+import { DEFAULT_SETTINGS, type RuntimeSettings, type ServicePorts } from '../runtime/ports.ts';
+import { ComputationReader } from '../warehouse/computation-reader.ts';
+import { SchemaRegistry } from '../warehouse/schema-registry.ts';
+import { openStateStore, openWarehouse, type OpenWarehouse } from './wiring.ts';
+
+/** The services wired over one set of ports. */
+export interface Runtime {
+  ports: ServicePorts;
+  planner: Planner;
+  executor: Executor;
+  worker: Worker;
+  close(): Promise<void>;
+}
+
+/** Default blob folder, inside the project's `.compute/` folder. */
+export const DEFAULT_BLOB_PATH = '.compute/blobs';
+
+export function openBlobStore(manifest: Manifest): BlobStore {
+  const config = manifest.project.blobs;
+  if (config.type === 'local') return new LocalBlobStore(resolve(manifest.project.root, config.path ?? DEFAULT_BLOB_PATH));
+  throw new Error('The Cloud Storage blob store is not available in this build yet; use {"type":"local"}.');
+}
+
+function expect<T extends ComputeEvent['type']>(type: T, handle: (event: Extract<ComputeEvent, { type: T }>) => Promise<void>) {
+  return async (event: ComputeEvent) => {
+    if (event.type !== type) throw new PoisonMessageError('WRONG_TOPIC', `expected ${type}, got ${event.type}`);
+    await handle(event as Extract<ComputeEvent, { type: T }>);
+  };
+}
+
+/** Subscribes each service's handlers to its topics. */
+export function subscribeServices(bus: EventBus, services: { planner?: Planner; executor?: Executor; worker?: Worker }): void {
+  const { planner, executor, worker } = services;
+  if (planner !== undefined) {
+    bus.subscribe('runs', expect('run.requested', planner.onRunRequested));
+    bus.subscribe('computation-completions', expect('computation.completed', planner.onComputationCompleted));
+  }
+  if (executor !== undefined) {
+    bus.subscribe('passes', expect('pass.ready', executor.onPassReady));
+    bus.subscribe('batch-completions', expect('batch.completed', executor.onBatchCompleted));
+  }
+  if (worker !== undefined) bus.subscribe('batches', expect('batch.ready', worker.onBatchReady));
+}
+
+export interface RuntimeOptions {
+  log: Logger;
+  bus?: EventBus;
+  busOptions?: InProcessBusOptions;
+  clock?: Clock;
+  settings?: Partial<RuntimeSettings>;
+  state?: StateStore;
+}
+
+/** Opens every port a project's config names and wires planner, executor and worker to them. */
+export async function openRuntime(manifest: Manifest, options: RuntimeOptions): Promise<Runtime & { bus: EventBus; warehouse: OpenWarehouse }> {
+  const project = manifest.project;
+  const state = options.state ?? (await openStateStore(project));
+  const warehouse = await openWarehouse(project);
+  const clock = options.clock ?? systemClock;
+  const bus = options.bus ?? new InProcessBus({ log: options.log, ...options.busOptions });
+  const reader = new ComputationReader({ warehouse: warehouse.warehouse, registry: new SchemaRegistry(warehouse.warehouse, { clock }), project });
+  const ports: ServicePorts = {
+    manifest,
+    state,
+    results: warehouse.results,
+    reader,
+    blobs: openBlobStore(manifest),
+    bus,
+    clock,
+    log: options.log,
+    settings: { ...DEFAULT_SETTINGS, ownerId: newOwnerId(), ...options.settings },
+  };
+  const planner = createPlanner(ports);
+  const executor = createExecutor(ports);
+  const worker = createWorker(ports);
+  subscribeServices(bus, { planner, executor, worker });
+  return {
+    ports,
+    planner,
+    executor,
+    worker,
+    bus,
+    warehouse,
+    close: async () => {
+      await warehouse.close();
+      if (options.state === undefined) await state.close();
+    },
+  };
+}

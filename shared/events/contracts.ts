@@ -1,0 +1,86 @@
+import { z } from 'zod';
+
+/**
+ * Every event the services exchange. One zod schema per type, each with a
+ * version field; a message that does not parse is poison (acked and
+ * logged, never retried).
+ */
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD');
+const base = { v: z.literal(1), runId: z.string().min(1) };
+
+export const runRequested = z.object({
+  ...base,
+  type: z.literal('run.requested'),
+  /** Dates in the order they run. */
+  dates: z.array(isoDate).min(1),
+  /** Computations to run; null runs all. */
+  computations: z.array(z.string()).nullable().default(null),
+  force: z.boolean().default(false),
+  /** 'cli', 'scheduler', 'manual', 'api'. */
+  trigger: z.string().default('manual'),
+});
+
+export const passReady = z.object({ ...base, type: z.literal('pass.ready'), date: isoDate, pass: z.number().int().min(0) });
+
+export const batchReady = z.object({
+  ...base,
+  type: z.literal('batch.ready'),
+  date: isoDate,
+  computation: z.string(),
+  batchId: z.string(),
+  index: z.number().int().min(0),
+  /** Blob holding the batch context (claim check: messages stay small). */
+  contextBlob: z.string(),
+  /** Code hash the batch was planned with; a worker with other code refuses it. */
+  codeHash: z.string(),
+  leaseToken: z.number().int(),
+});
+
+export const batchCompleted = z.object({
+  ...base,
+  type: z.literal('batch.completed'),
+  date: isoDate,
+  computation: z.string(),
+  batchId: z.string(),
+  leaseToken: z.number().int(),
+  succeeded: z.number().int().min(0),
+  failed: z.number().int().min(0),
+});
+
+export const computationCompleted = z.object({
+  ...base,
+  type: z.literal('computation.completed'),
+  date: isoDate,
+  computation: z.string(),
+  pass: z.number().int().min(0),
+  status: z.enum(['completed', 'skipped', 'blocked', 'impossible', 'failed']),
+});
+
+export const runCompleted = z.object({
+  ...base,
+  type: z.literal('run.completed'),
+  status: z.enum(['completed', 'failed']),
+});
+
+export const eventSchema = z.discriminatedUnion('type', [runRequested, passReady, batchReady, batchCompleted, computationCompleted, runCompleted]);
+
+export type RunRequested = z.output<typeof runRequested>;
+export type PassReady = z.output<typeof passReady>;
+export type BatchReady = z.output<typeof batchReady>;
+export type BatchCompleted = z.output<typeof batchCompleted>;
+export type ComputationCompleted = z.output<typeof computationCompleted>;
+export type RunCompleted = z.output<typeof runCompleted>;
+export type ComputeEvent = z.output<typeof eventSchema>;
+export type EventType = ComputeEvent['type'];
+
+/** The topic each event travels on; each topic has one consuming service. */
+export const TOPIC_OF: Record<EventType, string> = {
+  'run.requested': 'runs',
+  'pass.ready': 'passes',
+  'batch.ready': 'batches',
+  'batch.completed': 'batch-completions',
+  'computation.completed': 'computation-completions',
+  'run.completed': 'run-completions',
+};
+
+export const TOPICS = [...new Set(Object.values(TOPIC_OF))];

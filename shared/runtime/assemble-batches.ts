@@ -1,0 +1,76 @@
+import type { Manifest, ManifestEntry } from '../manifest/manifest.ts';
+import { GLOBAL_ENTITY, type IsoDate, type Row } from '../model/types.ts';
+import type { ResultStore, StoredResult } from '../ports/warehouse.ts';
+import type { ComputationReader, PlannedRead } from '../warehouse/computation-reader.ts';
+import { addDays } from '../warehouse/dates.ts';
+import type { EntitySource } from '../warehouse/entity-batches.ts';
+import { batchId, type BatchContext } from './batch-files.ts';
+
+export interface ReadPorts {
+  manifest: Manifest;
+  results: ResultStore;
+  reader: ComputationReader;
+}
+
+/** Results of dependencies: global ones by name, per-entity ones keyed by entity. */
+export async function dependencyResults(ports: Pick<ReadPorts, 'manifest' | 'results'>, names: readonly string[], date: IsoDate): Promise<{ globals: Record<string, unknown>; byEntity: Record<string, Record<string, unknown>> }> {
+  const globals: Record<string, unknown> = {};
+  const byEntity: Record<string, Record<string, unknown>> = {};
+  await Promise.all(
+    names.map(async (name) => {
+      if (ports.manifest.byName.get(name)!.config.type === 'global') {
+        globals[name] = (await ports.results.read(name, date, [GLOBAL_ENTITY]))[0]?.result ?? null;
+      } else {
+        byEntity[name] = Object.fromEntries((await ports.results.read(name, date)).map((r) => [r.entityId, r.result]));
+      }
+    }),
+  );
+  return { globals, byEntity };
+}
+
+const DEPENDENCY_PREFIX = 'dependency:';
+const PREVIOUS = 'previous';
+
+function resultSource(name: string, chunks: AsyncIterable<StoredResult[]>): EntitySource {
+  return { name, chunks, key: (item) => (item as StoredResult).entityId };
+}
+
+/**
+ * Streams a per-entity computation's inputs in entity order as batch
+ * contexts: required tables' rows, this batch's per-entity dependency
+ * results, global dependency results, and for historical computations the
+ * previous date's results. Entities come from any required table's window,
+ * any per-entity dependency's results, and (historical) yesterday's results.
+ */
+export async function openBatches(ports: ReadPorts, entry: ManifestEntry, date: IsoDate, runId: string, reads: PlannedRead[]): Promise<{ impossible: string } | { batches: AsyncIterable<BatchContext> }> {
+  const perEntityDeps = entry.config.dependencies.filter((name) => ports.manifest.byName.get(name)!.config.type === 'per-entity');
+  const globalDeps = entry.config.dependencies.filter((name) => !perEntityDeps.includes(name));
+  const extra = perEntityDeps.map((name) => resultSource(`${DEPENDENCY_PREFIX}${name}`, ports.results.stream(name, date)));
+  if (entry.config.isHistorical) extra.push(resultSource(PREVIOUS, ports.results.stream(entry.name, addDays(date, -1))));
+  const { globals } = await dependencyResults(ports, globalDeps, date);
+  const { merger, impossible } = await ports.reader.openEntities(reads, extra);
+  if (impossible !== null) return { impossible };
+  async function* contexts(): AsyncIterable<BatchContext> {
+    for await (const batch of merger.batches(ports.manifest.project.batchSize)) {
+      yield {
+        v: 1,
+        runId,
+        computation: entry.name,
+        date,
+        batchId: batchId(batch.index),
+        codeHash: entry.codeHash,
+        globals,
+        entities: batch.entityIds.map((entityId) => {
+          const items = batch.items.get(entityId)!;
+          const data: Record<string, Row[]> = {};
+          for (const read of reads) data[read.table] = items[read.table] as Row[];
+          const dependencies: Record<string, unknown> = {};
+          for (const name of perEntityDeps) dependencies[name] = (items[`${DEPENDENCY_PREFIX}${name}`]?.[0] as StoredResult | undefined)?.result ?? null;
+          const previous = entry.config.isHistorical ? ((items[PREVIOUS]?.[0] as StoredResult | undefined)?.result ?? null) : null;
+          return { entityId, data, dependencies, previous };
+        }),
+      };
+    }
+  }
+  return { batches: contexts() };
+}

@@ -1,0 +1,52 @@
+import type { IsoDate, Row } from '../model/types.ts';
+import type { EntityError } from '../ports/state-store.ts';
+import type { StoredResult } from '../ports/warehouse.ts';
+
+/** Everything a worker needs for one batch, written to the blob store by the executor. */
+export interface BatchContext {
+  v: 1;
+  runId: string;
+  computation: string;
+  date: IsoDate;
+  batchId: string;
+  codeHash: string;
+  /** Results of global dependencies, by name. */
+  globals: Record<string, unknown>;
+  entities: Array<{
+    entityId: string;
+    /** Required tables' rows for this entity. */
+    data: Record<string, Row[]>;
+    /** Per-entity dependencies' results for this entity (null: none). */
+    dependencies: Record<string, unknown>;
+    /** Historical computations: own result for the previous date. */
+    previous: unknown;
+  }>;
+}
+
+/** What a worker writes back: the batch's results in entity order, and its failures. */
+export interface BatchResults {
+  v: 1;
+  batchId: string;
+  results: StoredResult[];
+  errors: EntityError[];
+  succeeded: number;
+  failed: number;
+}
+
+/** Zero-padded so batch ids sort in entity order. */
+export function batchId(index: number): string {
+  return `b${String(index).padStart(6, '0')}`;
+}
+
+export function batchPrefix(runId: string, computation: string, date: IsoDate): string {
+  return `runs/${runId}/${computation}/${date}`;
+}
+
+export function contextBlobName(runId: string, computation: string, date: IsoDate, id: string): string {
+  return `${batchPrefix(runId, computation, date)}/${id}.context.json`;
+}
+
+/** A fresh name per attempt, so a duplicate delivery never overwrites results already counted. */
+export function resultsBlobName(runId: string, computation: string, date: IsoDate, id: string): string {
+  return `${batchPrefix(runId, computation, date)}/${id}.results.${Date.now().toString(36)}${Math.random().toString(36).slice(2, 8)}.json`;
+}

@@ -1,0 +1,70 @@
+import type { ManifestEntry } from '../manifest/manifest.ts';
+import { LOG_SINK } from '../model/computation.ts';
+import type { LogLevel } from '../model/types.ts';
+import type { Logger } from '../ports/logger.ts';
+import type { EntityError } from '../ports/state-store.ts';
+import type { StoredResult } from '../ports/warehouse.ts';
+import type { BatchContext } from './batch-files.ts';
+import { buildContext } from './computation-context.ts';
+import { loadRules } from './rules.ts';
+
+/** At most this many entity errors are kept per batch. */
+export const ERROR_SAMPLE = 5;
+
+export interface BatchOutcome {
+  results: StoredResult[];
+  errors: EntityError[];
+  succeeded: number;
+  failed: number;
+}
+
+/** `this.log` for a computation: levels mapped onto the logger, tagged by the child's bindings. */
+export function logSinkFor(log: Logger) {
+  return (level: LogLevel, message: string, extra?: Record<string, unknown>) => {
+    const method = level === 'DEBUG' ? 'debug' : level === 'ERROR' ? 'error' : level === 'WARN' || level === 'WARNING' ? 'warn' : 'info';
+    log[method](extra ?? {}, message);
+  };
+}
+
+/**
+ * Runs process() for each entity of a batch. A throwing entity is recorded
+ * with its error and the rest go on; null stores nothing. Results are
+ * plain JSON (what is stored is what a dependent will read).
+ */
+export async function runBatch(entry: ManifestEntry, context: BatchContext, log: Logger, only?: (entityId: string) => boolean): Promise<BatchOutcome> {
+  const rules = await loadRules(entry);
+  const instance = new entry.Class();
+  const perEntityDeps = Object.keys(context.entities[0]?.dependencies ?? {});
+  const byEntity: Record<string, Record<string, unknown>> = {};
+  for (const name of perEntityDeps) byEntity[name] = Object.fromEntries(context.entities.map((e) => [e.entityId, e.dependencies[name]]));
+  const outcome: BatchOutcome = { results: [], errors: [], succeeded: 0, failed: 0 };
+  for (const item of context.entities) {
+    if (only !== undefined && !only(item.entityId)) continue;
+    const entityLog = log.child({ entityId: item.entityId });
+    instance[LOG_SINK] = logSinkFor(entityLog);
+    try {
+      const result = await instance.process(
+        buildContext({
+          computation: entry.name,
+          date: context.date,
+          entityId: item.entityId,
+          data: item.data,
+          rules,
+          previousResult: item.previous,
+          dependencies: entry.config.dependencies,
+          ownDependencies: item.dependencies,
+          globals: context.globals,
+          byEntity,
+        }),
+      );
+      outcome.succeeded++;
+      if (result !== null && result !== undefined) outcome.results.push({ entityId: item.entityId, result: JSON.parse(JSON.stringify(result)) as unknown });
+    } catch (error) {
+      outcome.failed++;
+      const message = error instanceof Error ? error.message : String(error);
+      if (outcome.errors.length < ERROR_SAMPLE) outcome.errors.push({ entityId: item.entityId, error: message });
+      entityLog.warn({ error: message }, `Worker failed on entity ${item.entityId}: ${message}`);
+    }
+  }
+  return outcome;
+}
