@@ -20,6 +20,8 @@ export interface Executor {
 
 export function createExecutor(ports: ServicePorts): Executor {
   const { state, bus, clock, manifest, settings } = ports;
+  /** Finalizations running in this process: a duplicate completion must not start a second one. */
+  const finalizing = new Set<string>();
 
   async function complete(runId: string, entry: ManifestEntry, date: IsoDate, status: 'completed' | 'skipped' | 'blocked' | 'impossible' | 'failed'): Promise<void> {
     await bus.publish({ v: 1, type: 'computation.completed', runId, date, computation: entry.name, pass: entry.pass, status });
@@ -152,12 +154,16 @@ export function createExecutor(ports: ServicePorts): Executor {
       await publishBatches(ports, entry, plan, lease);
       return;
     }
-    if (!(await state.ledger.claimFinalization(key, settings.ownerId))) return;
+    const guard = `${event.runId}/${event.date}/${event.computation}`;
+    if (finalizing.has(guard) || !(await state.ledger.claimFinalization(key, settings.ownerId))) return;
+    finalizing.add(guard);
     try {
       return await finishWith(event.runId, entry, event.date, lease, decision, await finalizeBatches(ports, entry, plan, lease), current.bytesScanned);
     } catch (error) {
       if (error instanceof StaleLeaseError) return;
       throw error;
+    } finally {
+      finalizing.delete(guard);
     }
   }
 

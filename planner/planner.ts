@@ -40,19 +40,18 @@ export function createPlanner(ports: PlannerPorts): Planner {
     await bus.publish({ v: 1, type: 'pass.ready', runId: run.runId, date, pass });
   }
 
-  /** Starts dates that are not started yet, as many as may run at once. */
+  /**
+   * Starts the dates whose turn has come: in order, at most `limit` more
+   * than are done. Each start is a claimed step, so racing or redelivered
+   * handlers start each date once and never start one early.
+   */
   async function startDates(run: RunRecord): Promise<void> {
     const limit = sequential(run) ? 1 : PARALLEL_DATES;
-    const done = (await state.runs.steps(run.runId, 'date-done/')).length;
-    const started = (await state.runs.steps(run.runId, 'date-start/')).length;
-    let room = limit - (started - done);
     const first = passesOf(run)[0];
-    for (const date of run.dates) {
-      if (room <= 0 || first === undefined) break;
-      if (await state.runs.claimStep(run.runId, `date-start/${date}`)) {
-        room--;
-        await publishPass(run, date, first);
-      }
+    if (first === undefined) return;
+    const done = (await state.runs.steps(run.runId, 'date-done/')).length;
+    for (const date of run.dates.slice(0, done + limit)) {
+      if (await state.runs.claimStep(run.runId, `date-start/${date}`)) await publishPass(run, date, first);
     }
   }
 

@@ -7,7 +7,7 @@ export interface FlagSpec {
   /** Shown in help. */
   description: string;
   /** Other spellings accepted, e.g. 'entityId' for 'entity-id'. */
-  aliases?: string[];
+  aliases?: readonly string[];
 }
 
 export type Flags = Record<string, string | boolean | undefined>;

@@ -2,13 +2,16 @@ import { PoisonMessageError, UsageError, UserError } from '../errors.ts';
 import { helpText, parseFlags } from './args.ts';
 import type { CliIo, Command } from './command.ts';
 import { graphCommand } from './commands/graph.ts';
+import { analyzeCommand } from './commands/analyze.ts';
+import { executeCommand } from './commands/execute.ts';
 import { renderCommand } from './commands/render.ts';
+import { showCommand } from './commands/show.ts';
 import { runCommand } from './commands/run.ts';
 import { statusCommand } from './commands/status.ts';
 import { validateCommand } from './commands/validate.ts';
 import { didYouMean } from '../util/nearest.ts';
 
-const COMMANDS: Command[] = [validateCommand, graphCommand, renderCommand, runCommand, statusCommand];
+const COMMANDS: Command[] = [validateCommand, graphCommand, renderCommand, analyzeCommand, runCommand, statusCommand, executeCommand, showCommand];
 
 function usage(): string {
   const rows = COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);

@@ -194,7 +194,11 @@ export interface BatchLedger {
   summary(key: LedgerKey): Promise<LedgerSummary>;
   /** Every recorded batch, ordered by batch id. */
   batches(key: LedgerKey): Promise<BatchRecord[]>;
-  /** Exactly one caller gets true: the one that finalizes the computation. */
+  /**
+   * Exactly one owner gets true: the one that finalizes the computation.
+   * The same owner asking again gets true too, so a finalization that failed
+   * half-way can be retried by its owner.
+   */
   claimFinalization(key: LedgerKey, owner: string): Promise<boolean>;
 }
 

@@ -1,4 +1,5 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
 import { extname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Problem } from '../errors.ts';
@@ -67,7 +68,9 @@ export async function loadComputations(folder: string, root: string): Promise<{ 
     const shown = relative(root, file);
     let module: Record<string, unknown>;
     try {
-      module = await importUserModule(file);
+      // The content in the URL: a process that loads the project again after an edit gets the new code.
+      const version = createHash('sha256').update(await readFile(file)).digest('hex').slice(0, 16);
+      module = await importUserModule(file, version);
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
       problems.push({ code: 'LOAD_FAILED', file: shown, message: `${shown} could not be loaded: ${text}` });

@@ -72,6 +72,22 @@ export class ComputationReader {
     return { perTable, totalBytes };
   }
 
+  /**
+   * Why the computation would be impossible (a mandatory table with no rows
+   * in its window), or null. Reads at most one chunk of each mandatory table.
+   */
+  async mandatoryEmpty(reads: readonly PlannedRead[]): Promise<string | null> {
+    for (const read of reads.filter((r) => r.mandatory)) {
+      let empty = true;
+      for await (const chunk of this.#warehouse.stream(read.compiled)) {
+        empty = chunk.length === 0;
+        break;
+      }
+      if (empty) return impossibleReason(read);
+    }
+    return null;
+  }
+
   /** Global mode: every row of each table's window. */
   async readAll(reads: readonly PlannedRead[]): Promise<{ data: Record<string, Row[]>; impossible: string | null }> {
     const data: Record<string, Row[]> = {};

@@ -218,6 +218,8 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
           const [a, b] = await Promise.all([store.ledger.claimFinalization(ledgerKey, 'exec-a'), store.ledger.claimFinalization(ledgerKey, 'exec-b')]);
           expect([a, b].filter(Boolean)).toHaveLength(1);
           expect(await store.ledger.claimFinalization(ledgerKey, 'exec-c')).toBe(false);
+          const winner = a ? 'exec-a' : 'exec-b';
+          expect(await store.ledger.claimFinalization(ledgerKey, winner)).toBe(true);
           expect(await store.ledger.claimFinalization({ ...ledgerKey, runId: 'run-2' }, 'exec-c')).toBe(true);
         }));
     });

@@ -137,6 +137,20 @@ export function warehouseContract(adapter: string, open: () => WarehouseUnderTes
         ]);
       });
 
+      it('leaves one set of results when replaces of one (computation, date) race', async () => {
+        const { results } = open();
+        await Promise.all(
+          [1, 2, 3].map(async (n) => {
+            const writer = await results.openReplace('Raced', '2026-03-01');
+            await writer.append([{ entityId: 'a', result: n }, { entityId: 'b', result: n }]);
+            await writer.commit();
+          }),
+        );
+        const stored = await results.read('Raced', '2026-03-01');
+        expect(stored.map((r) => r.entityId)).toEqual(['a', 'b']);
+        expect(stored[0]!.result).toBe(stored[1]!.result);
+      });
+
       it('reads given entities, streams in entity order, and reads nothing for an unknown computation', async () => {
         const { results } = open();
         const writer = await results.openReplace('Streamed', '2026-03-01');

@@ -15,6 +15,8 @@ export const RESULTS_SCHEMA = 'compute_results';
  */
 export class DuckdbResultStore implements ResultStore {
   readonly #instance: DuckDBInstance;
+  /** One replace per table at a time: two transactions that each delete nothing and append would both commit. */
+  readonly #writing = new Map<string, Promise<void>>();
 
   constructor(instance: DuckDBInstance) {
     this.#instance = instance;
@@ -34,6 +36,24 @@ export class DuckdbResultStore implements ResultStore {
   }
 
   async openReplace(computation: string, date: IsoDate): Promise<ResultWriter> {
+    const before = this.#writing.get(computation) ?? Promise.resolve();
+    let done!: () => void;
+    const mine = new Promise<void>((resolve) => (done = resolve));
+    const chained = before.then(() => mine);
+    this.#writing.set(computation, chained);
+    await before;
+    try {
+      return await this.#open(computation, date, () => {
+        done();
+        if (this.#writing.get(computation) === chained) this.#writing.delete(computation);
+      });
+    } catch (error) {
+      done();
+      throw error;
+    }
+  }
+
+  async #open(computation: string, date: IsoDate, release: () => void): Promise<ResultWriter> {
     const connection = await this.#connect();
     const table = this.#resultsTable(computation);
     await connection.run(`CREATE SCHEMA IF NOT EXISTS ${quoteDuckdb(RESULTS_SCHEMA)}`);
@@ -53,6 +73,7 @@ export class DuckdbResultStore implements ResultStore {
         throw error;
       } finally {
         connection.closeSync();
+        release();
       }
     };
     return {

@@ -190,7 +190,12 @@ export class SqliteStateStore implements StateStore {
         return { planned: plan?.batches.length ?? 0, completed: Number(row.completed), succeeded: Number(row.succeeded), failed: Number(row.failed), stored: Number(row.stored) };
       },
       batches: async (key) => this.#all<BatchRecord>(`SELECT body FROM batches WHERE ${where} ORDER BY batch_id`, ...keyParams(key)),
-      claimFinalization: async (key, owner) => this.#run('INSERT OR IGNORE INTO finalizations (run_id, computation, date, owner) VALUES (?, ?, ?, ?)', ...keyParams(key), owner) === 1,
+      claimFinalization: async (key, owner) =>
+        this.#transaction(() => {
+          this.#run('INSERT OR IGNORE INTO finalizations (run_id, computation, date, owner) VALUES (?, ?, ?, ?)', ...keyParams(key), owner);
+          const row = this.#db.prepare(`SELECT owner FROM finalizations WHERE ${where}`).get(...keyParams(key)) as { owner: string };
+          return row.owner === owner;
+        }),
     };
   }
 }

@@ -190,7 +190,11 @@ export class FirestoreStateStore implements StateStore {
         };
       },
       batches: async (key) => (await batches(key).get()).docs.map((doc) => doc.data() as BatchRecord).sort((a, b) => a.batchId.localeCompare(b.batchId)),
-      claimFinalization: (key, owner) => createIfAbsent(this.#ledgerRef(key).collection('claims').doc('finalize'), { owner }),
+      claimFinalization: async (key, owner) => {
+        const ref = this.#ledgerRef(key).collection('claims').doc('finalize');
+        if (await createIfAbsent(ref, { owner })) return true;
+        return (await ref.get()).get('owner') === owner;
+      },
     };
   }
 }

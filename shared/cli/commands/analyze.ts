@@ -1,0 +1,107 @@
+import { requireManifest } from '../../manifest/build-manifest.ts';
+import type { Manifest } from '../../manifest/manifest.ts';
+import { decide, previousDate, type Decision, type DependencyView } from '../../plan/decide.ts';
+import { systemClock } from '../../ports/clock.ts';
+import type { StateStore } from '../../ports/state-store.ts';
+import { ComputationReader } from '../../warehouse/computation-reader.ts';
+import { SchemaRegistry } from '../../warehouse/schema-registry.ts';
+import { loadProject, printJson, type Command } from '../command.ts';
+import { openStateStore, openWarehouse } from '../wiring.ts';
+import { computationsFromFlags, datesFromFlags } from './run.ts';
+import { formatBytes } from './render.ts';
+
+const ICONS: Record<string, string> = { run: '▶️', skip: '⏭️', blocked: '⛔', impossible: '🚫' };
+
+export interface AnalyzedComputation {
+  name: string;
+  date: string;
+  decision: Decision['decision'];
+  reasons: string[];
+  changed: string[];
+  /** Bytes the run would scan; null when unknown (never 0 for unknown). */
+  bytes: number | null;
+}
+
+/**
+ * Simulates a run without running anything: pass by pass, what would run,
+ * skip, be blocked or be impossible, and why. A dependency that would
+ * re-run makes its dependents 'run' (they skip at run time if its output
+ * turns out unchanged).
+ */
+export async function analyzeDates(manifest: Manifest, state: StateStore, reader: ComputationReader, dates: string[], selected: string[] | null, force: boolean): Promise<AnalyzedComputation[]> {
+  const out: AnalyzedComputation[] = [];
+  const willRun = new Set<string>();
+  for (const date of dates) {
+    const views = new Map<string, DependencyView>();
+    for (const entry of manifest.computations) {
+      if (selected !== null && !selected.includes(entry.name)) continue;
+      const [stored, previous] = await Promise.all([state.states.get(date, entry.name), entry.config.isHistorical ? state.states.get(previousDate(date), entry.name) : Promise.resolve(null)]);
+      const deps = new Map(await Promise.all(entry.config.dependencies.map(async (d) => [d, await state.states.get(date, d)] as const)));
+      const decision = decide({ manifest, entry, date, force, stored, previous, dependency: (name) => views.get(name) ?? { kind: 'final', state: deps.get(name) ?? null } });
+      if (entry.config.isHistorical && willRun.has(`${previousDate(date)}/${entry.name}`) && decision.decision === 'skip') {
+        decision.decision = 'run';
+        decision.reasons = [`the previous day (${previousDate(date)}) re-runs first; this re-runs unless its output is unchanged`];
+        decision.changed = ['previous'];
+      }
+      let bytes: number | null = null;
+      if (decision.decision === 'run') {
+        const { reads, problems } = await reader.plan(entry, date);
+        if (problems.length > 0) decision.reasons.push(...problems.map((p) => `will fail: ${p.message}`));
+        else {
+          const impossible = await reader.mandatoryEmpty(reads);
+          if (impossible !== null) {
+            decision.decision = 'impossible';
+            decision.reasons = [impossible];
+          } else if (reads.length > 0) bytes = (await reader.estimate(reads)).totalBytes;
+          else bytes = 0;
+        }
+      }
+      if (decision.decision === 'run') willRun.add(`${date}/${entry.name}`);
+      views.set(entry.name, decision.decision === 'run' ? { kind: 'will-run' } : decision.decision === 'skip' ? { kind: 'final', state: stored } : { kind: 'will-not-run', status: decision.decision });
+      out.push({ name: entry.name, date, decision: decision.decision, reasons: decision.reasons, changed: decision.changed, bytes: decision.decision === 'run' ? bytes : 0 });
+    }
+  }
+  return out;
+}
+
+export const analyzeCommand: Command = {
+  name: 'analyze',
+  summary: 'say what a run would do for a date (run, skip, blocked, impossible), why, and what it would scan',
+  flags: {
+    date: { type: 'string', description: 'date YYYY-MM-DD (required)' },
+    to: { type: 'string', description: 'last date of a range, inclusive' },
+    computation: { type: 'string', description: 'only these computations (comma-separated)' },
+    force: { type: 'boolean', description: 'analyze as if the run were forced' },
+  },
+  async run(input) {
+    const dates = datesFromFlags(input.flags);
+    const project = await loadProject(input);
+    const manifest = await requireManifest(project);
+    const selected = computationsFromFlags(input.flags, manifest);
+    const [state, opened] = await Promise.all([openStateStore(project), openWarehouse(project)]);
+    try {
+      const reader = new ComputationReader({ warehouse: opened.warehouse, registry: new SchemaRegistry(opened.warehouse, { clock: systemClock }), project });
+      const computations = await analyzeDates(manifest, state, reader, dates, selected, input.flags.force === true);
+      const running = computations.filter((c) => c.decision === 'run');
+      const totalBytes = running.some((c) => c.bytes === null) ? null : running.reduce((sum, c) => sum + c.bytes!, 0);
+      if (input.flags.json === true) {
+        printJson(input, { date: dates[0], to: dates[dates.length - 1], computations, totalBytes });
+        return 0;
+      }
+      for (const date of dates) {
+        input.io.stdout(`${date}:\n`);
+        for (const c of computations.filter((x) => x.date === date)) {
+          const changed = c.changed.length > 0 ? `  [changed: ${c.changed.join(', ')}]` : '';
+          const bytes = c.decision === 'run' ? `  scans ${formatBytes(c.bytes)}` : '';
+          input.io.stdout(`  ${ICONS[c.decision]} ${c.name.padEnd(26)} ${c.decision.padEnd(10)} ${c.reasons.join('; ')}${changed}${bytes}\n`);
+        }
+      }
+      const counts = ['run', 'skip', 'blocked', 'impossible'].map((d) => `${computations.filter((c) => c.decision === d).length} ${d}`).join(', ');
+      input.io.stdout(`\n${counts}; would scan ${formatBytes(totalBytes)} in total\n`);
+      return 0;
+    } finally {
+      await opened.close();
+      await state.close();
+    }
+  },
+};

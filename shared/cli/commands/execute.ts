@@ -1,0 +1,97 @@
+import { UsageError } from '../../errors.ts';
+import { createLogger } from '../../logging/logger.ts';
+import { requireManifest } from '../../manifest/build-manifest.ts';
+import { LOG_SINK } from '../../model/computation.ts';
+import { GLOBAL_ENTITY } from '../../model/types.ts';
+import { systemClock } from '../../ports/clock.ts';
+import type { EntityError } from '../../ports/state-store.ts';
+import type { StoredResult } from '../../ports/warehouse.ts';
+import { dependencyResults, openBatches } from '../../runtime/assemble-batches.ts';
+import { buildContext } from '../../runtime/computation-context.ts';
+import { loadRules } from '../../runtime/rules.ts';
+import { logSinkFor, runBatch } from '../../runtime/run-batch.ts';
+import { ComputationReader } from '../../warehouse/computation-reader.ts';
+import { addDays } from '../../warehouse/dates.ts';
+import { SchemaRegistry } from '../../warehouse/schema-registry.ts';
+import { dateFlag, stringFlag } from '../args.ts';
+import { loadProject, printJson, type Command } from '../command.ts';
+import { openWarehouse } from '../wiring.ts';
+import { findComputation } from './render.ts';
+import { runInProcess } from './run.ts';
+import { ENTITY_FLAG } from './show.ts';
+
+export const executeCommand: Command = {
+  name: 'execute',
+  summary: 'run one computation for one date; with --dry-run print its results and write nothing',
+  flags: {
+    computation: { type: 'string', description: 'computation name (required)' },
+    date: { type: 'string', description: 'date YYYY-MM-DD (required)' },
+    'dry-run': { type: 'boolean', description: 'compute in this process and print; store no state and no results' },
+    'entity-id': ENTITY_FLAG,
+    verbose: { type: 'boolean', description: 'print the logs of process() on stderr' },
+  },
+  async run(input) {
+    const name = stringFlag(input.flags, 'computation');
+    if (name === undefined) throw new UsageError('--computation is required, e.g. --computation UserDailyActive');
+    const date = dateFlag(input.flags, 'date', true);
+    if (input.flags['dry-run'] !== true) return runInProcess(input, { force: true, computations: [name] });
+    const entityId = stringFlag(input.flags, 'entity-id');
+    const project = await loadProject(input);
+    const manifest = await requireManifest(project);
+    const entry = findComputation(manifest, name);
+    if (entityId !== undefined && entry.config.type === 'global') throw new UsageError(`--entity-id applies to per-entity computations; ${entry.name} is global`);
+    const log = createLogger({ destination: { write: (line: string) => (input.flags.verbose === true ? input.io.stderr(line) : undefined) }, level: input.flags.verbose === true ? 'debug' : 'warn' }).child({ date, computation: entry.name, dryRun: true });
+    const opened = await openWarehouse(project);
+    try {
+      const reader = new ComputationReader({ warehouse: opened.warehouse, registry: new SchemaRegistry(opened.warehouse, { clock: systemClock }), project });
+      const { reads, problems } = await reader.plan(entry, date);
+      if (problems.length > 0) {
+        input.io.stderr(`${entry.name} cannot be queried on ${date}:\n${problems.map((p) => `  - ${p.message}`).join('\n')}\n`);
+        return 1;
+      }
+      const results: StoredResult[] = [];
+      const errors: EntityError[] = [];
+      let impossible: string | null = null;
+      if (entry.config.type === 'global') {
+        const read = await reader.readAll(reads);
+        impossible = read.impossible;
+        if (impossible === null) {
+          const [{ globals, byEntity }, rules, previous] = await Promise.all([
+            dependencyResults({ manifest, results: opened.results }, entry.config.dependencies, date),
+            loadRules(entry),
+            entry.config.isHistorical ? opened.results.read(entry.name, addDays(date, -1), [GLOBAL_ENTITY]) : Promise.resolve([]),
+          ]);
+          const instance = new entry.Class();
+          instance[LOG_SINK] = logSinkFor(log);
+          try {
+            const result = await instance.process(buildContext({ computation: entry.name, date, entityId: GLOBAL_ENTITY, data: read.data, rules, previousResult: previous[0]?.result ?? null, dependencies: entry.config.dependencies, ownDependencies: {}, globals, byEntity }));
+            if (result !== null && result !== undefined) results.push({ entityId: GLOBAL_ENTITY, result });
+          } catch (error) {
+            errors.push({ entityId: GLOBAL_ENTITY, error: error instanceof Error ? error.message : String(error) });
+          }
+        }
+      } else {
+        const batches = await openBatches({ manifest, results: opened.results, reader }, entry, date, 'dry-run', reads);
+        if ('impossible' in batches) impossible = batches.impossible;
+        else {
+          for await (const context of batches.batches) {
+            const outcome = await runBatch(entry, context, log, entityId === undefined ? undefined : (id) => id === entityId);
+            results.push(...outcome.results);
+            errors.push(...outcome.errors);
+          }
+        }
+      }
+      if (input.flags.json === true) {
+        printJson(input, { computation: entry.name, date, dryRun: true, impossible, results, errors });
+      } else {
+        if (impossible !== null) input.io.stdout(`🚫 ${entry.name} is impossible on ${date}: ${impossible}\n`);
+        for (const r of results) input.io.stdout(`${r.entityId}\t${JSON.stringify(r.result)}\n`);
+        for (const e of errors) input.io.stderr(`❌ ${e.entityId}: ${e.error}\n`);
+        input.io.stderr(`Dry run: ${results.length} result(s), ${errors.length} error(s); nothing was stored.\n`);
+      }
+      return errors.length > 0 || impossible !== null ? 1 : 0;
+    } finally {
+      await opened.close();
+    }
+  },
+};

@@ -1,0 +1,67 @@
+import { tempProject, type TempProject } from './temp-project.ts';
+import { sql } from './embedded.ts';
+
+/**
+ * A small project for end-to-end scenarios: a table `events(date, entity_id,
+ * value)` and three computations in three passes:
+ *   Totals (per-entity) -> Doubled (per-entity) -> Summary (global)
+ * plus Streak (per-entity, historical). Bodies can be replaced per test.
+ */
+export const BODIES = {
+  totals: 'return { total: ctx.data.events.reduce((sum, row) => sum + row.value, 0) };',
+  doubled: "const t = ctx.getDependency('Totals'); return t === null ? null : { doubled: t.total * 2 };",
+  summary: "const all = ctx.getDependency('Doubled'); return { sum: Object.values(all).reduce((s, d) => s + d.doubled, 0), entities: Object.keys(all).length };",
+  streak: "const before = ctx.previousResult === null ? 0 : ctx.previousResult.days; return { days: before + (ctx.data.events.length > 0 ? 1 : 0) };",
+};
+
+export function computationFile(name: string, config: Record<string, unknown>, body: string): string {
+  return `import { Computation } from 'computation-system';
+
+export default class ${name} extends Computation {
+  static getConfig() {
+    return ${JSON.stringify({ name, ...config })};
+  }
+
+  async process(ctx) {
+    ${body}
+  }
+}
+`;
+}
+
+export const CONFIGS = {
+  Totals: { type: 'per-entity', requires: { events: { lookback: 0, mandatory: true } } },
+  Doubled: { type: 'per-entity', dependencies: ['Totals'] },
+  Summary: { type: 'global', dependencies: ['Doubled'] },
+  Streak: { type: 'per-entity', isHistorical: true, requires: { events: {} } },
+};
+
+export async function scenarioProject(options: { entities?: number; dates?: string[]; bodies?: Partial<typeof BODIES>; config?: Record<string, unknown> } = {}): Promise<TempProject> {
+  const bodies = { ...BODIES, ...options.bodies };
+  const project = await tempProject({
+    'compute.config.json': JSON.stringify({ batchSize: 10, ...options.config }),
+    'computations/totals.js': computationFile('Totals', CONFIGS.Totals, bodies.totals),
+    'computations/doubled.js': computationFile('Doubled', CONFIGS.Doubled, bodies.doubled),
+    'computations/summary.js': computationFile('Summary', CONFIGS.Summary, bodies.summary),
+    'computations/streak.js': computationFile('Streak', CONFIGS.Streak, bodies.streak),
+  });
+  const entities = options.entities ?? 25;
+  const dates = options.dates ?? ['2026-01-25', '2026-01-26', '2026-01-27'];
+  const values: string[] = [];
+  dates.forEach((date, d) => {
+    for (let e = 0; e < entities; e++) {
+      // Entity e has (e % 3) + 1 rows a day, value e + d + row; entity 7 skips the middle date.
+      if (e === 7 && d === 1) continue;
+      for (let r = 0; r <= e % 3; r++) values.push(`('${date}', 'e${String(e).padStart(3, '0')}', ${e + d + r})`);
+    }
+  });
+  await sql(project.root, ['CREATE TABLE events (date DATE, entity_id VARCHAR, value BIGINT)', `INSERT INTO events VALUES ${values.join(', ')}`]);
+  return project;
+}
+
+/** What Totals should hold for an entity on the d-th scenario date (computed apart from the system). */
+export function expectedTotal(e: number, d: number): number {
+  let total = 0;
+  for (let r = 0; r <= e % 3; r++) total += e + d + r;
+  return total;
+}
