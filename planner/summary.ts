@@ -73,9 +73,27 @@ export async function executionSummary(manifest: Manifest, state: StateStore, ru
   };
 }
 
-/** The summary as lines a person reads. */
+/**
+ * The summary as lines a person reads: one line per computation and date
+ * for a single date; for a range, one line per computation with its
+ * statuses counted, plus every date that did not complete or skip.
+ */
 export function formatSummary(summary: ExecutionSummary): string {
   const lines = [`Execution Summary: run ${summary.runId} ${summary.status} in ${(summary.durationMs / 1000).toFixed(1)} s (${Object.entries(summary.counts).map(([k, v]) => `${v} ${k}`).join(', ')})`];
+  if (summary.dates.length > 1) {
+    const names = [...new Set(summary.computations.map((r) => r.name))];
+    for (const name of names) {
+      const rows = summary.computations.filter((r) => r.name === name);
+      const tally = Object.entries(Object.groupBy(rows, (r) => r.status)).map(([status, list]) => `${ICONS[status] ?? ''} ${list!.length} ${status}`);
+      const entities = rows.reduce((sum, r) => sum + (r.entities?.succeeded ?? 0), 0);
+      lines.push(`  ${name.padEnd(26)} ${tally.join(', ')}${entities > 0 ? `  (${entities} entities processed)` : ''}`);
+    }
+    for (const r of summary.computations.filter((x) => x.status !== 'completed' && x.status !== 'skipped')) {
+      lines.push(`  ${r.icon} ${r.date} ${r.name}: ${r.status}${r.detail === null ? '' : ` - ${r.detail}`}`);
+    }
+    if (summary.resume !== null) lines.push(`Resume with: ${summary.resume}`);
+    return lines.join('\n');
+  }
   for (const r of summary.computations) {
     const entities = r.entities === null ? '' : `  ${r.entities.succeeded}/${r.entities.planned} entities${r.entities.failed > 0 ? `, ${r.entities.failed} failed` : ''}`;
     const duration = r.durationMs === null ? '' : `  ${(r.durationMs / 1000).toFixed(2)} s`;

@@ -13,11 +13,15 @@ export class ProgressDisplay {
   readonly #io: CliIo;
   readonly #runId: string;
   readonly #batches = new Map<string, { done: number; published: number }>();
+  /** For a date range: computations per date, and the outcomes seen so far. */
+  readonly #perDate: number;
+  readonly #outcomes = new Map<string, Record<string, number>>();
   #drawn = 0;
 
-  constructor(io: CliIo, runId: string) {
+  constructor(io: CliIo, runId: string, options: { dates: number; computationsPerDate: number }) {
     this.#io = io;
     this.#runId = runId;
+    this.#perDate = options.dates > 1 ? options.computationsPerDate : 0;
   }
 
   attach(bus: EventBus): void {
@@ -43,7 +47,18 @@ export class ProgressDisplay {
       const batches = this.#batches.get(key);
       this.#batches.delete(key);
       this.#clear();
-      this.#io.stderr(`${ICON[event.status] ?? ''} ${key} ${event.status}${batches === undefined ? '' : ` (${batches.done} batch${batches.done === 1 ? '' : 'es'})`}\n`);
+      if (this.#perDate === 0) {
+        this.#io.stderr(`${ICON[event.status] ?? ''} ${key} ${event.status}${batches === undefined ? '' : ` (${batches.done} batch${batches.done === 1 ? '' : 'es'})`}\n`);
+      } else {
+        // A range prints one line per finished date.
+        const tally = this.#outcomes.get(event.date) ?? {};
+        tally[event.status] = (tally[event.status] ?? 0) + 1;
+        this.#outcomes.set(event.date, tally);
+        if (Object.values(tally).reduce((a, b) => a + b, 0) === this.#perDate) {
+          const worst = tally.failed ? 'failed' : tally.impossible ? 'impossible' : tally.blocked ? 'blocked' : 'completed';
+          this.#io.stderr(`${ICON[worst]} ${event.date}: ${Object.entries(tally).map(([k, v]) => `${v} ${k}`).join(', ')}\n`);
+        }
+      }
       if (this.#io.isTty) this.#redraw();
     }
   }

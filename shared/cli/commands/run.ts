@@ -58,7 +58,7 @@ export async function runInProcess(input: CommandInput, options: { force: boolea
   const verbose = input.flags.verbose === true;
   const log = createLogger({ destination: { write: (line: string) => { file.write(line); if (verbose) input.io.stderr(line); } } });
   const bus = new InProcessBus({ log });
-  const progress = new ProgressDisplay(input.io, runId);
+  const progress = new ProgressDisplay(input.io, runId, { dates: dates.length, computationsPerDate: computations?.length ?? manifest.computations.length });
   if (input.flags.json !== true) progress.attach(bus);
   const runtime = await openRuntime(manifest, { log, bus });
   try {
