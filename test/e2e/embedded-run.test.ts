@@ -53,7 +53,11 @@ describe('embedded end-to-end run', () => {
     expect(outcome.events.filter((e) => e.type === 'batch.ready' && e.computation === 'Totals' && e.date === D)).toHaveLength(3);
     const summaryLog = outcome.logs.find((l) => String(l.message).startsWith('Execution Summary'))!;
     expect(summaryLog.severity).toBe('INFO');
-    expect(String(summaryLog.message)).toContain(`✅ ${D} Totals`);
+    expect(String(summaryLog.message)).toMatch(/Totals\s+✅ 3 completed/);
+    const structured = summaryLog.executionSummary as { status: string; computations: Array<{ name: string; icon: string; entities: unknown }> };
+    expect(structured.status).toBe('completed');
+    expect(structured.computations).toHaveLength(12);
+    expect(structured.computations.find((c) => c.name === 'Totals')).toMatchObject({ icon: '✅', entities: { planned: 25, succeeded: 25, failed: 0, stored: 25 } });
   });
 
   it('gives a historical computation yesterday\'s value, and its entities carry over days without data', async () => {
