@@ -34,8 +34,11 @@ export function createExecutor(ports: ServicePorts): Executor {
     const log = ports.log.child({ runId, date, computation: entry.name });
     if (fields.status === 'failed') log.error({ error: fields.error }, `${entry.name} failed on ${date}`);
     else log.info({ status: fields.status, reason: fields.reason ?? null }, `${entry.name} ${fields.status} on ${date}`);
-    if (fields.status !== 'skipped' && fields.status !== 'blocked') await ports.blobs.deletePrefix(batchPrefix(runId, entry.name, date));
     await complete(runId, entry, date, fields.status);
+    // Cleanup last and best-effort: late batches may still be writing here, and the outcome is already announced.
+    if (fields.status !== 'skipped' && fields.status !== 'blocked') {
+      await ports.blobs.deletePrefix(batchPrefix(runId, entry.name, date)).catch((error: unknown) => log.warn({ error: String(error) }, 'Could not delete batch blobs; they are garbage now'));
+    }
   }
 
   async function finishWith(runId: string, entry: ManifestEntry, date: IsoDate, lease: Lease, decision: Decision, outcome: RunOutcome, bytes: number | null): Promise<void> {
@@ -138,7 +141,12 @@ export function createExecutor(ports: ServicePorts): Executor {
     const key: LedgerKey = { runId: event.runId, computation: event.computation, date: event.date };
     const lease: Lease | null = await state.leases.get({ computation: event.computation, date: event.date });
     // Only the current holder's batches count: anything else is late or stale.
-    if (lease === null || lease.token !== event.leaseToken || lease.released) return;
+    if (lease === null || lease.token !== event.leaseToken || lease.released) {
+      // If the computation already finished in this run, say so again: the first announcement may have been lost.
+      const done = await state.states.get(event.date, event.computation);
+      if (done !== null && done.runId === event.runId && done.status !== 'running' && done.status !== 'pending') await complete(event.runId, entry, event.date, done.status);
+      return;
+    }
     await state.leases.renew(lease, clock.now());
     const [plan, summary, current] = await Promise.all([state.ledger.getPlan(key), state.ledger.summary(key), state.states.get(event.date, event.computation)]);
     if (plan === null || current === null || current.runId !== event.runId || current.status !== 'running') return;
