@@ -5,9 +5,10 @@
  */
 import { format, type Bench, type BenchResult } from './harness.ts';
 import { manifestBench } from './manifest.bench.ts';
+import { runBench } from './run.bench.ts';
 import { warehouseBench } from './warehouse.bench.ts';
 
-const BENCHES: Bench[] = [manifestBench, warehouseBench];
+const BENCHES: Bench[] = [manifestBench, warehouseBench, runBench];
 
 const wanted = process.argv.slice(2);
 const selected = wanted.length === 0 ? BENCHES : BENCHES.filter((b) => wanted.includes(b.name));

@@ -69,6 +69,19 @@ export function createExecutor(ports: ServicePorts): Executor {
       await complete(runId, entry, date, current.status);
       return;
     }
+    // Skips and blocks change nothing stored but the state, so they need no lease: a no-op re-run stays cheap.
+    if (!(current?.runId === runId && current.status === 'running')) {
+      const early = await decideFor(run, entry, date);
+      if (early.decision === 'skip' || early.decision === 'blocked') {
+        const fields = early.decision === 'skip'
+          ? { status: 'skipped' as const, compositeHash: early.compositeHash, components: early.components, reason: early.reasons.join('; ') }
+          : { status: 'blocked' as const, reason: early.reasons.join('; '), resultHash: null };
+        await writeState(state, entry, date, runId, clock.now(), fields);
+        log.info({ status: fields.status, reason: fields.reason }, `${entry.name} ${fields.status} on ${date}`);
+        await complete(runId, entry, date, fields.status);
+        return;
+      }
+    }
     const taken = await takeLease(ports, { computation: entry.name, date });
     if (!('lease' in taken)) {
       if (current !== null && current.runId !== runId) {

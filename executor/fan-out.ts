@@ -6,6 +6,9 @@ import { contextBlobName } from '../shared/runtime/batch-files.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import type { PlannedRead } from '../shared/warehouse/computation-reader.ts';
 
+/** Context blobs written at once during a fan-out. */
+const CONCURRENT_WRITES = 4;
+
 /**
  * Writes one context blob per batch (nothing is published here), then
  * records the planned batch list, so a crash from there on resumes from it.
@@ -15,11 +18,17 @@ export async function writeBatchContexts(ports: ServicePorts, entry: ManifestEnt
   if ('impossible' in opened) return opened;
   const batches: BatchPlan['batches'] = [];
   let entityCount = 0;
+  // A few writes in flight while the next batch is read: disk and warehouse overlap.
+  const writing = new Set<Promise<void>>();
   for await (const context of opened.batches) {
-    await ports.blobs.put(contextBlobName(runId, entry.name, date, context.batchId), JSON.stringify(context));
+    const write = ports.blobs.put(contextBlobName(runId, entry.name, date, context.batchId), JSON.stringify(context));
+    writing.add(write);
+    void write.finally(() => writing.delete(write)).catch(() => undefined);
+    if (writing.size >= CONCURRENT_WRITES) await Promise.race(writing);
     batches.push({ batchId: context.batchId, entityCount: context.entities.length });
     entityCount += context.entities.length;
   }
+  await Promise.all(writing);
   const plan = await ports.state.ledger.plan({ runId, computation: entry.name, date, batches, entityCount, plannedAt: ports.clock.now().toISOString() });
   return { plan };
 }

@@ -1,13 +1,10 @@
-import { resolve } from 'node:path';
 import { createExecutor, type Executor } from '../../executor/executor.ts';
 import { createPlanner, type Planner } from '../../planner/planner.ts';
 import { createWorker, type Worker } from '../../worker/worker.ts';
 import { InProcessBus, type InProcessBusOptions } from '../adapters/inprocess/inprocess-bus.ts';
-import { LocalBlobStore } from '../adapters/local/local-blob-store.ts';
 import { PoisonMessageError } from '../errors.ts';
 import type { ComputeEvent } from '../events/contracts.ts';
 import type { Manifest } from '../manifest/manifest.ts';
-import type { BlobStore } from '../ports/blob-store.ts';
 import { systemClock, type Clock } from '../ports/clock.ts';
 import type { EventBus } from '../ports/event-bus.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -16,6 +13,9 @@ import { newOwnerId } from '../runtime/owner.ts';
 import { DEFAULT_SETTINGS, type RuntimeSettings, type ServicePorts } from '../runtime/ports.ts';
 import { ComputationReader } from '../warehouse/computation-reader.ts';
 import { SchemaRegistry } from '../warehouse/schema-registry.ts';
+import { availableParallelism } from 'node:os';
+import { openBlobStore } from './blob-wiring.ts';
+import { WorkerThreadPool } from './thread-pool.ts';
 import { openStateStore, openWarehouse, type OpenWarehouse } from './wiring.ts';
 
 /** The services wired over one set of ports. */
@@ -25,15 +25,6 @@ export interface Runtime {
   executor: Executor;
   worker: Worker;
   close(): Promise<void>;
-}
-
-/** Default blob folder, inside the project's `.compute/` folder. */
-export const DEFAULT_BLOB_PATH = '.compute/blobs';
-
-export function openBlobStore(manifest: Manifest): BlobStore {
-  const config = manifest.project.blobs;
-  if (config.type === 'local') return new LocalBlobStore(resolve(manifest.project.root, config.path ?? DEFAULT_BLOB_PATH));
-  throw new Error('The Cloud Storage blob store is not available in this build yet; use {"type":"local"}.');
 }
 
 function expect<T extends ComputeEvent['type']>(type: T, handle: (event: Extract<ComputeEvent, { type: T }>) => Promise<void>) {
@@ -59,6 +50,12 @@ export function subscribeServices(bus: EventBus, services: { planner?: Planner; 
 
 export interface RuntimeOptions {
   log: Logger;
+  /** Where log lines from worker threads go (the main logger's destination). */
+  logLine?: (line: string) => void;
+  /** Process batches in worker threads as the project's bus config says (the CLI does; tests choose). */
+  useThreads?: boolean;
+  /** Environment the project was loaded with, for worker threads to load it the same way. */
+  env?: Record<string, string | undefined>;
   bus?: EventBus;
   busOptions?: InProcessBusOptions;
   clock?: Clock;
@@ -88,7 +85,11 @@ export async function openRuntime(manifest: Manifest, options: RuntimeOptions): 
   const planner = createPlanner(ports);
   const executor = createExecutor(ports);
   const worker = createWorker(ports);
-  subscribeServices(bus, { planner, executor, worker });
+  const busConfig = project.bus;
+  const threads = options.useThreads === true && busConfig.type === 'inprocess' ? (busConfig.workerThreads ?? (availableParallelism() >= 2 ? 1 : 0)) : 0;
+  const pool = threads > 0 ? new WorkerThreadPool({ size: threads, root: project.root, env: options.env ?? {}, bus, logLine: options.logLine ?? (() => undefined) }) : null;
+  if (manifest.computations.some((entry) => entry.config.type === 'per-entity')) pool?.warm();
+  subscribeServices(bus, { planner, executor, worker: pool === null ? worker : { onBatchReady: (event) => pool.handle(event) } });
   return {
     ports,
     planner,
@@ -97,6 +98,7 @@ export async function openRuntime(manifest: Manifest, options: RuntimeOptions): 
     bus,
     warehouse,
     close: async () => {
+      await pool?.close();
       await warehouse.close();
       if (options.state === undefined) await state.close();
     },

@@ -50,7 +50,11 @@ const localBlobs = z.object({
 
 const gcsBlobs = z.object({ type: z.literal('gcs'), bucket: z.string().min(1), prefix: z.string().optional() }).strict();
 
-const inprocessBus = z.object({ type: z.literal('inprocess') }).strict();
+const inprocessBus = z.object({
+  type: z.literal('inprocess'),
+  /** Worker threads processing batches beside the main thread; 0 processes them on the main thread. (Default: 1 on a machine with 2 or more cores, else 0) */
+  workerThreads: z.number().int().min(0).max(64).optional(),
+}).strict();
 const pubsubBus = z.object({
   type: z.literal('pubsub'),
   projectId: z.string().min(1).optional(),

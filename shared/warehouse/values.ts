@@ -20,6 +20,9 @@ export function columnKind(type: string): ColumnKind {
 
 /** An integer as a number when exact, else as its decimal text (beyond 2^53). */
 export function portableInteger(value: bigint | number | string): number | string {
+  if (typeof value === 'number') return value;
+  // Fewer than 16 digits is always below 2^53: skip the BigInt round trip.
+  if (typeof value === 'string' && value.length < 16) return Number(value);
   const big = typeof value === 'bigint' ? value : BigInt(value);
   return big <= BigInt(Number.MAX_SAFE_INTEGER) && big >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(big) : big.toString();
 }

@@ -168,6 +168,18 @@ describe('embedded end-to-end run', () => {
     expect(await storedResults(project.root, 'Totals', D)).toEqual([]);
   });
 
+  it('gives the same results with batches processed in worker threads', async () => {
+    const plain = await scenarioProject();
+    const inline = await runProject(plain.root, { dates: DATES });
+    await plain.remove();
+    project = await scenarioProject({ config: { batchSize: 10, bus: { type: 'inprocess', workerThreads: 2 } }, bodies: { totals: `this.log('INFO', 'counted ' + ctx.entityId); ${BODIES.totals}` } });
+    const threaded = await runProject(project.root, { dates: DATES, threads: true });
+    const view = (o: RunOutcome) => o.summary.computations.map((c) => [c.date, c.name, c.status, c.resultHash]);
+    expect(view(threaded)).toEqual(view(inline));
+    // this.log in a thread reaches the run's log, tagged with run, date, computation and entity.
+    expect(threaded.logs.find((l) => l.message === 'counted e004' && l.date === D)).toMatchObject({ computation: 'Totals', entityId: 'e004', runId: threaded.runId, severity: 'INFO' });
+  });
+
   it('gives identical results and counts when every event is delivered twice or redelivered', async () => {
     const clean = await scenarioProject();
     const cleanRun = await runProject(clean.root, { dates: DATES });

@@ -28,14 +28,14 @@ let counter = 0;
 /** Runs a project in this process over the in-process bus, as `compute run` does, and collects what happened. */
 export async function runProject(
   root: string,
-  options: { dates: string[]; computations?: string[] | null; force?: boolean; bus?: InProcessBusOptions; settings?: Partial<RuntimeSettings>; env?: Record<string, string> } ,
+  options: { dates: string[]; computations?: string[] | null; force?: boolean; bus?: InProcessBusOptions; settings?: Partial<RuntimeSettings>; env?: Record<string, string>; threads?: boolean },
 ): Promise<RunOutcome> {
   const project = await loadProjectConfig(root, options.env ?? {});
   const manifest = await requireManifest(project);
   const logs: Array<Record<string, unknown>> = [];
   const log = createLogger({ destination: { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) }, level: 'debug' });
   const bus = new InProcessBus({ log, ...options.bus });
-  const runtime = await openRuntime(manifest, { log, bus, settings: options.settings });
+  const runtime = await openRuntime(manifest, { log, bus, settings: options.settings, useThreads: options.threads === true, env: options.env ?? {}, logLine: (line) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
   const runId = `run-test-${process.pid}-${++counter}`;
   try {
     await bus.publish({ v: 1, type: 'run.requested', runId, dates: options.dates, computations: options.computations ?? null, force: options.force ?? false, trigger: 'test' });

@@ -5,6 +5,8 @@ import type { BlobStore } from '../../ports/blob-store.ts';
 /** Blobs as files under a folder; writes go through a temporary file and a rename, so a reader never sees half a blob. */
 export class LocalBlobStore implements BlobStore {
   readonly #root: string;
+  /** Folders known to exist, so a put costs one write and one rename. */
+  readonly #folders = new Set<string>();
 
   constructor(root: string) {
     this.#root = root;
@@ -18,9 +20,21 @@ export class LocalBlobStore implements BlobStore {
 
   async put(name: string, data: string): Promise<void> {
     const path = this.#path(name);
-    await mkdir(dirname(path), { recursive: true });
+    const folder = dirname(path);
+    if (!this.#folders.has(folder)) {
+      await mkdir(folder, { recursive: true });
+      this.#folders.add(folder);
+    }
     const temporary = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    await writeFile(temporary, data);
+    try {
+      await writeFile(temporary, data);
+    } catch (error) {
+      // The folder was deleted since (a finished computation's cleanup): make it again once.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      this.#folders.delete(folder);
+      await mkdir(folder, { recursive: true });
+      await writeFile(temporary, data);
+    }
     await rename(temporary, path);
   }
 
@@ -34,6 +48,7 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async deletePrefix(prefix: string): Promise<void> {
+    this.#folders.clear();
     await rm(this.#path(prefix.replace(/\/$/, '')), { recursive: true, force: true });
   }
 }

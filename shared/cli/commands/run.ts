@@ -56,11 +56,15 @@ export async function runInProcess(input: CommandInput, options: { force: boolea
   mkdirSync(logFolder, { recursive: true });
   const file = createWriteStream(join(logFolder, `${runId}.jsonl`));
   const verbose = input.flags.verbose === true;
-  const log = createLogger({ destination: { write: (line: string) => { file.write(line); if (verbose) input.io.stderr(line); } } });
+  const logLine = (line: string) => {
+    file.write(line);
+    if (verbose) input.io.stderr(line);
+  };
+  const log = createLogger({ destination: { write: logLine } });
   const bus = new InProcessBus({ log });
   const progress = new ProgressDisplay(input.io, runId, { dates: dates.length, computationsPerDate: computations?.length ?? manifest.computations.length });
   if (input.flags.json !== true) progress.attach(bus);
-  const runtime = await openRuntime(manifest, { log, bus });
+  const runtime = await openRuntime(manifest, { log, bus, useThreads: true, logLine, env: input.io.env });
   try {
     if (input.flags.json !== true) input.io.stderr(`Run ${runId}: ${dates[0]}${dates.length > 1 ? ` to ${dates[dates.length - 1]}` : ''}, ${computations === null ? 'all computations' : computations.join(', ')}${options.force ? ', forced' : ''}\n`);
     await bus.publish({ v: 1, type: 'run.requested', runId, dates, computations, force: options.force, trigger: 'cli' });

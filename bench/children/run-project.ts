@@ -1,0 +1,24 @@
+// Benchmark child: runs a project for one date through the CLI's in-process
+// runtime and prints the wall time of the run, its outcome and peak RSS.
+import { runCli } from '../../shared/cli/main.ts';
+
+const [root, date, ...extra] = process.argv.slice(2) as [string, string, ...string[]];
+let out = '';
+const start = performance.now();
+const code = await runCli(['run', '--project', root, '--date', date, '--json', ...extra], {
+  stdout: (t) => (out += t),
+  stderr: (t) => process.stderr.write(t),
+  env: process.env,
+  cwd: process.cwd(),
+  isTty: false,
+});
+const ms = performance.now() - start;
+const parsed = JSON.parse(out) as { status: string; computations: Array<{ status: string; entities: { succeeded: number } | null }> };
+process.stdout.write(JSON.stringify({
+  ms,
+  code,
+  status: parsed.status,
+  statuses: parsed.computations.reduce<Record<string, number>>((acc, c) => ((acc[c.status] = (acc[c.status] ?? 0) + 1), acc), {}),
+  entities: parsed.computations.reduce((sum, c) => sum + (c.entities?.succeeded ?? 0), 0),
+  maxRssMb: process.resourceUsage().maxRSS / 1024,
+}));
