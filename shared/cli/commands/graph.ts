@@ -1,7 +1,9 @@
 import { UsageError } from '../../errors.ts';
 import { requireManifest } from '../../manifest/build-manifest.ts';
 import type { Manifest } from '../../manifest/manifest.ts';
-import { stringFlag } from '../args.ts';
+import { dateFlag, stringFlag } from '../args.ts';
+import { openStateStore } from '../wiring.ts';
+import { STATUS_ICONS } from './status.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
 
 const FORMATS = ['mermaid', 'dot'] as const;
@@ -34,19 +36,36 @@ export function renderGraph(manifest: Manifest, format: Format, labels: Readonly
 export const graphCommand: Command = {
   name: 'graph',
   summary: 'print the dependency graph as Mermaid (default) or Graphviz dot',
-  flags: { format: { type: 'string', description: 'mermaid | dot (default: mermaid)' } },
+  flags: {
+    format: { type: 'string', description: 'mermaid | dot (default: mermaid)' },
+    date: { type: 'string', description: 'label each computation with its status on this date' },
+  },
   async run(input) {
     const format = stringFlag(input.flags, 'format') ?? 'mermaid';
     if (!FORMATS.includes(format as Format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}; got '${format}'`);
-    const manifest = await requireManifest(await loadProject(input));
+    const date = dateFlag(input.flags, 'date');
+    const project = await loadProject(input);
+    const manifest = await requireManifest(project);
+    const statuses = new Map<string, string>();
+    if (date !== undefined) {
+      const store = await openStateStore(project);
+      try {
+        for (const state of await store.states.list(date)) statuses.set(state.computation, state.status);
+      } finally {
+        await store.close();
+      }
+      for (const entry of manifest.computations) if (!statuses.has(entry.name)) statuses.set(entry.name, 'pending');
+    }
     if (input.flags.json === true) {
       printJson(input, {
-        nodes: manifest.computations.map((e) => ({ name: e.name, type: e.config.type, pass: e.pass })),
+        ...(date === undefined ? {} : { date }),
+        nodes: manifest.computations.map((e) => ({ name: e.name, type: e.config.type, pass: e.pass, ...(date === undefined ? {} : { status: statuses.get(e.name) }) })),
         edges: manifest.computations.flatMap((e) => e.config.dependencies.map((from) => ({ from, to: e.name }))),
       });
       return 0;
     }
-    input.io.stdout(renderGraph(manifest, format as Format));
+    const labels = new Map([...statuses].map(([name, status]) => [name, `${STATUS_ICONS[status] ?? ''} ${status}`]));
+    input.io.stdout(renderGraph(manifest, format as Format, labels));
     return 0;
   },
 };

@@ -75,6 +75,13 @@ describe('compute graph', () => {
     expect(output.edges).toContainEqual({ from: 'Source', to: 'Right' });
   });
 
+  it('labels each computation with its status on --date', async () => {
+    const output = json<{ date: string; nodes: Array<{ name: string; status: string }> }>(await cli(['graph', '--project', diamond, '--date', '2031-01-01', '--json']));
+    expect(output.date).toBe('2031-01-01');
+    expect(output.nodes.map((n) => n.status)).toEqual(['pending', 'pending', 'pending', 'pending']);
+    expect((await cli(['graph', '--project', diamond, '--date', '2031-01-01'])).stdout).toContain('Source<br/>global, pass 0<br/>⏳ pending');
+  });
+
   it('refuses an invalid manifest with exit 1', async () => {
     expect((await cli(['graph', '--project', cycle])).code).toBe(1);
   });
