@@ -3,12 +3,12 @@ import type { BatchCompleted, PassReady } from '../shared/events/contracts.ts';
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import type { IsoDate } from '../shared/model/types.ts';
 import { decide, previousDate, type Decision } from '../shared/plan/decide.ts';
-import { StaleLeaseError, type Lease, type LedgerKey, type RunRecord } from '../shared/ports/state-store.ts';
-import { batchPrefix } from '../shared/runtime/batch-files.ts';
+import { StaleLeaseError, type BatchPlan, type Lease, type RunRecord } from '../shared/ports/state-store.ts';
+import { batchPrefix, ledgerKey } from '../shared/runtime/batch-files.ts';
 import { forEachLimited, type ServicePorts } from '../shared/runtime/ports.ts';
 import { writeState, type StateFields } from '../shared/runtime/state-writes.ts';
 import { finalizeBatches } from './finalize.ts';
-import { publishBatches, writeBatchContexts } from './fan-out.ts';
+import { fanOut, latestAttempt, publishBatches } from './fan-out.ts';
 import { runGlobal, type RunOutcome } from './global-run.ts';
 import { takeLease } from './lease.ts';
 
@@ -94,16 +94,16 @@ export function createExecutor(ports: ServicePorts): Executor {
       return;
     }
     const lease = taken.lease;
-    // Resume a fan-out this run had planned before a crash.
+    // Resume a fan-out this run had fully planned before a crash; one cut short is redone as a new attempt.
     if (current?.runId === runId && current.status === 'running') {
-      const plan = await state.ledger.getPlan({ runId, computation: entry.name, date });
-      if (plan !== null) {
-        log.warn({ batches: plan.batches.length }, `Resuming ${entry.name} on ${date} from its recorded batch plan`);
+      const attempt = await latestAttempt(ports, runId, date, entry.name);
+      const plan = attempt === null ? null : await state.ledger.getPlan(ledgerKey(runId, entry.name, date, attempt));
+      if (attempt !== null && plan !== null && plan.sealed) {
+        log.warn({ batches: plan.batches.length, attempt }, `Resuming ${entry.name} on ${date} from its recorded batch plan`);
         await writeState(state, entry, date, runId, clock.now(), { status: 'running' }, lease);
-        if (plan.batches.length > 0 && (await state.ledger.summary({ runId, computation: entry.name, date })).completed < plan.batches.length) {
-          await publishBatches(ports, entry, plan, lease, { republish: true });
-          return;
-        }
+        await publishBatches(ports, entry, plan, attempt, lease, { republish: true });
+        await advance(runId, entry, date, plan, attempt, lease);
+        return;
       }
     }
     const decision = await decideFor(run, entry, date);
@@ -121,13 +121,45 @@ export function createExecutor(ports: ServicePorts): Executor {
     if (entry.config.type === 'global') {
       return finishWith(runId, entry, date, lease, decision, await runGlobal(ports, entry, date, runId, lease, reads), bytes);
     }
-    const fanned = await writeBatchContexts(ports, entry, date, runId, reads);
+    const fanned = await fanOut(ports, entry, date, runId, reads, lease);
     if ('impossible' in fanned) return finishWith(runId, entry, date, lease, decision, { status: 'impossible', reason: fanned.impossible }, bytes);
-    if (fanned.plan.batches.length === 0) {
-      return finishWith(runId, entry, date, lease, decision, await finalizeBatches(ports, entry, fanned.plan, lease), bytes);
+    log.info({ batches: fanned.plan.batches.length, entities: fanned.plan.entityCount }, `Fanned ${entry.name} out in ${fanned.plan.batches.length} batch(es)`);
+    // The last batches may have completed before the plan was sealed: check now.
+    if (fanned.plan.sealed) await advance(runId, entry, date, fanned.plan, fanned.attempt, lease);
+  }
+
+  /**
+   * Moves a fan-out on after a batch completes (or its plan is sealed): trips
+   * the circuit breaker, publishes more batches, or finalizes once every
+   * planned batch of a sealed plan is recorded. Exactly one finalizer runs.
+   */
+  async function advance(runId: string, entry: ManifestEntry, date: IsoDate, plan: BatchPlan, attempt: number, lease: Lease): Promise<void> {
+    const key = ledgerKey(runId, entry.name, date, attempt);
+    const [summary, current] = await Promise.all([state.ledger.summary(key), state.states.get(date, entry.name)]);
+    if (current === null || current.runId !== runId || current.status !== 'running') return;
+    const decision = { compositeHash: current.compositeHash, components: current.components } as Decision;
+    const processed = summary.succeeded + summary.failed;
+    if (processed >= settings.breakerMinEntities && summary.failed / processed > settings.breakerThreshold) {
+      if (!(await state.runs.claimStep(runId, `breaker/${date}/${entry.name}`))) return;
+      const error = `CIRCUIT BREAKER TRIPPED: ${summary.failed} of ${processed} entities failed (threshold ${Math.round(settings.breakerThreshold * 100)}%); no further batches were published`;
+      ports.log.error({ runId, date, computation: entry.name, failed: summary.failed, processed }, error);
+      return finishWith(runId, entry, date, lease, decision, { status: 'failed', error }, current.bytesScanned);
     }
-    log.info({ batches: fanned.plan.batches.length, entities: fanned.plan.entityCount }, `Fanning ${entry.name} out in ${fanned.plan.batches.length} batch(es)`);
-    await publishBatches(ports, entry, fanned.plan, lease);
+    if (!plan.sealed || summary.completed < plan.batches.length) {
+      await publishBatches(ports, entry, plan, attempt, lease);
+      return;
+    }
+    const guard = `${runId}/${date}/${entry.name}`;
+    if (finalizing.has(guard) || !(await state.ledger.claimFinalization(key, settings.ownerId))) return;
+    finalizing.add(guard);
+    try {
+      return await finishWith(runId, entry, date, lease, decision, await finalizeBatches(ports, entry, plan, lease), current.bytesScanned);
+    } catch (error) {
+      if (error instanceof StaleLeaseError) return;
+      throw error;
+    } finally {
+      finalizing.delete(guard);
+    }
   }
 
   async function onPassReady(event: PassReady): Promise<void> {
@@ -151,7 +183,6 @@ export function createExecutor(ports: ServicePorts): Executor {
   async function onBatchCompleted(event: BatchCompleted): Promise<void> {
     const entry = manifest.byName.get(event.computation);
     if (entry === undefined) return;
-    const key: LedgerKey = { runId: event.runId, computation: event.computation, date: event.date };
     const lease: Lease | null = await state.leases.get({ computation: event.computation, date: event.date });
     // Only the current holder's batches count: anything else is late or stale.
     if (lease === null || lease.token !== event.leaseToken || lease.released) {
@@ -161,31 +192,9 @@ export function createExecutor(ports: ServicePorts): Executor {
       return;
     }
     await state.leases.renew(lease, clock.now());
-    const [plan, summary, current] = await Promise.all([state.ledger.getPlan(key), state.ledger.summary(key), state.states.get(event.date, event.computation)]);
-    if (plan === null || current === null || current.runId !== event.runId || current.status !== 'running') return;
-    const decision = { compositeHash: current.compositeHash, components: current.components } as Decision;
-    const processed = summary.succeeded + summary.failed;
-    if (processed >= settings.breakerMinEntities && summary.failed / processed > settings.breakerThreshold) {
-      if (!(await state.runs.claimStep(event.runId, `breaker/${event.date}/${event.computation}`))) return;
-      const error = `CIRCUIT BREAKER TRIPPED: ${summary.failed} of ${processed} entities failed (threshold ${Math.round(settings.breakerThreshold * 100)}%); no further batches were published`;
-      ports.log.error({ runId: event.runId, date: event.date, computation: event.computation, failed: summary.failed, processed }, error);
-      return finishWith(event.runId, entry, event.date, lease, decision, { status: 'failed', error }, current.bytesScanned);
-    }
-    if (summary.completed < plan.batches.length) {
-      await publishBatches(ports, entry, plan, lease);
-      return;
-    }
-    const guard = `${event.runId}/${event.date}/${event.computation}`;
-    if (finalizing.has(guard) || !(await state.ledger.claimFinalization(key, settings.ownerId))) return;
-    finalizing.add(guard);
-    try {
-      return await finishWith(event.runId, entry, event.date, lease, decision, await finalizeBatches(ports, entry, plan, lease), current.bytesScanned);
-    } catch (error) {
-      if (error instanceof StaleLeaseError) return;
-      throw error;
-    } finally {
-      finalizing.delete(guard);
-    }
+    const plan = await state.ledger.getPlan(ledgerKey(event.runId, event.computation, event.date, event.attempt));
+    if (plan === null) return;
+    await advance(event.runId, entry, event.date, plan, event.attempt, lease);
   }
 
   return { onPassReady, onBatchCompleted };

@@ -2,55 +2,87 @@ import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import type { IsoDate } from '../shared/model/types.ts';
 import type { BatchPlan, Lease, LedgerKey } from '../shared/ports/state-store.ts';
 import { openBatches } from '../shared/runtime/assemble-batches.ts';
-import { contextBlobName } from '../shared/runtime/batch-files.ts';
+import { contextBlobName, ledgerKey } from '../shared/runtime/batch-files.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import type { PlannedRead } from '../shared/warehouse/computation-reader.ts';
 
-/** Context blobs written at once during a fan-out. */
-const CONCURRENT_WRITES = 4;
+/** Batches read ahead of the one being recorded and published. */
+const PIPELINE_DEPTH = 4;
+
+/** The step recording that a fan-out attempt started; the newest one is the one a resume continues. */
+export function attemptStep(date: IsoDate, computation: string, attempt: number): string {
+  return `attempt/${date}/${computation}/${String(attempt).padStart(8, '0')}`;
+}
+
+/** The newest fan-out attempt of a computation in a run, if any. */
+export async function latestAttempt(ports: ServicePorts, runId: string, date: IsoDate, computation: string): Promise<number | null> {
+  const steps = await ports.state.runs.steps(runId, `attempt/${date}/${computation}/`);
+  const last = steps[steps.length - 1];
+  return last === undefined ? null : Number(last.slice(last.lastIndexOf('/') + 1));
+}
 
 /**
- * Writes one context blob per batch (nothing is published here), then
- * records the planned batch list, so a crash from there on resumes from it.
+ * Streams a per-entity computation's inputs and fans them out as they come:
+ * each batch's context is written to the blob store, recorded in the plan,
+ * and only then published, at most maxInFlightBatches ahead of the
+ * completions. Workers start on the first batch while the rest is still
+ * being read. The plan is sealed once everything is read. Stops early if
+ * the lease is lost (the circuit breaker tripped, or another executor took over).
  */
-export async function writeBatchContexts(ports: ServicePorts, entry: ManifestEntry, date: IsoDate, runId: string, reads: PlannedRead[]): Promise<{ plan: BatchPlan } | { impossible: string }> {
+export async function fanOut(ports: ServicePorts, entry: ManifestEntry, date: IsoDate, runId: string, reads: PlannedRead[], lease: Lease): Promise<{ impossible: string } | { plan: BatchPlan; attempt: number }> {
+  const attempt = lease.token;
+  const key = ledgerKey(runId, entry.name, date, attempt);
+  await ports.state.runs.claimStep(runId, attemptStep(date, entry.name, attempt));
   const opened = await openBatches(ports, entry, date, runId, reads);
   if ('impossible' in opened) return opened;
-  const batches: BatchPlan['batches'] = [];
-  let entityCount = 0;
-  // A few writes in flight while the next batch is read: disk and warehouse overlap.
-  const writing = new Set<Promise<void>>();
+  const plan: BatchPlan = { ...key, batches: [], sealed: false, entityCount: 0 };
+  // Batches go through write -> plan -> publish in order, while the next ones are read:
+  // a chain of steps keeps the order, and at most a few batches wait in it.
+  let chain: Promise<boolean> = Promise.resolve(true);
+  let waiting = 0;
   for await (const context of opened.batches) {
-    const write = ports.blobs.put(contextBlobName(runId, entry.name, date, context.batchId), JSON.stringify(context));
-    writing.add(write);
-    void write.finally(() => writing.delete(write)).catch(() => undefined);
-    if (writing.size >= CONCURRENT_WRITES) await Promise.race(writing);
-    batches.push({ batchId: context.batchId, entityCount: context.entities.length });
-    entityCount += context.entities.length;
+    const batch = { batchId: context.batchId, entityCount: context.entities.length };
+    const written = ports.blobs.put(contextBlobName(runId, entry.name, date, attempt, context.batchId), JSON.stringify(context));
+    written.catch(() => undefined);
+    waiting++;
+    chain = chain.then(async (going) => {
+      await written;
+      waiting--;
+      if (!going) return false;
+      await ports.state.ledger.planBatch(key, batch);
+      plan.batches.push(batch);
+      plan.entityCount += batch.entityCount;
+      return (await publishBatches(ports, entry, plan, attempt, lease)) !== 'lease-lost';
+    });
+    if (waiting >= PIPELINE_DEPTH && !(await chain)) return { plan, attempt };
   }
-  await Promise.all(writing);
-  const plan = await ports.state.ledger.plan({ runId, computation: entry.name, date, batches, entityCount, plannedAt: ports.clock.now().toISOString() });
-  return { plan };
+  if (!(await chain)) return { plan, attempt };
+  await ports.state.ledger.seal(key, plan.entityCount);
+  return { plan: { ...plan, sealed: true }, attempt };
 }
 
-function publishStep(key: LedgerKey, id: string): string {
-  return `publish/${key.date}/${key.computation}/${id}`;
+function publishPrefix(key: LedgerKey): string {
+  return `publish/${key.date}/${key.computation}/${key.runId.slice(key.runId.lastIndexOf('#') + 1)}/`;
 }
 
 /**
- * Publishes the next batches of a plan so that at most maxInFlightBatches
- * are out and not completed. Each batch is published once (a claimed step)
+ * Publishes the next planned batches so that at most maxInFlightBatches are
+ * out and not completed. Each batch is published once (a claimed step)
  * however many handlers race; `republish` sends again batches that were
- * published but never completed (resuming after a crash).
+ * published but never completed (resuming after a crash). Nothing is
+ * published once the lease is no longer this one.
  */
-export async function publishBatches(ports: ServicePorts, entry: ManifestEntry, plan: BatchPlan, lease: Lease, options: { republish?: boolean } = {}): Promise<number> {
-  const key: LedgerKey = { runId: plan.runId, computation: plan.computation, date: plan.date };
+export async function publishBatches(ports: ServicePorts, entry: ManifestEntry, plan: BatchPlan, attempt: number, lease: Lease, options: { republish?: boolean } = {}): Promise<number | 'lease-lost'> {
+  const current = await ports.state.leases.get(lease);
+  if (current === null || current.token !== lease.token || current.released) return 'lease-lost';
+  const runId = plan.runId.slice(0, plan.runId.lastIndexOf('#'));
+  const prefix = publishPrefix(plan);
   const [claimed, summary, done] = await Promise.all([
-    ports.state.runs.steps(plan.runId, `publish/${plan.date}/${plan.computation}/`),
-    ports.state.ledger.summary(key),
-    options.republish === true ? ports.state.ledger.batches(key) : Promise.resolve([]),
+    ports.state.runs.steps(runId, prefix),
+    ports.state.ledger.summary(plan),
+    options.republish === true ? ports.state.ledger.batches(plan) : Promise.resolve([]),
   ]);
-  const published = new Set(claimed.map((step) => step.slice(step.lastIndexOf('/') + 1)));
+  const published = new Set(claimed.map((step) => step.slice(prefix.length)));
   const toSend: Array<{ id: string; index: number }> = [];
   if (options.republish === true) {
     const completed = new Set(done.map((b) => b.batchId));
@@ -62,7 +94,7 @@ export async function publishBatches(ports: ServicePorts, entry: ManifestEntry, 
   for (let index = 0; index < plan.batches.length && room > 0; index++) {
     const id = plan.batches[index]!.batchId;
     if (published.has(id)) continue;
-    if (await ports.state.runs.claimStep(plan.runId, publishStep(key, id))) {
+    if (await ports.state.runs.claimStep(runId, `${prefix}${id}`)) {
       toSend.push({ id, index });
       room--;
     }
@@ -71,14 +103,15 @@ export async function publishBatches(ports: ServicePorts, entry: ManifestEntry, 
     await ports.bus.publish({
       v: 1,
       type: 'batch.ready',
-      runId: plan.runId,
+      runId,
       date: plan.date,
       computation: plan.computation,
       batchId: id,
       index,
-      contextBlob: contextBlobName(plan.runId, plan.computation, plan.date, id),
+      contextBlob: contextBlobName(runId, plan.computation, plan.date, attempt, id),
       codeHash: entry.codeHash,
       leaseToken: lease.token,
+      attempt,
     });
   }
   return toSend.length;

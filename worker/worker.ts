@@ -1,6 +1,6 @@
 import { PoisonMessageError } from '../shared/errors.ts';
 import type { BatchReady } from '../shared/events/contracts.ts';
-import { resultsBlobName, type BatchContext, type BatchResults } from '../shared/runtime/batch-files.ts';
+import { ledgerKey, resultsBlobName, type BatchContext, type BatchResults } from '../shared/runtime/batch-files.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import { runBatch } from '../shared/runtime/run-batch.ts';
 
@@ -44,9 +44,7 @@ export function createWorker(ports: WorkerPorts): Worker {
     const body: BatchResults = { v: 1, batchId: event.batchId, results, errors, succeeded, failed };
     await ports.blobs.put(blob, JSON.stringify(body));
     const recorded = await ports.state.ledger.record({
-      runId: event.runId,
-      computation: event.computation,
-      date: event.date,
+      ...ledgerKey(event.runId, event.computation, event.date, event.attempt),
       batchId: event.batchId,
       succeeded,
       failed,
@@ -59,7 +57,7 @@ export function createWorker(ports: WorkerPorts): Worker {
       log.info({}, 'Batch was already recorded by an earlier delivery; announcing it again');
       await ports.blobs.deletePrefix(blob);
     }
-    await ports.bus.publish({ v: 1, type: 'batch.completed', runId: event.runId, date: event.date, computation: event.computation, batchId: event.batchId, leaseToken: event.leaseToken, succeeded, failed });
+    await ports.bus.publish({ v: 1, type: 'batch.completed', runId: event.runId, date: event.date, computation: event.computation, batchId: event.batchId, leaseToken: event.leaseToken, attempt: event.attempt, succeeded, failed });
   }
 
   return { onBatchReady };

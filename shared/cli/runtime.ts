@@ -88,7 +88,6 @@ export async function openRuntime(manifest: Manifest, options: RuntimeOptions): 
   const busConfig = project.bus;
   const threads = options.useThreads === true && busConfig.type === 'inprocess' ? (busConfig.workerThreads ?? (availableParallelism() >= 2 ? 1 : 0)) : 0;
   const pool = threads > 0 ? new WorkerThreadPool({ size: threads, root: project.root, env: options.env ?? {}, bus, logLine: options.logLine ?? (() => undefined) }) : null;
-  if (manifest.computations.some((entry) => entry.config.type === 'per-entity')) pool?.warm();
   subscribeServices(bus, { planner, executor, worker: pool === null ? worker : { onBatchReady: (event) => pool.handle(event) } });
   return {
     ports,

@@ -33,7 +33,10 @@ export const batchReady = z.object({
   contextBlob: z.string(),
   /** Code hash the batch was planned with; a worker with other code refuses it. */
   codeHash: z.string(),
+  /** Fencing token of the executor's lease: completions under an older token are ignored. */
   leaseToken: z.number().int(),
+  /** Which fan-out of the computation this batch belongs to (a fan-out cut short by a crash is redone as a new attempt). */
+  attempt: z.number().int().min(0),
 });
 
 export const batchCompleted = z.object({
@@ -43,6 +46,7 @@ export const batchCompleted = z.object({
   computation: z.string(),
   batchId: z.string(),
   leaseToken: z.number().int(),
+  attempt: z.number().int().min(0),
   succeeded: z.number().int().min(0),
   failed: z.number().int().min(0),
 });

@@ -148,10 +148,14 @@ export interface PlannedBatch {
   entityCount: number;
 }
 
+/** The batches of a fan-out, recorded one by one as they are cut, then sealed. */
 export interface BatchPlan extends LedgerKey {
+  /** In batch order. */
   batches: PlannedBatch[];
+  /** Whether every batch is planned (the fan-out finished reading). */
+  sealed: boolean;
+  /** Entities over all batches; known once sealed. */
   entityCount: number;
-  plannedAt: string;
 }
 
 /** One entity's failure, kept as a sample for logs and status. */
@@ -183,10 +187,14 @@ export interface LedgerSummary {
 
 export interface BatchLedger {
   /**
-   * Records the planned batches before any is published. If a plan already
-   * exists it is kept and returned, so a retried or resumed fan-out reuses it.
+   * Records one planned batch before it is published (created only if
+   * absent, so a retry changes nothing). A fan-out records its batches as
+   * it cuts them and seals the plan once it has read everything.
    */
-  plan(plan: BatchPlan): Promise<BatchPlan>;
+  planBatch(key: LedgerKey, batch: PlannedBatch): Promise<void>;
+  /** Marks the plan complete with its entity count. */
+  seal(key: LedgerKey, entityCount: number): Promise<void>;
+  /** The plan so far, or null when nothing was planned. */
   getPlan(key: LedgerKey): Promise<BatchPlan | null>;
   /** Records a batch's completion once; false when it was already recorded. */
   record(batch: BatchRecord): Promise<boolean>;

@@ -42,8 +42,13 @@ export function batchPrefix(runId: string, computation: string, date: IsoDate): 
   return `runs/${runId}/${computation}/${date}`;
 }
 
-export function contextBlobName(runId: string, computation: string, date: IsoDate, id: string): string {
-  return `${batchPrefix(runId, computation, date)}/${id}.context.json`;
+export function contextBlobName(runId: string, computation: string, date: IsoDate, attempt: number, id: string): string {
+  return `${batchPrefix(runId, computation, date)}/a${attempt}/${id}.context.json`;
+}
+
+/** The ledger of one fan-out attempt of a computation in a run. */
+export function ledgerKey(runId: string, computation: string, date: IsoDate, attempt: number): { runId: string; computation: string; date: IsoDate } {
+  return { runId: `${runId}#${attempt}`, computation, date };
 }
 
 /** A fresh name per attempt, so a duplicate delivery never overwrites results already counted. */

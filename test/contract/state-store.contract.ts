@@ -176,20 +176,28 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
     });
 
     describe('batch ledger', () => {
-      const plan = { ...ledgerKey, batches: [{ batchId: 'b000', entityCount: 10 }, { batchId: 'b001', entityCount: 10 }, { batchId: 'b002', entityCount: 5 }], entityCount: 25, plannedAt: T0.toISOString() };
+      const planned = [{ batchId: 'b000', entityCount: 10 }, { batchId: 'b001', entityCount: 10 }, { batchId: 'b002', entityCount: 5 }];
+      async function planAll(store: StateStore, batches = planned): Promise<void> {
+        for (const batch of batches) await store.ledger.planBatch(ledgerKey, batch);
+      }
 
-      it('keeps the first plan when a fan-out is planned again', () =>
+      it('records planned batches once each, in batch order, until sealed', () =>
         withStore('ledger-plan', async (store) => {
-          expect(await store.ledger.plan(plan)).toEqual(plan);
-          const again = await store.ledger.plan({ ...plan, batches: [{ batchId: 'other', entityCount: 1 }], entityCount: 1 });
-          expect(again).toEqual(plan);
-          expect(await store.ledger.getPlan(ledgerKey)).toEqual(plan);
+          expect(await store.ledger.getPlan(ledgerKey)).toBeNull();
+          await store.ledger.planBatch(ledgerKey, planned[1]!);
+          await store.ledger.planBatch(ledgerKey, planned[0]!);
+          await store.ledger.planBatch(ledgerKey, { batchId: 'b000', entityCount: 999 });
+          expect(await store.ledger.getPlan(ledgerKey)).toEqual({ ...ledgerKey, batches: [planned[0], planned[1]], sealed: false, entityCount: 20 });
+          await store.ledger.planBatch(ledgerKey, planned[2]!);
+          await store.ledger.seal(ledgerKey, 25);
+          await store.ledger.seal(ledgerKey, 25);
+          expect(await store.ledger.getPlan(ledgerKey)).toEqual({ ...ledgerKey, batches: planned, sealed: true, entityCount: 25 });
           expect(await store.ledger.getPlan({ ...ledgerKey, runId: 'run-2' })).toBeNull();
         }));
 
       it('records each batch once and sums the counts from the records', () =>
         withStore('ledger-record', async (store) => {
-          await store.ledger.plan(plan);
+          await planAll(store);
           expect(await store.ledger.record(batch('b000'))).toBe(true);
           expect(await store.ledger.record(batch('b000', { succeeded: 999 }))).toBe(false);
           expect(await store.ledger.record(batch('b001', { succeeded: 7, failed: 3, errors: [{ entityId: 'u1', error: 'boom' }] }))).toBe(true);
@@ -206,7 +214,7 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
       it('counts exactly 200 of 200 concurrent completions delivered twice each', () =>
         withStore('ledger-concurrent', async (store) => {
           const ids = Array.from({ length: 200 }, (_, i) => `b${String(i).padStart(3, '0')}`);
-          await store.ledger.plan({ ...plan, batches: ids.map((batchId) => ({ batchId, entityCount: 1 })), entityCount: 200 });
+          await planAll(store, ids.map((batchId) => ({ batchId, entityCount: 1 })));
           const deliveries = [...ids, ...ids].map((id) => store.ledger.record(batch(id, { succeeded: 1, failed: 0, stored: 1 })));
           const created = await Promise.all(deliveries);
           expect(created.filter(Boolean)).toHaveLength(200);

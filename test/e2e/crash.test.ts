@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStateStore } from '../../shared/adapters/embedded/sqlite-state-store.ts';
+import { ledgerKey } from '../../shared/runtime/batch-files.ts';
 import { cli, json } from '../support/cli.ts';
 import { sql } from '../support/embedded.ts';
 import { BODIES, scenarioProject } from '../support/scenario.ts';
@@ -23,9 +24,10 @@ describe('a run killed with SIGKILL', () => {
     const deadline = Date.now() + 60_000;
     while (child.exitCode === null && Date.now() < deadline) {
       const doubled = await store.states.get(D, 'Doubled');
-      if (doubled?.status === 'running' && doubled.runId !== null) {
-        const summary = await store.ledger.summary({ runId: doubled.runId, computation: 'Doubled', date: D });
-        if (summary.completed > 0 && summary.completed < summary.planned) {
+      const lease = await store.leases.get({ computation: 'Doubled', date: D });
+      if (doubled?.status === 'running' && doubled.runId !== null && lease !== null) {
+        const summary = await store.ledger.summary(ledgerKey(doubled.runId, 'Doubled', D, lease.token));
+        if (summary.completed > 0 && summary.completed < 30) {
           child.kill('SIGKILL');
           break;
         }

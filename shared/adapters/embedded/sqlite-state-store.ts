@@ -26,7 +26,8 @@ CREATE TABLE IF NOT EXISTS states (date TEXT NOT NULL, computation TEXT NOT NULL
 CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS run_steps (run_id TEXT NOT NULL, step TEXT NOT NULL, PRIMARY KEY (run_id, step));
 CREATE TABLE IF NOT EXISTS leases (computation TEXT NOT NULL, date TEXT NOT NULL, token INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (computation, date));
-CREATE TABLE IF NOT EXISTS plans (run_id TEXT NOT NULL, computation TEXT NOT NULL, date TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (run_id, computation, date));
+CREATE TABLE IF NOT EXISTS planned (run_id TEXT NOT NULL, computation TEXT NOT NULL, date TEXT NOT NULL, batch_id TEXT NOT NULL, entity_count INTEGER NOT NULL, PRIMARY KEY (run_id, computation, date, batch_id));
+CREATE TABLE IF NOT EXISTS sealed (run_id TEXT NOT NULL, computation TEXT NOT NULL, date TEXT NOT NULL, entity_count INTEGER NOT NULL, PRIMARY KEY (run_id, computation, date));
 CREATE TABLE IF NOT EXISTS batches (run_id TEXT NOT NULL, computation TEXT NOT NULL, date TEXT NOT NULL, batch_id TEXT NOT NULL,
   succeeded INTEGER NOT NULL, failed INTEGER NOT NULL, stored INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (run_id, computation, date, batch_id));
 CREATE TABLE IF NOT EXISTS finalizations (run_id TEXT NOT NULL, computation TEXT NOT NULL, date TEXT NOT NULL, owner TEXT NOT NULL, PRIMARY KEY (run_id, computation, date));
@@ -90,6 +91,17 @@ export class SqliteStateStore implements StateStore {
   #currentToken(key: LeaseKey): number | null {
     const row = this.#db.prepare('SELECT token FROM leases WHERE computation = ? AND date = ?').get(key.computation, key.date) as { token: number } | undefined;
     return row === undefined ? null : Number(row.token);
+  }
+
+  #plan(key: LedgerKey): BatchPlan | null {
+    const params = [key.runId, key.computation, key.date];
+    const batches = (this.#db.prepare('SELECT batch_id, entity_count FROM planned WHERE run_id = ? AND computation = ? AND date = ? ORDER BY batch_id').all(...params) as Array<{ batch_id: string; entity_count: number }>).map((r) => ({
+      batchId: r.batch_id,
+      entityCount: Number(r.entity_count),
+    }));
+    const sealed = this.#db.prepare('SELECT entity_count FROM sealed WHERE run_id = ? AND computation = ? AND date = ?').get(...params) as { entity_count: number } | undefined;
+    if (batches.length === 0 && sealed === undefined) return null;
+    return { ...key, batches, sealed: sealed !== undefined, entityCount: sealed === undefined ? batches.reduce((sum, b) => sum + b.entityCount, 0) : Number(sealed.entity_count) };
   }
 
   #statesPort(): ComputationStates {
@@ -171,23 +183,24 @@ export class SqliteStateStore implements StateStore {
     const keyParams = (key: LedgerKey): SqlValue[] => [key.runId, key.computation, key.date];
     const where = 'run_id = ? AND computation = ? AND date = ?';
     return {
-      plan: async (plan) =>
-        this.#transaction(() => {
-          this.#run('INSERT OR IGNORE INTO plans (run_id, computation, date, body) VALUES (?, ?, ?, ?)', ...keyParams(plan), JSON.stringify(plan));
-          return this.#one<BatchPlan>(`SELECT body FROM plans WHERE ${where}`, ...keyParams(plan))!;
-        }),
-      getPlan: async (key) => this.#one<BatchPlan>(`SELECT body FROM plans WHERE ${where}`, ...keyParams(key)),
+      planBatch: async (key, batch) => {
+        this.#run('INSERT OR IGNORE INTO planned (run_id, computation, date, batch_id, entity_count) VALUES (?, ?, ?, ?, ?)', ...keyParams(key), batch.batchId, batch.entityCount);
+      },
+      seal: async (key, entityCount) => {
+        this.#run('INSERT OR IGNORE INTO sealed (run_id, computation, date, entity_count) VALUES (?, ?, ?, ?)', ...keyParams(key), entityCount);
+      },
+      getPlan: async (key) => this.#plan(key),
       record: async (batch) =>
         this.#run(
           'INSERT OR IGNORE INTO batches (run_id, computation, date, batch_id, succeeded, failed, stored, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
           ...keyParams(batch), batch.batchId, batch.succeeded, batch.failed, batch.stored, JSON.stringify(batch),
         ) === 1,
       summary: async (key): Promise<LedgerSummary> => {
-        const plan = this.#one<BatchPlan>(`SELECT body FROM plans WHERE ${where}`, ...keyParams(key));
+        const planned = this.#db.prepare(`SELECT COUNT(*) AS n FROM planned WHERE ${where}`).get(...keyParams(key)) as { n: number };
         const row = this.#db
           .prepare(`SELECT COUNT(*) AS completed, COALESCE(SUM(succeeded), 0) AS succeeded, COALESCE(SUM(failed), 0) AS failed, COALESCE(SUM(stored), 0) AS stored FROM batches WHERE ${where}`)
           .get(...keyParams(key)) as { completed: number; succeeded: number; failed: number; stored: number };
-        return { planned: plan?.batches.length ?? 0, completed: Number(row.completed), succeeded: Number(row.succeeded), failed: Number(row.failed), stored: Number(row.stored) };
+        return { planned: Number(planned.n), completed: Number(row.completed), succeeded: Number(row.succeeded), failed: Number(row.failed), stored: Number(row.stored) };
       },
       batches: async (key) => this.#all<BatchRecord>(`SELECT body FROM batches WHERE ${where} ORDER BY batch_id`, ...keyParams(key)),
       claimFinalization: async (key, owner) =>

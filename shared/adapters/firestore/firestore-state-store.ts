@@ -4,7 +4,7 @@ import {
   StaleLeaseError,
   type AcquireResult,
   type BatchLedger,
-  type BatchPlan,
+  type PlannedBatch,
   type BatchRecord,
   type ComputationState,
   type ComputationStates,
@@ -169,20 +169,28 @@ export class FirestoreStateStore implements StateStore {
   #ledgerPort(): BatchLedger {
     const batches = (key: LedgerKey) => this.#ledgerRef(key).collection('batches');
     return {
-      plan: async (plan) => {
-        if (await createIfAbsent(this.#ledgerRef(plan), plain(plan))) return plan;
-        return (await this.#ledgerRef(plan).get()).data() as BatchPlan;
+      planBatch: async (key, batch) => {
+        await createIfAbsent(this.#ledgerRef(key).collection('planned').doc(docId(batch.batchId)), plain(batch));
       },
-      getPlan: async (key) => ((await this.#ledgerRef(key).get()).data() as BatchPlan | undefined) ?? null,
+      seal: async (key, entityCount) => {
+        await this.#ledgerRef(key).set({ ...plain(key), sealed: true, entityCount }, { merge: true });
+      },
+      getPlan: async (key) => {
+        const [head, planned] = await Promise.all([this.#ledgerRef(key).get(), this.#ledgerRef(key).collection('planned').get()]);
+        if (!head.exists && planned.empty) return null;
+        const batches = planned.docs.map((doc) => doc.data() as PlannedBatch).sort((a, b) => a.batchId.localeCompare(b.batchId));
+        const sealed = head.get('sealed') === true;
+        return { ...key, batches, sealed, entityCount: sealed ? Number(head.get('entityCount')) : batches.reduce((sum, b) => sum + b.entityCount, 0) };
+      },
       record: (batch) => createIfAbsent(batches(batch).doc(docId(batch.batchId)), plain(batch)),
       summary: async (key) => {
-        const [plan, totals] = await Promise.all([
-          this.#ledgerRef(key).get(),
+        const [planned, totals] = await Promise.all([
+          this.#ledgerRef(key).collection('planned').count().get(),
           batches(key).aggregate({ completed: AggregateField.count(), succeeded: AggregateField.sum('succeeded'), failed: AggregateField.sum('failed'), stored: AggregateField.sum('stored') }).get(),
         ]);
         const sums = totals.data();
         return {
-          planned: (plan.data() as BatchPlan | undefined)?.batches.length ?? 0,
+          planned: planned.data().count,
           completed: sums.completed,
           succeeded: sums.succeeded ?? 0,
           failed: sums.failed ?? 0,

@@ -8,7 +8,8 @@ export function quoteDuckdb(identifier: string): string {
 /** DuckDB SQL for a table read. The connection runs in UTC. */
 export function compileDuckdb(query: TableQuery): CompiledQuery {
   const q = quoteDuckdb;
-  const select = query.columns.map((c) => q(c.name)).join(', ');
+  // DuckDB formats a DATE as 'YYYY-MM-DD' faster in SQL than the driver does per value.
+  const select = query.columns.map((c) => (c.kind === 'date' ? `CAST(${q(c.name)} AS VARCHAR) AS ${q(c.name)}` : q(c.name))).join(', ');
   let sql = `SELECT ${select} FROM ${q(query.table)}`;
   const params: CompiledQuery['params'] = {};
   const conditions: string[] = [];

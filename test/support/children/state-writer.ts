@@ -5,7 +5,6 @@ import { SqliteStateStore } from '../../../shared/adapters/embedded/sqlite-state
 const path = process.argv[2]!;
 const store = new SqliteStateStore(path);
 const key = { runId: 'run-crash', computation: 'Crash', date: '2026-01-26' };
-await store.ledger.plan({ ...key, batches: Array.from({ length: 100_000 }, (_, i) => ({ batchId: `b${i}`, entityCount: 1 })), entityCount: 100_000, plannedAt: new Date().toISOString() });
 for (let i = 0; ; i++) {
   await store.ledger.record({ ...key, batchId: `b${i}`, succeeded: 1, failed: 0, stored: 1, errors: [], resultsBlob: null, recordedAt: new Date().toISOString() });
   await store.states.put({

@@ -9,7 +9,7 @@ describe('DuckDB SQL', () => {
     const date = col('date', 'DATE', 'date');
     const user = col('user_id', 'BIGINT', 'integer');
     const compiled = compileDuckdb({ table: 'trades', columns: [date, user], entity: user, window: { column: date, from: '2026-02-27', to: '2026-03-01' }, orderByEntity: true });
-    expect(compiled.sql).toBe('SELECT "date", "user_id" FROM "trades" WHERE "date" BETWEEN CAST($from AS DATE) AND CAST($to AS DATE) AND "user_id" IS NOT NULL ORDER BY CAST("user_id" AS VARCHAR)');
+    expect(compiled.sql).toBe('SELECT CAST("date" AS VARCHAR) AS "date", "user_id" FROM "trades" WHERE "date" BETWEEN CAST($from AS DATE) AND CAST($to AS DATE) AND "user_id" IS NOT NULL ORDER BY CAST("user_id" AS VARCHAR)');
     expect(compiled.params).toEqual({ from: '2026-02-27', to: '2026-03-01' });
   });
 
