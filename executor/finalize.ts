@@ -5,6 +5,9 @@ import type { ServicePorts } from '../shared/runtime/ports.ts';
 import { ResultHasher } from '../shared/runtime/result-hash.ts';
 import type { RunOutcome } from './global-run.ts';
 
+/** Results blobs read ahead during finalization. */
+const READ_AHEAD = 4;
+
 /** At most this many entity failures are quoted in a state's reason. */
 const QUOTED_FAILURES = 5;
 
@@ -20,24 +23,34 @@ export async function finalizeBatches(ports: ServicePorts, entry: ManifestEntry,
   let succeeded = 0;
   let failed = 0;
   const failures: string[] = [];
+  // Read a few results blobs ahead while the current one is appended.
+  const texts = new Map<string, Promise<string | null>>();
+  const fetch = (index: number) => {
+    const record = records.get(plan.batches[index]?.batchId ?? '');
+    if (record?.resultsBlob != null && !texts.has(record.batchId)) texts.set(record.batchId, ports.blobs.get(record.resultsBlob));
+  };
   try {
-    for (const { batchId } of plan.batches) {
+    for (let index = 0; index < plan.batches.length; index++) {
+      const { batchId } = plan.batches[index]!;
+      for (let ahead = index; ahead < index + READ_AHEAD; ahead++) fetch(ahead);
       const record = records.get(batchId);
       if (record === undefined) throw new Error(`batch ${batchId} of ${entry.name} on ${plan.date} has no completion record`);
       succeeded += record.succeeded;
       failed += record.failed;
       for (const error of record.errors) if (failures.length < QUOTED_FAILURES) failures.push(`${error.entityId}: ${error.error}`);
       if (record.resultsBlob === null) continue;
-      const text = await ports.blobs.get(record.resultsBlob);
+      const text = await texts.get(batchId)!;
+      texts.delete(batchId);
       if (text === null) throw new Error(`results of batch ${batchId} (${record.resultsBlob}) are missing from the blob store`);
       const { results } = JSON.parse(text) as BatchResults;
       for (const { entityId, result } of results) hasher.add(entityId, result);
       await writer.append(results);
-      // Renew as we go: finalizing a large computation takes a while.
-      await ports.state.leases.renew(lease, ports.clock.now());
+      // Renew now and then: finalizing a large computation takes a while.
+      if (index % 20 === 19) await ports.state.leases.renew(lease, ports.clock.now());
     }
     await writer.commit();
   } catch (error) {
+    await Promise.allSettled(texts.values());
     await writer.abort();
     throw error;
   }

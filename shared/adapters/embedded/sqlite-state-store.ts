@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { DatabaseSync } from 'node:sqlite';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import {
   leaseIsStale,
   StaleLeaseError,
@@ -63,17 +63,29 @@ export class SqliteStateStore implements StateStore {
     if (this.#db.isOpen) this.#db.close();
   }
 
+  readonly #statements = new Map<string, StatementSync>();
+
+  /** Prepared once per SQL text: preparing costs more than running these small statements. */
+  #prepare(sql: string): StatementSync {
+    let statement = this.#statements.get(sql);
+    if (statement === undefined) {
+      statement = this.#db.prepare(sql);
+      this.#statements.set(sql, statement);
+    }
+    return statement;
+  }
+
   #all<T>(sql: string, ...params: SqlValue[]): T[] {
-    return this.#db.prepare(sql).all(...params).map((row) => JSON.parse((row as { body: string }).body) as T);
+    return this.#prepare(sql).all(...params).map((row) => JSON.parse((row as { body: string }).body) as T);
   }
 
   #one<T>(sql: string, ...params: SqlValue[]): T | null {
-    const row = this.#db.prepare(sql).get(...params) as { body: string } | undefined;
+    const row = this.#prepare(sql).get(...params) as { body: string } | undefined;
     return row === undefined ? null : (JSON.parse(row.body) as T);
   }
 
   #run(sql: string, ...params: SqlValue[]): number {
-    return Number(this.#db.prepare(sql).run(...params).changes);
+    return Number(this.#prepare(sql).run(...params).changes);
   }
 
   #transaction<T>(work: () => T): T {
@@ -89,17 +101,17 @@ export class SqliteStateStore implements StateStore {
   }
 
   #currentToken(key: LeaseKey): number | null {
-    const row = this.#db.prepare('SELECT token FROM leases WHERE computation = ? AND date = ?').get(key.computation, key.date) as { token: number } | undefined;
+    const row = this.#prepare('SELECT token FROM leases WHERE computation = ? AND date = ?').get(key.computation, key.date) as { token: number } | undefined;
     return row === undefined ? null : Number(row.token);
   }
 
   #plan(key: LedgerKey): BatchPlan | null {
     const params = [key.runId, key.computation, key.date];
-    const batches = (this.#db.prepare('SELECT batch_id, entity_count FROM planned WHERE run_id = ? AND computation = ? AND date = ? ORDER BY batch_id').all(...params) as Array<{ batch_id: string; entity_count: number }>).map((r) => ({
+    const batches = (this.#prepare('SELECT batch_id, entity_count FROM planned WHERE run_id = ? AND computation = ? AND date = ? ORDER BY batch_id').all(...params) as Array<{ batch_id: string; entity_count: number }>).map((r) => ({
       batchId: r.batch_id,
       entityCount: Number(r.entity_count),
     }));
-    const sealed = this.#db.prepare('SELECT entity_count FROM sealed WHERE run_id = ? AND computation = ? AND date = ?').get(...params) as { entity_count: number } | undefined;
+    const sealed = this.#prepare('SELECT entity_count FROM sealed WHERE run_id = ? AND computation = ? AND date = ?').get(...params) as { entity_count: number } | undefined;
     if (batches.length === 0 && sealed === undefined) return null;
     return { ...key, batches, sealed: sealed !== undefined, entityCount: sealed === undefined ? batches.reduce((sum, b) => sum + b.entityCount, 0) : Number(sealed.entity_count) };
   }
@@ -141,7 +153,7 @@ export class SqliteStateStore implements StateStore {
       list: async (limit) => this.#all<RunRecord>('SELECT body FROM runs ORDER BY started_at DESC, run_id DESC LIMIT ?', limit),
       claimStep: async (runId, step) => this.#run('INSERT OR IGNORE INTO run_steps (run_id, step) VALUES (?, ?)', runId, step) === 1,
       steps: async (runId, prefix) =>
-        (this.#db.prepare('SELECT step FROM run_steps WHERE run_id = ? AND substr(step, 1, ?) = ? ORDER BY step').all(runId, prefix.length, prefix) as Array<{ step: string }>).map((r) => r.step),
+        (this.#prepare('SELECT step FROM run_steps WHERE run_id = ? AND substr(step, 1, ?) = ? ORDER BY step').all(runId, prefix.length, prefix) as Array<{ step: string }>).map((r) => r.step),
     };
   }
 
@@ -196,7 +208,7 @@ export class SqliteStateStore implements StateStore {
           ...keyParams(batch), batch.batchId, batch.succeeded, batch.failed, batch.stored, JSON.stringify(batch),
         ) === 1,
       summary: async (key): Promise<LedgerSummary> => {
-        const planned = this.#db.prepare(`SELECT COUNT(*) AS n FROM planned WHERE ${where}`).get(...keyParams(key)) as { n: number };
+        const planned = this.#prepare(`SELECT COUNT(*) AS n FROM planned WHERE ${where}`).get(...keyParams(key)) as { n: number };
         const row = this.#db
           .prepare(`SELECT COUNT(*) AS completed, COALESCE(SUM(succeeded), 0) AS succeeded, COALESCE(SUM(failed), 0) AS failed, COALESCE(SUM(stored), 0) AS stored FROM batches WHERE ${where}`)
           .get(...keyParams(key)) as { completed: number; succeeded: number; failed: number; stored: number };
@@ -206,7 +218,7 @@ export class SqliteStateStore implements StateStore {
       claimFinalization: async (key, owner) =>
         this.#transaction(() => {
           this.#run('INSERT OR IGNORE INTO finalizations (run_id, computation, date, owner) VALUES (?, ?, ?, ?)', ...keyParams(key), owner);
-          const row = this.#db.prepare(`SELECT owner FROM finalizations WHERE ${where}`).get(...keyParams(key)) as { owner: string };
+          const row = this.#prepare(`SELECT owner FROM finalizations WHERE ${where}`).get(...keyParams(key)) as { owner: string };
           return row.owner === owner;
         }),
     };
