@@ -1,0 +1,76 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VersionSkewError, createWorker, type Worker } from '../../../worker/worker.ts';
+import { InProcessBus } from '../../../shared/adapters/inprocess/inprocess-bus.ts';
+import { LocalBlobStore } from '../../../shared/adapters/local/local-blob-store.ts';
+import { SqliteStateStore } from '../../../shared/adapters/embedded/sqlite-state-store.ts';
+import { PoisonMessageError } from '../../../shared/errors.ts';
+import type { BatchReady } from '../../../shared/events/contracts.ts';
+import { parseEvent } from '../../../shared/events/parse.ts';
+import { silentLogger } from '../../../shared/logging/logger.ts';
+import type { Manifest } from '../../../shared/manifest/manifest.ts';
+import { systemClock } from '../../../shared/ports/clock.ts';
+import { entry } from '../../support/entries.ts';
+
+const event: BatchReady = { v: 1, type: 'batch.ready', runId: 'r1', date: '2026-01-26', computation: 'Totals', batchId: 'b000000', index: 0, contextBlob: 'runs/r1/Totals/2026-01-26/a1/b000000.context.json', codeHash: 'code', leaseToken: 1, attempt: 1 };
+
+describe('worker', () => {
+  let folder: string;
+  let worker: Worker;
+  let bus: InProcessBus;
+  let state: SqliteStateStore;
+
+  beforeAll(async () => {
+    folder = await mkdtemp(join(tmpdir(), 'compute-worker-'));
+    const totals = entry({ name: 'Totals', type: 'per-entity' });
+    const manifest = { byName: new Map([['Totals', totals]]) } as unknown as Manifest;
+    bus = new InProcessBus();
+    state = new SqliteStateStore(join(folder, 'state.sqlite'));
+    worker = createWorker({ manifest, state, blobs: new LocalBlobStore(join(folder, 'blobs')), bus, log: silentLogger(), clock: systemClock });
+  });
+  afterAll(async () => {
+    await state.close();
+    await rm(folder, { recursive: true, force: true });
+  });
+
+  it('refuses a batch planned with other code, with a version-skew error', async () => {
+    const error = await worker.onBatchReady({ ...event, codeHash: 'other-code-hash' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(VersionSkewError);
+    expect((error as Error).message).toBe('Version skew: batch of Totals was planned with code other-code-h, this worker runs code. Deploy the same code to every service; the batch is left for a worker that has it.');
+  });
+
+  it('treats a batch of an unknown computation as poison', async () => {
+    await expect(worker.onBatchReady({ ...event, computation: 'Nope' })).rejects.toBeInstanceOf(PoisonMessageError);
+  });
+
+  it('acknowledges a late duplicate whose context is gone, publishing nothing', async () => {
+    await worker.onBatchReady(event);
+    expect(bus.published).toEqual([]);
+  });
+});
+
+describe('parseEvent', () => {
+  it('accepts a valid event and fills defaults', () => {
+    expect(parseEvent({ v: 1, type: 'run.requested', runId: 'r', dates: ['2026-01-26'] })).toEqual({ v: 1, type: 'run.requested', runId: 'r', dates: ['2026-01-26'], computations: null, force: false, trigger: 'manual' });
+  });
+
+  it('names the bad field of an invalid event, as poison', () => {
+    const error = (() => {
+      try {
+        parseEvent({ v: 1, type: 'pass.ready', runId: 'r', date: '26/01/2026', pass: 0 }, 'm-17');
+      } catch (e) {
+        return e as PoisonMessageError;
+      }
+    })();
+    expect(error).toBeInstanceOf(PoisonMessageError);
+    expect(error!.message).toBe("Invalid event 'pass.ready' (message m-17): field 'date' must be a date as YYYY-MM-DD");
+    expect(error!.messageId).toBe('m-17');
+  });
+
+  it('rejects an unknown type and a non-object', () => {
+    expect(() => parseEvent({ v: 1, type: 'coffee.ready', runId: 'r' })).toThrow(PoisonMessageError);
+    expect(() => parseEvent('hello')).toThrow(/Invalid message/);
+  });
+});
