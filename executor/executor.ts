@@ -3,7 +3,7 @@ import type { BatchCompleted, PassReady } from '../shared/events/contracts.ts';
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import type { IsoDate } from '../shared/model/types.ts';
 import { decide, previousDate, type Decision } from '../shared/plan/decide.ts';
-import { StaleLeaseError, type BatchPlan, type Lease, type RunRecord } from '../shared/ports/state-store.ts';
+import { StaleLeaseError, type BatchPlan, type ComputationState, type Lease, type RunRecord } from '../shared/ports/state-store.ts';
 import { batchPrefix, ledgerKey } from '../shared/runtime/batch-files.ts';
 import { forEachLimited, type ServicePorts } from '../shared/runtime/ports.ts';
 import { writeState, type StateFields } from '../shared/runtime/state-writes.ts';
@@ -93,7 +93,18 @@ export function createExecutor(ports: ServicePorts): Executor {
       log.info({ holder: taken.holder.owner }, `${entry.name} on ${date} is being run by another executor of this run; leaving it to it`);
       return;
     }
-    const lease = taken.lease;
+    try {
+      await runUnderLease(run, entry, date, current, taken.lease);
+    } catch (error) {
+      // Let the redelivered pass.ready start over instead of finding its own lease in the way.
+      if (!(error instanceof StaleLeaseError)) await state.leases.release(taken.lease);
+      throw error;
+    }
+  }
+
+  async function runUnderLease(run: RunRecord, entry: ManifestEntry, date: IsoDate, current: ComputationState | null, lease: Lease): Promise<void> {
+    const runId = run.runId;
+    const log = ports.log.child({ runId, date, computation: entry.name });
     // Resume a fan-out this run had fully planned before a crash; one cut short is redone as a new attempt.
     if (current?.runId === runId && current.status === 'running') {
       const attempt = await latestAttempt(ports, runId, date, entry.name);

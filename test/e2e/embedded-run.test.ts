@@ -193,3 +193,21 @@ describe('embedded end-to-end run', () => {
     expect(counts).toEqual([]);
   });
 });
+
+describe('many computations writing their first results at once', () => {
+  it('completes, with each results table created once', async () => {
+    const { tempProject } = await import('../support/temp-project.ts');
+    const files: Record<string, string> = { 'compute.config.json': JSON.stringify({ batchSize: 5 }) };
+    for (let i = 0; i < 8; i++) {
+      files[`computations/g${i}.js`] = computationFile(`G${i}`, { type: 'global', requires: { events: {} } }, 'return { rows: ctx.data.events.length };');
+      files[`computations/p${i}.js`] = computationFile(`P${i}`, { type: 'per-entity', requires: { events: {} } }, 'return { rows: ctx.data.events.length };');
+    }
+    project = await tempProject(files);
+    await sql(project.root, ["CREATE TABLE events AS SELECT DATE '2026-01-26' AS date, 'e' || (i % 20) AS entity_id, i AS value FROM range(100) t(i)"]);
+    const outcome = await runProject(project.root, { dates: [D], settings: { computationConcurrency: 8 } });
+    expect(outcome.deadLetters).toEqual([]);
+    expect(new Set(Object.values(statuses(outcome)))).toEqual(new Set(['completed']));
+    expect((await storedResults(project.root, 'G3', D))[0]!.result).toEqual({ rows: 100 });
+    expect(await storedResults(project.root, 'P5', D)).toHaveLength(20);
+  });
+});

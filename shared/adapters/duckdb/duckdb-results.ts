@@ -15,6 +15,8 @@ export const RESULTS_SCHEMA = 'compute_results';
  */
 export class DuckdbResultStore implements ResultStore {
   readonly #instance: DuckDBInstance;
+  /** Creating the results schema, once: concurrent CREATE SCHEMA statements conflict in DuckDB's catalog. */
+  #schema: Promise<void> | undefined;
   /** One replace per table at a time: two transactions that each delete nothing and append would both commit. */
   readonly #writing = new Map<string, Promise<void>>();
 
@@ -56,7 +58,14 @@ export class DuckdbResultStore implements ResultStore {
   async #open(computation: string, date: IsoDate, release: () => void): Promise<ResultWriter> {
     const connection = await this.#connect();
     const table = this.#resultsTable(computation);
-    await connection.run(`CREATE SCHEMA IF NOT EXISTS ${quoteDuckdb(RESULTS_SCHEMA)}`);
+    this.#schema ??= connection.run(`CREATE SCHEMA IF NOT EXISTS ${quoteDuckdb(RESULTS_SCHEMA)}`).then(() => undefined);
+    try {
+      await this.#schema;
+    } catch (error) {
+      this.#schema = undefined;
+      connection.closeSync();
+      throw error;
+    }
     await connection.run(`CREATE TABLE IF NOT EXISTS ${table} (date DATE NOT NULL, entity_id VARCHAR NOT NULL, result VARCHAR NOT NULL)`);
     await connection.run('BEGIN TRANSACTION');
     await connection.run(`DELETE FROM ${table} WHERE date = CAST($date AS DATE)`, { date });
