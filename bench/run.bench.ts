@@ -57,8 +57,8 @@ export const runBench: Bench = {
       // (c) peak RSS of a full run at 100,000 vs 10,000 entities, in the bounded configuration.
       const boundedLarge = join(folder, 'bounded-large');
       const boundedSmall = join(folder, 'bounded-small');
-      await trivialProject(boundedLarge, 100_000, 10, { memoryLimit: '64MB', threads: 1 });
-      await trivialProject(boundedSmall, 10_000, 10, { memoryLimit: '64MB', threads: 1 });
+      await trivialProject(boundedLarge, 100_000, 10, { memoryLimit: '40MB', threads: 1 });
+      await trivialProject(boundedSmall, 10_000, 10, { memoryLimit: '40MB', threads: 1 });
       const flags = ['--max-semi-space-size=16', '--max-old-space-size=96'];
       const memLarge = await fastest(boundedLarge, 3, flags);
       const memSmall = await fastest(boundedSmall, 3, flags);
@@ -94,7 +94,7 @@ export const runBench: Bench = {
           baselineValue: memSmall.maxRssMb,
           target: '<= 1.3x',
           maxRatio: 1.3,
-          notes: `memoryLimit 64MB, threads 1, node --max-semi-space-size=16 --max-old-space-size=96; without them: ${system.maxRssMb.toFixed(0)} MB vs ${small.maxRssMb.toFixed(0)} MB`,
+          notes: `memoryLimit 40MB, threads 1, node --max-semi-space-size=16 --max-old-space-size=96; without them: ${system.maxRssMb.toFixed(0)} MB vs ${small.maxRssMb.toFixed(0)} MB`,
         }),
       ];
     } finally {

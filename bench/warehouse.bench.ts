@@ -25,12 +25,12 @@ async function best(path: string, mode: 'floor' | 'batches', repeat: number, bou
 }
 
 /**
- * The memory-bounded configuration: DuckDB sorts spill beyond 64 MB on one
+ * The memory-bounded configuration: DuckDB sorts spill beyond 40 MB on one
  * thread (warehouse.memoryLimit / threads), and V8's young generation is
  * fixed at 16 MB instead of growing with the allocation rate.
  */
-const BOUNDED_DUCKDB = ['64MB', '1'];
-const BOUNDED_NODE = ['--max-semi-space-size=16'];
+const BOUNDED_DUCKDB = ['40MB', '1'];
+const BOUNDED_NODE = ['--max-semi-space-size=16', '--max-old-space-size=96'];
 
 export const warehouseBench: Bench = {
   name: 'warehouse',
@@ -69,7 +69,7 @@ export const warehouseBench: Bench = {
           baselineValue: boundedSmall.maxRssMb,
           target: '<= 1.3x',
           maxRatio: 1.3,
-          notes: `DuckDB memoryLimit 64MB, threads 1; node --max-semi-space-size=16. Defaults (no limits): ${batches.maxRssMb.toFixed(0)} MB vs ${smallBatches.maxRssMb.toFixed(0)} MB = ${(batches.maxRssMb / smallBatches.maxRssMb).toFixed(2)}x`,
+          notes: `DuckDB memoryLimit 40MB, threads 1; node --max-semi-space-size=16 --max-old-space-size=96. Defaults (no limits): ${batches.maxRssMb.toFixed(0)} MB vs ${smallBatches.maxRssMb.toFixed(0)} MB = ${(batches.maxRssMb / smallBatches.maxRssMb).toFixed(2)}x`,
         }),
       ];
     } finally {

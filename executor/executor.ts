@@ -22,6 +22,10 @@ export function createExecutor(ports: ServicePorts): Executor {
   const { state, bus, clock, manifest, settings } = ports;
   /** Finalizations running in this process: a duplicate completion must not start a second one. */
   const finalizing = new Set<string>();
+  /** Sealed plans never change: keep them instead of reading them on every completion. */
+  const sealedPlans = new Map<string, BatchPlan>();
+  /** Batches known to be all published, per ledger key: no more publishing work for their completions. */
+  const allPublished = new Set<string>();
 
   async function complete(runId: string, entry: ManifestEntry, date: IsoDate, status: 'completed' | 'skipped' | 'blocked' | 'impossible' | 'failed'): Promise<void> {
     await bus.publish({ v: 1, type: 'computation.completed', runId, date, computation: entry.name, pass: entry.pass, status });
@@ -35,6 +39,12 @@ export function createExecutor(ports: ServicePorts): Executor {
     if (fields.status === 'failed') log.error({ error: fields.error }, `${entry.name} failed on ${date}`);
     else log.info({ status: fields.status, reason: fields.reason ?? null }, `${entry.name} ${fields.status} on ${date}`);
     await complete(runId, entry, date, fields.status);
+    for (const id of [...sealedPlans.keys(), ...allPublished]) {
+      if (id.startsWith(`${runId}#`) && id.endsWith(`${entry.name}${date}`)) {
+        sealedPlans.delete(id);
+        allPublished.delete(id);
+      }
+    }
     // Cleanup last and best-effort: late batches may still be writing here, and the outcome is already announced.
     if (fields.status !== 'skipped' && fields.status !== 'blocked') {
       await ports.blobs.deletePrefix(batchPrefix(runId, entry.name, date)).catch((error: unknown) => log.warn({ error: String(error) }, 'Could not delete batch blobs; they are garbage now'));
@@ -157,7 +167,10 @@ export function createExecutor(ports: ServicePorts): Executor {
       return finishWith(runId, entry, date, lease, decision, { status: 'failed', error }, current.bytesScanned);
     }
     if (!plan.sealed || summary.completed < plan.batches.length) {
+      const id = key.runId + key.computation + key.date;
+      if (allPublished.has(id)) return;
       await publishBatches(ports, entry, plan, attempt, lease);
+      if (plan.sealed && (await state.runs.steps(runId, `publish/${date}/${entry.name}/${attempt}/`)).length === plan.batches.length) allPublished.add(id);
       return;
     }
     const guard = `${runId}/${date}/${entry.name}`;
@@ -202,9 +215,12 @@ export function createExecutor(ports: ServicePorts): Executor {
       if (done !== null && done.runId === event.runId && done.status !== 'running' && done.status !== 'pending') await complete(event.runId, entry, event.date, done.status);
       return;
     }
-    await state.leases.renew(lease, clock.now());
-    const plan = await state.ledger.getPlan(ledgerKey(event.runId, event.computation, event.date, event.attempt));
+    // Heartbeat at most every tenth of the lease's life, not on every batch.
+    if (clock.now().getTime() - Date.parse(lease.heartbeatAt ?? lease.acquiredAt) > settings.leaseTtlMs / 10) await state.leases.renew(lease, clock.now());
+    const key = ledgerKey(event.runId, event.computation, event.date, event.attempt);
+    const plan = sealedPlans.get(key.runId + key.computation + key.date) ?? (await state.ledger.getPlan(key));
     if (plan === null) return;
+    if (plan.sealed) sealedPlans.set(key.runId + key.computation + key.date, plan);
     await advance(event.runId, entry, event.date, plan, event.attempt, lease);
   }
 
