@@ -3,6 +3,9 @@ import { SqliteStateStore } from '../adapters/embedded/sqlite-state-store.ts';
 import type { StateStore } from '../ports/state-store.ts';
 import type { ResultStore, Warehouse } from '../ports/warehouse.ts';
 import type { ProjectConfig } from '../project/project-config.ts';
+import { systemClock } from '../ports/clock.ts';
+import { ComputationReader } from '../warehouse/computation-reader.ts';
+import { SchemaRegistry } from '../warehouse/schema-registry.ts';
 
 /** Default embedded state file, inside the project's `.compute/` folder. */
 export const DEFAULT_STATE_PATH = '.compute/state.sqlite';
@@ -53,4 +56,11 @@ export async function openWarehouse(project: ProjectConfig): Promise<OpenWarehou
     results: new BigqueryResultStore(client as never, location),
     close: async () => undefined,
   };
+}
+
+/** The warehouse with a schema registry and a reader over it, for commands that query. */
+export async function openReader(project: ProjectConfig): Promise<OpenWarehouse & { reader: ComputationReader }> {
+  const opened = await openWarehouse(project);
+  const reader = new ComputationReader({ warehouse: opened.warehouse, registry: new SchemaRegistry(opened.warehouse, { clock: systemClock }), project });
+  return { ...opened, reader };
 }

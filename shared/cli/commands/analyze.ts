@@ -1,12 +1,10 @@
 import { requireManifest } from '../../manifest/build-manifest.ts';
 import type { Manifest } from '../../manifest/manifest.ts';
 import { decide, previousDate, type Decision, type DependencyView } from '../../plan/decide.ts';
-import { systemClock } from '../../ports/clock.ts';
 import type { StateStore } from '../../ports/state-store.ts';
 import { ComputationReader } from '../../warehouse/computation-reader.ts';
-import { SchemaRegistry } from '../../warehouse/schema-registry.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
-import { openStateStore, openWarehouse } from '../wiring.ts';
+import { openReader, openStateStore } from '../wiring.ts';
 import { computationsFromFlags, datesFromFlags } from './run.ts';
 import { formatBytes } from './render.ts';
 
@@ -78,9 +76,9 @@ export const analyzeCommand: Command = {
     const project = await loadProject(input);
     const manifest = await requireManifest(project);
     const selected = computationsFromFlags(input.flags, manifest);
-    const [state, opened] = await Promise.all([openStateStore(project), openWarehouse(project)]);
+    const [state, opened] = await Promise.all([openStateStore(project), openReader(project)]);
     try {
-      const reader = new ComputationReader({ warehouse: opened.warehouse, registry: new SchemaRegistry(opened.warehouse, { clock: systemClock }), project });
+      const reader = opened.reader;
       const computations = await analyzeDates(manifest, state, reader, dates, selected, input.flags.force === true);
       const running = computations.filter((c) => c.decision === 'run');
       const totalBytes = running.some((c) => c.bytes === null) ? null : running.reduce((sum, c) => sum + c.bytes!, 0);

@@ -1,21 +1,15 @@
 import { UsageError } from '../../errors.ts';
 import { createLogger } from '../../logging/logger.ts';
 import { requireManifest } from '../../manifest/build-manifest.ts';
-import { LOG_SINK } from '../../model/computation.ts';
 import { GLOBAL_ENTITY } from '../../model/types.ts';
-import { systemClock } from '../../ports/clock.ts';
 import type { EntityError } from '../../ports/state-store.ts';
 import type { StoredResult } from '../../ports/warehouse.ts';
-import { dependencyResults, openBatches } from '../../runtime/assemble-batches.ts';
-import { buildContext } from '../../runtime/computation-context.ts';
-import { loadRules } from '../../runtime/rules.ts';
-import { logSinkFor, runBatch } from '../../runtime/run-batch.ts';
-import { ComputationReader } from '../../warehouse/computation-reader.ts';
-import { addDays } from '../../warehouse/dates.ts';
-import { SchemaRegistry } from '../../warehouse/schema-registry.ts';
+import { openBatches } from '../../runtime/assemble-batches.ts';
+import { processGlobal } from '../../runtime/process-global.ts';
+import { runBatch } from '../../runtime/run-batch.ts';
 import { dateFlag, stringFlag } from '../args.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
-import { openWarehouse } from '../wiring.ts';
+import { openReader } from '../wiring.ts';
 import { findComputation } from './render.ts';
 import { runInProcess } from './run.ts';
 import { ENTITY_FLAG } from './show.ts';
@@ -41,9 +35,9 @@ export const executeCommand: Command = {
     const entry = findComputation(manifest, name);
     if (entityId !== undefined && entry.config.type === 'global') throw new UsageError(`--entity-id applies to per-entity computations; ${entry.name} is global`);
     const log = createLogger({ destination: { write: (line: string) => (input.flags.verbose === true ? input.io.stderr(line) : undefined) }, level: input.flags.verbose === true ? 'debug' : 'warn' }).child({ date, computation: entry.name, dryRun: true });
-    const opened = await openWarehouse(project);
+    const opened = await openReader(project);
     try {
-      const reader = new ComputationReader({ warehouse: opened.warehouse, registry: new SchemaRegistry(opened.warehouse, { clock: systemClock }), project });
+      const reader = opened.reader;
       const { reads, problems } = await reader.plan(entry, date);
       if (problems.length > 0) {
         input.io.stderr(`${entry.name} cannot be queried on ${date}:\n${problems.map((p) => `  - ${p.message}`).join('\n')}\n`);
@@ -56,19 +50,9 @@ export const executeCommand: Command = {
         const read = await reader.readAll(reads);
         impossible = read.impossible;
         if (impossible === null) {
-          const [{ globals, byEntity }, rules, previous] = await Promise.all([
-            dependencyResults({ manifest, results: opened.results }, entry.config.dependencies, date),
-            loadRules(entry),
-            entry.config.isHistorical ? opened.results.read(entry.name, addDays(date, -1), [GLOBAL_ENTITY]) : Promise.resolve([]),
-          ]);
-          const instance = new entry.Class();
-          instance[LOG_SINK] = logSinkFor(log);
-          try {
-            const result = await instance.process(buildContext({ computation: entry.name, date, entityId: GLOBAL_ENTITY, data: read.data, rules, previousResult: previous[0]?.result ?? null, dependencies: entry.config.dependencies, ownDependencies: {}, globals, byEntity }));
-            if (result !== null && result !== undefined) results.push({ entityId: GLOBAL_ENTITY, result });
-          } catch (error) {
-            errors.push({ entityId: GLOBAL_ENTITY, error: error instanceof Error ? error.message : String(error) });
-          }
+          const outcome = await processGlobal({ manifest, results: opened.results }, entry, date, read.data, log);
+          if ('error' in outcome) errors.push({ entityId: GLOBAL_ENTITY, error: outcome.error });
+          else if (outcome.result !== null && outcome.result !== undefined) results.push({ entityId: GLOBAL_ENTITY, result: outcome.result });
         }
       } else {
         const batches = await openBatches({ manifest, results: opened.results, reader }, entry, date, 'dry-run', reads);

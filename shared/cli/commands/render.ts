@@ -1,13 +1,10 @@
 import { UsageError, UserError } from '../../errors.ts';
 import { requireManifest } from '../../manifest/build-manifest.ts';
 import type { Manifest, ManifestEntry } from '../../manifest/manifest.ts';
-import { systemClock } from '../../ports/clock.ts';
-import { ComputationReader } from '../../warehouse/computation-reader.ts';
-import { SchemaRegistry } from '../../warehouse/schema-registry.ts';
 import { didYouMean } from '../../util/nearest.ts';
 import { dateFlag, stringFlag } from '../args.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
-import { openWarehouse } from '../wiring.ts';
+import { openReader } from '../wiring.ts';
 
 export function findComputation(manifest: Manifest, name: string): ManifestEntry {
   const entry = manifest.byName.get(name);
@@ -43,9 +40,9 @@ export const renderCommand: Command = {
     const date = dateFlag(input.flags, 'date', true);
     const project = await loadProject(input);
     const entry = findComputation(await requireManifest(project), name);
-    const opened = await openWarehouse(project);
+    const opened = await openReader(project);
     try {
-      const reader = new ComputationReader({ warehouse: opened.warehouse, registry: new SchemaRegistry(opened.warehouse, { clock: systemClock }), project });
+      const reader = opened.reader;
       const { reads, problems } = await reader.plan(entry, date);
       const estimates = input.flags.estimate === true && problems.length === 0 ? await reader.estimate(reads) : null;
       if (input.flags.json === true) {

@@ -1,11 +1,9 @@
 import type { Problem } from '../../errors.ts';
 import { buildManifest } from '../../manifest/build-manifest.ts';
 import { systemClock } from '../../ports/clock.ts';
-import { ComputationReader } from '../../warehouse/computation-reader.ts';
-import { SchemaRegistry } from '../../warehouse/schema-registry.ts';
 import { validateQueries } from '../../warehouse/validate-queries.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
-import { openWarehouse } from '../wiring.ts';
+import { openReader } from '../wiring.ts';
 
 export const validateCommand: Command = {
   name: 'validate',
@@ -40,10 +38,10 @@ export const validateCommand: Command = {
   },
 };
 
-async function warehouseProblems(project: Parameters<typeof openWarehouse>[0], manifest: Awaited<ReturnType<typeof buildManifest>>['manifest']): Promise<Problem[]> {
-  const opened = await openWarehouse(project);
+async function warehouseProblems(project: Parameters<typeof openReader>[0], manifest: Awaited<ReturnType<typeof buildManifest>>['manifest']): Promise<Problem[]> {
+  const opened = await openReader(project);
   try {
-    const reader = new ComputationReader({ warehouse: opened.warehouse, registry: new SchemaRegistry(opened.warehouse, { clock: systemClock }), project });
+    const reader = opened.reader;
     return await validateQueries(manifest, reader, systemClock.now().toISOString().slice(0, 10));
   } finally {
     await opened.close();
