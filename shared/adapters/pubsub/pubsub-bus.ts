@@ -1,0 +1,65 @@
+import type { Message, PubSub, Topic } from '@google-cloud/pubsub';
+import { TOPIC_OF, type ComputeEvent } from '../../events/contracts.ts';
+import { parseEvent } from '../../events/parse.ts';
+import type { EventBus, EventHandler } from '../../ports/event-bus.ts';
+
+/** Full topic name of one of the system's topics: PREFIX-runs, PREFIX-passes, ... */
+export function topicName(prefix: string, topic: string): string {
+  return `${prefix}-${topic}`;
+}
+
+/** Attributes every message carries, for filtering and tracing without decoding the body. */
+export function eventAttributes(event: ComputeEvent): Record<string, string> {
+  const attributes: Record<string, string> = { type: event.type, v: String(event.v), runId: event.runId };
+  if ('computation' in event) attributes.computation = event.computation;
+  if ('batchId' in event) attributes.batchId = event.batchId;
+  if ('date' in event) attributes.date = event.date;
+  return attributes;
+}
+
+/**
+ * The event bus on Pub/Sub. Publishing resolves once Pub/Sub has the
+ * message (every publish is awaited: an unawaited publish is lost when
+ * Cloud Run stops the instance). Services normally receive through push
+ * subscriptions over HTTP; `subscribe` is a streaming pull for local tools.
+ */
+export class PubSubBus implements EventBus {
+  readonly #client: PubSub;
+  readonly #prefix: string;
+  readonly #topics = new Map<string, Topic>();
+
+  constructor(client: PubSub, options: { topicPrefix?: string } = {}) {
+    this.#client = client;
+    this.#prefix = options.topicPrefix ?? 'compute';
+  }
+
+  #topic(topic: string): Topic {
+    let handle = this.#topics.get(topic);
+    if (handle === undefined) {
+      handle = this.#client.topic(topicName(this.#prefix, topic));
+      this.#topics.set(topic, handle);
+    }
+    return handle;
+  }
+
+  async publish(event: ComputeEvent): Promise<void> {
+    await this.#topic(TOPIC_OF[event.type]).publishMessage({ data: Buffer.from(JSON.stringify(event)), attributes: eventAttributes(event) });
+  }
+
+  subscribe(topic: string, handler: EventHandler): void {
+    const subscription = this.#client.subscription(`${topicName(this.#prefix, topic)}-pull`);
+    subscription.on('message', (message: Message) => {
+      let event: ComputeEvent;
+      try {
+        event = parseEvent(JSON.parse(message.data.toString('utf8')), message.id);
+      } catch {
+        message.ack();
+        return;
+      }
+      handler(event).then(
+        () => message.ack(),
+        () => message.nack(),
+      );
+    });
+  }
+}

@@ -1,0 +1,55 @@
+import { HTTP } from 'cloudevents';
+import { PoisonMessageError } from '../errors.ts';
+import type { ComputeEvent } from '../events/contracts.ts';
+import { parseEvent } from '../events/parse.ts';
+import { expandRunRequest } from './manual-run.ts';
+
+/** A Pub/Sub message as both push bodies and Eventarc events carry it. */
+interface PubsubMessage {
+  data?: string;
+  attributes?: Record<string, string>;
+  messageId?: string;
+  message_id?: string;
+}
+
+export interface DeliveredEvent {
+  event: ComputeEvent;
+  /** Pub/Sub's id of the message (for logs; dedupe uses our own keys). */
+  messageId: string | undefined;
+  /** 'push' or 'eventarc'. */
+  via: 'push' | 'eventarc';
+}
+
+function decode(message: PubsubMessage | undefined, via: DeliveredEvent['via']): DeliveredEvent {
+  const messageId = message?.messageId ?? message?.message_id;
+  if (message === undefined || typeof message.data !== 'string') {
+    throw new PoisonMessageError('INVALID_PUSH', `The ${via} body has no message.data${messageId === undefined ? '' : ` (message ${messageId})`}`, messageId === undefined ? {} : { messageId });
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(Buffer.from(message.data, 'base64').toString('utf8'));
+  } catch (cause) {
+    throw new PoisonMessageError('INVALID_JSON', `Message ${messageId ?? '(no id)'} is not JSON`, { ...(messageId === undefined ? {} : { messageId }), cause });
+  }
+  return { event: parseEvent(expandRunRequest(body, messageId), messageId), messageId, via };
+}
+
+/**
+ * Reads an HTTP request from Pub/Sub: an Eventarc CloudEvent in binary
+ * mode (ce-* headers, MessagePublishedData body) or a plain push body
+ * ({message, subscription}). Anything that is not one of our events is poison.
+ */
+export function readPushRequest(headers: Record<string, string | string[] | undefined>, body: unknown): DeliveredEvent {
+  if (headers['ce-id'] !== undefined || headers['ce-specversion'] !== undefined) {
+    let data: unknown;
+    try {
+      const flat = Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : v]));
+      const cloudEvent = HTTP.toEvent({ headers: flat, body: typeof body === 'string' ? body : JSON.stringify(body) });
+      data = (Array.isArray(cloudEvent) ? cloudEvent[0] : cloudEvent)?.data;
+    } catch (cause) {
+      throw new PoisonMessageError('INVALID_CLOUDEVENT', `Not a valid CloudEvent: ${(cause as Error).message}`, { cause });
+    }
+    return decode((data as { message?: PubsubMessage } | undefined)?.message, 'eventarc');
+  }
+  return decode((body as { message?: PubsubMessage } | null)?.message, 'push');
+}

@@ -1,0 +1,87 @@
+import express, { type Express, type Request, type Response } from 'express';
+import { PoisonMessageError } from '../errors.ts';
+import type { ComputeEvent, EventType } from '../events/contracts.ts';
+import type { Logger } from '../ports/logger.ts';
+import { readPushRequest } from './push-message.ts';
+
+export type EventHandlers = Partial<{ [T in EventType]: (event: Extract<ComputeEvent, { type: T }>) => Promise<void> }>;
+
+export interface ServiceApp {
+  app: Express;
+  /** Requests being handled now. */
+  inFlight(): number;
+  /** Resolves when every request in flight has been answered. */
+  drained(): Promise<void>;
+}
+
+/** Errors whose retry cannot help the same way; Pub/Sub still redelivers a 409 (to another instance, say). */
+function isConflict(error: unknown): boolean {
+  return (error as { code?: unknown }).code === 'VERSION_SKEW';
+}
+
+/**
+ * One service (planner, executor, worker, or all of them) as an HTTP app
+ * receiving Pub/Sub push requests and Eventarc CloudEvents on POST /.
+ * 204 when handled, when a duplicate, and for a poison message (logged with
+ * its id, acknowledged so it is never retried forever); 409 for version
+ * skew and 500 for anything else, which Pub/Sub redelivers.
+ */
+export function createServiceApp(options: { name: string; handlers: EventHandlers; log: Logger }): ServiceApp {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(express.json({ limit: '12mb', type: ['application/json', 'application/cloudevents+json', 'application/*+json'] }));
+  let inFlight = 0;
+  let waiters: Array<() => void> = [];
+  const settle = () => {
+    inFlight--;
+    if (inFlight === 0) {
+      for (const resolve of waiters) resolve();
+      waiters = [];
+    }
+  };
+
+  app.get('/healthz', (_request: Request, response: Response) => {
+    response.json({ ok: true, service: options.name, inFlight });
+  });
+
+  const receive = async (request: Request, response: Response) => {
+    inFlight++;
+    try {
+      const delivered = readPushRequest(request.headers, request.body as unknown);
+      const handler = options.handlers[delivered.event.type] as ((event: ComputeEvent) => Promise<void>) | undefined;
+      if (handler === undefined) {
+        throw new PoisonMessageError('WRONG_SERVICE', `${options.name} does not handle ${delivered.event.type} (message ${delivered.messageId ?? 'without id'}); check the push subscription's endpoint`);
+      }
+      await handler(delivered.event);
+      response.status(204).end();
+    } catch (error) {
+      const text = error instanceof Error ? error.message : String(error);
+      if (error instanceof PoisonMessageError) {
+        options.log.error({ code: error.code, messageId: error.messageId ?? null, service: options.name }, `Poison message acknowledged: ${text}`);
+        response.status(204).end();
+      } else if (isConflict(error)) {
+        options.log.warn({ service: options.name }, text);
+        response.status(409).json({ error: text });
+      } else {
+        options.log.error({ service: options.name, error: text }, `Handler failed; Pub/Sub will redeliver: ${text}`);
+        response.status(500).json({ error: text });
+      }
+    } finally {
+      settle();
+    }
+  };
+  app.post('/', receive);
+  app.post('/events', receive);
+  // A body that is not JSON at all: still poison, still acknowledged.
+  app.use((error: Error, _request: Request, response: Response, next: (e?: unknown) => void) => {
+    if (response.headersSent) return next(error);
+    options.log.error({ service: options.name, error: error.message }, 'Poison request acknowledged: the body is not JSON');
+    response.status(204).end();
+  });
+
+  return {
+    app,
+    inFlight: () => inFlight,
+    drained: () => (inFlight === 0 ? Promise.resolve() : new Promise((resolve) => waiters.push(resolve))),
+  };
+}
