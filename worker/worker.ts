@@ -53,6 +53,7 @@ export function createWorker(ports: WorkerPorts): Worker {
       resultsBlob: blob,
       recordedAt: ports.clock.now().toISOString(),
     });
+    log.info({ succeeded, failed, stored: results.length }, `Batch ${event.batchId} of ${event.computation} processed`);
     if (!recorded) {
       log.info({}, 'Batch was already recorded by an earlier delivery; announcing it again');
       await ports.blobs.deletePrefix(blob);

@@ -3,6 +3,8 @@ import { helpText, parseFlags } from './args.ts';
 import type { CliIo, Command } from './command.ts';
 import { graphCommand } from './commands/graph.ts';
 import { analyzeCommand } from './commands/analyze.ts';
+import { bootstrapCommand } from './commands/bootstrap.ts';
+import { serveCommand } from './commands/serve.ts';
 import { executeCommand } from './commands/execute.ts';
 import { renderCommand } from './commands/render.ts';
 import { showCommand } from './commands/show.ts';
@@ -11,7 +13,7 @@ import { statusCommand } from './commands/status.ts';
 import { validateCommand } from './commands/validate.ts';
 import { didYouMean } from '../util/nearest.ts';
 
-const COMMANDS: Command[] = [validateCommand, graphCommand, renderCommand, analyzeCommand, runCommand, statusCommand, executeCommand, showCommand];
+const COMMANDS: Command[] = [validateCommand, graphCommand, renderCommand, analyzeCommand, runCommand, statusCommand, executeCommand, showCommand, serveCommand, bootstrapCommand];
 
 function usage(): string {
   const rows = COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);

@@ -46,6 +46,12 @@ export class PubSubBus implements EventBus {
     await this.#topic(TOPIC_OF[event.type]).publishMessage({ data: Buffer.from(JSON.stringify(event)), attributes: eventAttributes(event) });
   }
 
+  /** Flushes pending publishes and closes the client. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#topics.values()].map((topic) => topic.flush()));
+    await this.#client.close();
+  }
+
   subscribe(topic: string, handler: EventHandler): void {
     const subscription = this.#client.subscription(`${topicName(this.#prefix, topic)}-pull`);
     subscription.on('message', (message: Message) => {

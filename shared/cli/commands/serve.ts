@@ -1,0 +1,93 @@
+import type { Server } from 'node:http';
+import { createExecutor } from '../../../executor/executor.ts';
+import { createPlanner } from '../../../planner/planner.ts';
+import { createWorker } from '../../../worker/worker.ts';
+import { UsageError, UserError } from '../../errors.ts';
+import { createServiceApp, type EventHandlers } from '../../http/service-app.ts';
+import { createLogger } from '../../logging/logger.ts';
+import { requireManifest } from '../../manifest/build-manifest.ts';
+import { systemClock } from '../../ports/clock.ts';
+import { newOwnerId } from '../../runtime/owner.ts';
+import { DEFAULT_SETTINGS, type ServicePorts } from '../../runtime/ports.ts';
+import { stringFlag } from '../args.ts';
+import { openBlobStore } from '../blob-wiring.ts';
+import { loadProject, type Command } from '../command.ts';
+import { openPubSubBus } from '../pubsub-wiring.ts';
+import { openReader, openStateStore } from '../wiring.ts';
+
+const ROLES = ['planner', 'executor', 'worker'] as const;
+type Role = (typeof ROLES)[number];
+
+/** 'all', one role, or several comma-separated: 'planner,executor'. */
+export function parseRoles(value: string | undefined): Role[] {
+  if (value === undefined) throw new UsageError(`Name the service to serve: ${ROLES.join(', ')} or all (e.g. compute serve worker --port 8080)`);
+  if (value === 'all') return [...ROLES];
+  const roles = value.split(',').map((r) => r.trim());
+  for (const role of roles) {
+    if (!ROLES.includes(role as Role)) throw new UsageError(`Unknown service '${role}': serve one of ${ROLES.join(', ')} or all`);
+  }
+  return roles as Role[];
+}
+
+export const serveCommand: Command = {
+  name: 'serve',
+  summary: 'run planner, executor, worker (or all) as an HTTP service receiving Pub/Sub push and Eventarc events',
+  flags: {
+    port: { type: 'string', description: 'port to listen on (default: $PORT, else 8080)' },
+    host: { type: 'string', description: 'address to listen on (default: 0.0.0.0, as Cloud Run needs)' },
+  },
+  async run(input) {
+    const roles = parseRoles(input.positionals[0]);
+    const portText = stringFlag(input.flags, 'port') ?? input.io.env.PORT ?? '8080';
+    const port = Number(portText);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number; got '${portText}'`);
+    const host = stringFlag(input.flags, 'host') ?? '0.0.0.0';
+    const project = await loadProject(input);
+    if (project.bus.type !== 'pubsub') {
+      throw new UserError('CONFIG_INVALID', `compute serve needs the Pub/Sub bus: set "bus": {"type": "pubsub", "projectId": "..."} in compute.config.json (it is ${project.bus.type}). For a local run without Pub/Sub use compute run.`);
+    }
+    const manifest = await requireManifest(project);
+    const name = roles.join('+');
+    const log = createLogger({ destination: { write: (line: string) => input.io.stdout(line) }, service: `compute-${name}` });
+    const state = await openStateStore(project);
+    const bus = await openPubSubBus(project);
+    // Only the executor reads the warehouse: planner and worker processes never open it.
+    const opened = roles.includes('executor') ? await openReader(project) : null;
+    const base = { manifest, state, blobs: openBlobStore(manifest), bus, clock: systemClock, log, settings: { ...DEFAULT_SETTINGS, ownerId: newOwnerId() } };
+    const handlers: EventHandlers = {};
+    if (roles.includes('planner')) {
+      const planner = createPlanner(base);
+      handlers['run.requested'] = planner.onRunRequested;
+      handlers['computation.completed'] = planner.onComputationCompleted;
+    }
+    if (opened !== null) {
+      const executor = createExecutor({ ...base, results: opened.results, reader: opened.reader } satisfies ServicePorts);
+      handlers['pass.ready'] = executor.onPassReady;
+      handlers['batch.completed'] = executor.onBatchCompleted;
+    }
+    if (roles.includes('worker')) handlers['batch.ready'] = createWorker(base).onBatchReady;
+    const service = createServiceApp({ name, handlers, log });
+    const server = await new Promise<Server>((resolve, reject) => {
+      const listening = service.app.listen(port, host, () => resolve(listening));
+      listening.once('error', reject);
+    });
+    const address = server.address();
+    const actual = typeof address === 'object' && address !== null ? address.port : port;
+    input.io.stderr(`compute ${name} listening on http://${host}:${actual}\n`);
+    log.info({ port: actual, roles }, `compute ${name} listening`);
+    // Cloud Run sends SIGTERM and gives ten seconds: stop taking requests, finish those in flight.
+    await new Promise<void>((resolve) => {
+      const stop = () => {
+        log.info({ inFlight: service.inFlight() }, 'SIGTERM: draining');
+        server.close();
+        void service.drained().then(resolve);
+      };
+      process.once('SIGTERM', stop);
+      process.once('SIGINT', stop);
+    });
+    await opened?.close();
+    await state.close();
+    await bus.close();
+    return 0;
+  },
+};

@@ -1,0 +1,140 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { PubSub } from '@google-cloud/pubsub';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { FirestoreStateStore } from '../../shared/adapters/firestore/firestore-state-store.ts';
+import { cli, json } from '../support/cli.ts';
+import { emulatorMissing, freePort, startEmulator, uniqueName, type Emulator } from '../support/emulators.ts';
+import { runProject, sql, type RunOutcome } from '../support/embedded.ts';
+import { emulatorFirestore } from '../support/firestore.ts';
+import { roundRobinProxy } from '../support/round-robin-proxy.ts';
+import { scenarioProject } from '../support/scenario.ts';
+import { PACKAGE_ROOT, type TempProject } from '../support/temp-project.ts';
+
+const DATES = ['2026-01-25', '2026-01-26', '2026-01-27'];
+const PROJECT_ID = 'demo-compute';
+const missing = emulatorMissing('pubsub') ?? emulatorMissing('firestore');
+
+interface Service {
+  name: string;
+  child: ChildProcess;
+  url: string;
+  stdout: string[];
+}
+
+/** One `compute serve` process on a free loopback port, ready when it says it listens. */
+async function serve(root: string, roles: string, env: Record<string, string>): Promise<Service> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin/compute.js'), 'serve', roles, '--host', '127.0.0.1', '--port', String(port), '--project', root], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const service: Service = { name: roles, child, url: `http://127.0.0.1:${port}/`, stdout: [] };
+  child.stdout!.on('data', (chunk: Buffer) => service.stdout.push(...chunk.toString().split('\n').filter((l) => l !== '')));
+  await new Promise<void>((resolve, reject) => {
+    let err = '';
+    child.stderr!.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+      if (err.includes('listening on')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`compute serve ${roles} exited with ${code}: ${err}`)));
+  });
+  return service;
+}
+
+async function stop(service: Service): Promise<number | null> {
+  if (service.child.exitCode !== null) return service.child.exitCode;
+  const exited = new Promise<number | null>((resolve) => service.child.once('exit', (code) => resolve(code)));
+  service.child.kill('SIGTERM');
+  return exited;
+}
+
+describe.skipIf(missing !== null)('distributed run on the Pub/Sub and Firestore emulators', () => {
+  let pubsub: Emulator;
+  let firestore: Emulator;
+  let project: TempProject;
+  let services: Service[] = [];
+  let embedded: RunOutcome;
+  let prefix: string;
+  let store: FirestoreStateStore;
+  let balancer: Awaited<ReturnType<typeof roundRobinProxy>>;
+
+  beforeAll(async () => {
+    [pubsub, firestore] = await Promise.all([startEmulator('pubsub'), startEmulator('firestore')]);
+    process.env.PUBSUB_EMULATOR_HOST = pubsub.host;
+    prefix = uniqueName('e2e');
+    const reference = await scenarioProject();
+    embedded = await runProject(reference.root, { dates: DATES });
+    await reference.remove();
+    project = await scenarioProject({
+      config: {
+        batchSize: 10,
+        state: { type: 'firestore', projectId: PROJECT_ID, collectionPrefix: prefix },
+        bus: { type: 'pubsub', projectId: PROJECT_ID, topicPrefix: prefix },
+      },
+    });
+    const env = { PUBSUB_EMULATOR_HOST: pubsub.host, FIRESTORE_EMULATOR_HOST: firestore.host };
+    services = await Promise.all([serve(project.root, 'planner,executor', env), serve(project.root, 'worker', env), serve(project.root, 'worker', env)]);
+    store = new FirestoreStateStore(emulatorFirestore(firestore.host, PROJECT_ID), { collectionPrefix: prefix });
+    // Two worker processes behind one endpoint, as Cloud Run's front end spreads one push subscription.
+    balancer = await roundRobinProxy([services[1]!.url, services[2]!.url]);
+  }, 180_000);
+
+  afterAll(async () => {
+    await Promise.all(services.map(stop));
+    await balancer?.close();
+    await store?.close();
+    await project?.remove();
+    await Promise.all([pubsub?.stop(), firestore?.stop()]);
+    delete process.env.PUBSUB_EMULATOR_HOST;
+  }, 60_000);
+
+  it('creates topics and push subscriptions, idempotently', async () => {
+    const planner = services[0]!;
+    const worker = { url: balancer.url };
+    const args = ['bootstrap', '--planner-url', planner.url, '--executor-url', planner.url, '--worker-url', worker.url, '--json', '--project', project.root];
+    const first = json<{ subscriptions: Array<{ name: string; pushEndpoint: string | null; created: boolean }> }>(await cli(args, { env: process.env }));
+    expect(first.subscriptions.map((s) => [s.name, s.pushEndpoint])).toEqual([
+      [`${prefix}-runs-to-planner`, planner.url],
+      [`${prefix}-passes-to-executor`, planner.url],
+      [`${prefix}-batches-to-worker`, worker.url],
+      [`${prefix}-batch-completions-to-executor`, planner.url],
+      [`${prefix}-computation-completions-to-planner`, planner.url],
+      [`${prefix}-run-completions-pull`, null],
+    ]);
+    expect(first.subscriptions.every((s) => s.created)).toBe(true);
+    const again = json<{ subscriptions: Array<{ created: boolean }> }>(await cli(args, { env: process.env }));
+    expect(again.subscriptions.every((s) => !s.created)).toBe(true);
+  });
+
+  it('runs three dates from a manual run message, with the result hashes of the embedded run', async () => {
+    const client = new PubSub({ projectId: PROJECT_ID });
+    const messageId = await client.topic(`${prefix}-runs`).publishMessage({ json: { date: DATES[0], to: DATES[2] } });
+    await client.close();
+    const runId = `run-${messageId}`;
+    const deadline = Date.now() + 120_000;
+    let status = 'running';
+    while (Date.now() < deadline) {
+      status = (await store.runs.get(runId))?.status ?? 'missing';
+      if (status !== 'running' && status !== 'missing') break;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(status).toBe('completed');
+    const distributed = new Map((await store.states.list()).map((s) => [`${s.date}/${s.computation}`, s]));
+    for (const row of embedded.summary.computations) {
+      const state = distributed.get(`${row.date}/${row.name}`)!;
+      expect([row.date, row.name, state.status, state.resultHash]).toEqual([row.date, row.name, 'completed', row.resultHash]);
+      expect(state.counts).toEqual(row.entities);
+    }
+    // Both workers took batches: the work was spread over the push subscription.
+    const processed = services.slice(1).map((s) => s.stdout.filter((line) => line.includes('processed')).length);
+    expect(processed.every((n) => n > 0)).toBe(true);
+  }, 180_000);
+
+  it('stored every result exactly once, and drains on SIGTERM', async () => {
+    expect(await Promise.all(services.map(stop))).toEqual([0, 0, 0]);
+    for (const table of ['Totals', 'Doubled', 'Streak']) {
+      const duplicates = await sql(project.root, [`SELECT date, entity_id FROM compute_results."${table}" GROUP BY ALL HAVING count(*) > 1`]);
+      expect(duplicates).toEqual([]);
+    }
+    const [row] = await sql(project.root, [`SELECT count(*)::INTEGER AS n FROM compute_results."Totals"`]);
+    expect(row!.n).toBe(embedded.summary.computations.filter((c) => c.name === 'Totals').reduce((s, c) => s + (c.entities?.stored ?? 0), 0));
+  }, 60_000);
+});

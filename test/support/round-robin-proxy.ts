@@ -1,0 +1,28 @@
+import { createServer, request, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/**
+ * A minimal HTTP load balancer on loopback, standing in for Cloud Run's
+ * front end: each request goes to the next target in turn, and the target's
+ * answer (status and body) goes back to the caller.
+ */
+export async function roundRobinProxy(targets: string[]): Promise<{ url: string; counts: number[]; close(): Promise<void> }> {
+  const counts = targets.map(() => 0);
+  let next = 0;
+  const server: Server = createServer((incoming, outgoing) => {
+    const index = next++ % targets.length;
+    counts[index]!++;
+    const target = new URL(targets[index]!);
+    const forward = request({ hostname: target.hostname, port: target.port, path: incoming.url, method: incoming.method, headers: incoming.headers }, (answer) => {
+      outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(outgoing);
+    });
+    forward.on('error', () => {
+      outgoing.writeHead(502).end();
+    });
+    incoming.pipe(forward);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+  return { url, counts, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
