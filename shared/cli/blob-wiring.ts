@@ -2,6 +2,8 @@ import { resolve } from 'node:path';
 import { LocalBlobStore } from '../adapters/local/local-blob-store.ts';
 import type { Manifest } from '../manifest/manifest.ts';
 import type { BlobStore } from '../ports/blob-store.ts';
+import { Storage } from '@google-cloud/storage';
+import { GcsBlobStore } from '../adapters/gcs/gcs-blob-store.ts';
 
 /** Default blob folder, inside the project's `.compute/` folder. */
 export const DEFAULT_BLOB_PATH = '.compute/blobs';
@@ -9,5 +11,5 @@ export const DEFAULT_BLOB_PATH = '.compute/blobs';
 export function openBlobStore(manifest: Manifest): BlobStore {
   const config = manifest.project.blobs;
   if (config.type === 'local') return new LocalBlobStore(resolve(manifest.project.root, config.path ?? DEFAULT_BLOB_PATH));
-  throw new Error('The Cloud Storage blob store is not available in this build yet; use {"type":"local"}.');
+  return new GcsBlobStore(new Storage().bucket(config.bucket), config.prefix === undefined ? {} : { prefix: config.prefix });
 }
