@@ -10,7 +10,7 @@ import type { EventBus } from '../ports/event-bus.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { StateStore } from '../ports/state-store.ts';
 import { newOwnerId } from '../runtime/owner.ts';
-import { DEFAULT_SETTINGS, type RuntimeSettings, type ServicePorts } from '../runtime/ports.ts';
+import { settingsFor, type RuntimeSettings, type ServicePorts } from '../runtime/ports.ts';
 import { ComputationReader } from '../warehouse/computation-reader.ts';
 import { SchemaRegistry } from '../warehouse/schema-registry.ts';
 import { availableParallelism } from 'node:os';
@@ -80,7 +80,7 @@ export async function openRuntime(manifest: Manifest, options: RuntimeOptions): 
     bus,
     clock,
     log: options.log,
-    settings: { ...DEFAULT_SETTINGS, ownerId: newOwnerId(), ...options.settings },
+    settings: { ...settingsFor(project.execution, newOwnerId()), ...options.settings },
   };
   const planner = createPlanner(ports);
   const executor = createExecutor(ports);

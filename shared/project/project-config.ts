@@ -62,6 +62,19 @@ const pubsubBus = z.object({
   topicPrefix: z.string().min(1).optional(),
 }).strict();
 
+const execution = z.object({
+  /** A lease with no heartbeat for this long may be taken over. (Default: 3600) */
+  leaseTtlSeconds: z.number().int().min(10).optional(),
+  /** Share of failed entities (0-1) that trips the circuit breaker. (Default: 0.3) */
+  breakerThreshold: z.number().min(0).max(1).optional(),
+  /** Entities processed before the breaker may trip. (Default: 100) */
+  breakerMinEntities: z.number().int().min(1).optional(),
+  /** Batches of one computation out and not completed at once. (Default: 16) */
+  maxInFlightBatches: z.number().int().min(1).max(10_000).optional(),
+  /** Computations of one pass started at once by one executor. (Default: 4) */
+  computationConcurrency: z.number().int().min(1).max(256).optional(),
+}).strict();
+
 const kind = (options: string) => ({ error: `must be one of ${options}` });
 
 export const projectConfigSchema = z.object({
@@ -83,6 +96,8 @@ export const projectConfigSchema = z.object({
   state: z.discriminatedUnion('type', [embeddedState, firestoreState], kind("'embedded', 'firestore'")).default({ type: 'embedded' }),
   blobs: z.discriminatedUnion('type', [localBlobs, gcsBlobs], kind("'local', 'gcs'")).default({ type: 'local' }),
   bus: z.discriminatedUnion('type', [inprocessBus, pubsubBus], kind("'inprocess', 'pubsub'")).default({ type: 'inprocess' }),
+  /** Tunables of runs: leases, circuit breaker, fan-out. (Default: see each) */
+  execution: execution.default({}),
 }).strict();
 
 export type ProjectConfigInput = z.input<typeof projectConfigSchema>;
@@ -112,6 +127,7 @@ const ENV_OVERRIDES: Record<string, { key: string; parse: 'number' | 'string' | 
   COMPUTE_STATE: { key: 'state', parse: 'json' },
   COMPUTE_BLOBS: { key: 'blobs', parse: 'json' },
   COMPUTE_BUS: { key: 'bus', parse: 'json' },
+  COMPUTE_EXECUTION: { key: 'execution', parse: 'json' },
 };
 
 function applyEnv(raw: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): Record<string, unknown> {

@@ -55,3 +55,15 @@ export async function forEachLimited<T>(items: readonly T[], limit: number, work
   });
   await Promise.all(runners);
 }
+
+/** Runtime settings from a project's `execution` config over the defaults. */
+export function settingsFor(execution: { leaseTtlSeconds?: number | undefined; breakerThreshold?: number | undefined; breakerMinEntities?: number | undefined; maxInFlightBatches?: number | undefined; computationConcurrency?: number | undefined }, ownerId: string): RuntimeSettings {
+  return {
+    ownerId,
+    leaseTtlMs: execution.leaseTtlSeconds === undefined ? DEFAULT_SETTINGS.leaseTtlMs : execution.leaseTtlSeconds * 1000,
+    breakerThreshold: execution.breakerThreshold ?? DEFAULT_SETTINGS.breakerThreshold,
+    breakerMinEntities: execution.breakerMinEntities ?? DEFAULT_SETTINGS.breakerMinEntities,
+    maxInFlightBatches: execution.maxInFlightBatches ?? DEFAULT_SETTINGS.maxInFlightBatches,
+    computationConcurrency: execution.computationConcurrency ?? DEFAULT_SETTINGS.computationConcurrency,
+  };
+}

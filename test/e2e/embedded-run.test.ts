@@ -155,8 +155,8 @@ describe('embedded end-to-end run', () => {
   });
 
   it('trips the circuit breaker at 40% failing entities and publishes nothing further', async () => {
-    project = await scenarioProject({ entities: 200, config: { batchSize: 10 }, bodies: { totals: `if (Number(ctx.entityId.slice(1)) % 5 < 2) throw new Error('broken'); ${BODIES.totals}` } });
-    const outcome = await runProject(project.root, { dates: [D], settings: { breakerMinEntities: 50, maxInFlightBatches: 4 } });
+    project = await scenarioProject({ entities: 200, config: { batchSize: 10, execution: { breakerMinEntities: 50, maxInFlightBatches: 4 } }, bodies: { totals: `if (Number(ctx.entityId.slice(1)) % 5 < 2) throw new Error('broken'); ${BODIES.totals}` } });
+    const outcome = await runProject(project.root, { dates: [D] });
     const totals = outcome.states.get(`${D}/Totals`)!;
     expect(totals.status).toBe('failed');
     expect(totals.error).toMatch(/^CIRCUIT BREAKER TRIPPED: \d+ of \d+ entities failed \(threshold 30%\)/);
@@ -166,6 +166,12 @@ describe('embedded end-to-end run', () => {
     expect(outcome.logs.filter((l) => String(l.message).includes('CIRCUIT BREAKER TRIPPED')).length).toBeGreaterThanOrEqual(1);
     expect(outcome.states.get(`${D}/Doubled`)!.status).toBe('blocked');
     expect(await storedResults(project.root, 'Totals', D)).toEqual([]);
+  });
+
+  it('lets 40% failing entities complete when the breaker threshold is raised to 50%', async () => {
+    project = await scenarioProject({ entities: 200, config: { batchSize: 10, execution: { breakerMinEntities: 50, breakerThreshold: 0.5 } }, bodies: { totals: `if (Number(ctx.entityId.slice(1)) % 5 < 2) throw new Error('broken'); ${BODIES.totals}` } });
+    const outcome = await runProject(project.root, { dates: [D] });
+    expect(outcome.states.get(`${D}/Totals`)).toMatchObject({ status: 'completed', counts: { planned: 200, succeeded: 120, failed: 80, stored: 120 } });
   });
 
   it('gives the same results with batches processed in worker threads', async () => {

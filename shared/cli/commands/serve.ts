@@ -8,7 +8,7 @@ import { createLogger } from '../../logging/logger.ts';
 import { requireManifest } from '../../manifest/build-manifest.ts';
 import { systemClock } from '../../ports/clock.ts';
 import { newOwnerId } from '../../runtime/owner.ts';
-import { DEFAULT_SETTINGS, type ServicePorts } from '../../runtime/ports.ts';
+import { settingsFor, type ServicePorts } from '../../runtime/ports.ts';
 import { stringFlag } from '../args.ts';
 import { openBlobStore } from '../blob-wiring.ts';
 import { loadProject, type Command } from '../command.ts';
@@ -53,7 +53,7 @@ export const serveCommand: Command = {
     const bus = await openPubSubBus(project);
     // Only the executor reads the warehouse: planner and worker processes never open it.
     const opened = roles.includes('executor') ? await openReader(project) : null;
-    const base = { manifest, state, blobs: openBlobStore(manifest), bus, clock: systemClock, log, settings: { ...DEFAULT_SETTINGS, ownerId: newOwnerId() } };
+    const base = { manifest, state, blobs: openBlobStore(manifest), bus, clock: systemClock, log, settings: settingsFor(project.execution, newOwnerId()) };
     const handlers: EventHandlers = {};
     if (roles.includes('planner')) {
       const planner = createPlanner(base);
