@@ -3,7 +3,7 @@ import type { BatchCompleted, PassReady } from '../shared/events/contracts.ts';
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import type { IsoDate } from '../shared/model/types.ts';
 import { decide, previousDate, type Decision } from '../shared/plan/decide.ts';
-import { StaleLeaseError, type BatchPlan, type ComputationState, type Lease, type RunRecord } from '../shared/ports/state-store.ts';
+import { StaleLeaseError, type BatchPlan, type Lease, type RunRecord } from '../shared/ports/state-store.ts';
 import { batchPrefix, ledgerKey } from '../shared/runtime/batch-files.ts';
 import { forEachLimited, type ServicePorts } from '../shared/runtime/ports.ts';
 import { writeState, type StateFields } from '../shared/runtime/state-writes.ts';
@@ -104,7 +104,7 @@ export function createExecutor(ports: ServicePorts): Executor {
       return;
     }
     try {
-      await runUnderLease(run, entry, date, current, taken.lease);
+      await runUnderLease(run, entry, date, taken.lease);
     } catch (error) {
       // Let the redelivered pass.ready start over instead of finding its own lease in the way.
       if (!(error instanceof StaleLeaseError)) await state.leases.release(taken.lease);
@@ -112,9 +112,16 @@ export function createExecutor(ports: ServicePorts): Executor {
     }
   }
 
-  async function runUnderLease(run: RunRecord, entry: ManifestEntry, date: IsoDate, current: ComputationState | null, lease: Lease): Promise<void> {
+  async function runUnderLease(run: RunRecord, entry: ManifestEntry, date: IsoDate, lease: Lease): Promise<void> {
     const runId = run.runId;
     const log = ports.log.child({ runId, date, computation: entry.name });
+    // Read again under the lease: a duplicate delivery may have finished it in the meantime.
+    const current = await state.states.get(date, entry.name);
+    if (current?.runId === runId && current.status !== 'running' && current.status !== 'pending') {
+      await state.leases.release(lease);
+      await complete(runId, entry, date, current.status);
+      return;
+    }
     // Resume a fan-out this run had fully planned before a crash; one cut short is redone as a new attempt.
     if (current?.runId === runId && current.status === 'running') {
       const attempt = await latestAttempt(ports, runId, date, entry.name);

@@ -10,17 +10,28 @@ export async function roundRobinProxy(targets: string[]): Promise<{ url: string;
   const counts = targets.map(() => 0);
   let next = 0;
   const server: Server = createServer((incoming, outgoing) => {
-    const index = next++ % targets.length;
-    counts[index]!++;
-    const target = new URL(targets[index]!);
-    const forward = request({ hostname: target.hostname, port: target.port, path: incoming.url, method: incoming.method, headers: incoming.headers }, (answer) => {
-      outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(outgoing);
+    const chunks: Buffer[] = [];
+    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+    incoming.on('end', () => {
+      const body = Buffer.concat(chunks);
+      // Like a front end with health checks: a target that refuses the connection is skipped.
+      const attempt = (tries: number) => {
+        const index = next++ % targets.length;
+        const target = new URL(targets[index]!);
+        const forward = request({ hostname: target.hostname, port: target.port, path: incoming.url, method: incoming.method, headers: incoming.headers }, (answer) => {
+          counts[index]!++;
+          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+          answer.pipe(outgoing);
+        });
+        forward.on('error', () => {
+          if (tries + 1 < targets.length && !outgoing.headersSent) attempt(tries + 1);
+          else if (!outgoing.headersSent) outgoing.writeHead(502).end();
+          else outgoing.destroy();
+        });
+        forward.end(body);
+      };
+      attempt(0);
     });
-    forward.on('error', () => {
-      outgoing.writeHead(502).end();
-    });
-    incoming.pipe(forward);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
