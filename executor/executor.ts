@@ -3,7 +3,8 @@ import type { BatchCompleted, PassReady } from '../shared/events/contracts.ts';
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import type { IsoDate } from '../shared/model/types.ts';
 import { decide, previousDate, type Decision } from '../shared/plan/decide.ts';
-import { StaleLeaseError, type BatchPlan, type Lease, type RunRecord } from '../shared/ports/state-store.ts';
+import { leaseIsStale, StaleLeaseError, type BatchPlan, type Lease, type RunRecord } from '../shared/ports/state-store.ts';
+import { ownerIsDeadHere } from '../shared/runtime/owner.ts';
 import { batchPrefix, ledgerKey } from '../shared/runtime/batch-files.ts';
 import { forEachLimited, type ServicePorts } from '../shared/runtime/ports.ts';
 import { writeState, type StateFields } from '../shared/runtime/state-writes.ts';
@@ -181,7 +182,15 @@ export function createExecutor(ports: ServicePorts): Executor {
       return;
     }
     const guard = `${runId}/${date}/${entry.name}`;
-    if (finalizing.has(guard) || !(await state.ledger.claimFinalization(key, settings.ownerId))) return;
+    if (finalizing.has(guard)) return;
+    let claim = await state.ledger.claimFinalization(key, settings.ownerId);
+    // A finalizer that died half-way would block the computation: take its claim over
+    // when its process is gone from this machine, or its lease has gone stale.
+    if (!claim.claimed && (ownerIsDeadHere(claim.holder) || leaseIsStale(lease, settings.leaseTtlMs, clock.now()))) {
+      ports.log.warn({ runId, date, computation: entry.name, deadFinalizer: claim.holder }, `Taking over the finalization of ${entry.name} on ${date} from a finalizer that died`);
+      claim = await state.ledger.claimFinalization(key, settings.ownerId, claim.holder);
+    }
+    if (!claim.claimed) return;
     finalizing.add(guard);
     try {
       return await finishWith(runId, entry, date, lease, decision, await finalizeBatches(ports, entry, plan, lease), current.bytesScanned);

@@ -203,11 +203,12 @@ export interface BatchLedger {
   /** Every recorded batch, ordered by batch id. */
   batches(key: LedgerKey): Promise<BatchRecord[]>;
   /**
-   * Exactly one owner gets true: the one that finalizes the computation.
-   * The same owner asking again gets true too, so a finalization that failed
-   * half-way can be retried by its owner.
+   * Exactly one owner holds the claim to finalize the computation. The same
+   * owner asking again gets it too, so a finalization that failed half-way
+   * can be retried; `replacing` takes it over from a holder known to be dead
+   * (compare-and-set: only if that is still the holder). Returns the holder.
    */
-  claimFinalization(key: LedgerKey, owner: string): Promise<boolean>;
+  claimFinalization(key: LedgerKey, owner: string, replacing?: string): Promise<{ claimed: boolean; holder: string }>;
 }
 
 /** A write carried a lease token that is no longer current. */

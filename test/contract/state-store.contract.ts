@@ -224,11 +224,16 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
       it('lets exactly one of two racing finalizers win', () =>
         withStore('ledger-finalize', async (store) => {
           const [a, b] = await Promise.all([store.ledger.claimFinalization(ledgerKey, 'exec-a'), store.ledger.claimFinalization(ledgerKey, 'exec-b')]);
-          expect([a, b].filter(Boolean)).toHaveLength(1);
-          expect(await store.ledger.claimFinalization(ledgerKey, 'exec-c')).toBe(false);
-          const winner = a ? 'exec-a' : 'exec-b';
-          expect(await store.ledger.claimFinalization(ledgerKey, winner)).toBe(true);
-          expect(await store.ledger.claimFinalization({ ...ledgerKey, runId: 'run-2' }, 'exec-c')).toBe(true);
+          expect([a.claimed, b.claimed].filter(Boolean)).toHaveLength(1);
+          const winner = a.claimed ? 'exec-a' : 'exec-b';
+          expect(a.holder).toBe(winner);
+          expect(b.holder).toBe(winner);
+          expect(await store.ledger.claimFinalization(ledgerKey, 'exec-c')).toEqual({ claimed: false, holder: winner });
+          expect(await store.ledger.claimFinalization(ledgerKey, winner)).toEqual({ claimed: true, holder: winner });
+          // Taking over from a dead holder works only while it is still the holder.
+          expect(await store.ledger.claimFinalization(ledgerKey, 'exec-d', 'someone-else')).toEqual({ claimed: false, holder: winner });
+          expect(await store.ledger.claimFinalization(ledgerKey, 'exec-d', winner)).toEqual({ claimed: true, holder: 'exec-d' });
+          expect((await store.ledger.claimFinalization({ ...ledgerKey, runId: 'run-2' }, 'exec-c')).claimed).toBe(true);
         }));
     });
   });

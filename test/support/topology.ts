@@ -127,6 +127,13 @@ export async function runManually(topology: Topology, dates: string[], timeoutMs
     if (status !== 'running' && status !== 'missing') break;
     await new Promise((r) => setTimeout(r, 200));
   }
+  if (status === 'running' || status === 'missing') {
+    // Say what was left hanging, so a failure can be understood from the test output.
+    const states = (await topology.store.states.list()).map((st) => `${st.date}/${st.computation}=${st.status}`);
+    const steps = await topology.store.runs.steps(runId, '');
+    const tail = topology.executor.stdout.slice(-15).map((line) => line.slice(0, 300));
+    process.stderr.write(`Run ${runId} did not finish.\nstates: ${states.join(' ')}\nsteps: ${steps.join(' ')}\nexecutor log tail:\n${tail.join('\n')}\n`);
+  }
   return { runId, status };
 }
 

@@ -215,11 +215,12 @@ export class SqliteStateStore implements StateStore {
         return { planned: Number(planned.n), completed: Number(row.completed), succeeded: Number(row.succeeded), failed: Number(row.failed), stored: Number(row.stored) };
       },
       batches: async (key) => this.#all<BatchRecord>(`SELECT body FROM batches WHERE ${where} ORDER BY batch_id`, ...keyParams(key)),
-      claimFinalization: async (key, owner) =>
+      claimFinalization: async (key, owner, replacing) =>
         this.#transaction(() => {
           this.#run('INSERT OR IGNORE INTO finalizations (run_id, computation, date, owner) VALUES (?, ?, ?, ?)', ...keyParams(key), owner);
+          if (replacing !== undefined) this.#run(`UPDATE finalizations SET owner = ? WHERE ${where} AND owner = ?`, owner, ...keyParams(key), replacing);
           const row = this.#prepare(`SELECT owner FROM finalizations WHERE ${where}`).get(...keyParams(key)) as { owner: string };
-          return row.owner === owner;
+          return { claimed: row.owner === owner, holder: row.owner };
         }),
     };
   }

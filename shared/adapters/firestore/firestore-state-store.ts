@@ -198,10 +198,17 @@ export class FirestoreStateStore implements StateStore {
         };
       },
       batches: async (key) => (await batches(key).get()).docs.map((doc) => doc.data() as BatchRecord).sort((a, b) => a.batchId.localeCompare(b.batchId)),
-      claimFinalization: async (key, owner) => {
+      claimFinalization: async (key, owner, replacing) => {
         const ref = this.#ledgerRef(key).collection('claims').doc('finalize');
-        if (await createIfAbsent(ref, { owner })) return true;
-        return (await ref.get()).get('owner') === owner;
+        if (await createIfAbsent(ref, { owner })) return { claimed: true, holder: owner };
+        return this.#db.runTransaction(async (tx) => {
+          const holder = String((await tx.get(ref)).get('owner'));
+          if (replacing !== undefined && holder === replacing) {
+            tx.set(ref, { owner });
+            return { claimed: true, holder: owner };
+          }
+          return { claimed: holder === owner, holder };
+        });
       },
     };
   }
