@@ -4,11 +4,12 @@
  * figures are information for docs/benchmarks.md, not a gate.
  */
 import { format, type Bench, type BenchResult } from './harness.ts';
+import { distributedBench } from './distributed.bench.ts';
 import { manifestBench } from './manifest.bench.ts';
 import { runBench } from './run.bench.ts';
 import { warehouseBench } from './warehouse.bench.ts';
 
-const BENCHES: Bench[] = [manifestBench, warehouseBench, runBench];
+const BENCHES: Bench[] = [manifestBench, warehouseBench, runBench, distributedBench];
 
 const wanted = process.argv.slice(2);
 const selected = wanted.length === 0 ? BENCHES : BENCHES.filter((b) => wanted.includes(b.name));
