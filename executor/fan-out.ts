@@ -1,8 +1,9 @@
+import type { BatchReady } from '../shared/events/contracts.ts';
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import type { IsoDate } from '../shared/model/types.ts';
 import type { BatchPlan, Lease, LedgerKey } from '../shared/ports/state-store.ts';
 import { openBatches } from '../shared/runtime/assemble-batches.ts';
-import { contextBlobName, ledgerKey } from '../shared/runtime/batch-files.ts';
+import { contextBlobName, ledgerKey, type BatchContext } from '../shared/runtime/batch-files.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import type { PlannedRead } from '../shared/warehouse/computation-reader.ts';
 
@@ -36,27 +37,44 @@ export async function fanOut(ports: ServicePorts, entry: ManifestEntry, date: Is
   const opened = await openBatches(ports, entry, date, runId, reads);
   if ('impossible' in opened) return opened;
   const plan: BatchPlan = { ...key, batches: [], sealed: false, entityCount: 0 };
-  // Batches go through write -> plan -> publish in order, while the next ones are read:
-  // a chain of steps keeps the order, and at most a few batches wait in it.
-  let chain: Promise<boolean> = Promise.resolve(true);
-  let waiting = 0;
-  for await (const context of opened.batches) {
+  const window = ports.settings.maxInFlightBatches;
+  const prefix = publishPrefix(key);
+  let published = 0;
+  let completed = 0;
+  // Each batch goes through write -> plan -> publish, up to PIPELINE_DEPTH batches at
+  // once while the next ones are read: a batch is only ever published after it is planned.
+  const inFlight = new Set<Promise<void>>();
+  let lost = false;
+  const step = async (context: BatchContext): Promise<void> => {
     const batch = { batchId: context.batchId, entityCount: context.entities.length };
-    const written = ports.blobs.put(contextBlobName(runId, entry.name, date, attempt, context.batchId), JSON.stringify(context));
-    written.catch(() => undefined);
-    waiting++;
-    chain = chain.then(async (going) => {
-      await written;
-      waiting--;
-      if (!going) return false;
-      await ports.state.ledger.planBatch(key, batch);
-      plan.batches.push(batch);
-      plan.entityCount += batch.entityCount;
-      return (await publishBatches(ports, entry, plan, attempt, lease)) !== 'lease-lost';
-    });
-    if (waiting >= PIPELINE_DEPTH && !(await chain)) return { plan, attempt };
+    await ports.blobs.put(contextBlobName(runId, entry.name, date, attempt, context.batchId), JSON.stringify(context));
+    await ports.state.ledger.planBatch(key, batch);
+    plan.batches.push(batch);
+    plan.entityCount += batch.entityCount;
+    // Publish straight away while the window has room; when it looks full, ask the
+    // ledger once. A batch left unpublished here is published by a later completion.
+    if (published - completed >= window) completed = (await ports.state.ledger.summary(key)).completed;
+    if (published - completed >= window) return;
+    const [current, claimed] = await Promise.all([ports.state.leases.get(lease), ports.state.runs.claimStep(runId, `${prefix}${batch.batchId}`)]);
+    if (current === null || current.token !== lease.token || current.released) {
+      lost = true;
+      return;
+    }
+    if (claimed) {
+      published++;
+      await ports.bus.publish(batchReady(entry, runId, plan, attempt, lease, batch.batchId, Number(batch.batchId.slice(1))));
+    }
+  };
+  for await (const context of opened.batches) {
+    const running = step(context);
+    inFlight.add(running);
+    void running.finally(() => inFlight.delete(running)).catch(() => undefined);
+    if (inFlight.size >= PIPELINE_DEPTH) await Promise.race(inFlight);
+    if (lost) break;
   }
-  if (!(await chain)) return { plan, attempt };
+  await Promise.all(inFlight);
+  plan.batches.sort((a, b) => a.batchId.localeCompare(b.batchId));
+  if (lost) return { plan, attempt };
   await ports.state.ledger.seal(key, plan.entityCount);
   return { plan: { ...plan, sealed: true }, attempt };
 }
@@ -99,20 +117,22 @@ export async function publishBatches(ports: ServicePorts, entry: ManifestEntry, 
       room--;
     }
   }
-  for (const { id, index } of toSend) {
-    await ports.bus.publish({
-      v: 1,
-      type: 'batch.ready',
-      runId,
-      date: plan.date,
-      computation: plan.computation,
-      batchId: id,
-      index,
-      contextBlob: contextBlobName(runId, plan.computation, plan.date, attempt, id),
-      codeHash: entry.codeHash,
-      leaseToken: lease.token,
-      attempt,
-    });
-  }
+  for (const { id, index } of toSend) await ports.bus.publish(batchReady(entry, runId, plan, attempt, lease, id, index));
   return toSend.length;
+}
+
+function batchReady(entry: ManifestEntry, runId: string, plan: LedgerKey, attempt: number, lease: Lease, batchId: string, index: number): BatchReady {
+  return {
+    v: 1,
+    type: 'batch.ready',
+    runId,
+    date: plan.date,
+    computation: plan.computation,
+    batchId,
+    index,
+    contextBlob: contextBlobName(runId, plan.computation, plan.date, attempt, batchId),
+    codeHash: entry.codeHash,
+    leaseToken: lease.token,
+    attempt,
+  };
 }
