@@ -1,50 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FirestoreStateStore } from '../../shared/adapters/firestore/firestore-state-store.ts';
 import { cli, json } from '../support/cli.ts';
-import { emulatorMissing, freePort, startEmulator, uniqueName, type Emulator } from '../support/emulators.ts';
+import { emulatorMissing, startEmulator, uniqueName, type Emulator } from '../support/emulators.ts';
 import { runProject, sql, type RunOutcome } from '../support/embedded.ts';
 import { emulatorFirestore } from '../support/firestore.ts';
 import { roundRobinProxy } from '../support/round-robin-proxy.ts';
 import { scenarioProject } from '../support/scenario.ts';
-import { PACKAGE_ROOT, type TempProject } from '../support/temp-project.ts';
+import { serve, stop, type Service } from '../support/topology.ts';
+import type { TempProject } from '../support/temp-project.ts';
 
 const DATES = ['2026-01-25', '2026-01-26', '2026-01-27'];
-const PROJECT_ID = 'demo-compute';
+import { PROJECT_ID } from '../support/topology.ts';
 const missing = emulatorMissing('pubsub') ?? emulatorMissing('firestore');
-
-interface Service {
-  name: string;
-  child: ChildProcess;
-  url: string;
-  stdout: string[];
-}
-
-/** One `compute serve` process on a free loopback port, ready when it says it listens. */
-async function serve(root: string, roles: string, env: Record<string, string>): Promise<Service> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin/compute.js'), 'serve', roles, '--host', '127.0.0.1', '--port', String(port), '--project', root], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const service: Service = { name: roles, child, url: `http://127.0.0.1:${port}/`, stdout: [] };
-  child.stdout!.on('data', (chunk: Buffer) => service.stdout.push(...chunk.toString().split('\n').filter((l) => l !== '')));
-  await new Promise<void>((resolve, reject) => {
-    let err = '';
-    child.stderr!.on('data', (chunk: Buffer) => {
-      err += chunk.toString();
-      if (err.includes('listening on')) resolve();
-    });
-    child.once('exit', (code) => reject(new Error(`compute serve ${roles} exited with ${code}: ${err}`)));
-  });
-  return service;
-}
-
-async function stop(service: Service): Promise<number | null> {
-  if (service.child.exitCode !== null) return service.child.exitCode;
-  const exited = new Promise<number | null>((resolve) => service.child.once('exit', (code) => resolve(code)));
-  service.child.kill('SIGTERM');
-  return exited;
-}
 
 describe.skipIf(missing !== null)('distributed run on the Pub/Sub and Firestore emulators', () => {
   let pubsub: Emulator;
@@ -78,7 +46,7 @@ describe.skipIf(missing !== null)('distributed run on the Pub/Sub and Firestore 
   }, 180_000);
 
   afterAll(async () => {
-    await Promise.all(services.map(stop));
+    await Promise.all(services.map((s) => stop(s)));
     await balancer?.close();
     await store?.close();
     await project?.remove();
@@ -129,7 +97,7 @@ describe.skipIf(missing !== null)('distributed run on the Pub/Sub and Firestore 
   }, 180_000);
 
   it('stored every result exactly once, and drains on SIGTERM', async () => {
-    expect(await Promise.all(services.map(stop))).toEqual([0, 0, 0]);
+    expect(await Promise.all(services.map((s) => stop(s)))).toEqual([0, 0, 0]);
     for (const table of ['Totals', 'Doubled', 'Streak']) {
       const duplicates = await sql(project.root, [`SELECT date, entity_id FROM compute_results."${table}" GROUP BY ALL HAVING count(*) > 1`]);
       expect(duplicates).toEqual([]);
