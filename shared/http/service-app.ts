@@ -26,7 +26,7 @@ function isConflict(error: unknown): boolean {
  * its id, acknowledged so it is never retried forever); 409 for version
  * skew and 500 for anything else, which Pub/Sub redelivers.
  */
-export function createServiceApp(options: { name: string; handlers: EventHandlers; log: Logger }): ServiceApp {
+export function createServiceApp(options: { name: string; handlers: EventHandlers; log: Logger; management?: (request: Request, response: Response) => Promise<void> }): ServiceApp {
   const app = express();
   app.disable('x-powered-by');
   app.use(express.json({ limit: '12mb', type: ['application/json', 'application/cloudevents+json', 'application/*+json'] }));
@@ -70,8 +70,15 @@ export function createServiceApp(options: { name: string; handlers: EventHandler
       settle();
     }
   };
-  app.post('/', receive);
+  const management = options.management;
+  // The seed's management API posts {"action": ...} to the service URL itself; push bodies carry "message".
+  app.post('/', async (request: Request, response: Response) => {
+    const body = request.body as { action?: unknown; message?: unknown } | undefined;
+    if (management !== undefined && body !== undefined && typeof body.action === 'string' && body.message === undefined && request.headers['ce-id'] === undefined) return management(request, response);
+    return receive(request, response);
+  });
   app.post('/events', receive);
+  if (management !== undefined) app.post('/api', management);
   // A body that is not JSON at all: still poison, still acknowledged.
   app.use((error: Error, _request: Request, response: Response, next: (e?: unknown) => void) => {
     if (response.headersSent) return next(error);

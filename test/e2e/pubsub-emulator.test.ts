@@ -72,6 +72,12 @@ describe.skipIf(missing !== null)('distributed run on the Pub/Sub and Firestore 
     expect(again.subscriptions.every((s) => !s.created)).toBe(true);
   });
 
+  it('keeps the management API off until a token (or IAM) is configured, and says how', async () => {
+    const response = await fetch(services[0]!.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'status' }) });
+    expect(response.status).toBe(503);
+    expect(((await response.json()) as { error: string }).error).toContain('set COMPUTE_API_TOKEN');
+  });
+
   it('runs three dates from a manual run message, with the result hashes of the embedded run', async () => {
     const client = new PubSub({ projectId: PROJECT_ID });
     const messageId = await client.topic(`${prefix}-runs`).publishMessage({ json: { date: DATES[0], to: DATES[2] } });

@@ -3,7 +3,11 @@ import { createExecutor } from '../../../executor/executor.ts';
 import { createPlanner } from '../../../planner/planner.ts';
 import { createWorker } from '../../../worker/worker.ts';
 import { UsageError, UserError } from '../../errors.ts';
+import type { Request, Response } from 'express';
+import { managementHandler } from '../../http/management.ts';
 import { createServiceApp, type EventHandlers } from '../../http/service-app.ts';
+import type { Logger } from '../../ports/logger.ts';
+import { managementActions } from '../management-actions.ts';
 import { createLogger } from '../../logging/logger.ts';
 import { requireManifest } from '../../manifest/build-manifest.ts';
 import { systemClock } from '../../ports/clock.ts';
@@ -29,6 +33,21 @@ export function parseRoles(value: string | undefined): Role[] {
   return roles as Role[];
 }
 
+/**
+ * The planner's management API. Callers need COMPUTE_API_TOKEN as a bearer
+ * token, or on Cloud Run COMPUTE_API_AUTH=iam leaves authentication to IAM.
+ * With neither, the API answers 503 saying how to turn it on.
+ */
+function management(env: Readonly<Record<string, string | undefined>>, deps: Parameters<typeof managementActions>[0], log: Logger) {
+  const token = env.COMPUTE_API_TOKEN;
+  if ((token === undefined || token === '') && env.COMPUTE_API_AUTH !== 'iam') {
+    return async (_request: Request, response: Response) => {
+      response.status(503).json({ error: 'The management API is off: set COMPUTE_API_TOKEN (callers send it as a bearer token), or COMPUTE_API_AUTH=iam where Cloud Run IAM checks callers.' });
+    };
+  }
+  return managementHandler({ actions: managementActions(deps), token: token === undefined || token === '' ? null : token, log });
+}
+
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'run planner, executor, worker (or all) as an HTTP service receiving Pub/Sub push and Eventarc events',
@@ -52,7 +71,7 @@ export const serveCommand: Command = {
     const state = await openStateStore(project);
     const bus = await openPubSubBus(project);
     // Only the executor reads the warehouse: planner and worker processes never open it.
-    const opened = roles.includes('executor') ? await openReader(project) : null;
+    let opened = roles.includes('executor') ? await openReader(project) : null;
     const base = { manifest, state, blobs: openBlobStore(manifest), bus, clock: systemClock, log, settings: settingsFor(project.execution, newOwnerId()) };
     const handlers: EventHandlers = {};
     if (roles.includes('planner')) {
@@ -60,13 +79,13 @@ export const serveCommand: Command = {
       handlers['run.requested'] = planner.onRunRequested;
       handlers['computation.completed'] = planner.onComputationCompleted;
     }
-    if (opened !== null) {
+    if (opened !== null && roles.includes('executor')) {
       const executor = createExecutor({ ...base, results: opened.results, reader: opened.reader } satisfies ServicePorts);
       handlers['pass.ready'] = executor.onPassReady;
       handlers['batch.completed'] = executor.onBatchCompleted;
     }
     if (roles.includes('worker')) handlers['batch.ready'] = createWorker(base).onBatchReady;
-    const service = createServiceApp({ name, handlers, log });
+    const service = createServiceApp({ name, handlers, log, ...(roles.includes('planner') ? { management: management(input.io.env, { manifest, state, bus, reader: async () => (opened ?? (opened = await openReader(project))).reader }, log) } : {}) });
     const server = await new Promise<Server>((resolve, reject) => {
       const listening = service.app.listen(port, host, () => resolve(listening));
       listening.once('error', reject);

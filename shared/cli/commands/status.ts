@@ -1,4 +1,5 @@
 import { requireManifest } from '../../manifest/build-manifest.ts';
+import type { Manifest } from '../../manifest/manifest.ts';
 import { DEFAULT_LEASE_TTL_MS, leaseIsStale, type ComputationState, type StateStore } from '../../ports/state-store.ts';
 import { dateFlag } from '../args.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
@@ -46,6 +47,16 @@ async function row(store: StateStore, name: string, state: ComputationState | un
   };
 }
 
+/** Every computation's state (on a date, or its latest) and the recent runs: for the CLI and the management API. */
+export async function statusReport(manifest: Manifest, store: StateStore, date: string | undefined, now: Date) {
+  const states = await store.states.list(date);
+  const latest = new Map<string, ComputationState>();
+  for (const state of states) latest.set(state.computation, state);
+  const computations = await Promise.all(manifest.computations.map((entry) => row(store, entry.name, latest.get(entry.name), now)));
+  const runs = (await store.runs.list(5)).map(({ runId, dates, trigger, status, startedAt, finishedAt, computations: names, force }) => ({ runId, dates, trigger, status, startedAt, finishedAt, computations: names, force }));
+  return { date: date ?? null, computations, runs };
+}
+
 export const statusCommand: Command = {
   name: 'status',
   summary: 'status and result hash of every computation (for --date, or its latest date), and recent runs',
@@ -56,12 +67,7 @@ export const statusCommand: Command = {
     const manifest = await requireManifest(project);
     const store = await openStateStore(project);
     try {
-      const states = await store.states.list(date);
-      const latest = new Map<string, ComputationState>();
-      for (const state of states) latest.set(state.computation, state);
-      const now = new Date();
-      const rows = await Promise.all(manifest.computations.map((entry) => row(store, entry.name, latest.get(entry.name), now)));
-      const runs = (await store.runs.list(5)).map(({ runId, dates, trigger, status, startedAt, finishedAt, computations, force }) => ({ runId, dates, trigger, status, startedAt, finishedAt, computations, force }));
+      const { computations: rows, runs } = await statusReport(manifest, store, date, new Date());
       if (input.flags.json === true) {
         printJson(input, { date: date ?? null, computations: rows, runs });
         return 0;

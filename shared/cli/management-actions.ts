@@ -1,0 +1,38 @@
+import { randomBytes } from 'node:crypto';
+import { UserError } from '../errors.ts';
+import type { ManagementActions } from '../http/management.ts';
+import type { Manifest } from '../manifest/manifest.ts';
+import type { EventBus } from '../ports/event-bus.ts';
+import type { StateStore } from '../ports/state-store.ts';
+import { didYouMean } from '../util/nearest.ts';
+import type { ComputationReader } from '../warehouse/computation-reader.ts';
+import { dateRange } from '../warehouse/dates.ts';
+import { analyzeDates } from './commands/analyze.ts';
+import { statusReport } from './commands/status.ts';
+
+function checkNames(manifest: Manifest, names: string[] | null): void {
+  for (const name of names ?? []) {
+    if (!manifest.byName.has(name)) throw new UserError('UNKNOWN_COMPUTATION', `No computation named '${name}'.${didYouMean(name, manifest.byName.keys())}`);
+  }
+}
+
+/** The management API's actions over a service's ports: the same reports as the CLI, and runs started through the bus. */
+export function managementActions(deps: { manifest: Manifest; state: StateStore; bus: EventBus; reader: () => Promise<ComputationReader> }): ManagementActions {
+  const { manifest, state, bus } = deps;
+  return {
+    status: (date) => statusReport(manifest, state, date, new Date()),
+    analyze: async ({ date, to }, computations, force) => {
+      checkNames(manifest, computations);
+      const dates = dateRange(date, to ?? date);
+      const analyzed = await analyzeDates(manifest, state, await deps.reader(), dates, computations, force);
+      const running = analyzed.filter((c) => c.decision === 'run');
+      return { date, to: dates[dates.length - 1], computations: analyzed, totalBytes: running.some((c) => c.bytes === null) ? null : running.reduce((sum, c) => sum + c.bytes!, 0) };
+    },
+    run: async ({ date, to }, computations, force) => {
+      checkNames(manifest, computations);
+      const runId = `run-api-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
+      await bus.publish({ v: 1, type: 'run.requested', runId, dates: dateRange(date, to ?? date), computations, force, trigger: 'api' });
+      return { runId };
+    },
+  };
+}
