@@ -72,6 +72,11 @@ export class ComputationReader {
     return { perTable, totalBytes };
   }
 
+  /** Whether reading a table costs nothing (DuckDB) or bills a scan (BigQuery). */
+  get scansAreFree(): boolean {
+    return this.#warehouse.dialect === 'duckdb';
+  }
+
   /**
    * Why the computation would be impossible (a mandatory table with no rows
    * in its window), or null. Reads at most one chunk of each mandatory table.

@@ -45,7 +45,11 @@ export async function analyzeDates(manifest: Manifest, state: StateStore, reader
       if (decision.decision === 'run') {
         const { reads, problems } = await reader.plan(entry, date);
         if (problems.length > 0) decision.reasons.push(...problems.map((p) => `will fail: ${p.message}`));
-        else {
+        else if (!reader.scansAreFree && reads.some((r) => r.mandatory)) {
+          // On BigQuery even a first look at a table bills a scan: leave the check to the run.
+          decision.reasons.push('mandatory tables are checked when it runs (looking now would bill a BigQuery scan)');
+          bytes = (await reader.estimate(reads)).totalBytes;
+        } else {
           const impossible = await reader.mandatoryEmpty(reads);
           if (impossible !== null) {
             decision.decision = 'impossible';
