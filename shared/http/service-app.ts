@@ -3,6 +3,7 @@ import { PoisonMessageError } from '../errors.ts';
 import type { ComputeEvent, EventType } from '../events/contracts.ts';
 import type { Logger } from '../ports/logger.ts';
 import { readPushRequest } from './push-message.ts';
+import { traceFromHeaders, withTrace } from '../logging/trace.ts';
 
 export type EventHandlers = Partial<{ [T in EventType]: (event: Extract<ComputeEvent, { type: T }>) => Promise<void> }>;
 
@@ -26,7 +27,7 @@ function isConflict(error: unknown): boolean {
  * its id, acknowledged so it is never retried forever); 409 for version
  * skew and 500 for anything else, which Pub/Sub redelivers.
  */
-export function createServiceApp(options: { name: string; handlers: EventHandlers; log: Logger; management?: (request: Request, response: Response) => Promise<void> }): ServiceApp {
+export function createServiceApp(options: { name: string; handlers: EventHandlers; log: Logger; management?: (request: Request, response: Response) => Promise<void>; traceProject?: string }): ServiceApp {
   const app = express();
   app.disable('x-powered-by');
   app.use(express.json({ limit: '12mb', type: ['application/json', 'application/cloudevents+json', 'application/*+json'] }));
@@ -52,7 +53,7 @@ export function createServiceApp(options: { name: string; handlers: EventHandler
       if (handler === undefined) {
         throw new PoisonMessageError('WRONG_SERVICE', `${options.name} does not handle ${delivered.event.type} (message ${delivered.messageId ?? 'without id'}); check the push subscription's endpoint`);
       }
-      await handler(delivered.event);
+      await withTrace(traceFromHeaders(request.headers, options.traceProject), () => handler(delivered.event));
       response.status(204).end();
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);

@@ -1,12 +1,14 @@
 import { pino, type DestinationStream, type LevelWithSilent } from 'pino';
 import type { Logger } from '../ports/logger.ts';
+import { currentTrace } from './trace.ts';
 
 const SEVERITY: Record<string, string> = { trace: 'DEBUG', debug: 'DEBUG', info: 'INFO', warn: 'WARNING', error: 'ERROR', fatal: 'CRITICAL' };
 
 /**
  * A pino logger writing JSON that Cloud Logging understands: `severity`,
- * `message`, and the run/date/computation/entity fields of child loggers
- * under `logging.googleapis.com/labels` as well as at the top level.
+ * `message`, the run/date/computation/entity fields of child loggers under
+ * `logging.googleapis.com/labels` as well as at the top level, and the
+ * request's `logging.googleapis.com/trace` while a traced request is handled.
  */
 export function createLogger(options: { destination: DestinationStream; level?: LevelWithSilent; service?: string }): Logger {
   return pino(
@@ -15,6 +17,10 @@ export function createLogger(options: { destination: DestinationStream; level?: 
       messageKey: 'message',
       base: options.service === undefined ? {} : { serviceContext: { service: options.service } },
       timestamp: pino.stdTimeFunctions.isoTime,
+      mixin: () => {
+        const trace = currentTrace();
+        return trace === undefined ? {} : { 'logging.googleapis.com/trace': trace };
+      },
       formatters: {
         level: (label) => ({ severity: SEVERITY[label] ?? 'DEFAULT' }),
         bindings: (bindings) => {

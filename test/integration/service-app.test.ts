@@ -40,6 +40,7 @@ describe('service app over HTTP', () => {
     const { app } = createServiceApp({
       name: 'executor',
       log,
+      traceProject: 'demo',
       handlers: {
         'pass.ready': async (event) => {
           if (failNext !== null) {
@@ -49,7 +50,10 @@ describe('service app over HTTP', () => {
           }
           handled.push(event);
         },
-        'run.requested': async (event) => void handled.push(event),
+        'run.requested': async (event) => {
+          handled.push(event);
+          log.info({ runId: event.runId }, 'run handled');
+        },
       },
     });
     await new Promise<void>((resolve) => (server = app.listen(0, '127.0.0.1', () => resolve())));
@@ -101,6 +105,11 @@ describe('service app over HTTP', () => {
     expect((await post(pushBody(PASS))).status).toBe(500);
     failNext = Object.assign(new Error('Version skew: ...'), { code: 'VERSION_SKEW' });
     expect((await post(pushBody(PASS))).status).toBe(409);
+  });
+
+  it('tags the log lines a request causes with its Cloud Logging trace', async () => {
+    await post(pushBody({ date: '2026-01-26' }, 'm-trace'), { 'content-type': 'application/json', 'x-cloud-trace-context': '105445aa7843bc8bf206b12000100000/1;o=1' });
+    expect(logs.find((l) => l.message === 'run handled' && l.runId === 'run-m-trace')).toMatchObject({ 'logging.googleapis.com/trace': 'projects/demo/traces/105445aa7843bc8bf206b12000100000' });
   });
 
   it('answers a health check', async () => {

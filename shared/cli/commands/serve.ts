@@ -85,7 +85,8 @@ export const serveCommand: Command = {
       handlers['batch.completed'] = executor.onBatchCompleted;
     }
     if (roles.includes('worker')) handlers['batch.ready'] = createWorker(base).onBatchReady;
-    const service = createServiceApp({ name, handlers, log, ...(roles.includes('planner') ? { management: management(input.io.env, { manifest, state, bus, reader: async () => (opened ?? (opened = await openReader(project))).reader }, log) } : {}) });
+    const traceProject = project.bus.type === 'pubsub' ? project.bus.projectId : undefined;
+    const service = createServiceApp({ name, handlers, log, ...(traceProject === undefined ? {} : { traceProject }), ...(roles.includes('planner') ? { management: management(input.io.env, { manifest, state, bus, reader: async () => (opened ?? (opened = await openReader(project))).reader }, log) } : {}) });
     const server = await new Promise<Server>((resolve, reject) => {
       const listening = service.app.listen(port, host, () => resolve(listening));
       listening.once('error', reject);
