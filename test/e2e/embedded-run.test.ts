@@ -71,6 +71,20 @@ describe('embedded end-to-end run', () => {
     expect((await streak('2026-01-27')).e007).toBe(2);
   });
 
+  it('keeps each state for its ttlDays, and runs dates side by side when no computation is historical', async () => {
+    project = await scenarioProject();
+    await project.write('computations/streak.js', computationFile('Streak', { type: 'per-entity', requires: { events: {} }, ttlDays: 30 }, 'return { n: ctx.data.events.length };'));
+    const outcome = await runProject(project.root, { dates: DATES });
+    const streak = outcome.states.get(`${D}/Streak`)!;
+    expect(Date.parse(streak.expiresAt) - Date.parse(streak.updatedAt)).toBe(30 * 86_400_000);
+    const totals = outcome.states.get(`${D}/Totals`)!;
+    expect(Date.parse(totals.expiresAt) - Date.parse(totals.updatedAt)).toBe(365 * 86_400_000);
+    // Without a historical computation the planner starts the three dates at once.
+    const firstDone = outcome.events.findIndex((e) => e.type === 'computation.completed');
+    const passZero = outcome.events.filter((e, i) => e.type === 'pass.ready' && e.pass === 0 && i < firstDone).map((e) => (e as { date: string }).date);
+    expect(passZero.sort()).toEqual(DATES);
+  });
+
   it('skips everything on a second run and after a comment-only edit', async () => {
     project = await scenarioProject();
     const first = await runProject(project.root, { dates: DATES });
