@@ -4,7 +4,10 @@ import type { AddressInfo } from 'node:net';
 /**
  * A minimal HTTP load balancer on loopback, standing in for Cloud Run's
  * front end: each request goes to the next target in turn, and the target's
- * answer (status and body) goes back to the caller.
+ * answer (status and body) goes back to the caller. A target that refuses
+ * the connection is skipped; when none answers (a service restarting), the
+ * request waits and tries again for up to 20 s, as Cloud Run queues
+ * requests while an instance starts.
  */
 export async function roundRobinProxy(targets: string[]): Promise<{ url: string; counts: number[]; close(): Promise<void> }> {
   const counts = targets.map(() => 0);
@@ -14,6 +17,7 @@ export async function roundRobinProxy(targets: string[]): Promise<{ url: string;
     incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
     incoming.on('end', () => {
       const body = Buffer.concat(chunks);
+      const started = Date.now();
       // Like a front end with health checks: a target that refuses the connection is skipped.
       const attempt = (tries: number) => {
         const index = next++ % targets.length;
@@ -24,9 +28,10 @@ export async function roundRobinProxy(targets: string[]): Promise<{ url: string;
           answer.pipe(outgoing);
         });
         forward.on('error', () => {
-          if (tries + 1 < targets.length && !outgoing.headersSent) attempt(tries + 1);
-          else if (!outgoing.headersSent) outgoing.writeHead(502).end();
-          else outgoing.destroy();
+          if (outgoing.headersSent) outgoing.destroy();
+          else if (tries + 1 < targets.length) attempt(tries + 1);
+          else if (Date.now() - started < 20_000) setTimeout(() => attempt(0), 100);
+          else outgoing.writeHead(502).end();
         });
         forward.end(body);
       };

@@ -52,6 +52,8 @@ export interface Topology {
   executor: Service;
   workers: Service[];
   balancer: Awaited<ReturnType<typeof roundRobinProxy>>;
+  /** The front end of the planner+executor service, so it can restart behind a stable URL. */
+  front: Awaited<ReturnType<typeof roundRobinProxy>>;
   store: FirestoreStateStore;
   /** Kills the planner+executor process and starts a new one on the same port. */
   restartExecutor(signal?: NodeJS.Signals): Promise<void>;
@@ -89,7 +91,8 @@ export async function startTopology(pubsub: Emulator, firestore: Emulator, optio
     workers.push(await serve(skewed.root, 'worker', env));
   }
   const balancer = await roundRobinProxy(workers.map((w) => w.url));
-  const bootstrap = await cli(['bootstrap', '--planner-url', executor!.url, '--executor-url', executor!.url, '--worker-url', balancer.url, '--project', project.root], { env: { ...process.env, ...env } });
+  const front = await roundRobinProxy([executor!.url]);
+  const bootstrap = await cli(['bootstrap', '--planner-url', front.url, '--executor-url', front.url, '--worker-url', balancer.url, '--project', project.root], { env: { ...process.env, ...env } });
   if (bootstrap.code !== 0) throw new Error(`bootstrap failed: ${bootstrap.stderr}`);
   const store = new FirestoreStateStore(emulatorFirestore(firestore.host, PROJECT_ID), { collectionPrefix: prefix });
   const topology: Topology = {
@@ -99,6 +102,7 @@ export async function startTopology(pubsub: Emulator, firestore: Emulator, optio
     executor: executor!,
     workers,
     balancer,
+    front,
     store,
     restartExecutor: async (signal = 'SIGKILL') => {
       await stop(topology.executor, signal);
@@ -107,6 +111,7 @@ export async function startTopology(pubsub: Emulator, firestore: Emulator, optio
     close: async () => {
       await Promise.all([topology.executor, ...topology.workers].map((s) => stop(s)));
       await balancer.close();
+      await front.close();
       await store.close();
       await project.remove();
     },
