@@ -112,6 +112,7 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
           await store.runs.claimStep('run-1', 'done/2026-01-27/A');
           await store.runs.claimStep('run-2', 'done/2026-01-26/C');
           expect(await store.runs.steps('run-1', 'done/2026-01-26/')).toEqual(['done/2026-01-26/A', 'done/2026-01-26/B']);
+          expect(await store.runs.steps('run-1', '')).toHaveLength(5);
         }));
     });
 

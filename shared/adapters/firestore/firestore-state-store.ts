@@ -133,7 +133,8 @@ export class FirestoreStateStore implements StateStore {
       steps: async (runId, prefix) => {
         // Document ids are the encoded step names, so a prefix is a range of ids.
         const start = docId(prefix);
-        const snapshot = await ref(runId).collection('steps').where(FieldPath.documentId(), '>=', start).where(FieldPath.documentId(), '<', `${start}\uf8ff`).get();
+        const steps = ref(runId).collection('steps');
+        const snapshot = await (start === '' ? steps : steps.where(FieldPath.documentId(), '>=', start).where(FieldPath.documentId(), '<', `${start}\uf8ff`)).get();
         return snapshot.docs.map((doc) => String(doc.get('step'))).filter((step) => step.startsWith(prefix)).sort();
       },
     };
