@@ -27,6 +27,8 @@ export function createExecutor(ports: ServicePorts): Executor {
   const sealedPlans = new Map<string, BatchPlan>();
   /** Batches known to be all published, per ledger key: no more publishing work for their completions. */
   const allPublished = new Set<string>();
+  /** Fan-outs of dead executors whose unfinished batches this process has republished. */
+  const resumed = new Set<string>();
 
   async function complete(runId: string, entry: ManifestEntry, date: IsoDate, status: 'completed' | 'skipped' | 'blocked' | 'impossible' | 'failed'): Promise<void> {
     await bus.publish({ v: 1, type: 'computation.completed', runId, date, computation: entry.name, pass: entry.pass, status });
@@ -40,10 +42,11 @@ export function createExecutor(ports: ServicePorts): Executor {
     if (fields.status === 'failed') log.error({ error: fields.error }, `${entry.name} failed on ${date}`);
     else log.info({ status: fields.status, reason: fields.reason ?? null }, `${entry.name} ${fields.status} on ${date}`);
     await complete(runId, entry, date, fields.status);
-    for (const id of [...sealedPlans.keys(), ...allPublished]) {
+    for (const id of [...sealedPlans.keys(), ...allPublished, ...resumed]) {
       if (id.startsWith(`${runId}#`) && id.endsWith(`${entry.name}${date}`)) {
         sealedPlans.delete(id);
         allPublished.delete(id);
+        resumed.delete(id);
       }
     }
     // Cleanup last and best-effort: late batches may still be writing here, and the outcome is already announced.
@@ -234,9 +237,17 @@ export function createExecutor(ports: ServicePorts): Executor {
     // Heartbeat at most every tenth of the lease's life, not on every batch.
     if (clock.now().getTime() - Date.parse(lease.heartbeatAt ?? lease.acquiredAt) > settings.leaseTtlMs / 10) await state.leases.renew(lease, clock.now());
     const key = ledgerKey(event.runId, event.computation, event.date, event.attempt);
-    const plan = sealedPlans.get(key.runId + key.computation + key.date) ?? (await state.ledger.getPlan(key));
+    const id = key.runId + key.computation + key.date;
+    const plan = sealedPlans.get(id) ?? (await state.ledger.getPlan(key));
     if (plan === null) return;
-    if (plan.sealed) sealedPlans.set(key.runId + key.computation + key.date, plan);
+    if (plan.sealed) sealedPlans.set(id, plan);
+    // The executor that fanned this out died: a batch it claimed may never have been
+    // published. Send every claimed, unfinished batch again, once (workers ignore repeats).
+    if (plan.sealed && !resumed.has(id) && (ownerIsDeadHere(lease.owner) || leaseIsStale(lease, settings.leaseTtlMs, clock.now()))) {
+      resumed.add(id);
+      ports.log.warn({ runId: event.runId, date: event.date, computation: event.computation, deadOwner: lease.owner }, `Resuming ${event.computation} on ${event.date} after its executor died: republishing unfinished batches`);
+      await publishBatches(ports, entry, plan, event.attempt, lease, { republish: true });
+    }
     await advance(event.runId, entry, event.date, plan, event.attempt, lease);
   }
 
