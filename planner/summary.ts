@@ -1,7 +1,7 @@
 import type { Manifest } from '../shared/manifest/manifest.ts';
+import { STATUS_ICONS as ICONS } from '../shared/model/statuses.ts';
 import type { ComputationState, RunRecord, StateStore } from '../shared/ports/state-store.ts';
 
-export const ICONS: Record<string, string> = { completed: '✅', skipped: '⏭️', blocked: '⛔', impossible: '🚫', failed: '❌', running: '🏃', pending: '⏳' };
 
 export interface SummaryRow {
   date: string;

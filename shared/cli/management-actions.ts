@@ -1,19 +1,15 @@
 import { randomBytes } from 'node:crypto';
-import { UserError } from '../errors.ts';
 import type { ManagementActions } from '../http/management.ts';
-import type { Manifest } from '../manifest/manifest.ts';
+import { requireComputation, type Manifest } from '../manifest/manifest.ts';
 import type { EventBus } from '../ports/event-bus.ts';
 import type { StateStore } from '../ports/state-store.ts';
-import { didYouMean } from '../util/nearest.ts';
 import type { ComputationReader } from '../warehouse/computation-reader.ts';
 import { dateRange } from '../warehouse/dates.ts';
 import { analyzeDates } from './commands/analyze.ts';
 import { statusReport } from './commands/status.ts';
 
 function checkNames(manifest: Manifest, names: string[] | null): void {
-  for (const name of names ?? []) {
-    if (!manifest.byName.has(name)) throw new UserError('UNKNOWN_COMPUTATION', `No computation named '${name}'.${didYouMean(name, manifest.byName.keys())}`);
-  }
+  for (const name of names ?? []) requireComputation(manifest, name);
 }
 
 /** The management API's actions over a service's ports: the same reports as the CLI, and runs started through the bus. */

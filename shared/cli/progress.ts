@@ -1,8 +1,8 @@
 import type { ComputeEvent } from '../events/contracts.ts';
+import { STATUS_ICONS } from '../model/statuses.ts';
 import type { EventBus } from '../ports/event-bus.ts';
 import type { CliIo } from './command.ts';
 
-const ICON: Record<string, string> = { completed: '✅', skipped: '⏭️', blocked: '⛔', impossible: '🚫', failed: '❌' };
 
 /**
  * Shows a run's progress on stderr: on a terminal, one line per running
@@ -48,7 +48,7 @@ export class ProgressDisplay {
       this.#batches.delete(key);
       this.#clear();
       if (this.#perDate === 0) {
-        this.#io.stderr(`${ICON[event.status] ?? ''} ${key} ${event.status}${batches === undefined ? '' : ` (${batches.done} batch${batches.done === 1 ? '' : 'es'})`}\n`);
+        this.#io.stderr(`${STATUS_ICONS[event.status] ?? ''} ${key} ${event.status}${batches === undefined ? '' : ` (${batches.done} batch${batches.done === 1 ? '' : 'es'})`}\n`);
       } else {
         // A range prints one line per finished date.
         const tally = this.#outcomes.get(event.date) ?? {};
@@ -56,7 +56,7 @@ export class ProgressDisplay {
         this.#outcomes.set(event.date, tally);
         if (Object.values(tally).reduce((a, b) => a + b, 0) === this.#perDate) {
           const worst = tally.failed ? 'failed' : tally.impossible ? 'impossible' : tally.blocked ? 'blocked' : 'completed';
-          this.#io.stderr(`${ICON[worst]} ${event.date}: ${Object.entries(tally).map(([k, v]) => `${v} ${k}`).join(', ')}\n`);
+          this.#io.stderr(`${STATUS_ICONS[worst]} ${event.date}: ${Object.entries(tally).map(([k, v]) => `${v} ${k}`).join(', ')}\n`);
         }
       }
       if (this.#io.isTty) this.#redraw();

@@ -1,4 +1,6 @@
+import { UserError } from '../errors.ts';
 import type { ComputationClass } from '../model/computation.ts';
+import { didYouMean } from '../util/nearest.ts';
 import type { ComputationConfig } from '../model/config-schema.ts';
 import type { ProjectConfig } from '../project/project-config.ts';
 import type { HashComponents } from './composite-hash.ts';
@@ -38,4 +40,14 @@ export interface Manifest {
  */
 export function staticComponents(manifest: Manifest, entry: ManifestEntry): Omit<HashComponents, 'dependencies' | 'previous'> {
   return { code: entry.codeHash, epoch: manifest.project.epoch, layers: entry.layerHashes, rules: entry.ruleHashes };
+}
+
+/** The entry of a computation named by a user (a flag, an API request), or a UserError with the nearest name. */
+export function requireComputation(manifest: Manifest, name: string): ManifestEntry {
+  const entry = manifest.byName.get(name);
+  if (entry === undefined) {
+    const known = [...manifest.byName.keys()];
+    throw new UserError('UNKNOWN_COMPUTATION', `No computation named '${name}'.${didYouMean(name, known)} Known: ${known.join(', ')}.`);
+  }
+  return entry;
 }

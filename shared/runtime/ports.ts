@@ -3,7 +3,7 @@ import type { BlobStore } from '../ports/blob-store.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { EventBus } from '../ports/event-bus.ts';
 import type { Logger } from '../ports/logger.ts';
-import type { StateStore } from '../ports/state-store.ts';
+import { DEFAULT_LEASE_TTL_MS, type StateStore } from '../ports/state-store.ts';
 import type { ResultStore } from '../ports/warehouse.ts';
 import type { ComputationReader } from '../warehouse/computation-reader.ts';
 
@@ -24,7 +24,7 @@ export interface RuntimeSettings {
 }
 
 export const DEFAULT_SETTINGS: Omit<RuntimeSettings, 'ownerId'> = {
-  leaseTtlMs: 60 * 60 * 1000,
+  leaseTtlMs: DEFAULT_LEASE_TTL_MS,
   breakerThreshold: 0.3,
   breakerMinEntities: 100,
   maxInFlightBatches: 16,

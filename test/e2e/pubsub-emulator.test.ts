@@ -1,5 +1,7 @@
 import { PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PubSubBus } from '../../shared/adapters/pubsub/pubsub-bus.ts';
+import type { ComputeEvent } from '../../shared/events/contracts.ts';
 import { FirestoreStateStore } from '../../shared/adapters/firestore/firestore-state-store.ts';
 import { cli, json } from '../support/cli.ts';
 import { emulatorMissing, startEmulator, uniqueName, type Emulator } from '../support/emulators.ts';
@@ -83,6 +85,9 @@ describe.skipIf(missing !== null)('distributed run on the Pub/Sub and Firestore 
     const messageId = await client.topic(`${prefix}-runs`).publishMessage({ json: { date: DATES[0], to: DATES[2] } });
     await client.close();
     const runId = `run-${messageId}`;
+    // The bus's pull side: run.completed lands on the run-completions pull subscription bootstrap made.
+    const observer = new PubSubBus(new PubSub({ projectId: PROJECT_ID }), { topicPrefix: prefix });
+    const announced = new Promise<ComputeEvent>((resolve) => observer.subscribe('run-completions', async (event) => resolve(event)));
     const deadline = Date.now() + 120_000;
     let status = 'running';
     while (Date.now() < deadline) {
@@ -91,6 +96,8 @@ describe.skipIf(missing !== null)('distributed run on the Pub/Sub and Firestore 
       await new Promise((r) => setTimeout(r, 250));
     }
     expect(status).toBe('completed');
+    expect(await announced).toEqual({ v: 1, type: 'run.completed', runId, status: 'completed' });
+    await observer.close();
     const distributed = new Map((await store.states.list()).map((s) => [`${s.date}/${s.computation}`, s]));
     for (const row of embedded.summary.computations) {
       const state = distributed.get(`${row.date}/${row.name}`)!;

@@ -1,6 +1,7 @@
 import { UsageError } from '../../errors.ts';
 import { createLogger } from '../../logging/logger.ts';
 import { requireManifest } from '../../manifest/build-manifest.ts';
+import { requireComputation } from '../../manifest/manifest.ts';
 import { GLOBAL_ENTITY } from '../../model/types.ts';
 import type { EntityError } from '../../ports/state-store.ts';
 import type { StoredResult } from '../../ports/warehouse.ts';
@@ -10,7 +11,6 @@ import { runBatch } from '../../runtime/run-batch.ts';
 import { dateFlag, stringFlag } from '../args.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
 import { openReader } from '../wiring.ts';
-import { findComputation } from './render.ts';
 import { runInProcess } from './run.ts';
 import { ENTITY_FLAG } from './show.ts';
 
@@ -32,7 +32,7 @@ export const executeCommand: Command = {
     const entityId = stringFlag(input.flags, 'entity-id');
     const project = await loadProject(input);
     const manifest = await requireManifest(project);
-    const entry = findComputation(manifest, name);
+    const entry = requireComputation(manifest, name);
     if (entityId !== undefined && entry.config.type === 'global') throw new UsageError(`--entity-id applies to per-entity computations; ${entry.name} is global`);
     const log = createLogger({ destination: { write: (line: string) => (input.flags.verbose === true ? input.io.stderr(line) : undefined) }, level: input.flags.verbose === true ? 'debug' : 'warn' }).child({ date, computation: entry.name, dryRun: true });
     const opened = await openReader(project);

@@ -3,7 +3,7 @@ import { requireManifest } from '../../manifest/build-manifest.ts';
 import type { Manifest } from '../../manifest/manifest.ts';
 import { dateFlag, stringFlag } from '../args.ts';
 import { openStateStore } from '../wiring.ts';
-import { STATUS_ICONS } from './status.ts';
+import { STATUS_ICONS } from '../../model/statuses.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
 
 const FORMATS = ['mermaid', 'dot'] as const;

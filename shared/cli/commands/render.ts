@@ -1,18 +1,9 @@
-import { UsageError, UserError } from '../../errors.ts';
+import { UsageError } from '../../errors.ts';
 import { requireManifest } from '../../manifest/build-manifest.ts';
-import type { Manifest, ManifestEntry } from '../../manifest/manifest.ts';
-import { didYouMean } from '../../util/nearest.ts';
+import { requireComputation } from '../../manifest/manifest.ts';
 import { dateFlag, stringFlag } from '../args.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
 import { openReader } from '../wiring.ts';
-
-export function findComputation(manifest: Manifest, name: string): ManifestEntry {
-  const entry = manifest.byName.get(name);
-  if (entry === undefined) {
-    throw new UserError('UNKNOWN_COMPUTATION', `No computation named '${name}'.${didYouMean(name, manifest.byName.keys())} Known: ${[...manifest.byName.keys()].join(', ')}.`);
-  }
-  return entry;
-}
 
 export function formatBytes(bytes: number | null): string {
   if (bytes === null) return 'unknown';
@@ -39,7 +30,7 @@ export const renderCommand: Command = {
     if (name === undefined) throw new UsageError('--computation is required, e.g. --computation UserDailyActive');
     const date = dateFlag(input.flags, 'date', true);
     const project = await loadProject(input);
-    const entry = findComputation(await requireManifest(project), name);
+    const entry = requireComputation(await requireManifest(project), name);
     const opened = await openReader(project);
     try {
       const reader = opened.reader;

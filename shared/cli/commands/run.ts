@@ -3,11 +3,10 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { executionSummary, formatSummary } from '../../../planner/summary.ts';
 import { InProcessBus } from '../../adapters/inprocess/inprocess-bus.ts';
-import { UsageError, UserError } from '../../errors.ts';
+import { UsageError } from '../../errors.ts';
 import { createLogger } from '../../logging/logger.ts';
 import { requireManifest } from '../../manifest/build-manifest.ts';
-import type { Manifest } from '../../manifest/manifest.ts';
-import { didYouMean } from '../../util/nearest.ts';
+import { requireComputation, type Manifest } from '../../manifest/manifest.ts';
 import { dateRange } from '../../warehouse/dates.ts';
 import { dateFlag, stringFlag, type Flags } from '../args.ts';
 import { loadProject, printJson, type Command, type CommandInput } from '../command.ts';
@@ -31,9 +30,7 @@ export function computationsFromFlags(flags: Flags, manifest: Manifest): string[
   const value = stringFlag(flags, 'computation');
   if (value === undefined) return null;
   const names = value.split(',').map((n) => n.trim()).filter((n) => n !== '');
-  for (const name of names) {
-    if (!manifest.byName.has(name)) throw new UserError('UNKNOWN_COMPUTATION', `No computation named '${name}'.${didYouMean(name, manifest.byName.keys())} Known: ${[...manifest.byName.keys()].join(', ')}.`);
-  }
+  for (const name of names) requireComputation(manifest, name);
   return names;
 }
 

@@ -1,19 +1,11 @@
 import { requireManifest } from '../../manifest/build-manifest.ts';
 import type { Manifest } from '../../manifest/manifest.ts';
-import { DEFAULT_LEASE_TTL_MS, leaseIsStale, type ComputationState, type StateStore } from '../../ports/state-store.ts';
+import { STATUS_ICONS } from '../../model/statuses.ts';
+import { leaseIsStale, type ComputationState, type StateStore } from '../../ports/state-store.ts';
+import { settingsFor } from '../../runtime/ports.ts';
 import { dateFlag } from '../args.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
 import { openStateStore } from '../wiring.ts';
-
-export const STATUS_ICONS: Record<string, string> = {
-  completed: '✅',
-  skipped: '⏭️',
-  blocked: '⛔',
-  impossible: '🚫',
-  failed: '❌',
-  running: '🏃',
-  pending: '⏳',
-};
 
 interface StatusRow {
   name: string;
@@ -28,11 +20,11 @@ interface StatusRow {
   stale: boolean;
 }
 
-async function row(store: StateStore, name: string, state: ComputationState | undefined, now: Date): Promise<StatusRow> {
+async function row(store: StateStore, name: string, state: ComputationState | undefined, now: Date, leaseTtlMs: number): Promise<StatusRow> {
   let stale = false;
   if (state?.status === 'running') {
     const lease = await store.leases.get({ computation: name, date: state.date });
-    stale = lease === null || leaseIsStale(lease, DEFAULT_LEASE_TTL_MS, now);
+    stale = lease === null || leaseIsStale(lease, leaseTtlMs, now);
   }
   return {
     name,
@@ -52,7 +44,8 @@ export async function statusReport(manifest: Manifest, store: StateStore, date: 
   const states = await store.states.list(date);
   const latest = new Map<string, ComputationState>();
   for (const state of states) latest.set(state.computation, state);
-  const computations = await Promise.all(manifest.computations.map((entry) => row(store, entry.name, latest.get(entry.name), now)));
+  const { leaseTtlMs } = settingsFor(manifest.project.execution, '');
+  const computations = await Promise.all(manifest.computations.map((entry) => row(store, entry.name, latest.get(entry.name), now, leaseTtlMs)));
   const runs = (await store.runs.list(5)).map(({ runId, dates, trigger, status, startedAt, finishedAt, computations: names, force }) => ({ runId, dates, trigger, status, startedAt, finishedAt, computations: names, force }));
   return { date: date ?? null, computations, runs };
 }

@@ -40,6 +40,19 @@ describe('compute status', () => {
     expect(text.stdout).toContain('stale lease: the next run takes it over');
   });
 
+  it("judges a running lease by the project's lease TTL", async () => {
+    project = await tempProject({
+      'compute.config.json': JSON.stringify({ execution: { leaseTtlSeconds: 20 * 365 * 86_400 } }),
+      'computations/b.js': computationSource({ name: 'B', type: 'global' }),
+    });
+    const store = new SqliteStateStore(join(project.root, '.compute/state.sqlite'));
+    await store.states.put(state({ computation: 'B', date: '2026-01-26', status: 'running', resultHash: null }));
+    await store.leases.acquire({ computation: 'B', date: '2026-01-26' }, 'busy-executor', 3_600_000, new Date('2026-01-26T02:00:00Z'));
+    await store.close();
+    const output = json<{ computations: Array<{ name: string; stale: boolean }> }>(await cli(['status', '--json', '--project', project.root]));
+    expect(output.computations).toEqual([expect.objectContaining({ name: 'B', status: 'running', stale: false })]);
+  });
+
   it('rejects a malformed date with exit 2', async () => {
     const result = await cli(['status', '--date', '2026-02-30']);
     expect(result.code).toBe(2);

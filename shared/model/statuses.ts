@@ -1,0 +1,10 @@
+/** The icon of each computation status, as the seed's operations manual shows them. */
+export const STATUS_ICONS: Readonly<Record<string, string>> = {
+  completed: '✅',
+  skipped: '⏭️',
+  blocked: '⛔',
+  impossible: '🚫',
+  failed: '❌',
+  running: '🏃',
+  pending: '⏳',
+};
