@@ -3,13 +3,13 @@ import type { BatchCompleted, PassReady } from '../shared/events/contracts.ts';
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import type { IsoDate } from '../shared/model/types.ts';
 import { decide, previousDate, type Decision } from '../shared/plan/decide.ts';
-import { leaseIsStale, StaleLeaseError, type BatchPlan, type Lease, type RunRecord } from '../shared/ports/state-store.ts';
+import { leaseIsStale, StaleLeaseError, type BatchPlan, type Lease, type LedgerSummary, type RunRecord } from '../shared/ports/state-store.ts';
 import { ownerIsDeadHere } from '../shared/runtime/owner.ts';
 import { batchPrefix, ledgerKey } from '../shared/runtime/batch-files.ts';
 import { forEachLimited, type ServicePorts } from '../shared/runtime/ports.ts';
 import { writeState, type StateFields } from '../shared/runtime/state-writes.ts';
 import { finalizeBatches } from './finalize.ts';
-import { fanOut, latestAttempt, publishBatches } from './fan-out.ts';
+import { fanOut, latestAttempt, publishBatches, publishNext } from './fan-out.ts';
 import { runGlobal, type RunOutcome } from './global-run.ts';
 import { takeLease } from './lease.ts';
 
@@ -29,9 +29,18 @@ export function createExecutor(ports: ServicePorts): Executor {
   const allPublished = new Set<string>();
   /** Fan-outs of dead executors whose unfinished batches this process has republished. */
   const resumed = new Set<string>();
+  /**
+   * Outcomes this process has announced. Late completions of a finished
+   * computation announce it again only when this process has not (the first
+   * announcement may have been lost with a crashed executor); otherwise each
+   * late batch would re-announce it and wake the planner for nothing.
+   */
+  const announced = new Set<string>();
 
   async function complete(runId: string, entry: ManifestEntry, date: IsoDate, status: 'completed' | 'skipped' | 'blocked' | 'impossible' | 'failed'): Promise<void> {
     await bus.publish({ v: 1, type: 'computation.completed', runId, date, computation: entry.name, pass: entry.pass, status });
+    if (announced.size > 10_000) announced.clear();
+    announced.add(`${runId}/${date}/${entry.name}`);
   }
 
   /** Writes a final state under the lease, releases it and announces the outcome. */
@@ -133,8 +142,9 @@ export function createExecutor(ports: ServicePorts): Executor {
       if (attempt !== null && plan !== null && plan.sealed) {
         log.warn({ batches: plan.batches.length, attempt }, `Resuming ${entry.name} on ${date} from its recorded batch plan`);
         await writeState(state, entry, date, runId, clock.now(), { status: 'running' }, lease);
-        await publishBatches(ports, entry, plan, attempt, lease, { republish: true });
-        await advance(runId, entry, date, plan, attempt, lease);
+        const sent = await publishBatches(ports, entry, ledgerKey(runId, entry.name, date, attempt), attempt, lease, { republish: true });
+        if (sent !== 'lease-lost') remember(runId, entry.name, date, attempt, sent.plan, sent.allPublished);
+        await advance(runId, entry, date, attempt, lease);
         return;
       }
     }
@@ -157,45 +167,80 @@ export function createExecutor(ports: ServicePorts): Executor {
     if ('impossible' in fanned) return finishWith(runId, entry, date, lease, decision, { status: 'impossible', reason: fanned.impossible }, bytes);
     log.info({ batches: fanned.plan.batches.length, entities: fanned.plan.entityCount }, `Fanned ${entry.name} out in ${fanned.plan.batches.length} batch(es)`);
     // The last batches may have completed before the plan was sealed: check now.
-    if (fanned.plan.sealed) await advance(runId, entry, date, fanned.plan, fanned.attempt, lease);
+    if (fanned.plan.sealed) {
+      remember(runId, entry.name, date, fanned.attempt, fanned.plan, fanned.allPublished);
+      await advance(runId, entry, date, fanned.attempt, lease);
+    }
+  }
+
+  /** Keeps a sealed plan (and whether all of it is published) so completions need not read it again. */
+  function remember(runId: string, computation: string, date: IsoDate, attempt: number, plan: BatchPlan, published: boolean): void {
+    const key = ledgerKey(runId, computation, date, attempt);
+    const id = key.runId + key.computation + key.date;
+    if (!plan.sealed) return;
+    sealedPlans.set(id, plan);
+    if (published) allPublished.add(id);
+  }
+
+  /** The computation's state when it is still running in this run, else null. */
+  async function runningState(runId: string, entry: ManifestEntry, date: IsoDate) {
+    const current = await state.states.get(date, entry.name);
+    return current !== null && current.runId === runId && current.status === 'running' ? current : null;
   }
 
   /**
    * Moves a fan-out on after a batch completes (or its plan is sealed): trips
    * the circuit breaker, publishes more batches, or finalizes once every
    * planned batch of a sealed plan is recorded. Exactly one finalizer runs.
+   * A completion whose fan-out is all published and not yet done costs one
+   * aggregation (and the lease read beside it), nothing more.
    */
-  async function advance(runId: string, entry: ManifestEntry, date: IsoDate, plan: BatchPlan, attempt: number, lease: Lease): Promise<void> {
+  async function advance(runId: string, entry: ManifestEntry, date: IsoDate, attempt: number, lease: Lease, known?: LedgerSummary): Promise<void> {
     const key = ledgerKey(runId, entry.name, date, attempt);
-    const [summary, current] = await Promise.all([state.ledger.summary(key), state.states.get(date, entry.name)]);
-    if (current === null || current.runId !== runId || current.status !== 'running') return;
-    const decision = { compositeHash: current.compositeHash, components: current.components } as Decision;
+    const id = key.runId + key.computation + key.date;
+    const summary = known ?? (await state.ledger.summary(key));
     const processed = summary.succeeded + summary.failed;
     if (processed >= settings.breakerMinEntities && summary.failed / processed > settings.breakerThreshold) {
-      if (!(await state.runs.claimStep(runId, `breaker/${date}/${entry.name}`))) return;
+      const current = await runningState(runId, entry, date);
+      if (current === null || !(await state.runs.claimStep(runId, `breaker/${date}/${entry.name}`))) return;
       const error = `CIRCUIT BREAKER TRIPPED: ${summary.failed} of ${processed} entities failed (threshold ${Math.round(settings.breakerThreshold * 100)}%); no further batches were published`;
       ports.log.error({ runId, date, computation: entry.name, failed: summary.failed, processed }, error);
+      const decision = { compositeHash: current.compositeHash, components: current.components } as Decision;
       return finishWith(runId, entry, date, lease, decision, { status: 'failed', error }, current.bytesScanned);
     }
-    if (!plan.sealed || summary.completed < plan.batches.length) {
-      const id = key.runId + key.computation + key.date;
-      if (allPublished.has(id)) return;
-      await publishBatches(ports, entry, plan, attempt, lease);
-      if (plan.sealed && (await state.runs.steps(runId, `publish/${date}/${entry.name}/${attempt}/`)).length === plan.batches.length) allPublished.add(id);
-      return;
+    if (!allPublished.has(id)) {
+      if (known === undefined) {
+        // Just sealed or resumed: fill the window.
+        const sent = await publishBatches(ports, entry, key, attempt, lease);
+        if (sent === 'lease-lost') return;
+        remember(runId, entry.name, date, attempt, sent.plan, sent.allPublished);
+      } else {
+        // A completion. While the fan-out is still reading, it fills the window itself;
+        // once the plan is sealed, each batch done sends the next held-back one.
+        const read = sealedPlans.get(id) ?? (await state.ledger.getPlan(key));
+        if (read === null || !read.sealed) return;
+        remember(runId, entry.name, date, attempt, read, false);
+        if ((await publishNext(ports, entry, key, attempt, lease)) === 0) allPublished.add(id);
+      }
     }
+    const plan = sealedPlans.get(id);
+    if (plan === undefined || summary.completed < plan.batches.length) return;
+    // Taken before anything is awaited: two completions handled side by side must not both finalize.
     const guard = `${runId}/${date}/${entry.name}`;
     if (finalizing.has(guard)) return;
-    let claim = await state.ledger.claimFinalization(key, settings.ownerId);
-    // A finalizer that died half-way would block the computation: take its claim over
-    // when its process is gone from this machine, or its lease has gone stale.
-    if (!claim.claimed && (ownerIsDeadHere(claim.holder) || leaseIsStale(lease, settings.leaseTtlMs, clock.now()))) {
-      ports.log.warn({ runId, date, computation: entry.name, deadFinalizer: claim.holder }, `Taking over the finalization of ${entry.name} on ${date} from a finalizer that died`);
-      claim = await state.ledger.claimFinalization(key, settings.ownerId, claim.holder);
-    }
-    if (!claim.claimed) return;
     finalizing.add(guard);
     try {
+      const current = await runningState(runId, entry, date);
+      if (current === null) return;
+      let claim = await state.ledger.claimFinalization(key, settings.ownerId);
+      // A finalizer that died half-way would block the computation: take its claim over
+      // when its process is gone from this machine, or its lease has gone stale.
+      if (!claim.claimed && (ownerIsDeadHere(claim.holder) || leaseIsStale(lease, settings.leaseTtlMs, clock.now()))) {
+        ports.log.warn({ runId, date, computation: entry.name, deadFinalizer: claim.holder }, `Taking over the finalization of ${entry.name} on ${date} from a finalizer that died`);
+        claim = await state.ledger.claimFinalization(key, settings.ownerId, claim.holder);
+      }
+      if (!claim.claimed) return;
+      const decision = { compositeHash: current.compositeHash, components: current.components } as Decision;
       return await finishWith(runId, entry, date, lease, decision, await finalizeBatches(ports, entry, plan, lease), current.bytesScanned);
     } catch (error) {
       if (error instanceof StaleLeaseError) return;
@@ -226,9 +271,12 @@ export function createExecutor(ports: ServicePorts): Executor {
   async function onBatchCompleted(event: BatchCompleted): Promise<void> {
     const entry = manifest.byName.get(event.computation);
     if (entry === undefined) return;
-    const lease: Lease | null = await state.leases.get({ computation: event.computation, date: event.date });
+    const key = ledgerKey(event.runId, event.computation, event.date, event.attempt);
+    // The worker recorded its batch before announcing it, so this count includes it.
+    const [lease, summary] = await Promise.all([state.leases.get({ computation: event.computation, date: event.date }), state.ledger.summary(key)]);
     // Only the current holder's batches count: anything else is late or stale.
     if (lease === null || lease.token !== event.leaseToken || lease.released) {
+      if (announced.has(`${event.runId}/${event.date}/${event.computation}`)) return;
       // If the computation already finished in this run, say so again: the first announcement may have been lost.
       const done = await state.states.get(event.date, event.computation);
       if (done !== null && done.runId === event.runId && done.status !== 'running' && done.status !== 'pending') await complete(event.runId, entry, event.date, done.status);
@@ -236,19 +284,19 @@ export function createExecutor(ports: ServicePorts): Executor {
     }
     // Heartbeat at most every tenth of the lease's life, not on every batch.
     if (clock.now().getTime() - Date.parse(lease.heartbeatAt ?? lease.acquiredAt) > settings.leaseTtlMs / 10) await state.leases.renew(lease, clock.now());
-    const key = ledgerKey(event.runId, event.computation, event.date, event.attempt);
     const id = key.runId + key.computation + key.date;
-    const plan = sealedPlans.get(id) ?? (await state.ledger.getPlan(key));
-    if (plan === null) return;
-    if (plan.sealed) sealedPlans.set(id, plan);
     // The executor that fanned this out died: a batch it claimed may never have been
     // published. Send every claimed, unfinished batch again, once (workers ignore repeats).
-    if (plan.sealed && !resumed.has(id) && (ownerIsDeadHere(lease.owner) || leaseIsStale(lease, settings.leaseTtlMs, clock.now()))) {
-      resumed.add(id);
-      ports.log.warn({ runId: event.runId, date: event.date, computation: event.computation, deadOwner: lease.owner }, `Resuming ${event.computation} on ${event.date} after its executor died: republishing unfinished batches`);
-      await publishBatches(ports, entry, plan, event.attempt, lease, { republish: true });
+    if (!resumed.has(id) && (ownerIsDeadHere(lease.owner) || leaseIsStale(lease, settings.leaseTtlMs, clock.now()))) {
+      const plan = sealedPlans.get(id) ?? (await state.ledger.getPlan(key));
+      if (plan !== null && plan.sealed) {
+        resumed.add(id);
+        ports.log.warn({ runId: event.runId, date: event.date, computation: event.computation, deadOwner: lease.owner }, `Resuming ${event.computation} on ${event.date} after its executor died: republishing unfinished batches`);
+        const sent = await publishBatches(ports, entry, key, event.attempt, lease, { republish: true });
+        if (sent !== 'lease-lost') remember(event.runId, event.computation, event.date, event.attempt, sent.plan, sent.allPublished);
+      }
     }
-    await advance(event.runId, entry, event.date, plan, event.attempt, lease);
+    await advance(event.runId, entry, event.date, event.attempt, lease, summary);
   }
 
   return { onPassReady, onBatchCompleted };

@@ -7,8 +7,11 @@ import { contextBlobName, ledgerKey, type BatchContext } from '../shared/runtime
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import type { PlannedRead } from '../shared/warehouse/computation-reader.ts';
 
-/** Batches read ahead of the one being recorded and published. */
-const PIPELINE_DEPTH = 4;
+/** Groups of batches being written and published while the next group is read. */
+const PIPELINE_DEPTH = 2;
+
+/** Groups grow 1, 2, 4, ... up to this: the first batch goes out at once, later ones share a write. */
+const MAX_GROUP = 32;
 
 /** The step recording that a fan-out attempt started; the newest one is the one a resume continues. */
 export function attemptStep(date: IsoDate, computation: string, attempt: number): string {
@@ -23,14 +26,18 @@ export async function latestAttempt(ports: ServicePorts, runId: string, date: Is
 }
 
 /**
- * Streams a per-entity computation's inputs and fans them out as they come:
- * each batch's context is written to the blob store, recorded in the plan,
- * and only then published, at most maxInFlightBatches ahead of the
- * completions. Workers start on the first batch while the rest is still
- * being read. The plan is sealed once everything is read. Stops early if
- * the lease is lost (the circuit breaker tripped, or another executor took over).
+ * Streams a per-entity computation's inputs and fans them out as they come,
+ * in groups that grow from one batch to MAX_GROUP: each group's contexts are
+ * written to the blob store, the group is recorded in the plan in one write
+ * (those batches the window has room for already claimed for publishing),
+ * the lease is checked, and only then are they published, at most
+ * maxInFlightBatches ahead of the completions. Workers start on the first
+ * batch while the rest is still being read; later completions publish what
+ * the window held back. The plan is sealed once everything is read. Stops
+ * early if the lease is lost (the circuit breaker tripped, or another
+ * executor took over).
  */
-export async function fanOut(ports: ServicePorts, entry: ManifestEntry, date: IsoDate, runId: string, reads: PlannedRead[], lease: Lease): Promise<{ impossible: string } | { plan: BatchPlan; attempt: number }> {
+export async function fanOut(ports: ServicePorts, entry: ManifestEntry, date: IsoDate, runId: string, reads: PlannedRead[], lease: Lease): Promise<{ impossible: string } | { plan: BatchPlan; attempt: number; allPublished: boolean }> {
   const attempt = lease.token;
   const key = ledgerKey(runId, entry.name, date, attempt);
   await ports.state.runs.claimStep(runId, attemptStep(date, entry.name, attempt));
@@ -38,90 +45,120 @@ export async function fanOut(ports: ServicePorts, entry: ManifestEntry, date: Is
   if ('impossible' in opened) return opened;
   const plan: BatchPlan = { ...key, batches: [], sealed: false, entityCount: 0 };
   const window = ports.settings.maxInFlightBatches;
-  const prefix = publishPrefix(key);
   let published = 0;
   let completed = 0;
-  // Each batch goes through write -> plan -> publish, up to PIPELINE_DEPTH batches at
-  // once while the next ones are read: a batch is only ever published after it is planned.
-  const inFlight = new Set<Promise<void>>();
+  let heldBack = 0;
+  let unwritten = 0;
   let lost = false;
-  const step = async (context: BatchContext): Promise<void> => {
-    const batch = { batchId: context.batchId, entityCount: context.entities.length };
-    await ports.blobs.put(contextBlobName(runId, entry.name, date, attempt, context.batchId), JSON.stringify(context));
-    await ports.state.ledger.planBatch(key, batch);
-    plan.batches.push(batch);
-    plan.entityCount += batch.entityCount;
-    // Publish straight away while the window has room; when it looks full, ask the
-    // ledger once. A batch left unpublished here is published by a later completion.
-    if (published - completed >= window) completed = (await ports.state.ledger.summary(key)).completed;
-    if (published - completed >= window) return;
-    const [current, claimed] = await Promise.all([ports.state.leases.get(lease), ports.state.runs.claimStep(runId, `${prefix}${batch.batchId}`)]);
+  const flush = async (group: BatchContext[]): Promise<void> => {
+    await Promise.all(group.map((context) => ports.blobs.put(contextBlobName(runId, entry.name, date, attempt, context.batchId), JSON.stringify(context))));
+    // When the window looks full (or batches are held back), ask the ledger how
+    // many are out. Groups still writing their plan are not in it yet: add them.
+    if (heldBack > 0 || published + group.length - completed > window) {
+      const [summary, inLedger] = await Promise.all([ports.state.ledger.summary(key), ports.state.ledger.publishedCount(key)]);
+      completed = summary.completed;
+      published = inLedger + unwritten;
+    }
+    let room = Math.max(0, window - (published - completed));
+    // While nothing is held back, the batches the window has room for are planned
+    // already claimed (one write). Once some wait, all are planned waiting and the
+    // oldest waiting ones are claimed, so batches go out in order.
+    const direct = heldBack === 0 ? Math.min(room, group.length) : 0;
+    const batches = group.map((context, index) => ({ batchId: context.batchId, entityCount: context.entities.length, published: index < direct }));
+    published += direct;
+    room -= direct;
+    heldBack += batches.length - direct;
+    plan.batches.push(...batches);
+    plan.entityCount += batches.reduce((sum, b) => sum + b.entityCount, 0);
+    unwritten += direct;
+    const [current] = await Promise.all([ports.state.leases.get(lease), ports.state.ledger.planBatches(key, batches).finally(() => (unwritten -= direct))]);
     if (current === null || current.token !== lease.token || current.released) {
       lost = true;
       return;
     }
-    if (claimed) {
-      published++;
-      await ports.bus.publish(batchReady(entry, runId, plan, attempt, lease, batch.batchId, Number(batch.batchId.slice(1))));
+    const toSend = batches.slice(0, direct).map((b) => b.batchId);
+    if (heldBack > 0 && room > 0) {
+      // Reserved before the claim is awaited, like the direct ones above.
+      const wanted = Math.min(room, heldBack);
+      published += wanted;
+      unwritten += wanted;
+      const claimed = await ports.state.ledger.claimUnpublished(key, wanted).finally(() => (unwritten -= wanted));
+      published -= wanted - claimed.length;
+      heldBack -= claimed.length;
+      toSend.push(...claimed);
     }
+    await Promise.all(toSend.map((id) => ports.bus.publish(batchReady(entry, runId, key, attempt, lease, id))));
   };
-  for await (const context of opened.batches) {
-    const running = step(context);
+  const inFlight = new Set<Promise<void>>();
+  let group: BatchContext[] = [];
+  let size = 1;
+  const send = async (): Promise<void> => {
+    const running = flush(group);
+    group = [];
+    size = Math.min(size * 2, MAX_GROUP);
     inFlight.add(running);
     void running.finally(() => inFlight.delete(running)).catch(() => undefined);
     if (inFlight.size >= PIPELINE_DEPTH) await Promise.race(inFlight);
+  };
+  for await (const context of opened.batches) {
+    group.push(context);
+    if (group.length >= size) await send();
     if (lost) break;
   }
+  if (group.length > 0 && !lost) await send();
   await Promise.all(inFlight);
+  // Completions do not publish before the plan is sealed: fill the window one last time first.
+  if (!lost && heldBack > 0) await send();
   plan.batches.sort((a, b) => a.batchId.localeCompare(b.batchId));
-  if (lost) return { plan, attempt };
+  if (lost) return { plan, attempt, allPublished: false };
   await ports.state.ledger.seal(key, plan.entityCount);
-  return { plan: { ...plan, sealed: true }, attempt };
-}
-
-function publishPrefix(key: LedgerKey): string {
-  return `publish/${key.date}/${key.computation}/${key.runId.slice(key.runId.lastIndexOf('#') + 1)}/`;
+  return { plan: { ...plan, sealed: true }, attempt, allPublished: heldBack === 0 };
 }
 
 /**
  * Publishes the next planned batches so that at most maxInFlightBatches are
- * out and not completed. Each batch is published once (a claimed step)
+ * out and not completed. Each batch is published once (claimed in the plan)
  * however many handlers race; `republish` sends again batches that were
  * published but never completed (resuming after a crash). Nothing is
- * published once the lease is no longer this one.
+ * published once the lease is no longer this one. Returns the fresh plan and
+ * whether every batch of it is now published, or 'lease-lost'.
  */
-export async function publishBatches(ports: ServicePorts, entry: ManifestEntry, plan: BatchPlan, attempt: number, lease: Lease, options: { republish?: boolean } = {}): Promise<number | 'lease-lost'> {
+export async function publishBatches(ports: ServicePorts, entry: ManifestEntry, key: LedgerKey, attempt: number, lease: Lease, options: { republish?: boolean } = {}): Promise<{ plan: BatchPlan; sent: number; allPublished: boolean } | 'lease-lost'> {
   const current = await ports.state.leases.get(lease);
   if (current === null || current.token !== lease.token || current.released) return 'lease-lost';
-  const runId = plan.runId.slice(0, plan.runId.lastIndexOf('#'));
-  const prefix = publishPrefix(plan);
-  const [claimed, summary, done] = await Promise.all([
-    ports.state.runs.steps(runId, prefix),
-    ports.state.ledger.summary(plan),
-    options.republish === true ? ports.state.ledger.batches(plan) : Promise.resolve([]),
+  const runId = key.runId.slice(0, key.runId.lastIndexOf('#'));
+  const [plan, summary, done] = await Promise.all([
+    ports.state.ledger.getPlan(key),
+    ports.state.ledger.summary(key),
+    options.republish === true ? ports.state.ledger.batches(key) : Promise.resolve([]),
   ]);
-  const published = new Set(claimed.map((step) => step.slice(prefix.length)));
-  const toSend: Array<{ id: string; index: number }> = [];
+  if (plan === null) return { plan: { ...key, batches: [], sealed: false, entityCount: 0 }, sent: 0, allPublished: false };
+  const toSend: string[] = [];
   if (options.republish === true) {
     const completed = new Set(done.map((b) => b.batchId));
-    plan.batches.forEach((b, index) => {
-      if (published.has(b.batchId) && !completed.has(b.batchId)) toSend.push({ id: b.batchId, index });
-    });
+    for (const b of plan.batches) if (b.published && !completed.has(b.batchId)) toSend.push(b.batchId);
   }
-  let room = ports.settings.maxInFlightBatches - (published.size - summary.completed);
-  for (let index = 0; index < plan.batches.length && room > 0; index++) {
-    const id = plan.batches[index]!.batchId;
-    if (published.has(id)) continue;
-    if (await ports.state.runs.claimStep(runId, `${prefix}${id}`)) {
-      toSend.push({ id, index });
-      room--;
-    }
-  }
-  for (const { id, index } of toSend) await ports.bus.publish(batchReady(entry, runId, plan, attempt, lease, id, index));
-  return toSend.length;
+  const room = ports.settings.maxInFlightBatches - (plan.batches.filter((b) => b.published).length - summary.completed);
+  const claimed = room > 0 ? await ports.state.ledger.claimUnpublished(key, room) : [];
+  toSend.push(...claimed);
+  await Promise.all(toSend.map((id) => ports.bus.publish(batchReady(entry, runId, key, attempt, lease, id))));
+  const left = plan.batches.filter((b) => !b.published).length - claimed.length;
+  return { plan, sent: toSend.length, allPublished: plan.sealed && left <= 0 };
 }
 
-function batchReady(entry: ManifestEntry, runId: string, plan: LedgerKey, attempt: number, lease: Lease, batchId: string, index: number): BatchReady {
+/**
+ * After a batch completed, while a fan-out still holds batches back: one
+ * batch done frees one place in the window, so claim and publish the next
+ * one. The caller has checked the lease. Returns how many were published.
+ */
+export async function publishNext(ports: ServicePorts, entry: ManifestEntry, key: LedgerKey, attempt: number, lease: Lease): Promise<number> {
+  const runId = key.runId.slice(0, key.runId.lastIndexOf('#'));
+  const ids = await ports.state.ledger.claimUnpublished(key, 1);
+  await Promise.all(ids.map((id) => ports.bus.publish(batchReady(entry, runId, key, attempt, lease, id))));
+  return ids.length;
+}
+
+function batchReady(entry: ManifestEntry, runId: string, plan: LedgerKey, attempt: number, lease: Lease, batchId: string): BatchReady {
   return {
     v: 1,
     type: 'batch.ready',
@@ -129,7 +166,8 @@ function batchReady(entry: ManifestEntry, runId: string, plan: LedgerKey, attemp
     date: plan.date,
     computation: plan.computation,
     batchId,
-    index,
+    // Batch ids are 'b' and the zero-padded index.
+    index: Number(batchId.slice(1)),
     contextBlob: contextBlobName(runId, plan.computation, plan.date, attempt, batchId),
     codeHash: entry.codeHash,
     leaseToken: lease.token,

@@ -146,6 +146,12 @@ export interface LedgerKey {
 export interface PlannedBatch {
   batchId: string;
   entityCount: number;
+  /**
+   * Whether the batch is claimed for publishing. A batch is published at
+   * most once by the fan-out or a later completion (a crash resume sends
+   * claimed, unfinished batches again on purpose).
+   */
+  published: boolean;
 }
 
 /** The batches of a fan-out, recorded one by one as they are cut, then sealed. */
@@ -178,7 +184,6 @@ export interface BatchRecord extends LedgerKey {
 }
 
 export interface LedgerSummary {
-  planned: number;
   completed: number;
   succeeded: number;
   failed: number;
@@ -187,18 +192,27 @@ export interface LedgerSummary {
 
 export interface BatchLedger {
   /**
-   * Records one planned batch before it is published (created only if
-   * absent, so a retry changes nothing). A fan-out records its batches as
-   * it cuts them and seals the plan once it has read everything.
+   * Records planned batches before any of them is published, in one write
+   * where the store allows (each created only if absent, so a retry changes
+   * nothing). A fan-out records its batches in groups as it cuts them, those
+   * it publishes at once already claimed, and seals the plan once it has
+   * read everything.
    */
-  planBatch(key: LedgerKey, batch: PlannedBatch): Promise<void>;
+  planBatches(key: LedgerKey, batches: PlannedBatch[]): Promise<void>;
+  /**
+   * Claims up to `limit` planned batches not yet claimed for publishing, in
+   * batch order, and returns their ids. Racing callers never get the same batch.
+   */
+  claimUnpublished(key: LedgerKey, limit: number): Promise<string[]>;
+  /** How many planned batches are claimed for publishing. */
+  publishedCount(key: LedgerKey): Promise<number>;
   /** Marks the plan complete with its entity count. */
   seal(key: LedgerKey, entityCount: number): Promise<void>;
   /** The plan so far, or null when nothing was planned. */
   getPlan(key: LedgerKey): Promise<BatchPlan | null>;
   /** Records a batch's completion once; false when it was already recorded. */
   record(batch: BatchRecord): Promise<boolean>;
-  /** Completed batches, counted from their records (no shared counter document). */
+  /** Completed batches and their entity counts, summed from their records (no shared counter document). */
   summary(key: LedgerKey): Promise<LedgerSummary>;
   /** Every recorded batch, ordered by batch id. */
   batches(key: LedgerKey): Promise<BatchRecord[]>;

@@ -177,23 +177,40 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
     });
 
     describe('batch ledger', () => {
-      const planned = [{ batchId: 'b000', entityCount: 10 }, { batchId: 'b001', entityCount: 10 }, { batchId: 'b002', entityCount: 5 }];
+      const planned = [{ batchId: 'b000', entityCount: 10, published: true }, { batchId: 'b001', entityCount: 10, published: false }, { batchId: 'b002', entityCount: 5, published: false }];
       async function planAll(store: StateStore, batches = planned): Promise<void> {
-        for (const batch of batches) await store.ledger.planBatch(ledgerKey, batch);
+        await store.ledger.planBatches(ledgerKey, batches);
       }
 
       it('records planned batches once each, in batch order, until sealed', () =>
         withStore('ledger-plan', async (store) => {
           expect(await store.ledger.getPlan(ledgerKey)).toBeNull();
-          await store.ledger.planBatch(ledgerKey, planned[1]!);
-          await store.ledger.planBatch(ledgerKey, planned[0]!);
-          await store.ledger.planBatch(ledgerKey, { batchId: 'b000', entityCount: 999 });
-          expect(await store.ledger.getPlan(ledgerKey)).toEqual({ ...ledgerKey, batches: [planned[0], planned[1]], sealed: false, entityCount: 20 });
-          await store.ledger.planBatch(ledgerKey, planned[2]!);
+          await store.ledger.planBatches(ledgerKey, [planned[1]!]);
+          await store.ledger.planBatches(ledgerKey, [planned[0]!]);
+          // A retried group: the batch already there keeps its first record, the new one is added.
+          await store.ledger.planBatches(ledgerKey, [{ batchId: 'b000', entityCount: 999, published: false }, planned[2]!]);
+          expect(await store.ledger.getPlan(ledgerKey)).toEqual({ ...ledgerKey, batches: planned, sealed: false, entityCount: 25 });
           await store.ledger.seal(ledgerKey, 25);
           await store.ledger.seal(ledgerKey, 25);
           expect(await store.ledger.getPlan(ledgerKey)).toEqual({ ...ledgerKey, batches: planned, sealed: true, entityCount: 25 });
           expect(await store.ledger.getPlan({ ...ledgerKey, runId: 'run-2' })).toBeNull();
+        }));
+
+      it('claims unpublished batches in batch order, each once however many race for them', () =>
+        withStore('ledger-publish', async (store) => {
+          const ids = Array.from({ length: 12 }, (_, i) => `b${String(i).padStart(3, '0')}`);
+          await planAll(store, ids.map((batchId, i) => ({ batchId, entityCount: 1, published: i < 2 })));
+          expect(await store.ledger.publishedCount(ledgerKey)).toBe(2);
+          expect(await store.ledger.claimUnpublished(ledgerKey, 3)).toEqual(['b002', 'b003', 'b004']);
+          expect(await store.ledger.publishedCount(ledgerKey)).toBe(5);
+          const racing = await Promise.all(Array.from({ length: 4 }, () => store.ledger.claimUnpublished(ledgerKey, 2)));
+          const won = racing.flat();
+          expect(new Set(won).size).toBe(won.length);
+          expect(won.length).toBe(7);
+          expect(await store.ledger.claimUnpublished(ledgerKey, 5)).toEqual([]);
+          expect(await store.ledger.publishedCount(ledgerKey)).toBe(12);
+          expect(await store.ledger.claimUnpublished({ ...ledgerKey, runId: 'none' }, 5)).toEqual([]);
+          expect((await store.ledger.getPlan(ledgerKey))!.batches.every((b) => b.published)).toBe(true);
         }));
 
       it('records each batch once and sums the counts from the records', () =>
@@ -202,24 +219,24 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
           expect(await store.ledger.record(batch('b000'))).toBe(true);
           expect(await store.ledger.record(batch('b000', { succeeded: 999 }))).toBe(false);
           expect(await store.ledger.record(batch('b001', { succeeded: 7, failed: 3, errors: [{ entityId: 'u1', error: 'boom' }] }))).toBe(true);
-          expect(await store.ledger.summary(ledgerKey)).toEqual({ planned: 3, completed: 2, succeeded: 17, failed: 3, stored: 18 });
+          expect(await store.ledger.summary(ledgerKey)).toEqual({ completed: 2, succeeded: 17, failed: 3, stored: 18 });
           const records = await store.ledger.batches(ledgerKey);
           expect(records.map((r) => [r.batchId, r.succeeded])).toEqual([
             ['b000', 10],
             ['b001', 7],
           ]);
           expect(records[1]!.errors).toEqual([{ entityId: 'u1', error: 'boom' }]);
-          expect(await store.ledger.summary({ ...ledgerKey, runId: 'none' })).toEqual({ planned: 0, completed: 0, succeeded: 0, failed: 0, stored: 0 });
+          expect(await store.ledger.summary({ ...ledgerKey, runId: 'none' })).toEqual({ completed: 0, succeeded: 0, failed: 0, stored: 0 });
         }));
 
       it('counts exactly 200 of 200 concurrent completions delivered twice each', () =>
         withStore('ledger-concurrent', async (store) => {
           const ids = Array.from({ length: 200 }, (_, i) => `b${String(i).padStart(3, '0')}`);
-          await planAll(store, ids.map((batchId) => ({ batchId, entityCount: 1 })));
+          await planAll(store, ids.map((batchId) => ({ batchId, entityCount: 1, published: true })));
           const deliveries = [...ids, ...ids].map((id) => store.ledger.record(batch(id, { succeeded: 1, failed: 0, stored: 1 })));
           const created = await Promise.all(deliveries);
           expect(created.filter(Boolean)).toHaveLength(200);
-          expect(await store.ledger.summary(ledgerKey)).toEqual({ planned: 200, completed: 200, succeeded: 200, failed: 0, stored: 200 });
+          expect(await store.ledger.summary(ledgerKey)).toEqual({ completed: 200, succeeded: 200, failed: 0, stored: 200 });
         }), 60_000);
 
       it('lets exactly one of two racing finalizers win', () =>

@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 export async function roundRobinProxy(targets: string[]): Promise<{ url: string; counts: number[]; close(): Promise<void> }> {
   const counts = targets.map(() => 0);
   let next = 0;
+  let closing = false;
   const server: Server = createServer((incoming, outgoing) => {
     const chunks: Buffer[] = [];
     incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -30,7 +31,7 @@ export async function roundRobinProxy(targets: string[]): Promise<{ url: string;
         forward.on('error', () => {
           if (outgoing.headersSent) outgoing.destroy();
           else if (tries + 1 < targets.length) attempt(tries + 1);
-          else if (Date.now() - started < 20_000) setTimeout(() => attempt(0), 100);
+          else if (!closing && Date.now() - started < 20_000) setTimeout(() => attempt(0), 100);
           else outgoing.writeHead(502).end();
         });
         forward.end(body);
@@ -40,5 +41,12 @@ export async function roundRobinProxy(targets: string[]): Promise<{ url: string;
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  return { url, counts, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  // Closing drops requests still waiting for a target, as a front end going away does.
+  const close = () =>
+    new Promise<void>((resolve) => {
+      closing = true;
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  return { url, counts, close };
 }

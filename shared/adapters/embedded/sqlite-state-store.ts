@@ -26,7 +26,7 @@ CREATE TABLE IF NOT EXISTS states (date TEXT NOT NULL, computation TEXT NOT NULL
 CREATE TABLE IF NOT EXISTS runs (run_id TEXT PRIMARY KEY, started_at TEXT NOT NULL, body TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS run_steps (run_id TEXT NOT NULL, step TEXT NOT NULL, PRIMARY KEY (run_id, step));
 CREATE TABLE IF NOT EXISTS leases (computation TEXT NOT NULL, date TEXT NOT NULL, token INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (computation, date));
-CREATE TABLE IF NOT EXISTS planned (run_id TEXT NOT NULL, computation TEXT NOT NULL, date TEXT NOT NULL, batch_id TEXT NOT NULL, entity_count INTEGER NOT NULL, PRIMARY KEY (run_id, computation, date, batch_id));
+CREATE TABLE IF NOT EXISTS planned (run_id TEXT NOT NULL, computation TEXT NOT NULL, date TEXT NOT NULL, batch_id TEXT NOT NULL, entity_count INTEGER NOT NULL, published INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (run_id, computation, date, batch_id));
 CREATE TABLE IF NOT EXISTS sealed (run_id TEXT NOT NULL, computation TEXT NOT NULL, date TEXT NOT NULL, entity_count INTEGER NOT NULL, PRIMARY KEY (run_id, computation, date));
 CREATE TABLE IF NOT EXISTS batches (run_id TEXT NOT NULL, computation TEXT NOT NULL, date TEXT NOT NULL, batch_id TEXT NOT NULL,
   succeeded INTEGER NOT NULL, failed INTEGER NOT NULL, stored INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (run_id, computation, date, batch_id));
@@ -53,6 +53,9 @@ export class SqliteStateStore implements StateStore {
     this.#db = new DatabaseSync(path);
     this.#db.exec('PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
     this.#db.exec(SCHEMA);
+    // Files written before batches carried their publication claim.
+    const columns = this.#db.prepare('PRAGMA table_info(planned)').all() as Array<{ name: string }>;
+    if (!columns.some((column) => column.name === 'published')) this.#db.exec('ALTER TABLE planned ADD COLUMN published INTEGER NOT NULL DEFAULT 0');
     this.states = this.#statesPort();
     this.runs = this.#runsPort();
     this.leases = this.#leasesPort();
@@ -107,10 +110,8 @@ export class SqliteStateStore implements StateStore {
 
   #plan(key: LedgerKey): BatchPlan | null {
     const params = [key.runId, key.computation, key.date];
-    const batches = (this.#prepare('SELECT batch_id, entity_count FROM planned WHERE run_id = ? AND computation = ? AND date = ? ORDER BY batch_id').all(...params) as Array<{ batch_id: string; entity_count: number }>).map((r) => ({
-      batchId: r.batch_id,
-      entityCount: Number(r.entity_count),
-    }));
+    const rows = this.#prepare('SELECT batch_id, entity_count, published FROM planned WHERE run_id = ? AND computation = ? AND date = ? ORDER BY batch_id').all(...params) as Array<{ batch_id: string; entity_count: number; published: number }>;
+    const batches = rows.map((r) => ({ batchId: r.batch_id, entityCount: Number(r.entity_count), published: Number(r.published) === 1 }));
     const sealed = this.#prepare('SELECT entity_count FROM sealed WHERE run_id = ? AND computation = ? AND date = ?').get(...params) as { entity_count: number } | undefined;
     if (batches.length === 0 && sealed === undefined) return null;
     return { ...key, batches, sealed: sealed !== undefined, entityCount: sealed === undefined ? batches.reduce((sum, b) => sum + b.entityCount, 0) : Number(sealed.entity_count) };
@@ -195,8 +196,20 @@ export class SqliteStateStore implements StateStore {
     const keyParams = (key: LedgerKey): SqlValue[] => [key.runId, key.computation, key.date];
     const where = 'run_id = ? AND computation = ? AND date = ?';
     return {
-      planBatch: async (key, batch) => {
-        this.#run('INSERT OR IGNORE INTO planned (run_id, computation, date, batch_id, entity_count) VALUES (?, ?, ?, ?, ?)', ...keyParams(key), batch.batchId, batch.entityCount);
+      planBatches: async (key, batches) => {
+        this.#transaction(() => {
+          for (const batch of batches) {
+            this.#run('INSERT OR IGNORE INTO planned (run_id, computation, date, batch_id, entity_count, published) VALUES (?, ?, ?, ?, ?, ?)', ...keyParams(key), batch.batchId, batch.entityCount, batch.published ? 1 : 0);
+          }
+        });
+      },
+      publishedCount: async (key) => Number((this.#prepare(`SELECT COUNT(*) AS n FROM planned WHERE ${where} AND published = 1`).get(...keyParams(key)) as { n: number }).n),
+      claimUnpublished: async (key, limit) => {
+        if (limit <= 0) return [];
+        const rows = this.#prepare(
+          `UPDATE planned SET published = 1 WHERE rowid IN (SELECT rowid FROM planned WHERE ${where} AND published = 0 ORDER BY batch_id LIMIT ?) RETURNING batch_id`,
+        ).all(...keyParams(key), limit) as Array<{ batch_id: string }>;
+        return rows.map((row) => row.batch_id).sort();
       },
       seal: async (key, entityCount) => {
         this.#run('INSERT OR IGNORE INTO sealed (run_id, computation, date, entity_count) VALUES (?, ?, ?, ?)', ...keyParams(key), entityCount);
@@ -208,11 +221,10 @@ export class SqliteStateStore implements StateStore {
           ...keyParams(batch), batch.batchId, batch.succeeded, batch.failed, batch.stored, JSON.stringify(batch),
         ) === 1,
       summary: async (key): Promise<LedgerSummary> => {
-        const planned = this.#prepare(`SELECT COUNT(*) AS n FROM planned WHERE ${where}`).get(...keyParams(key)) as { n: number };
         const row = this.#db
           .prepare(`SELECT COUNT(*) AS completed, COALESCE(SUM(succeeded), 0) AS succeeded, COALESCE(SUM(failed), 0) AS failed, COALESCE(SUM(stored), 0) AS stored FROM batches WHERE ${where}`)
           .get(...keyParams(key)) as { completed: number; succeeded: number; failed: number; stored: number };
-        return { planned: Number(planned.n), completed: Number(row.completed), succeeded: Number(row.succeeded), failed: Number(row.failed), stored: Number(row.stored) };
+        return { completed: Number(row.completed), succeeded: Number(row.succeeded), failed: Number(row.failed), stored: Number(row.stored) };
       },
       batches: async (key) => this.#all<BatchRecord>(`SELECT body FROM batches WHERE ${where} ORDER BY batch_id`, ...keyParams(key)),
       claimFinalization: async (key, owner, replacing) =>

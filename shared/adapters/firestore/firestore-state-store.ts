@@ -17,6 +17,9 @@ import {
   type StateStore,
 } from '../../ports/state-store.ts';
 
+/** gRPC FAILED_PRECONDITION: an update's lastUpdateTime no longer matches. */
+const FAILED_PRECONDITION = 9;
+
 /** gRPC ALREADY_EXISTS: `create()` found the document there. */
 const ALREADY_EXISTS = 6;
 
@@ -170,8 +173,40 @@ export class FirestoreStateStore implements StateStore {
   #ledgerPort(): BatchLedger {
     const batches = (key: LedgerKey) => this.#ledgerRef(key).collection('batches');
     return {
-      planBatch: async (key, batch) => {
-        await createIfAbsent(this.#ledgerRef(key).collection('planned').doc(docId(batch.batchId)), plain(batch));
+      planBatches: async (key, planned) => {
+        // One commit per group (Firestore takes up to 500 writes in one); a retry that
+        // finds some of them there records the rest one by one.
+        for (let start = 0; start < planned.length; start += 500) {
+          const group = planned.slice(start, start + 500);
+          const refs = group.map((batch) => this.#ledgerRef(key).collection('planned').doc(docId(batch.batchId)));
+          try {
+            const write = this.#db.batch();
+            group.forEach((batch, index) => write.create(refs[index]!, plain(batch)));
+            await write.commit();
+          } catch (error) {
+            if ((error as { code?: number }).code !== ALREADY_EXISTS) throw error;
+            await Promise.all(group.map((batch, index) => createIfAbsent(refs[index]!, plain(batch))));
+          }
+        }
+      },
+      publishedCount: async (key) => (await this.#ledgerRef(key).collection('planned').where('published', '==', true).count().get()).data().count,
+      claimUnpublished: async (key, limit) => {
+        const claimed: string[] = [];
+        const unpublished = this.#ledgerRef(key).collection('planned').where('published', '==', false).orderBy(FieldPath.documentId());
+        while (claimed.length < limit) {
+          const wanted = limit - claimed.length;
+          const page = await unpublished.limit(wanted).get();
+          // Each claim is an update guarded by the version the query saw: of racing callers one wins.
+          const won = await Promise.all(page.docs.map((doc) => doc.ref.update({ published: true }, { lastUpdateTime: doc.updateTime }).then(() => true, (error: unknown) => {
+            if ((error as { code?: number }).code === FAILED_PRECONDITION) return false;
+            throw error;
+          })));
+          page.docs.forEach((doc, index) => {
+            if (won[index] === true) claimed.push(String(doc.get('batchId')));
+          });
+          if (page.size < wanted) break;
+        }
+        return claimed.sort();
       },
       seal: async (key, entityCount) => {
         await this.#ledgerRef(key).set({ ...plain(key), sealed: true, entityCount }, { merge: true });
@@ -179,19 +214,15 @@ export class FirestoreStateStore implements StateStore {
       getPlan: async (key) => {
         const [head, planned] = await Promise.all([this.#ledgerRef(key).get(), this.#ledgerRef(key).collection('planned').get()]);
         if (!head.exists && planned.empty) return null;
-        const batches = planned.docs.map((doc) => doc.data() as PlannedBatch).sort((a, b) => a.batchId.localeCompare(b.batchId));
+        const batches = planned.docs.map((doc) => ({ ...(doc.data() as PlannedBatch), published: doc.get('published') === true })).sort((a, b) => a.batchId.localeCompare(b.batchId));
         const sealed = head.get('sealed') === true;
         return { ...key, batches, sealed, entityCount: sealed ? Number(head.get('entityCount')) : batches.reduce((sum, b) => sum + b.entityCount, 0) };
       },
       record: (batch) => createIfAbsent(batches(batch).doc(docId(batch.batchId)), plain(batch)),
       summary: async (key) => {
-        const [planned, totals] = await Promise.all([
-          this.#ledgerRef(key).collection('planned').count().get(),
-          batches(key).aggregate({ completed: AggregateField.count(), succeeded: AggregateField.sum('succeeded'), failed: AggregateField.sum('failed'), stored: AggregateField.sum('stored') }).get(),
-        ]);
+        const totals = await batches(key).aggregate({ completed: AggregateField.count(), succeeded: AggregateField.sum('succeeded'), failed: AggregateField.sum('failed'), stored: AggregateField.sum('stored') }).get();
         const sums = totals.data();
         return {
-          planned: planned.data().count,
           completed: sums.completed,
           succeeded: sums.succeeded ?? 0,
           failed: sums.failed ?? 0,
