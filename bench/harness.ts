@@ -10,8 +10,8 @@ export interface BenchResult {
   baselineValue: number;
   /** value / baselineValue. */
   ratio: number;
-  /** The target as text, e.g. '<= 1.5x', and whether it was met. */
-  target: string;
+  /** The target as text, e.g. '<= 1.5x', and whether it was met; null for a figure given for information. */
+  target: string | null;
   met: boolean;
   notes?: string;
 }
@@ -41,5 +41,6 @@ export async function timeBest(repeat: number, work: () => Promise<unknown>): Pr
 
 export function format(r: BenchResult): string {
   const fixed = (n: number) => (r.unit === 'ms' ? n.toFixed(1) : n.toFixed(2));
-  return `${r.met ? 'PASS' : 'MISS'}  ${r.name}: ${r.subject} ${fixed(r.value)} ${r.unit} vs ${r.baseline} ${fixed(r.baselineValue)} ${r.unit} -> ratio ${r.ratio.toFixed(3)} (target ${r.target})${r.notes === undefined ? '' : `\n      ${r.notes}`}`;
+  const verdict = r.target === null ? 'INFO' : r.met ? 'PASS' : 'MISS';
+  return `${verdict}  ${r.name}: ${r.subject} ${fixed(r.value)} ${r.unit} vs ${r.baseline} ${fixed(r.baselineValue)} ${r.unit} -> ratio ${r.ratio.toFixed(3)}${r.target === null ? '' : ` (target ${r.target})`}${r.notes === undefined ? '' : `\n      ${r.notes}`}`;
 }

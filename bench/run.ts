@@ -26,4 +26,5 @@ for (const bench of selected) {
     process.stdout.write(`${format(r)}\n`);
   }
 }
-process.stdout.write(`\n${results.filter((r) => r.met).length} of ${results.length} targets met (node ${process.version}, ${new Date().toISOString()})\n`);
+const targeted = results.filter((r) => r.target !== null);
+process.stdout.write(`\n${targeted.filter((r) => r.met).length} of ${targeted.length} targets met (node ${process.version}, ${new Date().toISOString()})\n`);

@@ -3,11 +3,14 @@ import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import type { IsoDate } from '../shared/model/types.ts';
 import type { BatchPlan, Lease, LedgerKey } from '../shared/ports/state-store.ts';
 import { openBatches } from '../shared/runtime/assemble-batches.ts';
-import { contextBlobName, ledgerKey, type BatchContext } from '../shared/runtime/batch-files.ts';
+import { contextBlobName, ledgerKey } from '../shared/runtime/batch-files.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import type { PlannedRead } from '../shared/warehouse/computation-reader.ts';
 
-/** Groups of batches being written and published while the next group is read. */
+/** Batch contexts being written to the blob store while the next ones are read: this bounds memory. */
+const WRITE_DEPTH = 4;
+
+/** Groups of batches being planned and published while the next group is read. */
 const PIPELINE_DEPTH = 2;
 
 /** Groups grow 1, 2, 4, ... up to this: the first batch goes out at once, later ones share a write. */
@@ -50,8 +53,10 @@ export async function fanOut(ports: ServicePorts, entry: ManifestEntry, date: Is
   let heldBack = 0;
   let unwritten = 0;
   let lost = false;
-  const flush = async (group: BatchContext[]): Promise<void> => {
-    await Promise.all(group.map((context) => ports.blobs.put(contextBlobName(runId, entry.name, date, attempt, context.batchId), JSON.stringify(context))));
+  /** A batch whose context is being (or was) written; only its id and size are kept. */
+  type Cut = { batchId: string; entityCount: number; written: Promise<void> };
+  const flush = async (group: Cut[]): Promise<void> => {
+    await Promise.all(group.map((cut) => cut.written));
     // When the window looks full (or batches are held back), ask the ledger how
     // many are out. Groups still writing their plan are not in it yet: add them.
     if (heldBack > 0 || published + group.length - completed > window) {
@@ -64,7 +69,7 @@ export async function fanOut(ports: ServicePorts, entry: ManifestEntry, date: Is
     // already claimed (one write). Once some wait, all are planned waiting and the
     // oldest waiting ones are claimed, so batches go out in order.
     const direct = heldBack === 0 ? Math.min(room, group.length) : 0;
-    const batches = group.map((context, index) => ({ batchId: context.batchId, entityCount: context.entities.length, published: index < direct }));
+    const batches = group.map((cut, index) => ({ batchId: cut.batchId, entityCount: cut.entityCount, published: index < direct }));
     published += direct;
     room -= direct;
     heldBack += batches.length - direct;
@@ -90,7 +95,8 @@ export async function fanOut(ports: ServicePorts, entry: ManifestEntry, date: Is
     await Promise.all(toSend.map((id) => ports.bus.publish(batchReady(entry, runId, key, attempt, lease, id))));
   };
   const inFlight = new Set<Promise<void>>();
-  let group: BatchContext[] = [];
+  const writing = new Set<Promise<void>>();
+  let group: Cut[] = [];
   let size = 1;
   const send = async (): Promise<void> => {
     const running = flush(group);
@@ -101,7 +107,12 @@ export async function fanOut(ports: ServicePorts, entry: ManifestEntry, date: Is
     if (inFlight.size >= PIPELINE_DEPTH) await Promise.race(inFlight);
   };
   for await (const context of opened.batches) {
-    group.push(context);
+    // Written now, so the context is let go of; the group keeps only its id and size.
+    const written = ports.blobs.put(contextBlobName(runId, entry.name, date, attempt, context.batchId), JSON.stringify(context));
+    writing.add(written);
+    void written.finally(() => writing.delete(written)).catch(() => undefined);
+    group.push({ batchId: context.batchId, entityCount: context.entities.length, written });
+    if (writing.size >= WRITE_DEPTH) await Promise.race(writing).catch(() => undefined);
     if (group.length >= size) await send();
     if (lost) break;
   }
