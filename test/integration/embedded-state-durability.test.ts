@@ -87,3 +87,22 @@ describe('embedded state store shared by several processes', () => {
     await rm(folder, { recursive: true, force: true });
   }, 60_000);
 });
+
+describe('embedded state files from an earlier version', () => {
+  it('gains the publication column on open, keeping the batches planned before', async () => {
+    const folder = await mkdtemp(join(tmpdir(), 'compute-upgrade-'));
+    const path = join(folder, 'state.sqlite');
+    const old = new DatabaseSync(path);
+    old.exec('CREATE TABLE planned (run_id TEXT NOT NULL, computation TEXT NOT NULL, date TEXT NOT NULL, batch_id TEXT NOT NULL, entity_count INTEGER NOT NULL, PRIMARY KEY (run_id, computation, date, batch_id))');
+    old.exec("INSERT INTO planned VALUES ('r#1', 'Totals', '2026-01-26', 'b000000', 10)");
+    old.close();
+    const store = new SqliteStateStore(path);
+    const key = { runId: 'r#1', computation: 'Totals', date: '2026-01-26' };
+    expect((await store.ledger.getPlan(key))!.batches).toEqual([{ batchId: 'b000000', entityCount: 10, published: false }]);
+    // A batch planned by the earlier version is published through a claim, once.
+    expect(await store.ledger.claimUnpublished(key, 5)).toEqual(['b000000']);
+    expect(await store.ledger.claimUnpublished(key, 5)).toEqual([]);
+    await store.close();
+    await rm(folder, { recursive: true, force: true });
+  });
+});
