@@ -25,7 +25,7 @@ function alreadyExists(error: unknown): boolean {
 
 export const bootstrapCommand: Command = {
   name: 'bootstrap',
-  summary: 'create the topics and push subscriptions for planner, executor and worker URLs (development and emulator; production uses infra/)',
+  summary: 'create the topics and push subscriptions for planner, executor and worker URLs (for development and the emulators)',
   flags: {
     'planner-url': { type: 'string', description: 'URL the planner listens on, e.g. http://127.0.0.1:8081/' },
     'executor-url': { type: 'string', description: 'URL the executor listens on' },
