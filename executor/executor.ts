@@ -217,7 +217,8 @@ export function createExecutor(ports: ServicePorts): Executor {
       } else {
         // A completion. While the fan-out is still reading, it fills the window itself;
         // once the plan is sealed, each batch done sends the next held-back one.
-        const read = sealedPlans.get(id) ?? (await state.ledger.getPlan(key));
+        // Until it is sealed, ask only whether it is (one read), not for every planned batch.
+        const read = sealedPlans.get(id) ?? ((await state.ledger.isSealed(key)) ? await state.ledger.getPlan(key) : null);
         if (read === null || !read.sealed) return;
         remember(runId, entry.name, date, attempt, read, false);
         if ((await publishNext(ports, entry, key, attempt, lease)) === 0) allPublished.add(id);

@@ -210,6 +210,8 @@ export interface BatchLedger {
   seal(key: LedgerKey, entityCount: number): Promise<void>;
   /** The plan so far, or null when nothing was planned. */
   getPlan(key: LedgerKey): Promise<BatchPlan | null>;
+  /** Whether the plan is sealed: one read, where getPlan reads every planned batch. */
+  isSealed(key: LedgerKey): Promise<boolean>;
   /** Records a batch's completion once; false when it was already recorded. */
   record(batch: BatchRecord): Promise<boolean>;
   /** Completed batches and their entity counts, summed from their records (no shared counter document). */

@@ -190,7 +190,9 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
           // A retried group: the batch already there keeps its first record, the new one is added.
           await store.ledger.planBatches(ledgerKey, [{ batchId: 'b000', entityCount: 999, published: false }, planned[2]!]);
           expect(await store.ledger.getPlan(ledgerKey)).toEqual({ ...ledgerKey, batches: planned, sealed: false, entityCount: 25 });
+          expect(await store.ledger.isSealed(ledgerKey)).toBe(false);
           await store.ledger.seal(ledgerKey, 25);
+          expect(await store.ledger.isSealed(ledgerKey)).toBe(true);
           await store.ledger.seal(ledgerKey, 25);
           expect(await store.ledger.getPlan(ledgerKey)).toEqual({ ...ledgerKey, batches: planned, sealed: true, entityCount: 25 });
           expect(await store.ledger.getPlan({ ...ledgerKey, runId: 'run-2' })).toBeNull();

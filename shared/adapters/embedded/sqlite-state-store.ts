@@ -215,6 +215,7 @@ export class SqliteStateStore implements StateStore {
         this.#run('INSERT OR IGNORE INTO sealed (run_id, computation, date, entity_count) VALUES (?, ?, ?, ?)', ...keyParams(key), entityCount);
       },
       getPlan: async (key) => this.#plan(key),
+      isSealed: async (key) => this.#prepare(`SELECT 1 AS found FROM sealed WHERE ${where}`).get(...keyParams(key)) !== undefined,
       record: async (batch) =>
         this.#run(
           'INSERT OR IGNORE INTO batches (run_id, computation, date, batch_id, succeeded, failed, stored, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',

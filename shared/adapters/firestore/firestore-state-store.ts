@@ -211,6 +211,7 @@ export class FirestoreStateStore implements StateStore {
       seal: async (key, entityCount) => {
         await this.#ledgerRef(key).set({ ...plain(key), sealed: true, entityCount }, { merge: true });
       },
+      isSealed: async (key) => (await this.#ledgerRef(key).get()).get('sealed') === true,
       getPlan: async (key) => {
         const [head, planned] = await Promise.all([this.#ledgerRef(key).get(), this.#ledgerRef(key).collection('planned').get()]);
         if (!head.exists && planned.empty) return null;
