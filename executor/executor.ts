@@ -19,16 +19,28 @@ export interface Executor {
   onBatchCompleted(event: BatchCompleted): Promise<void>;
 }
 
+/** One fan-out attempt as this process knows it. Sealed plans never change, so they are kept. */
+interface FanOutMemo {
+  attempt: number;
+  /** The sealed plan, once known. */
+  plan: BatchPlan | null;
+  /** Every batch is published: completions have no publishing left to do. */
+  allPublished: boolean;
+  /** This process republished a dead executor's unfinished batches. */
+  resumed: boolean;
+}
+
+/** One computation on one date in one run: the key of the per-process memos and guards. */
+function computationRunId(runId: string, date: IsoDate, computation: string): string {
+  return `${runId}/${date}/${computation}`;
+}
+
 export function createExecutor(ports: ServicePorts): Executor {
   const { state, bus, clock, manifest, settings } = ports;
   /** Finalizations running in this process: a duplicate completion must not start a second one. */
   const finalizing = new Set<string>();
-  /** Sealed plans never change: keep them instead of reading them on every completion. */
-  const sealedPlans = new Map<string, BatchPlan>();
-  /** Batches known to be all published, per ledger key: no more publishing work for their completions. */
-  const allPublished = new Set<string>();
-  /** Fan-outs of dead executors whose unfinished batches this process has republished. */
-  const resumed = new Set<string>();
+  /** What this process knows of the fan-out of each running (run, date, computation). */
+  const fanOuts = new Map<string, FanOutMemo>();
   /**
    * Outcomes this process has announced. Late completions of a finished
    * computation announce it again only when this process has not (the first
@@ -40,7 +52,27 @@ export function createExecutor(ports: ServicePorts): Executor {
   async function complete(runId: string, entry: ManifestEntry, date: IsoDate, status: 'completed' | 'skipped' | 'blocked' | 'impossible' | 'failed'): Promise<void> {
     await bus.publish({ v: 1, type: 'computation.completed', runId, date, computation: entry.name, pass: entry.pass, status });
     if (announced.size > 10_000) announced.clear();
-    announced.add(`${runId}/${date}/${entry.name}`);
+    announced.add(computationRunId(runId, date, entry.name));
+  }
+
+  /** The memo of a fan-out attempt; a newer attempt (after a takeover) starts a fresh one. */
+  function memo(runId: string, date: IsoDate, computation: string, attempt: number): FanOutMemo {
+    const id = computationRunId(runId, date, computation);
+    let known = fanOuts.get(id);
+    if (known === undefined || known.attempt !== attempt) {
+      // Memos are hints: dropping them all only costs reads.
+      if (fanOuts.size > 10_000) fanOuts.clear();
+      known = { attempt, plan: null, allPublished: false, resumed: false };
+      fanOuts.set(id, known);
+    }
+    return known;
+  }
+
+  /** Keeps a sealed plan (and whether all of it is published) so completions need not read it again. */
+  function remember(known: FanOutMemo, plan: BatchPlan, allPublished: boolean): void {
+    if (!plan.sealed) return;
+    known.plan = plan;
+    known.allPublished ||= allPublished;
   }
 
   /** Writes a final state under the lease, releases it and announces the outcome. */
@@ -51,13 +83,7 @@ export function createExecutor(ports: ServicePorts): Executor {
     if (fields.status === 'failed') log.error({ error: fields.error }, `${entry.name} failed on ${date}`);
     else log.info({ status: fields.status, reason: fields.reason ?? null }, `${entry.name} ${fields.status} on ${date}`);
     await complete(runId, entry, date, fields.status);
-    for (const id of [...sealedPlans.keys(), ...allPublished, ...resumed]) {
-      if (id.startsWith(`${runId}#`) && id.endsWith(`${entry.name}${date}`)) {
-        sealedPlans.delete(id);
-        allPublished.delete(id);
-        resumed.delete(id);
-      }
-    }
+    fanOuts.delete(computationRunId(runId, date, entry.name));
     // Cleanup last and best-effort: late batches may still be writing here, and the outcome is already announced.
     if (fields.status !== 'skipped' && fields.status !== 'blocked') {
       await ports.blobs.deletePrefix(batchPrefix(runId, entry.name, date)).catch((error: unknown) => log.warn({ error: String(error) }, 'Could not delete batch blobs; they are garbage now'));
@@ -142,8 +168,8 @@ export function createExecutor(ports: ServicePorts): Executor {
       if (attempt !== null && plan !== null && plan.sealed) {
         log.warn({ batches: plan.batches.length, attempt }, `Resuming ${entry.name} on ${date} from its recorded batch plan`);
         await writeState(state, entry, date, runId, clock.now(), { status: 'running' }, lease);
-        const sent = await publishBatches(ports, entry, ledgerKey(runId, entry.name, date, attempt), attempt, lease, { republish: true });
-        if (sent !== 'lease-lost') remember(runId, entry.name, date, attempt, sent.plan, sent.allPublished);
+        const sent = await publishBatches(ports, entry, runId, date, attempt, lease, { republish: true });
+        if (sent !== 'lease-lost') remember(memo(runId, date, entry.name, attempt), sent.plan, sent.allPublished);
         await advance(runId, entry, date, attempt, lease);
         return;
       }
@@ -168,18 +194,9 @@ export function createExecutor(ports: ServicePorts): Executor {
     log.info({ batches: fanned.plan.batches.length, entities: fanned.plan.entityCount }, `Fanned ${entry.name} out in ${fanned.plan.batches.length} batch(es)`);
     // The last batches may have completed before the plan was sealed: check now.
     if (fanned.plan.sealed) {
-      remember(runId, entry.name, date, fanned.attempt, fanned.plan, fanned.allPublished);
+      remember(memo(runId, date, entry.name, fanned.attempt), fanned.plan, fanned.allPublished);
       await advance(runId, entry, date, fanned.attempt, lease);
     }
-  }
-
-  /** Keeps a sealed plan (and whether all of it is published) so completions need not read it again. */
-  function remember(runId: string, computation: string, date: IsoDate, attempt: number, plan: BatchPlan, published: boolean): void {
-    const key = ledgerKey(runId, computation, date, attempt);
-    const id = key.runId + key.computation + key.date;
-    if (!plan.sealed) return;
-    sealedPlans.set(id, plan);
-    if (published) allPublished.add(id);
   }
 
   /** The computation's state when it is still running in this run, else null. */
@@ -197,7 +214,7 @@ export function createExecutor(ports: ServicePorts): Executor {
    */
   async function advance(runId: string, entry: ManifestEntry, date: IsoDate, attempt: number, lease: Lease, known?: LedgerSummary): Promise<void> {
     const key = ledgerKey(runId, entry.name, date, attempt);
-    const id = key.runId + key.computation + key.date;
+    const progress = memo(runId, date, entry.name, attempt);
     const summary = known ?? (await state.ledger.summary(key));
     const processed = summary.succeeded + summary.failed;
     if (processed >= settings.breakerMinEntities && summary.failed / processed > settings.breakerThreshold) {
@@ -208,26 +225,25 @@ export function createExecutor(ports: ServicePorts): Executor {
       const decision = { compositeHash: current.compositeHash, components: current.components } as Decision;
       return finishWith(runId, entry, date, lease, decision, { status: 'failed', error }, current.bytesScanned);
     }
-    if (!allPublished.has(id)) {
+    if (!progress.allPublished) {
       if (known === undefined) {
         // Just sealed or resumed: fill the window.
-        const sent = await publishBatches(ports, entry, key, attempt, lease);
+        const sent = await publishBatches(ports, entry, runId, date, attempt, lease);
         if (sent === 'lease-lost') return;
-        remember(runId, entry.name, date, attempt, sent.plan, sent.allPublished);
+        remember(progress, sent.plan, sent.allPublished);
       } else {
         // A completion. While the fan-out is still reading, it fills the window itself;
         // once the plan is sealed, each batch done sends the next held-back one.
         // Until it is sealed, ask only whether it is (one read), not for every planned batch.
-        const read = sealedPlans.get(id) ?? ((await state.ledger.isSealed(key)) ? await state.ledger.getPlan(key) : null);
+        const read = progress.plan ?? ((await state.ledger.isSealed(key)) ? await state.ledger.getPlan(key) : null);
         if (read === null || !read.sealed) return;
-        remember(runId, entry.name, date, attempt, read, false);
-        if ((await publishNext(ports, entry, key, attempt, lease)) === 0) allPublished.add(id);
+        remember(progress, read, (await publishNext(ports, entry, runId, date, attempt, lease)) === 0);
       }
     }
-    const plan = sealedPlans.get(id);
-    if (plan === undefined || summary.completed < plan.batches.length) return;
+    const plan = progress.plan;
+    if (plan === null || summary.completed < plan.batches.length) return;
     // Taken before anything is awaited: two completions handled side by side must not both finalize.
-    const guard = `${runId}/${date}/${entry.name}`;
+    const guard = computationRunId(runId, date, entry.name);
     if (finalizing.has(guard)) return;
     finalizing.add(guard);
     try {
@@ -277,7 +293,7 @@ export function createExecutor(ports: ServicePorts): Executor {
     const [lease, summary] = await Promise.all([state.leases.get({ computation: event.computation, date: event.date }), state.ledger.summary(key)]);
     // Only the current holder's batches count: anything else is late or stale.
     if (lease === null || lease.token !== event.leaseToken || lease.released) {
-      if (announced.has(`${event.runId}/${event.date}/${event.computation}`)) return;
+      if (announced.has(computationRunId(event.runId, event.date, event.computation))) return;
       // If the computation already finished in this run, say so again: the first announcement may have been lost.
       const done = await state.states.get(event.date, event.computation);
       if (done !== null && done.runId === event.runId && done.status !== 'running' && done.status !== 'pending') await complete(event.runId, entry, event.date, done.status);
@@ -285,17 +301,14 @@ export function createExecutor(ports: ServicePorts): Executor {
     }
     // Heartbeat at most every tenth of the lease's life, not on every batch.
     if (clock.now().getTime() - Date.parse(lease.heartbeatAt ?? lease.acquiredAt) > settings.leaseTtlMs / 10) await state.leases.renew(lease, clock.now());
-    const id = key.runId + key.computation + key.date;
     // The executor that fanned this out died: a batch it claimed may never have been
     // published. Send every claimed, unfinished batch again, once (workers ignore repeats).
-    if (!resumed.has(id) && (ownerIsDeadHere(lease.owner) || leaseIsStale(lease, settings.leaseTtlMs, clock.now()))) {
-      const plan = sealedPlans.get(id) ?? (await state.ledger.getPlan(key));
-      if (plan !== null && plan.sealed) {
-        resumed.add(id);
-        ports.log.warn({ runId: event.runId, date: event.date, computation: event.computation, deadOwner: lease.owner }, `Resuming ${event.computation} on ${event.date} after its executor died: republishing unfinished batches`);
-        const sent = await publishBatches(ports, entry, key, event.attempt, lease, { republish: true });
-        if (sent !== 'lease-lost') remember(event.runId, event.computation, event.date, event.attempt, sent.plan, sent.allPublished);
-      }
+    const progress = memo(event.runId, event.date, event.computation, event.attempt);
+    if (!progress.resumed && (ownerIsDeadHere(lease.owner) || leaseIsStale(lease, settings.leaseTtlMs, clock.now())) && (progress.plan !== null || (await state.ledger.isSealed(key)))) {
+      progress.resumed = true;
+      ports.log.warn({ runId: event.runId, date: event.date, computation: event.computation, deadOwner: lease.owner }, `Resuming ${event.computation} on ${event.date} after its executor died: republishing unfinished batches`);
+      const sent = await publishBatches(ports, entry, event.runId, event.date, event.attempt, lease, { republish: true });
+      if (sent !== 'lease-lost') remember(progress, sent.plan, sent.allPublished);
     }
     await advance(event.runId, entry, event.date, event.attempt, lease, summary);
   }

@@ -134,10 +134,10 @@ export async function fanOut(ports: ServicePorts, entry: ManifestEntry, date: Is
  * published once the lease is no longer this one. Returns the fresh plan and
  * whether every batch of it is now published, or 'lease-lost'.
  */
-export async function publishBatches(ports: ServicePorts, entry: ManifestEntry, key: LedgerKey, attempt: number, lease: Lease, options: { republish?: boolean } = {}): Promise<{ plan: BatchPlan; sent: number; allPublished: boolean } | 'lease-lost'> {
+export async function publishBatches(ports: ServicePorts, entry: ManifestEntry, runId: string, date: IsoDate, attempt: number, lease: Lease, options: { republish?: boolean } = {}): Promise<{ plan: BatchPlan; sent: number; allPublished: boolean } | 'lease-lost'> {
   const current = await ports.state.leases.get(lease);
   if (current === null || current.token !== lease.token || current.released) return 'lease-lost';
-  const runId = key.runId.slice(0, key.runId.lastIndexOf('#'));
+  const key = ledgerKey(runId, entry.name, date, attempt);
   const [plan, summary, done] = await Promise.all([
     ports.state.ledger.getPlan(key),
     ports.state.ledger.summary(key),
@@ -162,8 +162,8 @@ export async function publishBatches(ports: ServicePorts, entry: ManifestEntry, 
  * batch done frees one place in the window, so claim and publish the next
  * one. The caller has checked the lease. Returns how many were published.
  */
-export async function publishNext(ports: ServicePorts, entry: ManifestEntry, key: LedgerKey, attempt: number, lease: Lease): Promise<number> {
-  const runId = key.runId.slice(0, key.runId.lastIndexOf('#'));
+export async function publishNext(ports: ServicePorts, entry: ManifestEntry, runId: string, date: IsoDate, attempt: number, lease: Lease): Promise<number> {
+  const key = ledgerKey(runId, entry.name, date, attempt);
   const ids = await ports.state.ledger.claimUnpublished(key, 1);
   await Promise.all(ids.map((id) => ports.bus.publish(batchReady(entry, runId, key, attempt, lease, id))));
   return ids.length;
