@@ -5,14 +5,30 @@ import tseslint from 'typescript-eslint';
 const service = (name, others) => ({
   files: [`${name}/**/*.ts`],
   rules: {
-    'no-restricted-imports': ['error', {
-      patterns: others.map((other) => ({ group: [`**/${other}/**`, `../${other}/*`, `../../${other}/*`], message: `${name}/ may import shared/ only, never ${other}/.` })),
-    }],
+    'no-restricted-imports': [
+      'error',
+      {
+        patterns: others.map((other) => ({
+          group: [`**/${other}/**`, `../${other}/*`, `../../${other}/*`],
+          message: `${name}/ may import shared/ only, never ${other}/.`,
+        })),
+      },
+    ],
   },
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'test/fixtures/**', 'coverage/**', '**/.compute/**', 'bin/**', 'examples/**/.compute/**'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      'test/fixtures/**',
+      'coverage/**',
+      '**/.compute/**',
+      'bin/**',
+      'examples/**/.compute/**',
+    ],
+  },
   {
     files: ['**/*.ts'],
     extends: [tseslint.configs.base],
@@ -31,9 +47,17 @@ export default tseslint.config(
     // The CLI is the composition root: it alone wires the services together.
     ignores: ['shared/cli/**'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [{ group: ['**/planner/**', '**/executor/**', '**/worker/**'], message: 'shared/ is the core: it must not import a service.' }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['**/planner/**', '**/executor/**', '**/worker/**'],
+              message: 'shared/ is the core: it must not import a service.',
+            },
+          ],
+        },
+      ],
     },
   },
 );

@@ -19,7 +19,13 @@ const MESSAGE_BYTES = 350;
  * server: the client publishes `count` messages of `size` bytes and the
  * server answers each after `handle` (nothing, for the raw rate).
  */
-async function pushRate(client: PubSub, label: string, count: number, size: number, handle: () => Promise<void>): Promise<number> {
+async function pushRate(
+  client: PubSub,
+  label: string,
+  count: number,
+  size: number,
+  handle: () => Promise<void>,
+): Promise<number> {
   let received = 0;
   let done!: () => void;
   let failed!: (error: Error) => void;
@@ -45,7 +51,9 @@ async function pushRate(client: PubSub, label: string, count: number, size: numb
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   const name = `${label}-${Date.now()}`;
   const [topic] = await client.createTopic(name);
-  await topic.createSubscription(`${name}-push`, { pushConfig: { pushEndpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` } });
+  await topic.createSubscription(`${name}-push`, {
+    pushConfig: { pushEndpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}/` },
+  });
   const payload = Buffer.alloc(size, 'x');
   const start = performance.now();
   await Promise.all(Array.from({ length: count }, () => topic.publishMessage({ data: payload })));
@@ -69,7 +77,9 @@ async function floorRate(client: PubSub, firestore: Emulator, count: number, siz
   try {
     return await pushRate(client, 'floor', count, size, async () => {
       const id = next++;
-      await records.doc(`b${id}`).create({ batchId: `b${id}`, succeeded: 10, failed: 0, stored: 10, recordedAt: new Date().toISOString() });
+      await records
+        .doc(`b${id}`)
+        .create({ batchId: `b${id}`, succeeded: 10, failed: 0, stored: 10, recordedAt: new Date().toISOString() });
       await out.publishMessage({ data: Buffer.alloc(200, 'y') });
     });
   } finally {
@@ -85,7 +95,11 @@ export const distributedBench: Bench = {
     const [pubsub, firestore] = await Promise.all([startEmulator('pubsub'), startEmulator('firestore')]);
     process.env.PUBSUB_EMULATOR_HOST = pubsub.host;
     try {
-      const topology = await startTopology(pubsub, firestore, { entities: ENTITIES, dates: [WARM_UP, ...MEASURED], execution: { maxInFlightBatches: 64 } });
+      const topology = await startTopology(pubsub, firestore, {
+        entities: ENTITIES,
+        dates: [WARM_UP, ...MEASURED],
+        execution: { maxInFlightBatches: 64 },
+      });
       let batches = 0;
       let seconds = Infinity;
       const runs: string[] = [];
@@ -100,7 +114,10 @@ export const distributedBench: Bench = {
           runs.push(`${took.toFixed(2)} s`);
           seconds = Math.min(seconds, took);
           const states = await topology.store.states.list(date);
-          batches = states.reduce((sum, s) => sum + (s.counts !== null && s.computation !== 'Summary' ? Math.ceil(s.counts.planned / 10) : 0), 0);
+          batches = states.reduce(
+            (sum, s) => sum + (s.counts !== null && s.computation !== 'Summary' ? Math.ceil(s.counts.planned / 10) : 0),
+            0,
+          );
         }
       } finally {
         await topology.close();
@@ -132,12 +149,14 @@ export const distributedBench: Bench = {
         result({
           name: 'distributed-batches-vs-floor',
           subject,
-          baseline: 'the same push subscription whose endpoint first creates one Firestore document and publishes one message (the least an at-least-once batch needs)',
+          baseline:
+            'the same push subscription whose endpoint first creates one Firestore document and publishes one message (the least an at-least-once batch needs)',
           unit: 'ops/s',
           value: rate,
           baselineValue: floor,
           target: null,
-          notes: 'the emulator pushes at most two messages at a time per subscription, so any per-message work divides the raw rate',
+          notes:
+            'the emulator pushes at most two messages at a time per subscription, so any per-message work divides the raw rate',
         }),
       ];
     } finally {

@@ -21,7 +21,9 @@ export interface Bench {
   run(): Promise<BenchResult | BenchResult[]>;
 }
 
-export function result(fields: Omit<BenchResult, 'ratio' | 'met'> & { maxRatio?: number; minRatio?: number }): BenchResult {
+export function result(
+  fields: Omit<BenchResult, 'ratio' | 'met'> & { maxRatio?: number; minRatio?: number },
+): BenchResult {
   const { maxRatio, minRatio, ...rest } = fields;
   const ratio = rest.value / rest.baselineValue;
   const met = (maxRatio === undefined || ratio <= maxRatio) && (minRatio === undefined || ratio >= minRatio);

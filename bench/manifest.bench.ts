@@ -18,10 +18,13 @@ async function writeProject(root: string): Promise<void> {
   await writeFile(join(root, 'compute.config.json'), '{}');
   await writeFile(join(root, 'layers/math.ts'), 'export const add = (a: number, b: number): number => a + b;\n');
   for (let h = 0; h < 10; h++) {
-    await writeFile(join(root, `computations/_lib/helper${h}.ts`), `import { add } from '../../layers/math.ts';\nexport const f${h} = (x: number): number => add(x, ${h});\n`);
+    await writeFile(
+      join(root, `computations/_lib/helper${h}.ts`),
+      `import { add } from '../../layers/math.ts';\nexport const f${h} = (x: number): number => add(x, ${h});\n`,
+    );
   }
   let seed = 7;
-  const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
   for (let i = 0; i < COUNT; i++) {
     const deps = new Set<string>();
     for (let d = 0; i > 0 && d < 3; d++) deps.add(`C${Math.floor(random() * i)}`);
@@ -65,7 +68,8 @@ export const manifestBench: Bench = {
       const start = performance.now();
       const build = await buildManifest(parseProjectConfig({}, full));
       const ms = performance.now() - start;
-      if (build.problems.length > 0 || build.manifest.computations.length !== COUNT) throw new Error(`manifest bench: unexpected problems ${JSON.stringify(build.problems.slice(0, 3))}`);
+      if (build.problems.length > 0 || build.manifest.computations.length !== COUNT)
+        throw new Error(`manifest bench: unexpected problems ${JSON.stringify(build.problems.slice(0, 3))}`);
       return result({
         name: 'manifest',
         subject: `build manifest (load, validate, passes, hashes) of ${COUNT} computations`,

@@ -23,7 +23,12 @@ export async function writeEvents(root: string, entities: number, rowsPerEntity:
 }
 
 /** One trivial per-entity computation: the number of rows of each entity. */
-export async function trivialProject(root: string, entities: number, rowsPerEntity: number, warehouse: Record<string, unknown> = {}): Promise<void> {
+export async function trivialProject(
+  root: string,
+  entities: number,
+  rowsPerEntity: number,
+  warehouse: Record<string, unknown> = {},
+): Promise<void> {
   await base(root, { warehouse: { type: 'duckdb', path: 'warehouse.duckdb', ...warehouse } });
   await writeFile(
     join(root, 'computations/count.js'),
@@ -48,18 +53,29 @@ export async function dagProject(root: string, count: number, passes: number, en
   const name = (i: number) => `C${String(i).padStart(3, '0')}`;
   for (let i = 0; i < count; i++) {
     const pass = Math.floor(i / perPass);
-    const deps = pass === 0 ? [] : [...new Set([name((pass - 1) * perPass + (i % perPass)), name((pass - 1) * perPass + ((i + 1) % perPass))])];
+    const deps =
+      pass === 0
+        ? []
+        : [...new Set([name((pass - 1) * perPass + (i % perPass)), name((pass - 1) * perPass + ((i + 1) % perPass))])];
     const perEntity = i % 2 === 0;
     const body = perEntity
       ? 'return { n: ctx.data.events.reduce((s, r) => s + r.value, 0) };'
       : `return { total: ${deps.length === 0 ? 'ctx.data.events.length' : deps.map((d) => `JSON.stringify(ctx.getDependency('${d}')).length`).join(' + ')} };`;
-    const config = { name: name(i), type: perEntity ? 'per-entity' : 'global', requires: pass === 0 || perEntity ? { events: {} } : {}, dependencies: deps };
-    await writeFile(join(root, `computations/${name(i)}.js`), `import { Computation } from 'computation-system';
+    const config = {
+      name: name(i),
+      type: perEntity ? 'per-entity' : 'global',
+      requires: pass === 0 || perEntity ? { events: {} } : {},
+      dependencies: deps,
+    };
+    await writeFile(
+      join(root, `computations/${name(i)}.js`),
+      `import { Computation } from 'computation-system';
 export default class ${name(i)} extends Computation {
   static getConfig() { return ${JSON.stringify(config)}; }
   process(ctx) { ${body} }
 }
-`);
+`,
+    );
   }
   await writeEvents(root, entities, 2);
 }

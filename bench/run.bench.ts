@@ -41,7 +41,11 @@ export const runBench: Bench = {
       await trivialProject(large, 100_000, 10);
       const system = await fastest(large, 5);
       let hand = Infinity;
-      for (let i = 0; i < 5; i++) hand = Math.min(hand, (await child<{ ms: number; entities: number }>('hand-written.ts', [large, BENCH_DATE])).ms);
+      for (let i = 0; i < 5; i++)
+        hand = Math.min(
+          hand,
+          (await child<{ ms: number; entities: number }>('hand-written.ts', [large, BENCH_DATE])).ms,
+        );
 
       // (b) a no-op re-run of a 100-computation DAG against its first run.
       const dag = join(folder, 'dag');
@@ -50,7 +54,8 @@ export const runBench: Bench = {
       let noop = Infinity;
       for (let i = 0; i < 3; i++) {
         const again = await runProject(dag);
-        if (again.statuses.skipped !== 100) throw new Error(`the re-run did not skip everything: ${JSON.stringify(again.statuses)}`);
+        if (again.statuses.skipped !== 100)
+          throw new Error(`the re-run did not skip everything: ${JSON.stringify(again.statuses)}`);
         noop = Math.min(noop, again.ms);
       }
 

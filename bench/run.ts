@@ -27,4 +27,6 @@ for (const bench of selected) {
   }
 }
 const targeted = results.filter((r) => r.target !== null);
-process.stdout.write(`\n${targeted.filter((r) => r.met).length} of ${targeted.length} targets met (node ${process.version}, ${new Date().toISOString()})\n`);
+process.stdout.write(
+  `\n${targeted.filter((r) => r.met).length} of ${targeted.length} targets met (node ${process.version}, ${new Date().toISOString()})\n`,
+);

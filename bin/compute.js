@@ -15,7 +15,7 @@ if (major < 22 || (major === 22 && minor < 18)) {
 const emitWarning = process.emitWarning.bind(process);
 process.emitWarning = (warning, ...rest) => {
   const text = typeof warning === 'string' ? warning : warning.message;
-  const type = typeof rest[0] === 'string' ? rest[0] : rest[0]?.type ?? warning?.name;
+  const type = typeof rest[0] === 'string' ? rest[0] : (rest[0]?.type ?? warning?.name);
   if (type === 'ExperimentalWarning' && /stripTypeScriptTypes|SQLite|Type Stripping/i.test(text)) return;
   emitWarning(warning, ...rest);
 };

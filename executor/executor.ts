@@ -3,7 +3,14 @@ import type { BatchCompleted, PassReady } from '../shared/events/contracts.ts';
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import type { IsoDate } from '../shared/model/types.ts';
 import { decide, previousDate, type Decision } from '../shared/plan/decide.ts';
-import { leaseIsStale, StaleLeaseError, type BatchPlan, type Lease, type LedgerSummary, type RunRecord } from '../shared/ports/state-store.ts';
+import {
+  leaseIsStale,
+  StaleLeaseError,
+  type BatchPlan,
+  type Lease,
+  type LedgerSummary,
+  type RunRecord,
+} from '../shared/ports/state-store.ts';
 import { ownerIsDeadHere } from '../shared/runtime/owner.ts';
 import { batchPrefix, ledgerKey } from '../shared/runtime/batch-files.ts';
 import { forEachLimited, type ServicePorts } from '../shared/runtime/ports.ts';
@@ -49,8 +56,21 @@ export function createExecutor(ports: ServicePorts): Executor {
    */
   const announced = new Set<string>();
 
-  async function complete(runId: string, entry: ManifestEntry, date: IsoDate, status: 'completed' | 'skipped' | 'blocked' | 'impossible' | 'failed'): Promise<void> {
-    await bus.publish({ v: 1, type: 'computation.completed', runId, date, computation: entry.name, pass: entry.pass, status });
+  async function complete(
+    runId: string,
+    entry: ManifestEntry,
+    date: IsoDate,
+    status: 'completed' | 'skipped' | 'blocked' | 'impossible' | 'failed',
+  ): Promise<void> {
+    await bus.publish({
+      v: 1,
+      type: 'computation.completed',
+      runId,
+      date,
+      computation: entry.name,
+      pass: entry.pass,
+      status,
+    });
     if (announced.size > 10_000) announced.clear();
     announced.add(computationRunId(runId, date, entry.name));
   }
@@ -76,37 +96,83 @@ export function createExecutor(ports: ServicePorts): Executor {
   }
 
   /** Writes a final state under the lease, releases it and announces the outcome. */
-  async function finish(runId: string, entry: ManifestEntry, date: IsoDate, lease: Lease, fields: StateFields & { status: 'completed' | 'skipped' | 'blocked' | 'impossible' | 'failed' }): Promise<void> {
+  async function finish(
+    runId: string,
+    entry: ManifestEntry,
+    date: IsoDate,
+    lease: Lease,
+    fields: StateFields & { status: 'completed' | 'skipped' | 'blocked' | 'impossible' | 'failed' },
+  ): Promise<void> {
     await writeState(state, entry, date, runId, clock.now(), fields, lease);
     await state.leases.release(lease);
     const log = ports.log.child({ runId, date, computation: entry.name });
     if (fields.status === 'failed') log.error({ error: fields.error }, `${entry.name} failed on ${date}`);
-    else log.info({ status: fields.status, reason: fields.reason ?? null }, `${entry.name} ${fields.status} on ${date}`);
+    else
+      log.info({ status: fields.status, reason: fields.reason ?? null }, `${entry.name} ${fields.status} on ${date}`);
     await complete(runId, entry, date, fields.status);
     fanOuts.delete(computationRunId(runId, date, entry.name));
     // Cleanup last and best-effort: late batches may still be writing here, and the outcome is already announced.
     if (fields.status !== 'skipped' && fields.status !== 'blocked') {
-      await ports.blobs.deletePrefix(batchPrefix(runId, entry.name, date)).catch((error: unknown) => log.warn({ error: String(error) }, 'Could not delete batch blobs; they are garbage now'));
+      await ports.blobs
+        .deletePrefix(batchPrefix(runId, entry.name, date))
+        .catch((error: unknown) =>
+          log.warn({ error: String(error) }, 'Could not delete batch blobs; they are garbage now'),
+        );
     }
   }
 
-  async function finishWith(runId: string, entry: ManifestEntry, date: IsoDate, lease: Lease, decision: Decision, outcome: RunOutcome, bytes: number | null): Promise<void> {
+  async function finishWith(
+    runId: string,
+    entry: ManifestEntry,
+    date: IsoDate,
+    lease: Lease,
+    decision: Decision,
+    outcome: RunOutcome,
+    bytes: number | null,
+  ): Promise<void> {
     const base = { compositeHash: decision.compositeHash, components: decision.components, bytesScanned: bytes };
-    if (outcome.status === 'impossible') return finish(runId, entry, date, lease, { ...base, status: 'impossible', reason: outcome.reason, resultHash: null });
-    if (outcome.status === 'failed') return finish(runId, entry, date, lease, { ...base, status: 'failed', error: outcome.error, resultHash: null });
+    if (outcome.status === 'impossible')
+      return finish(runId, entry, date, lease, {
+        ...base,
+        status: 'impossible',
+        reason: outcome.reason,
+        resultHash: null,
+      });
+    if (outcome.status === 'failed')
+      return finish(runId, entry, date, lease, { ...base, status: 'failed', error: outcome.error, resultHash: null });
     return finish(runId, entry, date, lease, {
       ...base,
       status: 'completed',
       resultHash: outcome.resultHash,
-      counts: { planned: outcome.planned, succeeded: outcome.succeeded, failed: outcome.failed, stored: outcome.stored },
+      counts: {
+        planned: outcome.planned,
+        succeeded: outcome.succeeded,
+        failed: outcome.failed,
+        stored: outcome.stored,
+      },
       reason: outcome.failures,
     });
   }
 
   async function decideFor(run: RunRecord, entry: ManifestEntry, date: IsoDate): Promise<Decision> {
-    const [stored, previous] = await Promise.all([state.states.get(date, entry.name), entry.config.isHistorical ? state.states.get(previousDate(date), entry.name) : Promise.resolve(null)]);
-    const deps = new Map(await Promise.all(entry.config.dependencies.map(async (name) => [name, await state.states.get(date, name)] as const)));
-    return decide({ manifest, entry, date, force: run.force, stored, previous, dependency: (name) => ({ kind: 'final', state: deps.get(name) ?? null }) });
+    const [stored, previous] = await Promise.all([
+      state.states.get(date, entry.name),
+      entry.config.isHistorical ? state.states.get(previousDate(date), entry.name) : Promise.resolve(null),
+    ]);
+    const deps = new Map(
+      await Promise.all(
+        entry.config.dependencies.map(async (name) => [name, await state.states.get(date, name)] as const),
+      ),
+    );
+    return decide({
+      manifest,
+      entry,
+      date,
+      force: run.force,
+      stored,
+      previous,
+      dependency: (name) => ({ kind: 'final', state: deps.get(name) ?? null }),
+    });
   }
 
   async function startComputation(run: RunRecord, entry: ManifestEntry, date: IsoDate): Promise<void> {
@@ -122,9 +188,15 @@ export function createExecutor(ports: ServicePorts): Executor {
     if (!(current?.runId === runId && current.status === 'running')) {
       const early = await decideFor(run, entry, date);
       if (early.decision === 'skip' || early.decision === 'blocked') {
-        const fields = early.decision === 'skip'
-          ? { status: 'skipped' as const, compositeHash: early.compositeHash, components: early.components, reason: early.reasons.join('; ') }
-          : { status: 'blocked' as const, reason: early.reasons.join('; '), resultHash: null };
+        const fields =
+          early.decision === 'skip'
+            ? {
+                status: 'skipped' as const,
+                compositeHash: early.compositeHash,
+                components: early.components,
+                reason: early.reasons.join('; '),
+              }
+            : { status: 'blocked' as const, reason: early.reasons.join('; '), resultHash: null };
         await writeState(state, entry, date, runId, clock.now(), fields);
         log.info({ status: fields.status, reason: fields.reason }, `${entry.name} ${fields.status} on ${date}`);
         await complete(runId, entry, date, fields.status);
@@ -135,11 +207,17 @@ export function createExecutor(ports: ServicePorts): Executor {
     if (!('lease' in taken)) {
       if (current !== null && current.runId !== runId) {
         // Another run holds it: this run cannot wait for it, so it reports it as blocked (storing nothing).
-        log.warn({ holder: taken.holder.owner, otherRun: current.runId }, `${entry.name} on ${date} is being run by run ${current.runId}; counted as blocked in this run`);
+        log.warn(
+          { holder: taken.holder.owner, otherRun: current.runId },
+          `${entry.name} on ${date} is being run by run ${current.runId}; counted as blocked in this run`,
+        );
         await complete(runId, entry, date, 'blocked');
         return;
       }
-      log.info({ holder: taken.holder.owner }, `${entry.name} on ${date} is being run by another executor of this run; leaving it to it`);
+      log.info(
+        { holder: taken.holder.owner },
+        `${entry.name} on ${date} is being run by another executor of this run; leaving it to it`,
+      );
       return;
     }
     try {
@@ -166,7 +244,10 @@ export function createExecutor(ports: ServicePorts): Executor {
       const attempt = await latestAttempt(ports, runId, date, entry.name);
       const plan = attempt === null ? null : await state.ledger.getPlan(ledgerKey(runId, entry.name, date, attempt));
       if (attempt !== null && plan !== null && plan.sealed) {
-        log.warn({ batches: plan.batches.length, attempt }, `Resuming ${entry.name} on ${date} from its recorded batch plan`);
+        log.warn(
+          { batches: plan.batches.length, attempt },
+          `Resuming ${entry.name} on ${date} from its recorded batch plan`,
+        );
         await writeState(state, entry, date, runId, clock.now(), { status: 'running' }, lease);
         const sent = await publishBatches(ports, entry, runId, date, attempt, lease, { republish: true });
         if (sent !== 'lease-lost') remember(memo(runId, date, entry.name, attempt), sent.plan, sent.allPublished);
@@ -175,23 +256,74 @@ export function createExecutor(ports: ServicePorts): Executor {
       }
     }
     const decision = await decideFor(run, entry, date);
-    if (decision.decision === 'skip') return finish(runId, entry, date, lease, { status: 'skipped', compositeHash: decision.compositeHash, components: decision.components, reason: decision.reasons.join('; ') });
-    if (decision.decision === 'blocked') return finish(runId, entry, date, lease, { status: 'blocked', reason: decision.reasons.join('; '), resultHash: null });
+    if (decision.decision === 'skip')
+      return finish(runId, entry, date, lease, {
+        status: 'skipped',
+        compositeHash: decision.compositeHash,
+        components: decision.components,
+        reason: decision.reasons.join('; '),
+      });
+    if (decision.decision === 'blocked')
+      return finish(runId, entry, date, lease, {
+        status: 'blocked',
+        reason: decision.reasons.join('; '),
+        resultHash: null,
+      });
 
     log.info({ changed: decision.changed, reasons: decision.reasons }, `Running ${entry.name} on ${date}`);
     const { reads, problems } = await ports.reader.plan(entry, date);
     if (problems.length > 0) {
       const error = new UserError('QUERY_INVALID', problems.map((p) => p.message).join(' '));
-      return finish(runId, entry, date, lease, { status: 'failed', error: error.message, compositeHash: decision.compositeHash, components: decision.components, resultHash: null });
+      return finish(runId, entry, date, lease, {
+        status: 'failed',
+        error: error.message,
+        compositeHash: decision.compositeHash,
+        components: decision.components,
+        resultHash: null,
+      });
     }
     const bytes = reads.length > 0 ? (await ports.reader.estimate(reads)).totalBytes : null;
-    await writeState(state, entry, date, runId, clock.now(), { status: 'running', compositeHash: decision.compositeHash, components: decision.components, startedAt: clock.now().toISOString(), bytesScanned: bytes }, lease);
+    await writeState(
+      state,
+      entry,
+      date,
+      runId,
+      clock.now(),
+      {
+        status: 'running',
+        compositeHash: decision.compositeHash,
+        components: decision.components,
+        startedAt: clock.now().toISOString(),
+        bytesScanned: bytes,
+      },
+      lease,
+    );
     if (entry.config.type === 'global') {
-      return finishWith(runId, entry, date, lease, decision, await runGlobal(ports, entry, date, runId, lease, reads), bytes);
+      return finishWith(
+        runId,
+        entry,
+        date,
+        lease,
+        decision,
+        await runGlobal(ports, entry, date, runId, lease, reads),
+        bytes,
+      );
     }
     const fanned = await fanOut(ports, entry, date, runId, reads, lease);
-    if ('impossible' in fanned) return finishWith(runId, entry, date, lease, decision, { status: 'impossible', reason: fanned.impossible }, bytes);
-    log.info({ batches: fanned.plan.batches.length, entities: fanned.plan.entityCount }, `Fanned ${entry.name} out in ${fanned.plan.batches.length} batch(es)`);
+    if ('impossible' in fanned)
+      return finishWith(
+        runId,
+        entry,
+        date,
+        lease,
+        decision,
+        { status: 'impossible', reason: fanned.impossible },
+        bytes,
+      );
+    log.info(
+      { batches: fanned.plan.batches.length, entities: fanned.plan.entityCount },
+      `Fanned ${entry.name} out in ${fanned.plan.batches.length} batch(es)`,
+    );
     // The last batches may have completed before the plan was sealed: check now.
     if (fanned.plan.sealed) {
       remember(memo(runId, date, entry.name, fanned.attempt), fanned.plan, fanned.allPublished);
@@ -212,7 +344,14 @@ export function createExecutor(ports: ServicePorts): Executor {
    * A completion whose fan-out is all published and not yet done costs one
    * aggregation (and the lease read beside it), nothing more.
    */
-  async function advance(runId: string, entry: ManifestEntry, date: IsoDate, attempt: number, lease: Lease, known?: LedgerSummary): Promise<void> {
+  async function advance(
+    runId: string,
+    entry: ManifestEntry,
+    date: IsoDate,
+    attempt: number,
+    lease: Lease,
+    known?: LedgerSummary,
+  ): Promise<void> {
     const key = ledgerKey(runId, entry.name, date, attempt);
     const progress = memo(runId, date, entry.name, attempt);
     const summary = known ?? (await state.ledger.summary(key));
@@ -253,12 +392,23 @@ export function createExecutor(ports: ServicePorts): Executor {
       // A finalizer that died half-way would block the computation: take its claim over
       // when its process is gone from this machine, or its lease has gone stale.
       if (!claim.claimed && (ownerIsDeadHere(claim.holder) || leaseIsStale(lease, settings.leaseTtlMs, clock.now()))) {
-        ports.log.warn({ runId, date, computation: entry.name, deadFinalizer: claim.holder }, `Taking over the finalization of ${entry.name} on ${date} from a finalizer that died`);
+        ports.log.warn(
+          { runId, date, computation: entry.name, deadFinalizer: claim.holder },
+          `Taking over the finalization of ${entry.name} on ${date} from a finalizer that died`,
+        );
         claim = await state.ledger.claimFinalization(key, settings.ownerId, claim.holder);
       }
       if (!claim.claimed) return;
       const decision = { compositeHash: current.compositeHash, components: current.components } as Decision;
-      return await finishWith(runId, entry, date, lease, decision, await finalizeBatches(ports, entry, plan, lease), current.bytesScanned);
+      return await finishWith(
+        runId,
+        entry,
+        date,
+        lease,
+        decision,
+        await finalizeBatches(ports, entry, plan, lease),
+        current.bytesScanned,
+      );
     } catch (error) {
       if (error instanceof StaleLeaseError) return;
       throw error;
@@ -270,7 +420,9 @@ export function createExecutor(ports: ServicePorts): Executor {
   async function onPassReady(event: PassReady): Promise<void> {
     const run = await state.runs.get(event.runId);
     if (run === null) throw new Error(`pass.ready for unknown run ${event.runId}`);
-    const names = (manifest.passes[event.pass] ?? []).filter((name) => run.computations === null || run.computations.includes(name));
+    const names = (manifest.passes[event.pass] ?? []).filter(
+      (name) => run.computations === null || run.computations.includes(name),
+    );
     await forEachLimited(names, settings.computationConcurrency, async (name) => {
       const entry = manifest.byName.get(name)!;
       try {
@@ -290,24 +442,38 @@ export function createExecutor(ports: ServicePorts): Executor {
     if (entry === undefined) return;
     const key = ledgerKey(event.runId, event.computation, event.date, event.attempt);
     // The worker recorded its batch before announcing it, so this count includes it.
-    const [lease, summary] = await Promise.all([state.leases.get({ computation: event.computation, date: event.date }), state.ledger.summary(key)]);
+    const [lease, summary] = await Promise.all([
+      state.leases.get({ computation: event.computation, date: event.date }),
+      state.ledger.summary(key),
+    ]);
     // Only the current holder's batches count: anything else is late or stale.
     if (lease === null || lease.token !== event.leaseToken || lease.released) {
       if (announced.has(computationRunId(event.runId, event.date, event.computation))) return;
       // If the computation already finished in this run, say so again: the first announcement may have been lost.
       const done = await state.states.get(event.date, event.computation);
-      if (done !== null && done.runId === event.runId && done.status !== 'running' && done.status !== 'pending') await complete(event.runId, entry, event.date, done.status);
+      if (done !== null && done.runId === event.runId && done.status !== 'running' && done.status !== 'pending')
+        await complete(event.runId, entry, event.date, done.status);
       return;
     }
     // Heartbeat at most every tenth of the lease's life, not on every batch.
-    if (clock.now().getTime() - Date.parse(lease.heartbeatAt ?? lease.acquiredAt) > settings.leaseTtlMs / 10) await state.leases.renew(lease, clock.now());
+    if (clock.now().getTime() - Date.parse(lease.heartbeatAt ?? lease.acquiredAt) > settings.leaseTtlMs / 10)
+      await state.leases.renew(lease, clock.now());
     // The executor that fanned this out died: a batch it claimed may never have been
     // published. Send every claimed, unfinished batch again, once (workers ignore repeats).
     const progress = memo(event.runId, event.date, event.computation, event.attempt);
-    if (!progress.resumed && (ownerIsDeadHere(lease.owner) || leaseIsStale(lease, settings.leaseTtlMs, clock.now())) && (progress.plan !== null || (await state.ledger.isSealed(key)))) {
+    if (
+      !progress.resumed &&
+      (ownerIsDeadHere(lease.owner) || leaseIsStale(lease, settings.leaseTtlMs, clock.now())) &&
+      (progress.plan !== null || (await state.ledger.isSealed(key)))
+    ) {
       progress.resumed = true;
-      ports.log.warn({ runId: event.runId, date: event.date, computation: event.computation, deadOwner: lease.owner }, `Resuming ${event.computation} on ${event.date} after its executor died: republishing unfinished batches`);
-      const sent = await publishBatches(ports, entry, event.runId, event.date, event.attempt, lease, { republish: true });
+      ports.log.warn(
+        { runId: event.runId, date: event.date, computation: event.computation, deadOwner: lease.owner },
+        `Resuming ${event.computation} on ${event.date} after its executor died: republishing unfinished batches`,
+      );
+      const sent = await publishBatches(ports, entry, event.runId, event.date, event.attempt, lease, {
+        republish: true,
+      });
       if (sent !== 'lease-lost') remember(progress, sent.plan, sent.allPublished);
     }
     await advance(event.runId, entry, event.date, event.attempt, lease, summary);

@@ -22,7 +22,12 @@ export function attemptStep(date: IsoDate, computation: string, attempt: number)
 }
 
 /** The newest fan-out attempt of a computation in a run, if any. */
-export async function latestAttempt(ports: ServicePorts, runId: string, date: IsoDate, computation: string): Promise<number | null> {
+export async function latestAttempt(
+  ports: ServicePorts,
+  runId: string,
+  date: IsoDate,
+  computation: string,
+): Promise<number | null> {
   const steps = await ports.state.runs.steps(runId, `attempt/${date}/${computation}/`);
   const last = steps[steps.length - 1];
   return last === undefined ? null : Number(last.slice(last.lastIndexOf('/') + 1));
@@ -40,7 +45,14 @@ export async function latestAttempt(ports: ServicePorts, runId: string, date: Is
  * early if the lease is lost (the circuit breaker tripped, or another
  * executor took over).
  */
-export async function fanOut(ports: ServicePorts, entry: ManifestEntry, date: IsoDate, runId: string, reads: PlannedRead[], lease: Lease): Promise<{ impossible: string } | { plan: BatchPlan; attempt: number; allPublished: boolean }> {
+export async function fanOut(
+  ports: ServicePorts,
+  entry: ManifestEntry,
+  date: IsoDate,
+  runId: string,
+  reads: PlannedRead[],
+  lease: Lease,
+): Promise<{ impossible: string } | { plan: BatchPlan; attempt: number; allPublished: boolean }> {
   const attempt = lease.token;
   const key = ledgerKey(runId, entry.name, date, attempt);
   await ports.state.runs.claimStep(runId, attemptStep(date, entry.name, attempt));
@@ -60,7 +72,10 @@ export async function fanOut(ports: ServicePorts, entry: ManifestEntry, date: Is
     // When the window looks full (or batches are held back), ask the ledger how
     // many are out. Groups still writing their plan are not in it yet: add them.
     if (heldBack > 0 || published + group.length - completed > window) {
-      const [summary, inLedger] = await Promise.all([ports.state.ledger.summary(key), ports.state.ledger.publishedCount(key)]);
+      const [summary, inLedger] = await Promise.all([
+        ports.state.ledger.summary(key),
+        ports.state.ledger.publishedCount(key),
+      ]);
       completed = summary.completed;
       published = inLedger + unwritten;
     }
@@ -69,14 +84,21 @@ export async function fanOut(ports: ServicePorts, entry: ManifestEntry, date: Is
     // already claimed (one write). Once some wait, all are planned waiting and the
     // oldest waiting ones are claimed, so batches go out in order.
     const direct = heldBack === 0 ? Math.min(room, group.length) : 0;
-    const batches = group.map((cut, index) => ({ batchId: cut.batchId, entityCount: cut.entityCount, published: index < direct }));
+    const batches = group.map((cut, index) => ({
+      batchId: cut.batchId,
+      entityCount: cut.entityCount,
+      published: index < direct,
+    }));
     published += direct;
     room -= direct;
     heldBack += batches.length - direct;
     plan.batches.push(...batches);
     plan.entityCount += batches.reduce((sum, b) => sum + b.entityCount, 0);
     unwritten += direct;
-    const [current] = await Promise.all([ports.state.leases.get(lease), ports.state.ledger.planBatches(key, batches).finally(() => (unwritten -= direct))]);
+    const [current] = await Promise.all([
+      ports.state.leases.get(lease),
+      ports.state.ledger.planBatches(key, batches).finally(() => (unwritten -= direct)),
+    ]);
     if (current === null || current.token !== lease.token || current.released) {
       lost = true;
       return;
@@ -108,7 +130,10 @@ export async function fanOut(ports: ServicePorts, entry: ManifestEntry, date: Is
   };
   for await (const context of opened.batches) {
     // Written now, so the context is let go of; the group keeps only its id and size.
-    const written = ports.blobs.put(contextBlobName(runId, entry.name, date, attempt, context.batchId), JSON.stringify(context));
+    const written = ports.blobs.put(
+      contextBlobName(runId, entry.name, date, attempt, context.batchId),
+      JSON.stringify(context),
+    );
     writing.add(written);
     void written.finally(() => writing.delete(written)).catch(() => undefined);
     group.push({ batchId: context.batchId, entityCount: context.entities.length, written });
@@ -134,7 +159,15 @@ export async function fanOut(ports: ServicePorts, entry: ManifestEntry, date: Is
  * published once the lease is no longer this one. Returns the fresh plan and
  * whether every batch of it is now published, or 'lease-lost'.
  */
-export async function publishBatches(ports: ServicePorts, entry: ManifestEntry, runId: string, date: IsoDate, attempt: number, lease: Lease, options: { republish?: boolean } = {}): Promise<{ plan: BatchPlan; sent: number; allPublished: boolean } | 'lease-lost'> {
+export async function publishBatches(
+  ports: ServicePorts,
+  entry: ManifestEntry,
+  runId: string,
+  date: IsoDate,
+  attempt: number,
+  lease: Lease,
+  options: { republish?: boolean } = {},
+): Promise<{ plan: BatchPlan; sent: number; allPublished: boolean } | 'lease-lost'> {
   const current = await ports.state.leases.get(lease);
   if (current === null || current.token !== lease.token || current.released) return 'lease-lost';
   const key = ledgerKey(runId, entry.name, date, attempt);
@@ -143,7 +176,8 @@ export async function publishBatches(ports: ServicePorts, entry: ManifestEntry, 
     ports.state.ledger.summary(key),
     options.republish === true ? ports.state.ledger.batches(key) : Promise.resolve([]),
   ]);
-  if (plan === null) return { plan: { ...key, batches: [], sealed: false, entityCount: 0 }, sent: 0, allPublished: false };
+  if (plan === null)
+    return { plan: { ...key, batches: [], sealed: false, entityCount: 0 }, sent: 0, allPublished: false };
   const toSend: string[] = [];
   if (options.republish === true) {
     const completed = new Set(done.map((b) => b.batchId));
@@ -162,14 +196,28 @@ export async function publishBatches(ports: ServicePorts, entry: ManifestEntry, 
  * batch done frees one place in the window, so claim and publish the next
  * one. The caller has checked the lease. Returns how many were published.
  */
-export async function publishNext(ports: ServicePorts, entry: ManifestEntry, runId: string, date: IsoDate, attempt: number, lease: Lease): Promise<number> {
+export async function publishNext(
+  ports: ServicePorts,
+  entry: ManifestEntry,
+  runId: string,
+  date: IsoDate,
+  attempt: number,
+  lease: Lease,
+): Promise<number> {
   const key = ledgerKey(runId, entry.name, date, attempt);
   const ids = await ports.state.ledger.claimUnpublished(key, 1);
   await Promise.all(ids.map((id) => ports.bus.publish(batchReady(entry, runId, key, attempt, lease, id))));
   return ids.length;
 }
 
-function batchReady(entry: ManifestEntry, runId: string, plan: LedgerKey, attempt: number, lease: Lease, batchId: string): BatchReady {
+function batchReady(
+  entry: ManifestEntry,
+  runId: string,
+  plan: LedgerKey,
+  attempt: number,
+  lease: Lease,
+  batchId: string,
+): BatchReady {
   return {
     v: 1,
     type: 'batch.ready',

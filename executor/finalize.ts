@@ -15,7 +15,12 @@ const QUOTED_FAILURES = 5;
  * Gathers every batch's results, in entity order, into one atomic replace
  * of the stored results, and hashes them on the way.
  */
-export async function finalizeBatches(ports: ServicePorts, entry: ManifestEntry, plan: BatchPlan, lease: Lease): Promise<RunOutcome> {
+export async function finalizeBatches(
+  ports: ServicePorts,
+  entry: ManifestEntry,
+  plan: BatchPlan,
+  lease: Lease,
+): Promise<RunOutcome> {
   const key: LedgerKey = { runId: plan.runId, computation: plan.computation, date: plan.date };
   const records = new Map((await ports.state.ledger.batches(key)).map((record) => [record.batchId, record]));
   const hasher = new ResultHasher();
@@ -27,21 +32,25 @@ export async function finalizeBatches(ports: ServicePorts, entry: ManifestEntry,
   const texts = new Map<string, Promise<string | null>>();
   const fetch = (index: number) => {
     const record = records.get(plan.batches[index]?.batchId ?? '');
-    if (record?.resultsBlob != null && !texts.has(record.batchId)) texts.set(record.batchId, ports.blobs.get(record.resultsBlob));
+    if (record?.resultsBlob != null && !texts.has(record.batchId))
+      texts.set(record.batchId, ports.blobs.get(record.resultsBlob));
   };
   try {
     for (let index = 0; index < plan.batches.length; index++) {
       const { batchId } = plan.batches[index]!;
       for (let ahead = index; ahead < index + READ_AHEAD; ahead++) fetch(ahead);
       const record = records.get(batchId);
-      if (record === undefined) throw new Error(`batch ${batchId} of ${entry.name} on ${plan.date} has no completion record`);
+      if (record === undefined)
+        throw new Error(`batch ${batchId} of ${entry.name} on ${plan.date} has no completion record`);
       succeeded += record.succeeded;
       failed += record.failed;
-      for (const error of record.errors) if (failures.length < QUOTED_FAILURES) failures.push(`${error.entityId}: ${error.error}`);
+      for (const error of record.errors)
+        if (failures.length < QUOTED_FAILURES) failures.push(`${error.entityId}: ${error.error}`);
       if (record.resultsBlob === null) continue;
       const text = await texts.get(batchId)!;
       texts.delete(batchId);
-      if (text === null) throw new Error(`results of batch ${batchId} (${record.resultsBlob}) are missing from the blob store`);
+      if (text === null)
+        throw new Error(`results of batch ${batchId} (${record.resultsBlob}) are missing from the blob store`);
       const { results } = JSON.parse(text) as BatchResults;
       for (const { entityId, result } of results) hasher.add(entityId, result);
       await writer.append(results);
@@ -54,6 +63,17 @@ export async function finalizeBatches(ports: ServicePorts, entry: ManifestEntry,
     await writer.abort();
     throw error;
   }
-  const failuresText = failed === 0 ? null : `${failed} of ${succeeded + failed} entities failed: ${failures.join('; ')}${failed > failures.length ? '; ...' : ''}`;
-  return { status: 'completed', resultHash: hasher.digest(), planned: plan.entityCount, succeeded, failed, stored: hasher.count, failures: failuresText };
+  const failuresText =
+    failed === 0
+      ? null
+      : `${failed} of ${succeeded + failed} entities failed: ${failures.join('; ')}${failed > failures.length ? '; ...' : ''}`;
+  return {
+    status: 'completed',
+    resultHash: hasher.digest(),
+    planned: plan.entityCount,
+    succeeded,
+    failed,
+    stored: hasher.count,
+    failures: failuresText,
+  };
 }

@@ -8,7 +8,15 @@ import type { PlannedRead } from '../shared/warehouse/computation-reader.ts';
 import { withHeartbeat } from './lease.ts';
 
 export type RunOutcome =
-  | { status: 'completed'; resultHash: string; planned: number; succeeded: number; failed: number; stored: number; failures: string | null }
+  | {
+      status: 'completed';
+      resultHash: string;
+      planned: number;
+      succeeded: number;
+      failed: number;
+      stored: number;
+      failures: string | null;
+    }
   | { status: 'impossible'; reason: string }
   | { status: 'failed'; error: string };
 
@@ -17,10 +25,24 @@ export type RunOutcome =
  * window, gathers dependency results, calls process() once and replaces
  * the stored result atomically.
  */
-export async function runGlobal(ports: ServicePorts, entry: ManifestEntry, date: IsoDate, runId: string, lease: Lease, reads: PlannedRead[]): Promise<RunOutcome> {
+export async function runGlobal(
+  ports: ServicePorts,
+  entry: ManifestEntry,
+  date: IsoDate,
+  runId: string,
+  lease: Lease,
+  reads: PlannedRead[],
+): Promise<RunOutcome> {
   const { data, impossible } = await ports.reader.readAll(reads);
   if (impossible !== null) return { status: 'impossible', reason: impossible };
-  const outcome = await processGlobal(ports, entry, date, data, ports.log.child({ runId, date, computation: entry.name }), (work) => withHeartbeat(ports, lease, work));
+  const outcome = await processGlobal(
+    ports,
+    entry,
+    date,
+    data,
+    ports.log.child({ runId, date, computation: entry.name }),
+    (work) => withHeartbeat(ports, lease, work),
+  );
   if ('error' in outcome) return { status: 'failed', error: outcome.error };
   const result = outcome.result;
   const hasher = new ResultHasher();
@@ -36,5 +58,13 @@ export async function runGlobal(ports: ServicePorts, entry: ManifestEntry, date:
     await writer.abort();
     throw error;
   }
-  return { status: 'completed', resultHash: hasher.digest(), planned: 1, succeeded: 1, failed: 0, stored: hasher.count, failures: null };
+  return {
+    status: 'completed',
+    resultHash: hasher.digest(),
+    planned: 1,
+    succeeded: 1,
+    failed: 0,
+    stored: hasher.count,
+    failures: null,
+  };
 }

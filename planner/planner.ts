@@ -25,7 +25,9 @@ export function createPlanner(ports: PlannerPorts): Planner {
   /** Pass numbers holding at least one of the run's computations, in order. */
   function passesOf(run: RunRecord): number[] {
     const names = new Set(selectedNames(manifest, run));
-    return [...new Set(manifest.computations.filter((e) => names.has(e.name)).map((e) => e.pass))].sort((a, b) => a - b);
+    return [...new Set(manifest.computations.filter((e) => names.has(e.name)).map((e) => e.pass))].sort(
+      (a, b) => a - b,
+    );
   }
 
   function sequential(run: RunRecord): boolean {
@@ -35,7 +37,12 @@ export function createPlanner(ports: PlannerPorts): Planner {
   async function publishPass(run: RunRecord, date: IsoDate, pass: number): Promise<void> {
     if (!(await state.runs.claimStep(run.runId, `pass/${date}/${pass}`))) return;
     const passes = passesOf(run);
-    await state.runs.update(run.runId, { progress: { ...(await state.runs.get(run.runId))!.progress, [date]: { pass, passes: passes.length, done: false } } });
+    await state.runs.update(run.runId, {
+      progress: {
+        ...(await state.runs.get(run.runId))!.progress,
+        [date]: { pass, passes: passes.length, done: false },
+      },
+    });
     ports.log.info({ runId: run.runId, date, pass }, `Pass ${pass} ready on ${date}`);
     await bus.publish({ v: 1, type: 'pass.ready', runId: run.runId, date, pass });
   }
@@ -82,7 +89,17 @@ export function createPlanner(ports: PlannerPorts): Planner {
     if (unknown.length > 0) throw new Error(`run ${event.runId} names unknown computations: ${unknown.join(', ')}`);
     if (await state.runs.create(record)) {
       const purged = await state.states.purgeExpired(clock.now());
-      ports.log.info({ runId: event.runId, dates: event.dates, computations: event.computations, force: event.force, trigger: event.trigger, purged }, `Run ${event.runId} requested`);
+      ports.log.info(
+        {
+          runId: event.runId,
+          dates: event.dates,
+          computations: event.computations,
+          force: event.force,
+          trigger: event.trigger,
+          purged,
+        },
+        `Run ${event.runId} requested`,
+      );
     }
     const run = (await state.runs.get(event.runId))!;
     if (passesOf(run).length === 0) return finishRun(run);
@@ -94,14 +111,21 @@ export function createPlanner(ports: PlannerPorts): Planner {
     if (run === null) return;
     await state.runs.claimStep(run.runId, `done/${event.date}/${event.computation}`);
     const names = selectedNames(manifest, run).filter((name) => manifest.byName.get(name)!.pass === event.pass);
-    const done = new Set((await state.runs.steps(run.runId, `done/${event.date}/`)).map((step) => step.slice(step.lastIndexOf('/') + 1)));
+    const done = new Set(
+      (await state.runs.steps(run.runId, `done/${event.date}/`)).map((step) => step.slice(step.lastIndexOf('/') + 1)),
+    );
     if (!names.every((name) => done.has(name))) return;
     if (!(await state.runs.claimStep(run.runId, `closed/${event.date}/${event.pass}`))) return;
     const passes = passesOf(run);
     const next = passes[passes.indexOf(event.pass) + 1];
     if (next !== undefined) return publishPass(run, event.date, next);
     if (!(await state.runs.claimStep(run.runId, `date-done/${event.date}`))) return;
-    await state.runs.update(run.runId, { progress: { ...(await state.runs.get(run.runId))!.progress, [event.date]: { pass: event.pass, passes: passes.length, done: true } } });
+    await state.runs.update(run.runId, {
+      progress: {
+        ...(await state.runs.get(run.runId))!.progress,
+        [event.date]: { pass: event.pass, passes: passes.length, done: true },
+      },
+    });
     if ((await state.runs.steps(run.runId, 'date-done/')).length === run.dates.length) return finishRun(run);
     await startDates(run);
   }

@@ -2,7 +2,6 @@ import type { Manifest } from '../shared/manifest/manifest.ts';
 import { STATUS_ICONS as ICONS } from '../shared/model/statuses.ts';
 import type { ComputationState, RunRecord, StateStore } from '../shared/ports/state-store.ts';
 
-
 export interface SummaryRow {
   date: string;
   name: string;
@@ -28,14 +27,29 @@ export interface ExecutionSummary {
 
 /** The computations a run covers, in pass order. */
 export function selectedNames(manifest: Manifest, run: Pick<RunRecord, 'computations'>): string[] {
-  return manifest.computations.filter((entry) => run.computations === null || run.computations.includes(entry.name)).map((entry) => entry.name);
+  return manifest.computations
+    .filter((entry) => run.computations === null || run.computations.includes(entry.name))
+    .map((entry) => entry.name);
 }
 
 function row(date: string, name: string, state: ComputationState | null, runId: string): SummaryRow {
   if (state === null || state.runId !== runId) {
-    return { date, name, status: 'blocked', icon: ICONS.blocked!, resultHash: null, durationMs: null, entities: null, bytesScanned: null, detail: state === null ? 'not run' : `held by run ${state.runId}` };
+    return {
+      date,
+      name,
+      status: 'blocked',
+      icon: ICONS.blocked!,
+      resultHash: null,
+      durationMs: null,
+      entities: null,
+      bytesScanned: null,
+      detail: state === null ? 'not run' : `held by run ${state.runId}`,
+    };
   }
-  const duration = state.startedAt !== null && state.finishedAt !== null ? Date.parse(state.finishedAt) - Date.parse(state.startedAt) : null;
+  const duration =
+    state.startedAt !== null && state.finishedAt !== null
+      ? Date.parse(state.finishedAt) - Date.parse(state.startedAt)
+      : null;
   return {
     date,
     name,
@@ -50,7 +64,12 @@ function row(date: string, name: string, state: ComputationState | null, runId: 
 }
 
 /** Collects the outcome of every computation of a run, for the Execution Summary log and the CLI. */
-export async function executionSummary(manifest: Manifest, state: StateStore, run: RunRecord, now: Date): Promise<ExecutionSummary> {
+export async function executionSummary(
+  manifest: Manifest,
+  state: StateStore,
+  run: RunRecord,
+  now: Date,
+): Promise<ExecutionSummary> {
   const names = selectedNames(manifest, run);
   const rows: SummaryRow[] = [];
   for (const date of run.dates) {
@@ -69,7 +88,10 @@ export async function executionSummary(manifest: Manifest, state: StateStore, ru
     durationMs: now.getTime() - Date.parse(run.startedAt),
     counts,
     computations: rows,
-    resume: failedDate === null ? null : `compute run --date ${failedDate}${failedDate === last ? '' : ` --to ${last}`}${only}`,
+    resume:
+      failedDate === null
+        ? null
+        : `compute run --date ${failedDate}${failedDate === last ? '' : ` --to ${last}`}${only}`,
   };
 }
 
@@ -79,12 +101,20 @@ export async function executionSummary(manifest: Manifest, state: StateStore, ru
  * statuses counted, plus every date that did not complete or skip.
  */
 export function formatSummary(summary: ExecutionSummary): string {
-  const lines = [`Execution Summary: run ${summary.runId} ${summary.status} in ${(summary.durationMs / 1000).toFixed(1)} s (${Object.entries(summary.counts).map(([k, v]) => `${v} ${k}`).join(', ')})`];
+  const lines = [
+    `Execution Summary: run ${summary.runId} ${summary.status} in ${(summary.durationMs / 1000).toFixed(1)} s (${Object.entries(
+      summary.counts,
+    )
+      .map(([k, v]) => `${v} ${k}`)
+      .join(', ')})`,
+  ];
   if (summary.dates.length > 1) {
     const names = [...new Set(summary.computations.map((r) => r.name))];
     for (const name of names) {
       const rows = summary.computations.filter((r) => r.name === name);
-      const tally = Object.entries(Object.groupBy(rows, (r) => r.status)).map(([status, list]) => `${ICONS[status] ?? ''} ${list!.length} ${status}`);
+      const tally = Object.entries(Object.groupBy(rows, (r) => r.status)).map(
+        ([status, list]) => `${ICONS[status] ?? ''} ${list!.length} ${status}`,
+      );
       const entities = rows.reduce((sum, r) => sum + (r.entities?.succeeded ?? 0), 0);
       lines.push(`  ${name.padEnd(26)} ${tally.join(', ')}${entities > 0 ? `  (${entities} entities processed)` : ''}`);
     }
@@ -95,9 +125,14 @@ export function formatSummary(summary: ExecutionSummary): string {
     return lines.join('\n');
   }
   for (const r of summary.computations) {
-    const entities = r.entities === null ? '' : `  ${r.entities.succeeded}/${r.entities.planned} entities${r.entities.failed > 0 ? `, ${r.entities.failed} failed` : ''}`;
+    const entities =
+      r.entities === null
+        ? ''
+        : `  ${r.entities.succeeded}/${r.entities.planned} entities${r.entities.failed > 0 ? `, ${r.entities.failed} failed` : ''}`;
     const duration = r.durationMs === null ? '' : `  ${(r.durationMs / 1000).toFixed(2)} s`;
-    lines.push(`  ${r.icon} ${r.date} ${r.name.padEnd(26)} ${r.status.padEnd(10)}${duration}${entities}${r.detail === null ? '' : `  ${r.detail}`}`);
+    lines.push(
+      `  ${r.icon} ${r.date} ${r.name.padEnd(26)} ${r.status.padEnd(10)}${duration}${entities}${r.detail === null ? '' : `  ${r.detail}`}`,
+    );
   }
   if (summary.resume !== null) lines.push(`Resume with: ${summary.resume}`);
   return lines.join('\n');

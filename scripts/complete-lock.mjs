@@ -17,11 +17,20 @@ for (const [name, version] of Object.entries(bindings?.optionalDependencies ?? {
   if (packages[key] !== undefined) continue;
   const platform = name.slice('@duckdb/node-bindings-'.length);
   const [os, cpu, libc] = platform.split('-');
-  packages[key] = { version, cpu: [cpu], license: 'MIT', optional: true, os: [os], ...(os === 'linux' ? { libc: [libc === 'musl' ? 'musl' : 'glibc'] } : {}) };
+  packages[key] = {
+    version,
+    cpu: [cpu],
+    license: 'MIT',
+    optional: true,
+    os: [os],
+    ...(os === 'linux' ? { libc: [libc === 'musl' ? 'musl' : 'glibc'] } : {}),
+  };
   added++;
 }
 if (added > 0) {
-  lock.packages = Object.fromEntries(Object.entries(packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a.localeCompare(b))));
+  lock.packages = Object.fromEntries(
+    Object.entries(packages).sort(([a], [b]) => (a === '' ? -1 : b === '' ? 1 : a.localeCompare(b))),
+  );
   writeFileSync(file, `${JSON.stringify(lock, null, 2)}\n`);
 }
 process.stdout.write(`complete-lock: ${added} optional platform entr${added === 1 ? 'y' : 'ies'} added\n`);

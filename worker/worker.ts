@@ -9,7 +9,9 @@ export class VersionSkewError extends Error {
   readonly code = 'VERSION_SKEW';
 
   constructor(computation: string, expected: string, actual: string) {
-    super(`Version skew: batch of ${computation} was planned with code ${expected.slice(0, 12)}, this worker runs ${actual.slice(0, 12)}. Deploy the same code to every service; the batch is left for a worker that has it.`);
+    super(
+      `Version skew: batch of ${computation} was planned with code ${expected.slice(0, 12)}, this worker runs ${actual.slice(0, 12)}. Deploy the same code to every service; the batch is left for a worker that has it.`,
+    );
     this.name = 'VersionSkewError';
   }
 }
@@ -29,9 +31,18 @@ export type WorkerPorts = Pick<ServicePorts, 'manifest' | 'state' | 'blobs' | 'b
 export function createWorker(ports: WorkerPorts): Worker {
   async function onBatchReady(event: BatchReady): Promise<void> {
     const entry = ports.manifest.byName.get(event.computation);
-    if (entry === undefined) throw new PoisonMessageError('UNKNOWN_COMPUTATION', `batch.ready names computation '${event.computation}', which this worker does not have`);
+    if (entry === undefined)
+      throw new PoisonMessageError(
+        'UNKNOWN_COMPUTATION',
+        `batch.ready names computation '${event.computation}', which this worker does not have`,
+      );
     if (entry.codeHash !== event.codeHash) throw new VersionSkewError(entry.name, event.codeHash, entry.codeHash);
-    const log = ports.log.child({ runId: event.runId, date: event.date, computation: event.computation, batchId: event.batchId });
+    const log = ports.log.child({
+      runId: event.runId,
+      date: event.date,
+      computation: event.computation,
+      batchId: event.batchId,
+    });
     const text = await ports.blobs.get(event.contextBlob);
     if (text === null) {
       // The computation was finalized and its blobs cleaned: this is a late duplicate.
@@ -58,7 +69,18 @@ export function createWorker(ports: WorkerPorts): Worker {
       log.info({}, 'Batch was already recorded by an earlier delivery; announcing it again');
       await ports.blobs.deletePrefix(blob);
     }
-    await ports.bus.publish({ v: 1, type: 'batch.completed', runId: event.runId, date: event.date, computation: event.computation, batchId: event.batchId, leaseToken: event.leaseToken, attempt: event.attempt, succeeded, failed });
+    await ports.bus.publish({
+      v: 1,
+      type: 'batch.completed',
+      runId: event.runId,
+      date: event.date,
+      computation: event.computation,
+      batchId: event.batchId,
+      leaseToken: event.leaseToken,
+      attempt: event.attempt,
+      succeeded,
+      failed,
+    });
   }
 
   return { onBatchReady };

@@ -12,7 +12,10 @@ const writer = await instance.connect();
 await writer.run('CREATE OR REPLACE TABLE hand_results (date DATE, entity_id VARCHAR, result VARCHAR)');
 await writer.run('BEGIN TRANSACTION');
 const appender = await writer.createAppender('hand_results');
-const result = await reader.stream(`SELECT date, entity_id, value FROM events WHERE date = CAST($date AS DATE) ORDER BY entity_id`, { date });
+const result = await reader.stream(
+  `SELECT date, entity_id, value FROM events WHERE date = CAST($date AS DATE) ORDER BY entity_id`,
+  { date },
+);
 const names = result.deduplicatedColumnNames();
 let current: string | undefined;
 let rows: Array<Record<string, unknown>> = [];
@@ -45,4 +48,6 @@ await writer.run('COMMIT');
 reader.closeSync();
 writer.closeSync();
 instance.closeSync();
-process.stdout.write(JSON.stringify({ ms: performance.now() - start, entities, maxRssMb: process.resourceUsage().maxRSS / 1024 }));
+process.stdout.write(
+  JSON.stringify({ ms: performance.now() - start, entities, maxRssMb: process.resourceUsage().maxRSS / 1024 }),
+);

@@ -13,12 +13,20 @@ const code = await runCli(['run', '--project', root, '--date', date, '--json', .
   isTty: false,
 });
 const ms = performance.now() - start;
-const parsed = JSON.parse(out) as { status: string; computations: Array<{ status: string; entities: { succeeded: number } | null }> };
-process.stdout.write(JSON.stringify({
-  ms,
-  code,
-  status: parsed.status,
-  statuses: parsed.computations.reduce<Record<string, number>>((acc, c) => ((acc[c.status] = (acc[c.status] ?? 0) + 1), acc), {}),
-  entities: parsed.computations.reduce((sum, c) => sum + (c.entities?.succeeded ?? 0), 0),
-  maxRssMb: process.resourceUsage().maxRSS / 1024,
-}));
+const parsed = JSON.parse(out) as {
+  status: string;
+  computations: Array<{ status: string; entities: { succeeded: number } | null }>;
+};
+process.stdout.write(
+  JSON.stringify({
+    ms,
+    code,
+    status: parsed.status,
+    statuses: parsed.computations.reduce<Record<string, number>>(
+      (acc, c) => ((acc[c.status] = (acc[c.status] ?? 0) + 1), acc),
+      {},
+    ),
+    entities: parsed.computations.reduce((sum, c) => sum + (c.entities?.succeeded ?? 0), 0),
+    maxRssMb: process.resourceUsage().maxRSS / 1024,
+  }),
+);

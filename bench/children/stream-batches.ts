@@ -13,7 +13,10 @@ import type { ManifestEntry } from '../../shared/manifest/manifest.ts';
 
 const [path, mode] = process.argv.slice(2) as [string, 'floor' | 'batches'];
 const [memoryLimit, threads] = process.argv.slice(4);
-const instance = await openDuckdb(path, { ...(memoryLimit ? { memoryLimit } : {}), ...(threads ? { threads: Number(threads) } : {}) });
+const instance = await openDuckdb(path, {
+  ...(memoryLimit ? { memoryLimit } : {}),
+  ...(threads ? { threads: Number(threads) } : {}),
+});
 const start = performance.now();
 let rows = 0;
 let entities = 0;
@@ -44,7 +47,11 @@ if (mode === 'floor') {
   const project = parseProjectConfig({ entityField: 'user_id' }, '.');
   const config = computationConfigSchema.parse({ name: 'Bench', type: 'per-entity', requires: { a: {}, b: {} } });
   const entry = { name: 'Bench', config } as ManifestEntry;
-  const reader = new ComputationReader({ warehouse, registry: new SchemaRegistry(warehouse, { clock: new ManualClock() }), project });
+  const reader = new ComputationReader({
+    warehouse,
+    registry: new SchemaRegistry(warehouse, { clock: new ManualClock() }),
+    project,
+  });
   const { reads, problems } = await reader.plan(entry, '2026-01-26');
   if (problems.length > 0) throw new Error(JSON.stringify(problems));
   const { merger } = await reader.openEntities(reads);

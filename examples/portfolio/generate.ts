@@ -30,7 +30,12 @@ const pick = <T>(items: readonly T[]): T => items[Math.floor(rand() * items.leng
 const day = (offset: number) => new Date(FIRST + offset * 86_400_000).toISOString().slice(0, 10);
 const userId = (i: number) => `user_${String(i).padStart(4, '0')}`;
 
-const users = Array.from({ length: USERS }, (_, i) => [userId(i), pick(COUNTRIES), pick(PROFILES), day(-Math.floor(rand() * 400))]);
+const users = Array.from({ length: USERS }, (_, i) => [
+  userId(i),
+  pick(COUNTRIES),
+  pick(PROFILES),
+  day(-Math.floor(rand() * 400)),
+]);
 const close = new Map(SYMBOLS.map((s) => [s, 50 + Math.round(rand() * 40000) / 100]));
 const prices: Array<[string, string, number]> = [];
 const trades: Array<[string, string, string, string, number, number, string]> = [];
@@ -61,9 +66,13 @@ for (let d = 0; d < DAYS; d++) {
 
 const instance = await DuckDBInstance.create(path);
 const connection = await instance.connect();
-await connection.run('CREATE OR REPLACE TABLE users (user_id VARCHAR, country VARCHAR, risk_profile VARCHAR, signup_date DATE)');
+await connection.run(
+  'CREATE OR REPLACE TABLE users (user_id VARCHAR, country VARCHAR, risk_profile VARCHAR, signup_date DATE)',
+);
 await connection.run('CREATE OR REPLACE TABLE prices (date DATE, symbol VARCHAR, close DOUBLE)');
-await connection.run('CREATE OR REPLACE TABLE trades (date DATE, user_id VARCHAR, symbol VARCHAR, side VARCHAR, quantity BIGINT, price DOUBLE, traded_at TIMESTAMP)');
+await connection.run(
+  'CREATE OR REPLACE TABLE trades (date DATE, user_id VARCHAR, symbol VARCHAR, side VARCHAR, quantity BIGINT, price DOUBLE, traded_at TIMESTAMP)',
+);
 /** Appends rows; `types` says per column: s text (cast by DuckDB), d double, i bigint. */
 async function load(table: string, types: string, rows: unknown[][]): Promise<void> {
   const appender = await connection.createAppender(table);
@@ -82,4 +91,6 @@ await load('prices', 'ssd', prices);
 await load('trades', 'ssssids', trades);
 connection.closeSync();
 instance.closeSync();
-process.stdout.write(`Wrote ${path}: ${users.length} users, ${prices.length} prices, ${trades.length} trades (${day(0)} to ${day(DAYS - 1)}).\n`);
+process.stdout.write(
+  `Wrote ${path}: ${users.length} users, ${prices.length} prices, ${trades.length} trades (${day(0)} to ${day(DAYS - 1)}).\n`,
+);

@@ -20,7 +20,11 @@ export const COMMON_FLAGS: Record<string, FlagSpec> = {
 };
 
 /** Parses a command's flags; an unknown flag or a missing value is a UsageError. */
-export function parseFlags(command: string, argv: string[], specs: Record<string, FlagSpec>): { flags: Flags; positionals: string[] } {
+export function parseFlags(
+  command: string,
+  argv: string[],
+  specs: Record<string, FlagSpec>,
+): { flags: Flags; positionals: string[] } {
   const all = { ...COMMON_FLAGS, ...specs };
   const options: Record<string, { type: 'string' | 'boolean' }> = {};
   const canonical = new Map<string, string>();
@@ -37,7 +41,9 @@ export function parseFlags(command: string, argv: string[], specs: Record<string
     const text = (error as Error).message;
     const unknown = /Unknown option '--?([^']+)'/.exec(text)?.[1];
     if (unknown !== undefined) {
-      throw new UsageError(`compute ${command}: unknown flag --${unknown}.${didYouMean(unknown, Object.keys(all)).replace("'", "'--")} Run 'compute ${command} --help' for the flags.`);
+      throw new UsageError(
+        `compute ${command}: unknown flag --${unknown}.${didYouMean(unknown, Object.keys(all)).replace("'", "'--")} Run 'compute ${command} --help' for the flags.`,
+      );
     }
     throw new UsageError(`compute ${command}: ${text}`);
   }
@@ -65,7 +71,12 @@ export function dateFlag(flags: Flags, name: string, required = false): string |
     if (required) throw new UsageError(`--${name} is required, e.g. --${name} 2026-01-26`);
     return undefined;
   }
-  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`)) || new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value) {
+  if (
+    typeof value !== 'string' ||
+    !/^\d{4}-\d{2}-\d{2}$/.test(value) ||
+    Number.isNaN(Date.parse(`${value}T00:00:00Z`)) ||
+    new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value
+  ) {
     throw new UsageError(`--${name} must be a calendar date as YYYY-MM-DD, e.g. 2026-01-26; got '${String(value)}'`);
   }
   return value;

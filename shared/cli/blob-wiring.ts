@@ -10,6 +10,10 @@ export const DEFAULT_BLOB_PATH = '.compute/blobs';
 
 export function openBlobStore(manifest: Manifest): BlobStore {
   const config = manifest.project.blobs;
-  if (config.type === 'local') return new LocalBlobStore(resolve(manifest.project.root, config.path ?? DEFAULT_BLOB_PATH));
-  return new GcsBlobStore(new Storage().bucket(config.bucket), config.prefix === undefined ? {} : { prefix: config.prefix });
+  if (config.type === 'local')
+    return new LocalBlobStore(resolve(manifest.project.root, config.path ?? DEFAULT_BLOB_PATH));
+  return new GcsBlobStore(
+    new Storage().bucket(config.bucket),
+    config.prefix === undefined ? {} : { prefix: config.prefix },
+  );
 }

@@ -13,7 +13,18 @@ import { statusCommand } from './commands/status.ts';
 import { validateCommand } from './commands/validate.ts';
 import { didYouMean } from '../util/nearest.ts';
 
-const COMMANDS: Command[] = [validateCommand, graphCommand, renderCommand, analyzeCommand, runCommand, statusCommand, executeCommand, showCommand, serveCommand, bootstrapCommand];
+const COMMANDS: Command[] = [
+  validateCommand,
+  graphCommand,
+  renderCommand,
+  analyzeCommand,
+  runCommand,
+  statusCommand,
+  executeCommand,
+  showCommand,
+  serveCommand,
+  bootstrapCommand,
+];
 
 function usage(): string {
   const rows = COMMANDS.map((c) => `  ${c.name.padEnd(10)} ${c.summary}`);
@@ -33,7 +44,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   const command = COMMANDS.find((c) => c.name === name);
   try {
     if (command === undefined) {
-      throw new UsageError(`Unknown command '${name}'.${didYouMean(name, COMMANDS.map((c) => c.name))}\n\n${usage()}`);
+      throw new UsageError(
+        `Unknown command '${name}'.${didYouMean(
+          name,
+          COMMANDS.map((c) => c.name),
+        )}\n\n${usage()}`,
+      );
     }
     const { flags, positionals } = parseFlags(command.name, rest, command.flags);
     if (flags.help === true) {
@@ -48,7 +64,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return 2;
     }
     if (error instanceof UserError || error instanceof PoisonMessageError) {
-      if (json) io.stdout(`${JSON.stringify({ ok: false, errors: error instanceof UserError ? error.problems : [{ code: error.code, message: error.message }] }, null, 2)}\n`);
+      if (json)
+        io.stdout(
+          `${JSON.stringify({ ok: false, errors: error instanceof UserError ? error.problems : [{ code: error.code, message: error.message }] }, null, 2)}\n`,
+        );
       io.stderr(`${error.message}\n`);
       return 1;
     }

@@ -13,7 +13,12 @@ function checkNames(manifest: Manifest, names: string[] | null): void {
 }
 
 /** The management API's actions over a service's ports: the same reports as the CLI, and runs started through the bus. */
-export function managementActions(deps: { manifest: Manifest; state: StateStore; bus: EventBus; reader: () => Promise<ComputationReader> }): ManagementActions {
+export function managementActions(deps: {
+  manifest: Manifest;
+  state: StateStore;
+  bus: EventBus;
+  reader: () => Promise<ComputationReader>;
+}): ManagementActions {
   const { manifest, state, bus } = deps;
   return {
     status: (date) => statusReport(manifest, state, date, new Date()),
@@ -22,12 +27,25 @@ export function managementActions(deps: { manifest: Manifest; state: StateStore;
       const dates = dateRange(date, to ?? date);
       const analyzed = await analyzeDates(manifest, state, await deps.reader(), dates, computations, force);
       const running = analyzed.filter((c) => c.decision === 'run');
-      return { date, to: dates[dates.length - 1], computations: analyzed, totalBytes: running.some((c) => c.bytes === null) ? null : running.reduce((sum, c) => sum + c.bytes!, 0) };
+      return {
+        date,
+        to: dates[dates.length - 1],
+        computations: analyzed,
+        totalBytes: running.some((c) => c.bytes === null) ? null : running.reduce((sum, c) => sum + c.bytes!, 0),
+      };
     },
     run: async ({ date, to }, computations, force) => {
       checkNames(manifest, computations);
       const runId = `run-api-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
-      await bus.publish({ v: 1, type: 'run.requested', runId, dates: dateRange(date, to ?? date), computations, force, trigger: 'api' });
+      await bus.publish({
+        v: 1,
+        type: 'run.requested',
+        runId,
+        dates: dateRange(date, to ?? date),
+        computations,
+        force,
+        trigger: 'api',
+      });
       return { runId };
     },
   };

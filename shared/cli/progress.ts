@@ -3,7 +3,6 @@ import { STATUS_ICONS } from '../model/statuses.ts';
 import type { EventBus } from '../ports/event-bus.ts';
 import type { CliIo } from './command.ts';
 
-
 /**
  * Shows a run's progress on stderr: on a terminal, one line per running
  * computation with batches done / total, redrawn in place; elsewhere, one
@@ -48,15 +47,27 @@ export class ProgressDisplay {
       this.#batches.delete(key);
       this.#clear();
       if (this.#perDate === 0) {
-        this.#io.stderr(`${STATUS_ICONS[event.status] ?? ''} ${key} ${event.status}${batches === undefined ? '' : ` (${batches.done} batch${batches.done === 1 ? '' : 'es'})`}\n`);
+        this.#io.stderr(
+          `${STATUS_ICONS[event.status] ?? ''} ${key} ${event.status}${batches === undefined ? '' : ` (${batches.done} batch${batches.done === 1 ? '' : 'es'})`}\n`,
+        );
       } else {
         // A range prints one line per finished date.
         const tally = this.#outcomes.get(event.date) ?? {};
         tally[event.status] = (tally[event.status] ?? 0) + 1;
         this.#outcomes.set(event.date, tally);
         if (Object.values(tally).reduce((a, b) => a + b, 0) === this.#perDate) {
-          const worst = tally.failed ? 'failed' : tally.impossible ? 'impossible' : tally.blocked ? 'blocked' : 'completed';
-          this.#io.stderr(`${STATUS_ICONS[worst]} ${event.date}: ${Object.entries(tally).map(([k, v]) => `${v} ${k}`).join(', ')}\n`);
+          const worst = tally.failed
+            ? 'failed'
+            : tally.impossible
+              ? 'impossible'
+              : tally.blocked
+                ? 'blocked'
+                : 'completed';
+          this.#io.stderr(
+            `${STATUS_ICONS[worst]} ${event.date}: ${Object.entries(tally)
+              .map(([k, v]) => `${v} ${k}`)
+              .join(', ')}\n`,
+          );
         }
       }
       if (this.#io.isTty) this.#redraw();

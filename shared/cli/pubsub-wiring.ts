@@ -10,7 +10,10 @@ export function pubsubClient(project: ProjectConfig): PubSub {
 
 export async function openPubSubBus(project: ProjectConfig): Promise<PubSubBus> {
   const bus = project.bus;
-  return new PubSubBus(pubsubClient(project), bus.type === 'pubsub' && bus.topicPrefix !== undefined ? { topicPrefix: bus.topicPrefix } : {});
+  return new PubSubBus(
+    pubsubClient(project),
+    bus.type === 'pubsub' && bus.topicPrefix !== undefined ? { topicPrefix: bus.topicPrefix } : {},
+  );
 }
 
 export function topicPrefixOf(project: ProjectConfig): string {

@@ -27,7 +27,10 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-function expect<T extends ComputeEvent['type']>(type: T, handle: (event: Extract<ComputeEvent, { type: T }>) => Promise<void>) {
+function expect<T extends ComputeEvent['type']>(
+  type: T,
+  handle: (event: Extract<ComputeEvent, { type: T }>) => Promise<void>,
+) {
   return async (event: ComputeEvent) => {
     if (event.type !== type) throw new PoisonMessageError('WRONG_TOPIC', `expected ${type}, got ${event.type}`);
     await handle(event as Extract<ComputeEvent, { type: T }>);
@@ -35,7 +38,10 @@ function expect<T extends ComputeEvent['type']>(type: T, handle: (event: Extract
 }
 
 /** Subscribes each service's handlers to its topics. */
-export function subscribeServices(bus: EventBus, services: { planner?: Planner; executor?: Executor; worker?: Worker }): void {
+export function subscribeServices(
+  bus: EventBus,
+  services: { planner?: Planner; executor?: Executor; worker?: Worker },
+): void {
   const { planner, executor, worker } = services;
   if (planner !== undefined) {
     bus.subscribe('runs', expect('run.requested', planner.onRunRequested));
@@ -64,13 +70,20 @@ export interface RuntimeOptions {
 }
 
 /** Opens every port a project's config names and wires planner, executor and worker to them. */
-export async function openRuntime(manifest: Manifest, options: RuntimeOptions): Promise<Runtime & { bus: EventBus; warehouse: OpenWarehouse }> {
+export async function openRuntime(
+  manifest: Manifest,
+  options: RuntimeOptions,
+): Promise<Runtime & { bus: EventBus; warehouse: OpenWarehouse }> {
   const project = manifest.project;
   const state = options.state ?? (await openStateStore(project));
   const warehouse = await openWarehouse(project);
   const clock = options.clock ?? systemClock;
   const bus = options.bus ?? new InProcessBus({ log: options.log, ...options.busOptions });
-  const reader = new ComputationReader({ warehouse: warehouse.warehouse, registry: new SchemaRegistry(warehouse.warehouse, { clock }), project });
+  const reader = new ComputationReader({
+    warehouse: warehouse.warehouse,
+    registry: new SchemaRegistry(warehouse.warehouse, { clock }),
+    project,
+  });
   const ports: ServicePorts = {
     manifest,
     state,
@@ -86,9 +99,25 @@ export async function openRuntime(manifest: Manifest, options: RuntimeOptions): 
   const executor = createExecutor(ports);
   const worker = createWorker(ports);
   const busConfig = project.bus;
-  const threads = options.useThreads === true && busConfig.type === 'inprocess' ? (busConfig.workerThreads ?? (availableParallelism() >= 2 ? 1 : 0)) : 0;
-  const pool = threads > 0 ? new WorkerThreadPool({ size: threads, root: project.root, env: options.env ?? {}, bus, logLine: options.logLine ?? (() => undefined) }) : null;
-  subscribeServices(bus, { planner, executor, worker: pool === null ? worker : { onBatchReady: (event) => pool.handle(event) } });
+  const threads =
+    options.useThreads === true && busConfig.type === 'inprocess'
+      ? (busConfig.workerThreads ?? (availableParallelism() >= 2 ? 1 : 0))
+      : 0;
+  const pool =
+    threads > 0
+      ? new WorkerThreadPool({
+          size: threads,
+          root: project.root,
+          env: options.env ?? {},
+          bus,
+          logLine: options.logLine ?? (() => undefined),
+        })
+      : null;
+  subscribeServices(bus, {
+    planner,
+    executor,
+    worker: pool === null ? worker : { onBatchReady: (event) => pool.handle(event) },
+  });
   return {
     ports,
     planner,

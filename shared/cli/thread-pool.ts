@@ -33,7 +33,13 @@ export class WorkerThreadPool {
   readonly #inFlight = new Map<number, Pending & { slot: Slot }>();
   #nextId = 0;
 
-  constructor(options: { size: number; root: string; env: Record<string, string | undefined>; bus: EventBus; logLine: (line: string) => void }) {
+  constructor(options: {
+    size: number;
+    root: string;
+    env: Record<string, string | undefined>;
+    bus: EventBus;
+    logLine: (line: string) => void;
+  }) {
     this.#size = options.size;
     this.#root = options.root;
     this.#env = options.env;
@@ -62,7 +68,11 @@ export class WorkerThreadPool {
     thread.unref();
     let markReady!: () => void;
     let failStart!: (error: Error) => void;
-    const slot: Slot = { thread, busy: false, ready: new Promise((resolve, reject) => ((markReady = resolve), (failStart = reject))) };
+    const slot: Slot = {
+      thread,
+      busy: false,
+      ready: new Promise((resolve, reject) => ((markReady = resolve), (failStart = reject))),
+    };
     slot.ready.catch(() => undefined);
     thread.on('message', (message: FromThread) => {
       if (message.type === 'ready') markReady();
@@ -89,7 +99,10 @@ export class WorkerThreadPool {
     this.#inFlight.delete(message.id);
     pending.slot.busy = false;
     if (message.type === 'done') pending.resolve();
-    else pending.reject(message.poison ? new PoisonMessageError('WORKER_POISON', message.message) : new Error(message.message));
+    else
+      pending.reject(
+        message.poison ? new PoisonMessageError('WORKER_POISON', message.message) : new Error(message.message),
+      );
     this.#dispatch();
   }
 
@@ -102,7 +115,13 @@ export class WorkerThreadPool {
       this.#inFlight.set(id, { ...pending, slot });
       slot.ready.then(
         () => slot.thread.postMessage({ id, event: pending.event } satisfies ToThread),
-        (error: unknown) => this.#finish({ type: 'error', id, message: `worker thread failed to start: ${String(error)}`, poison: false }),
+        (error: unknown) =>
+          this.#finish({
+            type: 'error',
+            id,
+            message: `worker thread failed to start: ${String(error)}`,
+            poison: false,
+          }),
       );
     }
   }

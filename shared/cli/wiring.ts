@@ -17,9 +17,18 @@ export const DEFAULT_STATE_PATH = '.compute/state.sqlite';
 export async function openStateStore(project: ProjectConfig): Promise<StateStore> {
   const config = project.state;
   if (config.type === 'embedded') return new SqliteStateStore(resolve(project.root, config.path ?? DEFAULT_STATE_PATH));
-  const [{ Firestore }, { FirestoreStateStore }] = await Promise.all([import('@google-cloud/firestore'), import('../adapters/firestore/firestore-state-store.ts')]);
-  const db = new Firestore({ ...(config.projectId === undefined ? {} : { projectId: config.projectId }), ...(config.databaseId === undefined ? {} : { databaseId: config.databaseId }) });
-  return new FirestoreStateStore(db, config.collectionPrefix === undefined ? {} : { collectionPrefix: config.collectionPrefix });
+  const [{ Firestore }, { FirestoreStateStore }] = await Promise.all([
+    import('@google-cloud/firestore'),
+    import('../adapters/firestore/firestore-state-store.ts'),
+  ]);
+  const db = new Firestore({
+    ...(config.projectId === undefined ? {} : { projectId: config.projectId }),
+    ...(config.databaseId === undefined ? {} : { databaseId: config.databaseId }),
+  });
+  return new FirestoreStateStore(
+    db,
+    config.collectionPrefix === undefined ? {} : { collectionPrefix: config.collectionPrefix },
+  );
 }
 
 /** The warehouse a project's config names, with its result store. */
@@ -32,8 +41,14 @@ export interface OpenWarehouse {
 export async function openWarehouse(project: ProjectConfig): Promise<OpenWarehouse> {
   const config = project.warehouse;
   if (config.type === 'duckdb') {
-    const [{ openDuckdb, DuckdbWarehouse }, { DuckdbResultStore }] = await Promise.all([import('../adapters/duckdb/duckdb-warehouse.ts'), import('../adapters/duckdb/duckdb-results.ts')]);
-    const instance = await openDuckdb(resolve(project.root, config.path), { memoryLimit: config.memoryLimit, threads: config.threads });
+    const [{ openDuckdb, DuckdbWarehouse }, { DuckdbResultStore }] = await Promise.all([
+      import('../adapters/duckdb/duckdb-warehouse.ts'),
+      import('../adapters/duckdb/duckdb-results.ts'),
+    ]);
+    const instance = await openDuckdb(resolve(project.root, config.path), {
+      memoryLimit: config.memoryLimit,
+      threads: config.threads,
+    });
     const warehouse = new DuckdbWarehouse(instance);
     return {
       warehouse,
@@ -49,8 +64,17 @@ export async function openWarehouse(project: ProjectConfig): Promise<OpenWarehou
     import('../adapters/bigquery/bigquery-warehouse.ts'),
     import('../adapters/bigquery/bigquery-results.ts'),
   ]);
-  const client = new BigQuery({ projectId: config.projectId, ...(config.location === undefined ? {} : { location: config.location }) });
-  const location = { projectId: config.projectId, dataset: config.dataset, resultsDataset: config.resultsDataset, location: config.location, maximumBytesBilled: config.maximumBytesBilled };
+  const client = new BigQuery({
+    projectId: config.projectId,
+    ...(config.location === undefined ? {} : { location: config.location }),
+  });
+  const location = {
+    projectId: config.projectId,
+    dataset: config.dataset,
+    resultsDataset: config.resultsDataset,
+    location: config.location,
+    maximumBytesBilled: config.maximumBytesBilled,
+  };
   return {
     warehouse: new BigqueryWarehouse(client as never, location),
     results: new BigqueryResultStore(client as never, location),
@@ -61,6 +85,10 @@ export async function openWarehouse(project: ProjectConfig): Promise<OpenWarehou
 /** The warehouse with a schema registry and a reader over it, for commands that query. */
 export async function openReader(project: ProjectConfig): Promise<OpenWarehouse & { reader: ComputationReader }> {
   const opened = await openWarehouse(project);
-  const reader = new ComputationReader({ warehouse: opened.warehouse, registry: new SchemaRegistry(opened.warehouse, { clock: systemClock }), project });
+  const reader = new ComputationReader({
+    warehouse: opened.warehouse,
+    registry: new SchemaRegistry(opened.warehouse, { clock: systemClock }),
+    project,
+  });
   return { ...opened, reader };
 }

@@ -38,7 +38,13 @@ const worker = createWorker({
 port.on('message', (message: ToThread) => {
   worker.onBatchReady(message.event).then(
     () => send({ type: 'done', id: message.id }),
-    (error: unknown) => send({ type: 'error', id: message.id, message: error instanceof Error ? error.message : String(error), poison: error instanceof PoisonMessageError }),
+    (error: unknown) =>
+      send({
+        type: 'error',
+        id: message.id,
+        message: error instanceof Error ? error.message : String(error),
+        poison: error instanceof PoisonMessageError,
+      }),
   );
 });
 send({ type: 'ready' });

@@ -20,7 +20,12 @@ export const runRequested = z.object({
   trigger: z.string().default('manual'),
 });
 
-export const passReady = z.object({ ...base, type: z.literal('pass.ready'), date: isoDate, pass: z.number().int().min(0) });
+export const passReady = z.object({
+  ...base,
+  type: z.literal('pass.ready'),
+  date: isoDate,
+  pass: z.number().int().min(0),
+});
 
 export const batchReady = z.object({
   ...base,
@@ -66,7 +71,14 @@ export const runCompleted = z.object({
   status: z.enum(['completed', 'failed']),
 });
 
-export const eventSchema = z.discriminatedUnion('type', [runRequested, passReady, batchReady, batchCompleted, computationCompleted, runCompleted]);
+export const eventSchema = z.discriminatedUnion('type', [
+  runRequested,
+  passReady,
+  batchReady,
+  batchCompleted,
+  computationCompleted,
+  runCompleted,
+]);
 
 export type RunRequested = z.output<typeof runRequested>;
 export type PassReady = z.output<typeof passReady>;

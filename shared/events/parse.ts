@@ -8,5 +8,9 @@ export function parseEvent(body: unknown, messageId?: string): ComputeEvent {
   if (result.success) return result.data;
   const type = (body as { type?: unknown } | null)?.type;
   const what = typeof type === 'string' ? `event '${type}'` : 'message';
-  throw new PoisonMessageError('INVALID_EVENT', `Invalid ${what}${messageId === undefined ? '' : ` (message ${messageId})`}: ${describeIssues(result.error).join('; ')}`, messageId === undefined ? {} : { messageId });
+  throw new PoisonMessageError(
+    'INVALID_EVENT',
+    `Invalid ${what}${messageId === undefined ? '' : ` (message ${messageId})`}: ${describeIssues(result.error).join('; ')}`,
+    messageId === undefined ? {} : { messageId },
+  );
 }

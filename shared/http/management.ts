@@ -5,14 +5,32 @@ import type { Logger } from '../ports/logger.ts';
 import { describeIssues } from '../util/zod-problems.ts';
 
 const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD, e.g. 2026-01-26');
-const names = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], { error: 'must be a computation name or a list of them' });
+const names = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
+  error: 'must be a computation name or a list of them',
+});
 
 const request = z.discriminatedUnion(
   'action',
   [
     z.object({ action: z.literal('status'), date: isoDate.optional() }).strict(),
-    z.object({ action: z.literal('analyze'), date: isoDate, to: isoDate.optional(), computation: names.optional(), force: z.boolean().optional() }).strict(),
-    z.object({ action: z.literal('run'), date: isoDate, to: isoDate.optional(), computation: names.optional(), force: z.boolean().optional() }).strict(),
+    z
+      .object({
+        action: z.literal('analyze'),
+        date: isoDate,
+        to: isoDate.optional(),
+        computation: names.optional(),
+        force: z.boolean().optional(),
+      })
+      .strict(),
+    z
+      .object({
+        action: z.literal('run'),
+        date: isoDate,
+        to: isoDate.optional(),
+        computation: names.optional(),
+        force: z.boolean().optional(),
+      })
+      .strict(),
   ],
   { error: "field 'action' must be one of status, analyze, run" },
 );
@@ -22,8 +40,16 @@ export type ManagementRequest = z.output<typeof request>;
 /** What the management API can do; the composition root implements it over the ports. */
 export interface ManagementActions {
   status(date: string | undefined): Promise<unknown>;
-  analyze(dates: { date: string; to?: string | undefined }, computations: string[] | null, force: boolean): Promise<unknown>;
-  run(dates: { date: string; to?: string | undefined }, computations: string[] | null, force: boolean): Promise<{ runId: string }>;
+  analyze(
+    dates: { date: string; to?: string | undefined },
+    computations: string[] | null,
+    force: boolean,
+  ): Promise<unknown>;
+  run(
+    dates: { date: string; to?: string | undefined },
+    computations: string[] | null,
+    force: boolean,
+  ): Promise<{ runId: string }>;
 }
 
 export interface ManagementOptions {
@@ -43,7 +69,12 @@ export function managementHandler(options: ManagementOptions) {
     if (options.token !== null) {
       const header = incoming.headers.authorization ?? '';
       if (header !== `Bearer ${options.token}`) {
-        response.status(401).set('WWW-Authenticate', 'Bearer').json({ error: header === '' ? 'Authorization: Bearer <token> is required' : 'The bearer token is not valid' });
+        response
+          .status(401)
+          .set('WWW-Authenticate', 'Bearer')
+          .json({
+            error: header === '' ? 'Authorization: Bearer <token> is required' : 'The bearer token is not valid',
+          });
         return;
       }
     }
@@ -58,17 +89,23 @@ export function managementHandler(options: ManagementOptions) {
         response.json(await options.actions.status(body.date));
         return;
       }
-      const computations = body.computation === undefined ? null : Array.isArray(body.computation) ? body.computation : [body.computation];
+      const computations =
+        body.computation === undefined ? null : Array.isArray(body.computation) ? body.computation : [body.computation];
       if (body.to !== undefined && body.to < body.date) {
         response.status(400).json({ error: `Invalid request: 'to' (${body.to}) is before 'date' (${body.date})` });
         return;
       }
       if (body.action === 'analyze') {
-        response.json(await options.actions.analyze({ date: body.date, to: body.to }, computations, body.force ?? false));
+        response.json(
+          await options.actions.analyze({ date: body.date, to: body.to }, computations, body.force ?? false),
+        );
         return;
       }
       const { runId } = await options.actions.run({ date: body.date, to: body.to }, computations, body.force ?? false);
-      options.log.info({ runId, date: body.date, to: body.to ?? null, computations, force: body.force ?? false }, `Run ${runId} requested through the management API`);
+      options.log.info(
+        { runId, date: body.date, to: body.to ?? null, computations, force: body.force ?? false },
+        `Run ${runId} requested through the management API`,
+      );
       response.status(202).json({ runId, status: 'requested' });
     } catch (error) {
       if (error instanceof UserError) {

@@ -11,7 +11,10 @@ import { dateRange } from '../warehouse/dates.ts';
 const shortRun = z
   .object({
     date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD'),
-    to: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD').optional(),
+    to: z
+      .string()
+      .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD')
+      .optional(),
     computation: z.union([z.string(), z.array(z.string())]).optional(),
     computations: z.array(z.string()).optional(),
     force: z.boolean().optional(),
@@ -26,7 +29,8 @@ export function expandRunRequest(body: unknown, messageId: string | undefined): 
   const parsed = shortRun.safeParse(body);
   if (!parsed.success) return body;
   const { date, to, computation, computations, force, trigger, runId } = parsed.data;
-  const names = computations ?? (computation === undefined ? null : Array.isArray(computation) ? computation : [computation]);
+  const names =
+    computations ?? (computation === undefined ? null : Array.isArray(computation) ? computation : [computation]);
   return {
     v: 1,
     type: 'run.requested',

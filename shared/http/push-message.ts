@@ -23,13 +23,20 @@ export interface DeliveredEvent {
 function decode(message: PubsubMessage | undefined, via: DeliveredEvent['via']): DeliveredEvent {
   const messageId = message?.messageId ?? message?.message_id;
   if (message === undefined || typeof message.data !== 'string') {
-    throw new PoisonMessageError('INVALID_PUSH', `The ${via} body has no message.data${messageId === undefined ? '' : ` (message ${messageId})`}`, messageId === undefined ? {} : { messageId });
+    throw new PoisonMessageError(
+      'INVALID_PUSH',
+      `The ${via} body has no message.data${messageId === undefined ? '' : ` (message ${messageId})`}`,
+      messageId === undefined ? {} : { messageId },
+    );
   }
   let body: unknown;
   try {
     body = JSON.parse(Buffer.from(message.data, 'base64').toString('utf8'));
   } catch (cause) {
-    throw new PoisonMessageError('INVALID_JSON', `Message ${messageId ?? '(no id)'} is not JSON`, { ...(messageId === undefined ? {} : { messageId }), cause });
+    throw new PoisonMessageError('INVALID_JSON', `Message ${messageId ?? '(no id)'} is not JSON`, {
+      ...(messageId === undefined ? {} : { messageId }),
+      cause,
+    });
   }
   return { event: parseEvent(expandRunRequest(body, messageId), messageId), messageId, via };
 }
@@ -47,7 +54,9 @@ export function readPushRequest(headers: Record<string, string | string[] | unde
       const cloudEvent = HTTP.toEvent({ headers: flat, body: typeof body === 'string' ? body : JSON.stringify(body) });
       data = (Array.isArray(cloudEvent) ? cloudEvent[0] : cloudEvent)?.data;
     } catch (cause) {
-      throw new PoisonMessageError('INVALID_CLOUDEVENT', `Not a valid CloudEvent: ${(cause as Error).message}`, { cause });
+      throw new PoisonMessageError('INVALID_CLOUDEVENT', `Not a valid CloudEvent: ${(cause as Error).message}`, {
+        cause,
+      });
     }
     return decode((data as { message?: PubsubMessage } | undefined)?.message, 'eventarc');
   }

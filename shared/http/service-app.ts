@@ -27,10 +27,18 @@ function isConflict(error: unknown): boolean {
  * its id, acknowledged so it is never retried forever); 409 for version
  * skew and 500 for anything else, which Pub/Sub redelivers.
  */
-export function createServiceApp(options: { name: string; handlers: EventHandlers; log: Logger; management?: (request: Request, response: Response) => Promise<void>; traceProject?: string }): ServiceApp {
+export function createServiceApp(options: {
+  name: string;
+  handlers: EventHandlers;
+  log: Logger;
+  management?: (request: Request, response: Response) => Promise<void>;
+  traceProject?: string;
+}): ServiceApp {
   const app = express();
   app.disable('x-powered-by');
-  app.use(express.json({ limit: '12mb', type: ['application/json', 'application/cloudevents+json', 'application/*+json'] }));
+  app.use(
+    express.json({ limit: '12mb', type: ['application/json', 'application/cloudevents+json', 'application/*+json'] }),
+  );
   let inFlight = 0;
   let waiters: Array<() => void> = [];
   const settle = () => {
@@ -51,14 +59,20 @@ export function createServiceApp(options: { name: string; handlers: EventHandler
       const delivered = readPushRequest(request.headers, request.body as unknown);
       const handler = options.handlers[delivered.event.type] as ((event: ComputeEvent) => Promise<void>) | undefined;
       if (handler === undefined) {
-        throw new PoisonMessageError('WRONG_SERVICE', `${options.name} does not handle ${delivered.event.type} (message ${delivered.messageId ?? 'without id'}); check the push subscription's endpoint`);
+        throw new PoisonMessageError(
+          'WRONG_SERVICE',
+          `${options.name} does not handle ${delivered.event.type} (message ${delivered.messageId ?? 'without id'}); check the push subscription's endpoint`,
+        );
       }
       await withTrace(traceFromHeaders(request.headers, options.traceProject), () => handler(delivered.event));
       response.status(204).end();
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
       if (error instanceof PoisonMessageError) {
-        options.log.error({ code: error.code, messageId: error.messageId ?? null, service: options.name }, `Poison message acknowledged: ${text}`);
+        options.log.error(
+          { code: error.code, messageId: error.messageId ?? null, service: options.name },
+          `Poison message acknowledged: ${text}`,
+        );
         response.status(204).end();
       } else if (isConflict(error)) {
         options.log.warn({ service: options.name }, text);
@@ -75,7 +89,14 @@ export function createServiceApp(options: { name: string; handlers: EventHandler
   // The seed's management API posts {"action": ...} to the service URL itself; push bodies carry "message".
   app.post('/', async (request: Request, response: Response) => {
     const body = request.body as { action?: unknown; message?: unknown } | undefined;
-    if (management !== undefined && body !== undefined && typeof body.action === 'string' && body.message === undefined && request.headers['ce-id'] === undefined) return management(request, response);
+    if (
+      management !== undefined &&
+      body !== undefined &&
+      typeof body.action === 'string' &&
+      body.message === undefined &&
+      request.headers['ce-id'] === undefined
+    )
+      return management(request, response);
     return receive(request, response);
   });
   app.post('/events', receive);
@@ -83,7 +104,10 @@ export function createServiceApp(options: { name: string; handlers: EventHandler
   // A body that is not JSON at all: still poison, still acknowledged.
   app.use((error: Error, _request: Request, response: Response, next: (e?: unknown) => void) => {
     if (response.headersSent) return next(error);
-    options.log.error({ service: options.name, error: error.message }, 'Poison request acknowledged: the body is not JSON');
+    options.log.error(
+      { service: options.name, error: error.message },
+      'Poison request acknowledged: the body is not JSON',
+    );
     response.status(204).end();
   });
 

@@ -2,7 +2,14 @@ import { pino, type DestinationStream, type LevelWithSilent } from 'pino';
 import type { Logger } from '../ports/logger.ts';
 import { currentTrace } from './trace.ts';
 
-const SEVERITY: Record<string, string> = { trace: 'DEBUG', debug: 'DEBUG', info: 'INFO', warn: 'WARNING', error: 'ERROR', fatal: 'CRITICAL' };
+const SEVERITY: Record<string, string> = {
+  trace: 'DEBUG',
+  debug: 'DEBUG',
+  info: 'INFO',
+  warn: 'WARNING',
+  error: 'ERROR',
+  fatal: 'CRITICAL',
+};
 
 /**
  * A pino logger writing JSON that Cloud Logging understands: `severity`,
@@ -10,7 +17,11 @@ const SEVERITY: Record<string, string> = { trace: 'DEBUG', debug: 'DEBUG', info:
  * `logging.googleapis.com/labels` as well as at the top level, and the
  * request's `logging.googleapis.com/trace` while a traced request is handled.
  */
-export function createLogger(options: { destination: DestinationStream; level?: LevelWithSilent; service?: string }): Logger {
+export function createLogger(options: {
+  destination: DestinationStream;
+  level?: LevelWithSilent;
+  service?: string;
+}): Logger {
   return pino(
     {
       level: options.level ?? 'info',

@@ -16,10 +16,14 @@ export function currentTrace(): string | undefined {
  * (projects/P/traces/ID), from X-Cloud-Trace-Context (TRACE/SPAN;o=1) or a
  * W3C traceparent (00-TRACE-SPAN-01) header.
  */
-export function traceFromHeaders(headers: Record<string, string | string[] | undefined>, projectId: string | undefined): string | undefined {
+export function traceFromHeaders(
+  headers: Record<string, string | string[] | undefined>,
+  projectId: string | undefined,
+): string | undefined {
   if (projectId === undefined) return undefined;
   const cloud = headers['x-cloud-trace-context'];
   const parent = headers.traceparent;
-  const id = typeof cloud === 'string' ? cloud.split('/')[0] : typeof parent === 'string' ? parent.split('-')[1] : undefined;
+  const id =
+    typeof cloud === 'string' ? cloud.split('/')[0] : typeof parent === 'string' ? parent.split('-')[1] : undefined;
   return id !== undefined && /^[0-9a-f]{16,32}$/i.test(id) ? `projects/${projectId}/traces/${id}` : undefined;
 }

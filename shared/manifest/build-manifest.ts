@@ -54,7 +54,12 @@ function checkConfigs(loaded: LoadedComputation[], root: string, problems: Probl
     try {
       raw = item.Class.getConfig();
     } catch (error) {
-      problems.push({ code: 'CONFIG_INVALID', file, computation: item.Class.name, message: `${file}: ${item.Class.name}.getConfig() threw: ${(error as Error).message}` });
+      problems.push({
+        code: 'CONFIG_INVALID',
+        file,
+        computation: item.Class.name,
+        message: `${file}: ${item.Class.name}.getConfig() threw: ${(error as Error).message}`,
+      });
       continue;
     }
     const result = computationConfigSchema.safeParse(raw);
@@ -62,7 +67,12 @@ function checkConfigs(loaded: LoadedComputation[], root: string, problems: Probl
       const rawName = (raw as { name?: unknown } | null)?.name;
       const label = typeof rawName === 'string' ? rawName : item.Class.name;
       for (const line of describeIssues(result.error, allowedKeys)) {
-        problems.push({ code: 'CONFIG_INVALID', file, computation: label, message: `${file}: computation '${label}': ${line}` });
+        problems.push({
+          code: 'CONFIG_INVALID',
+          file,
+          computation: label,
+          message: `${file}: computation '${label}': ${line}`,
+        });
       }
       continue;
     }
@@ -88,7 +98,10 @@ function findRuleFiles(rulesDir: string, ruleNames: readonly string[]): Map<stri
 /** Layer or rule name of a module inside a folder: its path without extension. */
 function moduleName(folder: string, file: string): string {
   const path = relative(folder, file);
-  return path.slice(0, path.length - extname(path).length).split(sep).join('/');
+  return path
+    .slice(0, path.length - extname(path).length)
+    .split(sep)
+    .join('/');
 }
 
 /**
@@ -96,7 +109,11 @@ function moduleName(folder: string, file: string): string {
  * names, unknown dependencies and rules, cycles (each printed as a chain),
  * pass numbers, and code, layer and rule hashes. Reports every problem.
  */
-export async function buildManifestFrom(project: ProjectConfig, loaded: LoadedComputation[], loadProblems: Problem[] = []): Promise<ManifestBuild> {
+export async function buildManifestFrom(
+  project: ProjectConfig,
+  loaded: LoadedComputation[],
+  loadProblems: Problem[] = [],
+): Promise<ManifestBuild> {
   const root = project.root;
   const rulesDir = resolve(root, project.rules);
   const layersDir = resolve(root, project.layers);
@@ -107,7 +124,11 @@ export async function buildManifestFrom(project: ProjectConfig, loaded: LoadedCo
   for (const item of checked) byName.set(item.config.name, [...(byName.get(item.config.name) ?? []), item]);
   for (const [name, items] of byName) {
     if (items.length > 1) {
-      problems.push({ code: 'DUPLICATE_NAME', computation: name, message: `Computation name '${name}' is defined ${items.length} times: ${items.map((i) => i.file).join(', ')}. Names must be unique.` });
+      problems.push({
+        code: 'DUPLICATE_NAME',
+        computation: name,
+        message: `Computation name '${name}' is defined ${items.length} times: ${items.map((i) => i.file).join(', ')}. Names must be unique.`,
+      });
     }
   }
   const unique = [...byName.values()].map((items) => items[0]!);
@@ -117,20 +138,36 @@ export async function buildManifestFrom(project: ProjectConfig, loaded: LoadedCo
   for (const item of unique) {
     for (const dep of item.config.dependencies) {
       if (!byName.has(dep)) {
-        problems.push({ code: 'UNKNOWN_DEPENDENCY', computation: item.config.name, file: item.file, message: `${item.file}: computation '${item.config.name}' depends on '${dep}', which is not a computation.${didYouMean(dep, names)}` });
+        problems.push({
+          code: 'UNKNOWN_DEPENDENCY',
+          computation: item.config.name,
+          file: item.file,
+          message: `${item.file}: computation '${item.config.name}' depends on '${dep}', which is not a computation.${didYouMean(dep, names)}`,
+        });
       }
     }
     const ruleFiles = findRuleFiles(rulesDir, item.config.rules);
     for (const rule of item.config.rules) {
       if (!ruleFiles.has(rule)) {
-        problems.push({ code: 'UNKNOWN_RULE', computation: item.config.name, file: item.file, message: `${item.file}: computation '${item.config.name}' uses rule '${rule}', but ${relative(root, rulesDir) || '.'}/ has no module ${rule}.ts or ${rule}.js.${didYouMean(rule, availableRules)}` });
+        problems.push({
+          code: 'UNKNOWN_RULE',
+          computation: item.config.name,
+          file: item.file,
+          message: `${item.file}: computation '${item.config.name}' uses rule '${rule}', but ${relative(root, rulesDir) || '.'}/ has no module ${rule}.ts or ${rule}.js.${didYouMean(rule, availableRules)}`,
+        });
       }
     }
   }
 
-  const { passes, cycles } = assignPasses(unique.map((item) => ({ name: item.config.name, dependencies: item.config.dependencies })));
+  const { passes, cycles } = assignPasses(
+    unique.map((item) => ({ name: item.config.name, dependencies: item.config.dependencies })),
+  );
   for (const chain of cycles) {
-    problems.push({ code: 'CYCLE', computation: chain[0]!, message: `Dependency cycle: ${chain.join(' -> ')} (each depends on the next). Remove one of these dependencies.` });
+    problems.push({
+      code: 'CYCLE',
+      computation: chain[0]!,
+      message: `Dependency cycle: ${chain.join(' -> ')} (each depends on the next). Remove one of these dependencies.`,
+    });
   }
 
   const hasher = new SourceHasher(root);
@@ -151,12 +188,35 @@ export async function buildManifestFrom(project: ProjectConfig, loaded: LoadedCo
       }
       for (const [rule, path] of Object.entries(ruleFiles)) ruleHashes[rule] = hasher.module(path).code;
     } catch (error) {
-      problems.push({ code: 'HASH_FAILED', computation: config.name, file: item.file, message: `${item.file}: could not read the code of '${config.name}' to hash it: ${(error as Error).message}` });
+      problems.push({
+        code: 'HASH_FAILED',
+        computation: config.name,
+        file: item.file,
+        message: `${item.file}: could not read the code of '${config.name}' to hash it: ${(error as Error).message}`,
+      });
     }
     const pass = passes.get(config.name) ?? null;
-    listing.push({ name: config.name, type: config.type, file: item.file, dependencies: config.dependencies, pass, codeHash });
+    listing.push({
+      name: config.name,
+      type: config.type,
+      file: item.file,
+      dependencies: config.dependencies,
+      pass,
+      codeHash,
+    });
     if (pass !== null && codeHash !== null) {
-      entries.push({ name: config.name, config, file: item.file, Class: item.loaded.Class, pass, dependents: [], codeHash, layerHashes, ruleHashes, ruleFiles });
+      entries.push({
+        name: config.name,
+        config,
+        file: item.file,
+        Class: item.loaded.Class,
+        pass,
+        dependents: [],
+        codeHash,
+        layerHashes,
+        ruleHashes,
+        ruleFiles,
+      });
     }
   }
 
@@ -183,7 +243,10 @@ export async function buildManifest(project: ProjectConfig): Promise<ManifestBui
   const folder = resolve(project.root, project.computations);
   const { computations, problems } = await loadComputations(folder, project.root);
   if (computations.length === 0 && problems.length === 0) {
-    problems.push({ code: 'NO_COMPUTATIONS', message: `No computation files found in ${folder}. Add .ts or .js files there, or set "computations" in compute.config.json.` });
+    problems.push({
+      code: 'NO_COMPUTATIONS',
+      message: `No computation files found in ${folder}. Add .ts or .js files there, or set "computations" in compute.config.json.`,
+    });
   }
   return buildManifestFrom(project, computations, problems);
 }
@@ -193,7 +256,9 @@ export async function requireManifest(project: ProjectConfig): Promise<Manifest>
   const build = await buildManifest(project);
   if (build.problems.length > 0) {
     const lines = build.problems.map((p) => `  - ${p.message}`).join('\n');
-    throw new UserError('MANIFEST_INVALID', `The project has ${build.problems.length} problem(s):\n${lines}`, { problems: build.problems });
+    throw new UserError('MANIFEST_INVALID', `The project has ${build.problems.length} problem(s):\n${lines}`, {
+      problems: build.problems,
+    });
   }
   return build.manifest;
 }

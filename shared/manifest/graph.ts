@@ -112,7 +112,8 @@ function cycleChain(component: string[], edges: Map<string, string[]>): string[]
       if (!members.has(target)) continue;
       if (target === start) {
         const chain = [start];
-        for (let at: string | undefined = name; at !== start && at !== undefined; at = previous.get(at)) chain.splice(1, 0, at);
+        for (let at: string | undefined = name; at !== start && at !== undefined; at = previous.get(at))
+          chain.splice(1, 0, at);
         chain.push(start);
         return chain;
       }

@@ -38,7 +38,10 @@ export interface Manifest {
  * The hash components that a manifest alone decides; dependency results and
  * the previous day's result come from the state store at run time.
  */
-export function staticComponents(manifest: Manifest, entry: ManifestEntry): Omit<HashComponents, 'dependencies' | 'previous'> {
+export function staticComponents(
+  manifest: Manifest,
+  entry: ManifestEntry,
+): Omit<HashComponents, 'dependencies' | 'previous'> {
   return { code: entry.codeHash, epoch: manifest.project.epoch, layers: entry.layerHashes, rules: entry.ruleHashes };
 }
 
@@ -47,7 +50,10 @@ export function requireComputation(manifest: Manifest, name: string): ManifestEn
   const entry = manifest.byName.get(name);
   if (entry === undefined) {
     const known = [...manifest.byName.keys()];
-    throw new UserError('UNKNOWN_COMPUTATION', `No computation named '${name}'.${didYouMean(name, known)} Known: ${known.join(', ')}.`);
+    throw new UserError(
+      'UNKNOWN_COMPUTATION',
+      `No computation named '${name}'.${didYouMean(name, known)} Known: ${known.join(', ')}.`,
+    );
   }
   return entry;
 }

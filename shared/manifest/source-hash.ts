@@ -28,7 +28,12 @@ function toJavaScript(code: string, file: string): string {
 }
 
 function parseProgram(code: string): Node {
-  const options = { ecmaVersion: 'latest', allowHashBang: true, allowAwaitOutsideFunction: true, allowReturnOutsideFunction: true } as const;
+  const options = {
+    ecmaVersion: 'latest',
+    allowHashBang: true,
+    allowAwaitOutsideFunction: true,
+    allowReturnOutsideFunction: true,
+  } as const;
   try {
     return parse(code, { ...options, sourceType: 'module' });
   } catch {
@@ -76,7 +81,10 @@ export function resolveLocalImport(fromFile: string, specifier: string): string 
     if (isFile(base + suffix)) return base + suffix;
   }
   // TypeScript sources often import './helper.js' meaning './helper.ts'.
-  const swapped = base.replace(/\.js$/, '.ts').replace(/\.mjs$/, '.mts').replace(/\.cjs$/, '.cts');
+  const swapped = base
+    .replace(/\.js$/, '.ts')
+    .replace(/\.mjs$/, '.mts')
+    .replace(/\.cjs$/, '.cts');
   return swapped !== base && isFile(swapped) ? swapped : undefined;
 }
 

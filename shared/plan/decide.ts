@@ -66,15 +66,24 @@ export function decide(input: DecideInput): Decision {
   }
 
   const components: HashComponents = { ...staticComponents(input.manifest, entry), dependencies };
-  if (entry.config.isHistorical) components.previous = input.previous !== null && USABLE.has(input.previous.status) ? input.previous.resultHash : null;
+  if (entry.config.isHistorical)
+    components.previous =
+      input.previous !== null && USABLE.has(input.previous.status) ? input.previous.resultHash : null;
 
   if (pending.length > 0) {
-    const changed = input.stored?.components == null ? ['new'] : changedComponents(input.stored.components, components).filter((c) => !pending.some((p) => c === `dependency:${p}`));
+    const changed =
+      input.stored?.components == null
+        ? ['new']
+        : changedComponents(input.stored.components, components).filter(
+            (c) => !pending.some((p) => c === `dependency:${p}`),
+          );
     return {
       name: entry.name,
       date,
       decision: 'run',
-      reasons: [`${pending.join(', ')} ${pending.length === 1 ? 'runs' : 'run'} first; this re-runs unless ${pending.length === 1 ? 'its' : 'their'} output is unchanged`],
+      reasons: [
+        `${pending.join(', ')} ${pending.length === 1 ? 'runs' : 'run'} first; this re-runs unless ${pending.length === 1 ? 'its' : 'their'} output is unchanged`,
+      ],
       changed: [...changed, ...pending.map((p) => `dependency:${p}`)],
       compositeHash: null,
       components: null,
@@ -84,19 +93,36 @@ export function decide(input: DecideInput): Decision {
   const hash = compositeHash(components);
   const stored = input.stored;
   if (!input.force && stored !== null && USABLE.has(stored.status) && stored.compositeHash === hash) {
-    return { name: entry.name, date, decision: 'skip', reasons: ['up to date: the composite hash matches the stored one'], changed: [], compositeHash: hash, components };
+    return {
+      name: entry.name,
+      date,
+      decision: 'skip',
+      reasons: ['up to date: the composite hash matches the stored one'],
+      changed: [],
+      compositeHash: hash,
+      components,
+    };
   }
   const changed = stored?.components == null ? ['new'] : changedComponents(stored.components, components);
   const reasons: string[] = [];
   if (input.force) reasons.push('forced');
   if (stored === null) reasons.push('never ran for this date');
-  else if (!USABLE.has(stored.status)) reasons.push(`last attempt was ${stored.status}${stored.error ? `: ${stored.error}` : ''}`);
+  else if (!USABLE.has(stored.status))
+    reasons.push(`last attempt was ${stored.status}${stored.error ? `: ${stored.error}` : ''}`);
   for (const component of changed.filter((c) => c !== 'new')) reasons.push(describeChange(component));
   return { name: entry.name, date, decision: 'run', reasons, changed, compositeHash: hash, components };
 }
 
 function blocked(input: DecideInput, reason: string): Decision {
-  return { name: input.entry.name, date: input.date, decision: 'blocked', reasons: [reason], changed: [], compositeHash: null, components: null };
+  return {
+    name: input.entry.name,
+    date: input.date,
+    decision: 'blocked',
+    reasons: [reason],
+    changed: [],
+    compositeHash: null,
+    components: null,
+  };
 }
 
 function describeChange(component: string): string {

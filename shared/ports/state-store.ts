@@ -236,7 +236,9 @@ export class StaleLeaseError extends Error {
   readonly current: number | null;
 
   constructor(key: LeaseKey, token: number, current: number | null) {
-    super(`Refused a write for ${key.computation} on ${key.date}: lease token ${token} is stale (current: ${current ?? 'none'}). Another executor took the lease over.`);
+    super(
+      `Refused a write for ${key.computation} on ${key.date}: lease token ${token} is stale (current: ${current ?? 'none'}). Another executor took the lease over.`,
+    );
     this.name = 'StaleLeaseError';
     this.key = key;
     this.token = token;

@@ -1,7 +1,8 @@
 import type { IsoDate, Row } from '../model/types.ts';
 
 /** Column types as the system reasons about them, whatever the warehouse. */
-export type ColumnKind = 'date' | 'timestamp' | 'datetime' | 'string' | 'integer' | 'float' | 'decimal' | 'boolean' | 'json' | 'other';
+export type ColumnKind =
+  'date' | 'timestamp' | 'datetime' | 'string' | 'integer' | 'float' | 'decimal' | 'boolean' | 'json' | 'other';
 
 export interface ColumnInfo {
   name: string;

@@ -61,7 +61,10 @@ function computationExports(module: Record<string, unknown>): Array<[string, Com
  * exports no computation class becomes a problem; loading goes on so that
  * every problem is reported at once.
  */
-export async function loadComputations(folder: string, root: string): Promise<{ computations: LoadedComputation[]; problems: Problem[] }> {
+export async function loadComputations(
+  folder: string,
+  root: string,
+): Promise<{ computations: LoadedComputation[]; problems: Problem[] }> {
   const computations: LoadedComputation[] = [];
   const problems: Problem[] = [];
   for (const file of await listSourceFiles(folder)) {
@@ -69,7 +72,10 @@ export async function loadComputations(folder: string, root: string): Promise<{ 
     let module: Record<string, unknown>;
     try {
       // The content in the URL: a process that loads the project again after an edit gets the new code.
-      const version = createHash('sha256').update(await readFile(file)).digest('hex').slice(0, 16);
+      const version = createHash('sha256')
+        .update(await readFile(file))
+        .digest('hex')
+        .slice(0, 16);
       module = await importUserModule(file, version);
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);

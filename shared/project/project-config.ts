@@ -6,99 +6,133 @@ import { describeIssues } from '../util/zod-problems.ts';
 
 export const CONFIG_FILE = 'compute.config.json';
 
-const duckdbWarehouse = z.object({
-  type: z.literal('duckdb'),
-  /** DuckDB file, relative to the project folder. (Default: 'warehouse.duckdb') */
-  path: z.string().min(1).default('warehouse.duckdb'),
-  /** DuckDB memory limit such as '512MB'; larger sorts spill to disk. (Default: DuckDB's, 80% of RAM) */
-  memoryLimit: z.string().regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, "must be a size such as '512MB' or '2GB'").optional(),
-  /** DuckDB worker threads. (Default: one per core) */
-  threads: z.number().int().min(1).optional(),
-}).strict();
+const duckdbWarehouse = z
+  .object({
+    type: z.literal('duckdb'),
+    /** DuckDB file, relative to the project folder. (Default: 'warehouse.duckdb') */
+    path: z.string().min(1).default('warehouse.duckdb'),
+    /** DuckDB memory limit such as '512MB'; larger sorts spill to disk. (Default: DuckDB's, 80% of RAM) */
+    memoryLimit: z
+      .string()
+      .regex(/^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$/i, "must be a size such as '512MB' or '2GB'")
+      .optional(),
+    /** DuckDB worker threads. (Default: one per core) */
+    threads: z.number().int().min(1).optional(),
+  })
+  .strict();
 
-const bigqueryWarehouse = z.object({
-  type: z.literal('bigquery'),
-  projectId: z.string().min(1, 'must name the Google Cloud project'),
-  dataset: z.string().min(1, 'must name the BigQuery dataset'),
-  /** Dataset location, e.g. 'EU'. (Default: the dataset's own) */
-  location: z.string().min(1).optional(),
-  /** Dataset for result tables. (Default: the same dataset) */
-  resultsDataset: z.string().min(1).optional(),
-  /** Refuse queries that would bill more bytes than this. (Default: no limit) */
-  maximumBytesBilled: z.number().int().positive().optional(),
-}).strict();
+const bigqueryWarehouse = z
+  .object({
+    type: z.literal('bigquery'),
+    projectId: z.string().min(1, 'must name the Google Cloud project'),
+    dataset: z.string().min(1, 'must name the BigQuery dataset'),
+    /** Dataset location, e.g. 'EU'. (Default: the dataset's own) */
+    location: z.string().min(1).optional(),
+    /** Dataset for result tables. (Default: the same dataset) */
+    resultsDataset: z.string().min(1).optional(),
+    /** Refuse queries that would bill more bytes than this. (Default: no limit) */
+    maximumBytesBilled: z.number().int().positive().optional(),
+  })
+  .strict();
 
-const embeddedState = z.object({
-  type: z.literal('embedded'),
-  /** State file, relative to the project folder. (Default: '.compute/state.sqlite') */
-  path: z.string().min(1).optional(),
-}).strict();
+const embeddedState = z
+  .object({
+    type: z.literal('embedded'),
+    /** State file, relative to the project folder. (Default: '.compute/state.sqlite') */
+    path: z.string().min(1).optional(),
+  })
+  .strict();
 
-const firestoreState = z.object({
-  type: z.literal('firestore'),
-  projectId: z.string().min(1).optional(),
-  databaseId: z.string().min(1).optional(),
-  /** Prefix of every collection name. (Default: 'compute') */
-  collectionPrefix: z.string().min(1).optional(),
-}).strict();
+const firestoreState = z
+  .object({
+    type: z.literal('firestore'),
+    projectId: z.string().min(1).optional(),
+    databaseId: z.string().min(1).optional(),
+    /** Prefix of every collection name. (Default: 'compute') */
+    collectionPrefix: z.string().min(1).optional(),
+  })
+  .strict();
 
-const localBlobs = z.object({
-  type: z.literal('local'),
-  /** Folder, relative to the project folder. (Default: '.compute/blobs') */
-  path: z.string().min(1).optional(),
-}).strict();
+const localBlobs = z
+  .object({
+    type: z.literal('local'),
+    /** Folder, relative to the project folder. (Default: '.compute/blobs') */
+    path: z.string().min(1).optional(),
+  })
+  .strict();
 
-const gcsBlobs = z.object({ type: z.literal('gcs'), bucket: z.string().min(1), prefix: z.string().optional() }).strict();
+const gcsBlobs = z
+  .object({ type: z.literal('gcs'), bucket: z.string().min(1), prefix: z.string().optional() })
+  .strict();
 
-const inprocessBus = z.object({
-  type: z.literal('inprocess'),
-  /** Worker threads processing batches beside the main thread; 0 processes them on the main thread. (Default: 1 on a machine with 2 or more cores, else 0) */
-  workerThreads: z.number().int().min(0).max(64).optional(),
-}).strict();
-const pubsubBus = z.object({
-  type: z.literal('pubsub'),
-  projectId: z.string().min(1).optional(),
-  /** Prefix of every topic name. (Default: 'compute') */
-  topicPrefix: z.string().min(1).optional(),
-}).strict();
+const inprocessBus = z
+  .object({
+    type: z.literal('inprocess'),
+    /** Worker threads processing batches beside the main thread; 0 processes them on the main thread. (Default: 1 on a machine with 2 or more cores, else 0) */
+    workerThreads: z.number().int().min(0).max(64).optional(),
+  })
+  .strict();
+const pubsubBus = z
+  .object({
+    type: z.literal('pubsub'),
+    projectId: z.string().min(1).optional(),
+    /** Prefix of every topic name. (Default: 'compute') */
+    topicPrefix: z.string().min(1).optional(),
+  })
+  .strict();
 
-const execution = z.object({
-  /** A lease with no heartbeat for this long may be taken over. (Default: 3600) */
-  leaseTtlSeconds: z.number().int().min(10).optional(),
-  /** Share of failed entities (0-1) that trips the circuit breaker. (Default: 0.3) */
-  breakerThreshold: z.number().min(0).max(1).optional(),
-  /** Entities processed before the breaker may trip. (Default: 100) */
-  breakerMinEntities: z.number().int().min(1).optional(),
-  /** Batches of one computation out and not completed at once. (Default: 16) */
-  maxInFlightBatches: z.number().int().min(1).max(10_000).optional(),
-  /** Computations of one pass started at once by one executor. (Default: 4) */
-  computationConcurrency: z.number().int().min(1).max(256).optional(),
-}).strict();
+const execution = z
+  .object({
+    /** A lease with no heartbeat for this long may be taken over. (Default: 3600) */
+    leaseTtlSeconds: z.number().int().min(10).optional(),
+    /** Share of failed entities (0-1) that trips the circuit breaker. (Default: 0.3) */
+    breakerThreshold: z.number().min(0).max(1).optional(),
+    /** Entities processed before the breaker may trip. (Default: 100) */
+    breakerMinEntities: z.number().int().min(1).optional(),
+    /** Batches of one computation out and not completed at once. (Default: 16) */
+    maxInFlightBatches: z.number().int().min(1).max(10_000).optional(),
+    /** Computations of one pass started at once by one executor. (Default: 4) */
+    computationConcurrency: z.number().int().min(1).max(256).optional(),
+  })
+  .strict();
 
 const kind = (options: string) => ({ error: `must be one of ${options}` });
 
-export const projectConfigSchema = z.object({
-  /** Folder of computation files. (Default: 'computations') */
-  computations: z.string().min(1).default('computations'),
-  /** Folder of rule modules, exposed as ctx.rules.NAME. (Default: 'rules') */
-  rules: z.string().min(1).default('rules'),
-  /** Folder of shared layer modules whose hashes enter composite hashes. (Default: 'layers') */
-  layers: z.string().min(1).default('layers'),
-  /** Part of every composite hash: bump it to re-run everything. (Default: 0) */
-  epoch: z.number({ error: 'must be a number' }).int('must be a whole number').min(0).default(0),
-  /** Default entity column of required tables. (Default: 'entity_id') */
-  entityField: z.string().min(1).default('entity_id'),
-  /** Default date column of required tables. (Default: 'date') */
-  dateField: z.string().min(1).default('date'),
-  /** Entities per batch of a per-entity computation. (Default: 1000) */
-  batchSize: z.number({ error: 'must be a number' }).int('must be a whole number').min(1, 'must be at least 1').max(100_000, 'must be at most 100000').default(1000),
-  warehouse: z.discriminatedUnion('type', [duckdbWarehouse, bigqueryWarehouse], kind("'duckdb', 'bigquery'")).default({ type: 'duckdb', path: 'warehouse.duckdb' }),
-  state: z.discriminatedUnion('type', [embeddedState, firestoreState], kind("'embedded', 'firestore'")).default({ type: 'embedded' }),
-  blobs: z.discriminatedUnion('type', [localBlobs, gcsBlobs], kind("'local', 'gcs'")).default({ type: 'local' }),
-  bus: z.discriminatedUnion('type', [inprocessBus, pubsubBus], kind("'inprocess', 'pubsub'")).default({ type: 'inprocess' }),
-  /** Tunables of runs: leases, circuit breaker, fan-out. (Default: see each) */
-  execution: execution.default({}),
-}).strict();
+export const projectConfigSchema = z
+  .object({
+    /** Folder of computation files. (Default: 'computations') */
+    computations: z.string().min(1).default('computations'),
+    /** Folder of rule modules, exposed as ctx.rules.NAME. (Default: 'rules') */
+    rules: z.string().min(1).default('rules'),
+    /** Folder of shared layer modules whose hashes enter composite hashes. (Default: 'layers') */
+    layers: z.string().min(1).default('layers'),
+    /** Part of every composite hash: bump it to re-run everything. (Default: 0) */
+    epoch: z.number({ error: 'must be a number' }).int('must be a whole number').min(0).default(0),
+    /** Default entity column of required tables. (Default: 'entity_id') */
+    entityField: z.string().min(1).default('entity_id'),
+    /** Default date column of required tables. (Default: 'date') */
+    dateField: z.string().min(1).default('date'),
+    /** Entities per batch of a per-entity computation. (Default: 1000) */
+    batchSize: z
+      .number({ error: 'must be a number' })
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(100_000, 'must be at most 100000')
+      .default(1000),
+    warehouse: z
+      .discriminatedUnion('type', [duckdbWarehouse, bigqueryWarehouse], kind("'duckdb', 'bigquery'"))
+      .default({ type: 'duckdb', path: 'warehouse.duckdb' }),
+    state: z
+      .discriminatedUnion('type', [embeddedState, firestoreState], kind("'embedded', 'firestore'"))
+      .default({ type: 'embedded' }),
+    blobs: z.discriminatedUnion('type', [localBlobs, gcsBlobs], kind("'local', 'gcs'")).default({ type: 'local' }),
+    bus: z
+      .discriminatedUnion('type', [inprocessBus, pubsubBus], kind("'inprocess', 'pubsub'"))
+      .default({ type: 'inprocess' }),
+    /** Tunables of runs: leases, circuit breaker, fan-out. (Default: see each) */
+    execution: execution.default({}),
+  })
+  .strict();
 
 export type ProjectConfigInput = z.input<typeof projectConfigSchema>;
 export type ProjectSettings = z.output<typeof projectConfigSchema>;
@@ -130,7 +164,10 @@ const ENV_OVERRIDES: Record<string, { key: string; parse: 'number' | 'string' | 
   COMPUTE_EXECUTION: { key: 'execution', parse: 'json' },
 };
 
-function applyEnv(raw: Record<string, unknown>, env: Readonly<Record<string, string | undefined>>): Record<string, unknown> {
+function applyEnv(
+  raw: Record<string, unknown>,
+  env: Readonly<Record<string, string | undefined>>,
+): Record<string, unknown> {
   const merged = { ...raw };
   for (const [name, { key, parse }] of Object.entries(ENV_OVERRIDES)) {
     const value = env[name];
@@ -141,7 +178,11 @@ function applyEnv(raw: Record<string, unknown>, env: Readonly<Record<string, str
       try {
         merged[key] = JSON.parse(value);
       } catch (cause) {
-        throw new UserError('CONFIG_INVALID', `Environment variable ${name} must hold JSON, e.g. ${name}='{"type":"..."}'; got: ${value}`, { cause });
+        throw new UserError(
+          'CONFIG_INVALID',
+          `Environment variable ${name} must hold JSON, e.g. ${name}='{"type":"..."}'; got: ${value}`,
+          { cause },
+        );
       }
     }
   }
@@ -165,14 +206,21 @@ export function parseProjectConfig(raw: unknown, root: string, source = CONFIG_F
  * overrides from `env`, and checks the result. A missing file is an error
  * that says which folder was searched.
  */
-export async function loadProjectConfig(root: string, env: Readonly<Record<string, string | undefined>> = {}): Promise<ProjectConfig> {
+export async function loadProjectConfig(
+  root: string,
+  env: Readonly<Record<string, string | undefined>> = {},
+): Promise<ProjectConfig> {
   const file = join(resolve(root), CONFIG_FILE);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (cause) {
     if ((cause as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new UserError('CONFIG_MISSING', `No ${CONFIG_FILE} in ${resolve(root)}. Run the command inside a project folder or pass --project DIR.`, { cause });
+      throw new UserError(
+        'CONFIG_MISSING',
+        `No ${CONFIG_FILE} in ${resolve(root)}. Run the command inside a project folder or pass --project DIR.`,
+        { cause },
+      );
     }
     throw cause;
   }

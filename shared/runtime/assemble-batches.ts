@@ -13,7 +13,11 @@ export interface ReadPorts {
 }
 
 /** Results of dependencies: global ones by name, per-entity ones keyed by entity. */
-export async function dependencyResults(ports: Pick<ReadPorts, 'manifest' | 'results'>, names: readonly string[], date: IsoDate): Promise<{ globals: Record<string, unknown>; byEntity: Record<string, Record<string, unknown>> }> {
+export async function dependencyResults(
+  ports: Pick<ReadPorts, 'manifest' | 'results'>,
+  names: readonly string[],
+  date: IsoDate,
+): Promise<{ globals: Record<string, unknown>; byEntity: Record<string, Record<string, unknown>> }> {
   const globals: Record<string, unknown> = {};
   const byEntity: Record<string, Record<string, unknown>> = {};
   await Promise.all(
@@ -42,11 +46,22 @@ function resultSource(name: string, chunks: AsyncIterable<StoredResult[]>): Enti
  * previous date's results. Entities come from any required table's window,
  * any per-entity dependency's results, and (historical) yesterday's results.
  */
-export async function openBatches(ports: ReadPorts, entry: ManifestEntry, date: IsoDate, runId: string, reads: PlannedRead[]): Promise<{ impossible: string } | { batches: AsyncIterable<BatchContext> }> {
-  const perEntityDeps = entry.config.dependencies.filter((name) => ports.manifest.byName.get(name)!.config.type === 'per-entity');
+export async function openBatches(
+  ports: ReadPorts,
+  entry: ManifestEntry,
+  date: IsoDate,
+  runId: string,
+  reads: PlannedRead[],
+): Promise<{ impossible: string } | { batches: AsyncIterable<BatchContext> }> {
+  const perEntityDeps = entry.config.dependencies.filter(
+    (name) => ports.manifest.byName.get(name)!.config.type === 'per-entity',
+  );
   const globalDeps = entry.config.dependencies.filter((name) => !perEntityDeps.includes(name));
-  const extra = perEntityDeps.map((name) => resultSource(`${DEPENDENCY_PREFIX}${name}`, ports.results.stream(name, date)));
-  if (entry.config.isHistorical) extra.push(resultSource(PREVIOUS, ports.results.stream(entry.name, addDays(date, -1))));
+  const extra = perEntityDeps.map((name) =>
+    resultSource(`${DEPENDENCY_PREFIX}${name}`, ports.results.stream(name, date)),
+  );
+  if (entry.config.isHistorical)
+    extra.push(resultSource(PREVIOUS, ports.results.stream(entry.name, addDays(date, -1))));
   const { globals } = await dependencyResults(ports, globalDeps, date);
   const { merger, impossible } = await ports.reader.openEntities(reads, extra);
   if (impossible !== null) return { impossible };
@@ -65,8 +80,12 @@ export async function openBatches(ports: ReadPorts, entry: ManifestEntry, date: 
           const data: Record<string, Row[]> = {};
           for (const read of reads) data[read.table] = items[read.table] as Row[];
           const dependencies: Record<string, unknown> = {};
-          for (const name of perEntityDeps) dependencies[name] = (items[`${DEPENDENCY_PREFIX}${name}`]?.[0] as StoredResult | undefined)?.result ?? null;
-          const previous = entry.config.isHistorical ? ((items[PREVIOUS]?.[0] as StoredResult | undefined)?.result ?? null) : null;
+          for (const name of perEntityDeps)
+            dependencies[name] =
+              (items[`${DEPENDENCY_PREFIX}${name}`]?.[0] as StoredResult | undefined)?.result ?? null;
+          const previous = entry.config.isHistorical
+            ? ((items[PREVIOUS]?.[0] as StoredResult | undefined)?.result ?? null)
+            : null;
           return { entityId, data, dependencies, previous };
         }),
       };

@@ -42,12 +42,23 @@ export function batchPrefix(runId: string, computation: string, date: IsoDate): 
   return `runs/${runId}/${computation}/${date}`;
 }
 
-export function contextBlobName(runId: string, computation: string, date: IsoDate, attempt: number, id: string): string {
+export function contextBlobName(
+  runId: string,
+  computation: string,
+  date: IsoDate,
+  attempt: number,
+  id: string,
+): string {
   return `${batchPrefix(runId, computation, date)}/a${attempt}/${id}.context.json`;
 }
 
 /** The ledger of one fan-out attempt of a computation in a run. */
-export function ledgerKey(runId: string, computation: string, date: IsoDate, attempt: number): { runId: string; computation: string; date: IsoDate } {
+export function ledgerKey(
+  runId: string,
+  computation: string,
+  date: IsoDate,
+  attempt: number,
+): { runId: string; computation: string; date: IsoDate } {
   return { runId: `${runId}#${attempt}`, computation, date };
 }
 

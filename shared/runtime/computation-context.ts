@@ -26,7 +26,9 @@ export interface ContextInput {
 export function buildContext(input: ContextInput): ComputationContext {
   const getDependency = <T>(name: string, entityId?: string): T | null => {
     if (!input.dependencies.includes(name)) {
-      throw new Error(`${input.computation} asked for dependency '${name}', which is not in its config's dependencies (${input.dependencies.join(', ') || 'none'}). Add it there.`);
+      throw new Error(
+        `${input.computation} asked for dependency '${name}', which is not in its config's dependencies (${input.dependencies.join(', ') || 'none'}). Add it there.`,
+      );
     }
     if (name in input.globals) {
       const value = input.globals[name];
@@ -37,9 +39,11 @@ export function buildContext(input: ContextInput): ComputationContext {
     if (entityId === GLOBAL_ENTITY) return null;
     if (entityId !== undefined) {
       if (input.entityId !== GLOBAL_ENTITY && !(entityId in all) && entityId !== input.entityId) {
-        throw new Error(`${input.computation}: getDependency('${name}', '${entityId}') asks for an entity outside this batch; per-entity computations can read other entities' results only within their batch.`);
+        throw new Error(
+          `${input.computation}: getDependency('${name}', '${entityId}') asks for an entity outside this batch; per-entity computations can read other entities' results only within their batch.`,
+        );
       }
-      return (entityId === input.entityId ? input.ownDependencies[name] : all[entityId]) as T | null ?? null;
+      return ((entityId === input.entityId ? input.ownDependencies[name] : all[entityId]) as T | null) ?? null;
     }
     if (input.entityId === GLOBAL_ENTITY) return all as T;
     return (input.ownDependencies[name] ?? null) as T | null;

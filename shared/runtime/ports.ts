@@ -45,7 +45,11 @@ export interface ServicePorts {
 }
 
 /** Runs `work` over items with at most `limit` at once. */
-export async function forEachLimited<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+export async function forEachLimited<T>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<void>,
+): Promise<void> {
   let next = 0;
   const runners = Array.from({ length: Math.min(limit, items.length) }, async () => {
     while (next < items.length) {
@@ -57,10 +61,20 @@ export async function forEachLimited<T>(items: readonly T[], limit: number, work
 }
 
 /** Runtime settings from a project's `execution` config over the defaults. */
-export function settingsFor(execution: { leaseTtlSeconds?: number | undefined; breakerThreshold?: number | undefined; breakerMinEntities?: number | undefined; maxInFlightBatches?: number | undefined; computationConcurrency?: number | undefined }, ownerId: string): RuntimeSettings {
+export function settingsFor(
+  execution: {
+    leaseTtlSeconds?: number | undefined;
+    breakerThreshold?: number | undefined;
+    breakerMinEntities?: number | undefined;
+    maxInFlightBatches?: number | undefined;
+    computationConcurrency?: number | undefined;
+  },
+  ownerId: string,
+): RuntimeSettings {
   return {
     ownerId,
-    leaseTtlMs: execution.leaseTtlSeconds === undefined ? DEFAULT_SETTINGS.leaseTtlMs : execution.leaseTtlSeconds * 1000,
+    leaseTtlMs:
+      execution.leaseTtlSeconds === undefined ? DEFAULT_SETTINGS.leaseTtlMs : execution.leaseTtlSeconds * 1000,
     breakerThreshold: execution.breakerThreshold ?? DEFAULT_SETTINGS.breakerThreshold,
     breakerMinEntities: execution.breakerMinEntities ?? DEFAULT_SETTINGS.breakerMinEntities,
     maxInFlightBatches: execution.maxInFlightBatches ?? DEFAULT_SETTINGS.maxInFlightBatches,

@@ -25,7 +25,9 @@ export async function processGlobal(
   const [{ globals, byEntity }, rules, previous] = await Promise.all([
     dependencyResults(ports, entry.config.dependencies, date),
     loadRules(entry),
-    entry.config.isHistorical ? ports.results.read(entry.name, addDays(date, -1), [GLOBAL_ENTITY]) : Promise.resolve([]),
+    entry.config.isHistorical
+      ? ports.results.read(entry.name, addDays(date, -1), [GLOBAL_ENTITY])
+      : Promise.resolve([]),
   ]);
   const instance = new entry.Class();
   instance[LOG_SINK] = logSinkFor(log.child({ entityId: GLOBAL_ENTITY }));

@@ -21,7 +21,14 @@ export interface BatchOutcome {
 /** `this.log` for a computation: levels mapped onto the logger, tagged by the child's bindings. */
 export function logSinkFor(log: Logger) {
   return (level: LogLevel, message: string, extra?: Record<string, unknown>) => {
-    const method = level === 'DEBUG' ? 'debug' : level === 'ERROR' ? 'error' : level === 'WARN' || level === 'WARNING' ? 'warn' : 'info';
+    const method =
+      level === 'DEBUG'
+        ? 'debug'
+        : level === 'ERROR'
+          ? 'error'
+          : level === 'WARN' || level === 'WARNING'
+            ? 'warn'
+            : 'info';
     log[method](extra ?? {}, message);
   };
 }
@@ -31,12 +38,18 @@ export function logSinkFor(log: Logger) {
  * with its error and the rest go on; null stores nothing. Results are
  * plain JSON (what is stored is what a dependent will read).
  */
-export async function runBatch(entry: ManifestEntry, context: BatchContext, log: Logger, only?: (entityId: string) => boolean): Promise<BatchOutcome> {
+export async function runBatch(
+  entry: ManifestEntry,
+  context: BatchContext,
+  log: Logger,
+  only?: (entityId: string) => boolean,
+): Promise<BatchOutcome> {
   const rules = await loadRules(entry);
   const instance = new entry.Class();
   const perEntityDeps = Object.keys(context.entities[0]?.dependencies ?? {});
   const byEntity: Record<string, Record<string, unknown>> = {};
-  for (const name of perEntityDeps) byEntity[name] = Object.fromEntries(context.entities.map((e) => [e.entityId, e.dependencies[name]]));
+  for (const name of perEntityDeps)
+    byEntity[name] = Object.fromEntries(context.entities.map((e) => [e.entityId, e.dependencies[name]]));
   const outcome: BatchOutcome = { results: [], errors: [], succeeded: 0, failed: 0 };
   for (const item of context.entities) {
     if (only !== undefined && !only(item.entityId)) continue;
@@ -58,7 +71,8 @@ export async function runBatch(entry: ManifestEntry, context: BatchContext, log:
         }),
       );
       outcome.succeeded++;
-      if (result !== null && result !== undefined) outcome.results.push({ entityId: item.entityId, result: JSON.parse(JSON.stringify(result)) as unknown });
+      if (result !== null && result !== undefined)
+        outcome.results.push({ entityId: item.entityId, result: JSON.parse(JSON.stringify(result)) as unknown });
     } catch (error) {
       outcome.failed++;
       const message = error instanceof Error ? error.message : String(error);

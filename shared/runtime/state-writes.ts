@@ -1,7 +1,13 @@
 import type { HashComponents } from '../manifest/composite-hash.ts';
 import type { ManifestEntry } from '../manifest/manifest.ts';
 import type { IsoDate } from '../model/types.ts';
-import type { ComputationState, ComputationStatus, EntityCounts, LeaseToken, StateStore } from '../ports/state-store.ts';
+import type {
+  ComputationState,
+  ComputationStatus,
+  EntityCounts,
+  LeaseToken,
+  StateStore,
+} from '../ports/state-store.ts';
 import { expiresAt } from '../state/expiry.ts';
 
 export interface StateFields {
@@ -37,14 +43,27 @@ export async function writeState(
     compositeHash: fields.compositeHash !== undefined ? fields.compositeHash : (previous?.compositeHash ?? null),
     components: fields.components !== undefined ? fields.components : (previous?.components ?? null),
     resultHash: fields.resultHash !== undefined ? fields.resultHash : (previous?.resultHash ?? null),
-    startedAt: fields.startedAt !== undefined ? fields.startedAt : (previous?.runId === runId ? previous.startedAt : now.toISOString()),
+    startedAt:
+      fields.startedAt !== undefined
+        ? fields.startedAt
+        : previous?.runId === runId
+          ? previous.startedAt
+          : now.toISOString(),
     finishedAt: final ? now.toISOString() : null,
     updatedAt: now.toISOString(),
     // A skip keeps what the stored result was made of: its counts and bytes.
-    counts: fields.counts !== undefined ? fields.counts : fields.status === 'skipped' ? (previous?.counts ?? null) : null,
+    counts:
+      fields.counts !== undefined ? fields.counts : fields.status === 'skipped' ? (previous?.counts ?? null) : null,
     error: fields.error ?? null,
     reason: fields.reason ?? null,
-    bytesScanned: fields.bytesScanned !== undefined ? fields.bytesScanned : fields.status === 'skipped' ? null : (previous?.runId === runId ? previous.bytesScanned : null),
+    bytesScanned:
+      fields.bytesScanned !== undefined
+        ? fields.bytesScanned
+        : fields.status === 'skipped'
+          ? null
+          : previous?.runId === runId
+            ? previous.bytesScanned
+            : null,
     expiresAt: expiresAt(now, entry.config.ttlDays),
   };
   await store.states.put(state, fence);

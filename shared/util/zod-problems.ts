@@ -3,14 +3,20 @@ import { didYouMean } from './nearest.ts';
 
 /** A readable path such as `requires.user_logins.lookback`. */
 export function issuePath(path: readonly PropertyKey[]): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : String(p))).join('.').replace(/\.\[/g, '[');
+  return path
+    .map((p) => (typeof p === 'number' ? `[${p}]` : String(p)))
+    .join('.')
+    .replace(/\.\[/g, '[');
 }
 
 /**
  * One line per zod issue, naming the field, what is wrong, and for an
  * unknown key the nearest allowed one.
  */
-export function describeIssues(error: z.ZodError, allowedKeys: (path: readonly PropertyKey[]) => readonly string[] = () => []): string[] {
+export function describeIssues(
+  error: z.ZodError,
+  allowedKeys: (path: readonly PropertyKey[]) => readonly string[] = () => [],
+): string[] {
   const lines: string[] = [];
   for (const issue of error.issues) {
     if (issue.code === 'unrecognized_keys') {

@@ -43,7 +43,10 @@ export class ComputationReader {
   async plan(entry: ManifestEntry, date: IsoDate): Promise<{ reads: PlannedRead[]; problems: Problem[] }> {
     const tables = Object.entries(entry.config.requires);
     if (tables.length === 0) return { reads: [], problems: [] };
-    const [known, schemas] = await Promise.all([this.#registry.tables(), Promise.all(tables.map(([table]) => this.#registry.get(table)))]);
+    const [known, schemas] = await Promise.all([
+      this.#registry.tables(),
+      Promise.all(tables.map(([table]) => this.#registry.get(table))),
+    ]);
     const reads: PlannedRead[] = [];
     const problems: Problem[] = [];
     tables.forEach(([table, requirement], i) => {
@@ -59,13 +62,21 @@ export class ComputationReader {
         date,
       });
       problems.push(...planned.problems);
-      if (planned.query !== null) reads.push({ table, mandatory: requirement.mandatory, query: planned.query, compiled: this.#warehouse.compile(planned.query) });
+      if (planned.query !== null)
+        reads.push({
+          table,
+          mandatory: requirement.mandatory,
+          query: planned.query,
+          compiled: this.#warehouse.compile(planned.query),
+        });
     });
     return { reads, problems };
   }
 
   /** Dry-run estimates of each read; the total is unknown if any part is. */
-  async estimate(reads: readonly PlannedRead[]): Promise<{ perTable: Record<string, ScanEstimate>; totalBytes: number | null }> {
+  async estimate(
+    reads: readonly PlannedRead[],
+  ): Promise<{ perTable: Record<string, ScanEstimate>; totalBytes: number | null }> {
     const estimates = await Promise.all(reads.map((read) => this.#warehouse.estimate(read.compiled)));
     const perTable = Object.fromEntries(reads.map((read, i) => [read.table, estimates[i]!]));
     const totalBytes = estimates.some((e) => e.bytes === null) ? null : estimates.reduce((sum, e) => sum + e.bytes!, 0);
@@ -113,10 +124,17 @@ export class ComputationReader {
    * A mandatory table found empty on its first chunk makes the computation
    * impossible before any batch is cut.
    */
-  async openEntities(reads: readonly PlannedRead[], extra: readonly EntitySource[] = []): Promise<{ merger: EntityMerger; impossible: string | null }> {
+  async openEntities(
+    reads: readonly PlannedRead[],
+    extra: readonly EntitySource[] = [],
+  ): Promise<{ merger: EntityMerger; impossible: string | null }> {
     const sources: EntitySource[] = reads.map((read) => {
       const column = read.query.entity!.name;
-      return { name: read.table, chunks: this.#warehouse.stream(read.compiled), key: (row) => String((row as Row)[column]) };
+      return {
+        name: read.table,
+        chunks: this.#warehouse.stream(read.compiled),
+        key: (row) => String((row as Row)[column]),
+      };
     });
     const merger = await EntityMerger.open([...sources, ...extra]);
     const empty = reads.find((read) => read.mandatory && merger.isEmpty(read.table));

@@ -40,7 +40,14 @@ export class EntityMerger {
 
   /** Opens every source and reads its first chunk (which tells whether it is empty). */
   static async open(sources: readonly EntitySource[]): Promise<EntityMerger> {
-    const cursors = sources.map((source) => ({ source, iterator: source.chunks[Symbol.asyncIterator](), chunk: [], position: 0, done: false, lastKey: undefined }));
+    const cursors = sources.map((source) => ({
+      source,
+      iterator: source.chunks[Symbol.asyncIterator](),
+      chunk: [],
+      position: 0,
+      done: false,
+      lastKey: undefined,
+    }));
     await Promise.all(cursors.map((cursor) => fill(cursor)));
     return new EntityMerger(cursors);
   }
@@ -59,7 +66,9 @@ export class EntityMerger {
         if (cursor.done) continue;
         const key = cursor.source.key(cursor.chunk[cursor.position]);
         if (cursor.lastKey !== undefined && key < cursor.lastKey) {
-          throw new Error(`Source '${cursor.source.name}' is not ordered by entity id: '${key}' came after '${cursor.lastKey}'.`);
+          throw new Error(
+            `Source '${cursor.source.name}' is not ordered by entity id: '${key}' came after '${cursor.lastKey}'.`,
+          );
         }
         if (next === undefined || key < next) next = key;
       }

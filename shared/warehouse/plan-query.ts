@@ -36,7 +36,12 @@ export function planTableQuery(input: QueryPlanInput): { query: TableQuery | nul
   const where = `Computation '${computation}' requires table '${table}'`;
   const problem = (code: string, message: string): Problem => ({ code, computation, message });
   if (schema === null) {
-    return { query: null, problems: [problem('UNKNOWN_TABLE', `${where}, which does not exist in the warehouse.${didYouMean(table, input.tables)}`)] };
+    return {
+      query: null,
+      problems: [
+        problem('UNKNOWN_TABLE', `${where}, which does not exist in the warehouse.${didYouMean(table, input.tables)}`),
+      ],
+    };
   }
   const byName = new Map(schema.columns.map((c) => [c.name, c]));
   const names = schema.columns.map((c) => c.name);
@@ -44,7 +49,12 @@ export function planTableQuery(input: QueryPlanInput): { query: TableQuery | nul
   const column = (name: string, role: string, option: string): ColumnInfo | null => {
     const found = byName.get(name);
     if (found === undefined) {
-      problems.push(problem('UNKNOWN_COLUMN', `${where}: it has no column '${name}' (${role}; set ${option}).${didYouMean(name, names)} Columns: ${names.join(', ')}.`));
+      problems.push(
+        problem(
+          'UNKNOWN_COLUMN',
+          `${where}: it has no column '${name}' (${role}; set ${option}).${didYouMean(name, names)} Columns: ${names.join(', ')}.`,
+        ),
+      );
       return null;
     }
     return found;
@@ -53,9 +63,18 @@ export function planTableQuery(input: QueryPlanInput): { query: TableQuery | nul
   const dateName = requirement.dateField === undefined ? input.dateField : requirement.dateField;
   let window: TableQuery['window'] = null;
   if (dateName !== null) {
-    const dateColumn = column(dateName, 'the date column', `requires.${table}.dateField, or null to read the whole table`);
+    const dateColumn = column(
+      dateName,
+      'the date column',
+      `requires.${table}.dateField, or null to read the whole table`,
+    );
     if (dateColumn !== null && !DATE_KINDS.includes(dateColumn.kind)) {
-      problems.push(problem('UNUSABLE_DATE_COLUMN', `${where}: its date column '${dateName}' is ${dateColumn.type}; it must be DATE, TIMESTAMP or DATETIME. Point requires.${table}.dateField at such a column, or set it to null to read the whole table.`));
+      problems.push(
+        problem(
+          'UNUSABLE_DATE_COLUMN',
+          `${where}: its date column '${dateName}' is ${dateColumn.type}; it must be DATE, TIMESTAMP or DATETIME. Point requires.${table}.dateField at such a column, or set it to null to read the whole table.`,
+        ),
+      );
     } else if (dateColumn !== null) {
       window = { column: dateColumn, ...windowOf(requirement, input.date) };
     }
@@ -68,7 +87,9 @@ export function planTableQuery(input: QueryPlanInput): { query: TableQuery | nul
 
   let columns = schema.columns;
   if (requirement.columns !== undefined) {
-    const listed = requirement.columns.map((name) => column(name, 'listed in columns', `requires.${table}.columns`)).filter((c): c is ColumnInfo => c !== null);
+    const listed = requirement.columns
+      .map((name) => column(name, 'listed in columns', `requires.${table}.columns`))
+      .filter((c): c is ColumnInfo => c !== null);
     for (const needed of [entity, window?.column]) {
       if (needed != null && !listed.includes(needed)) listed.push(needed);
     }

@@ -4,7 +4,11 @@ import type { IsoDate } from '../model/types.ts';
 import type { ComputationReader } from './computation-reader.ts';
 
 /** Checks every required table of every computation against the warehouse; all problems at once. */
-export async function validateQueries(manifest: Manifest, reader: ComputationReader, date: IsoDate): Promise<Problem[]> {
+export async function validateQueries(
+  manifest: Manifest,
+  reader: ComputationReader,
+  date: IsoDate,
+): Promise<Problem[]> {
   const plans = await Promise.all(manifest.computations.map((entry: ManifestEntry) => reader.plan(entry, date)));
   return plans.flatMap((plan) => plan.problems);
 }

@@ -10,7 +10,10 @@ export function columnKind(type: string): ColumnKind {
   if (t.startsWith('TIMESTAMP')) return 'timestamp';
   if (t === 'DATETIME') return 'datetime';
   if (t === 'VARCHAR' || t === 'STRING' || t.startsWith('VARCHAR(') || t === 'TEXT' || t === 'UUID') return 'string';
-  if (/^(BIGINT|INTEGER|INT|INT64|SMALLINT|TINYINT|HUGEINT|UBIGINT|UINTEGER|USMALLINT|UTINYINT|INT8|INT4|INT2)$/.test(t)) return 'integer';
+  if (
+    /^(BIGINT|INTEGER|INT|INT64|SMALLINT|TINYINT|HUGEINT|UBIGINT|UINTEGER|USMALLINT|UTINYINT|INT8|INT4|INT2)$/.test(t)
+  )
+    return 'integer';
   if (/^(DOUBLE|FLOAT|FLOAT64|REAL|FLOAT4|FLOAT8)$/.test(t)) return 'float';
   if (t.startsWith('DECIMAL') || t.startsWith('NUMERIC') || t.startsWith('BIGNUMERIC')) return 'decimal';
   if (t === 'BOOLEAN' || t === 'BOOL') return 'boolean';
@@ -24,7 +27,9 @@ export function portableInteger(value: bigint | number | string): number | strin
   // Fewer than 16 digits is always below 2^53: skip the BigInt round trip.
   if (typeof value === 'string' && value.length < 16) return Number(value);
   const big = typeof value === 'bigint' ? value : BigInt(value);
-  return big <= BigInt(Number.MAX_SAFE_INTEGER) && big >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(big) : big.toString();
+  return big <= BigInt(Number.MAX_SAFE_INTEGER) && big >= BigInt(Number.MIN_SAFE_INTEGER)
+    ? Number(big)
+    : big.toString();
 }
 
 /** A timestamp as ISO-8601 in UTC, e.g. '2026-01-26T10:00:00.000Z'. */
@@ -47,12 +52,22 @@ export function fixerFor(column: ColumnInfo, dialect: 'duckdb' | 'bigquery'): Co
   switch (column.kind) {
     case 'integer':
       // BigQuery's wrapIntegers gives { value: '123' } so large values keep every digit.
-      return (v) => (v === null || v === undefined ? null : portableInteger(typeof v === 'object' ? String((v as { value: unknown }).value) : (v as bigint | number | string)));
+      return (v) =>
+        v === null || v === undefined
+          ? null
+          : portableInteger(
+              typeof v === 'object' ? String((v as { value: unknown }).value) : (v as bigint | number | string),
+            );
     case 'timestamp':
     case 'datetime':
-      return (v) => (v === null || v === undefined ? null : portableTimestamp(dialect === 'bigquery' ? String((v as { value?: unknown }).value ?? v) : (v as string)));
+      return (v) =>
+        v === null || v === undefined
+          ? null
+          : portableTimestamp(dialect === 'bigquery' ? String((v as { value?: unknown }).value ?? v) : (v as string));
     case 'date':
-      return dialect === 'bigquery' ? (v) => (v === null || v === undefined ? null : String((v as { value?: unknown }).value ?? v)) : null;
+      return dialect === 'bigquery'
+        ? (v) => (v === null || v === undefined ? null : String((v as { value?: unknown }).value ?? v))
+        : null;
     case 'decimal':
       return (v) => (v === null || v === undefined ? null : Number(String(v)));
     default:

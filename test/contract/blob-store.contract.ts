@@ -2,7 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { BlobStore } from '../../shared/ports/blob-store.ts';
 
 /** One suite over every BlobStore adapter. */
-export function blobStoreContract(adapter: string, open: () => BlobStore, options: { skip?: string | null } = {}): void {
+export function blobStoreContract(
+  adapter: string,
+  open: () => BlobStore,
+  options: { skip?: string | null } = {},
+): void {
   describe.skipIf(Boolean(options.skip))(`BlobStore contract: ${adapter}`, () => {
     it('stores and reads back a blob, replacing it on a second put', async () => {
       const blobs = open();
@@ -18,7 +22,10 @@ export function blobStoreContract(adapter: string, open: () => BlobStore, option
 
     it('keeps text exactly, including non-ASCII and a large body', async () => {
       const blobs = open();
-      const text = JSON.stringify({ name: 'Zoë — 株式', rows: Array.from({ length: 20_000 }, (_, i) => ({ i, s: `row ${i}` })) });
+      const text = JSON.stringify({
+        name: 'Zoë — 株式',
+        rows: Array.from({ length: 20_000 }, (_, i) => ({ i, s: `row ${i}` })),
+      });
       await blobs.put('big/blob.json', text);
       expect(await blobs.get('big/blob.json')).toBe(text);
     });

@@ -17,7 +17,9 @@ afterAll(() => rm(folder, { recursive: true, force: true }));
 blobStoreContract('local folder', () => new LocalBlobStore(folder));
 
 it('refuses a blob name that leaves the local folder', async () => {
-  await expect(new LocalBlobStore(folder).put('../outside.json', 'x')).rejects.toThrow("Blob name '../outside.json' leaves the blob folder");
+  await expect(new LocalBlobStore(folder).put('../outside.json', 'x')).rejects.toThrow(
+    "Blob name '../outside.json' leaves the blob folder",
+  );
 });
 
 /**
@@ -26,7 +28,10 @@ it('refuses a blob name that leaves the local folder', async () => {
  * and deletes it after.
  */
 const bucket = process.env.COMPUTE_TEST_GCS_BUCKET;
-const skip = bucket === undefined || bucket === '' ? 'COMPUTE_TEST_GCS_BUCKET is not set: the live Cloud Storage contract test is skipped' : null;
+const skip =
+  bucket === undefined || bucket === ''
+    ? 'COMPUTE_TEST_GCS_BUCKET is not set: the live Cloud Storage contract test is skipped'
+    : null;
 if (skip !== null) process.stderr.write(`SKIP: ${skip}\n`);
 const prefix = uniqueName('blob-contract');
 blobStoreContract('Cloud Storage (live)', () => new GcsBlobStore(new Storage().bucket(bucket!), { prefix }), { skip });

@@ -1,6 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import type { HashComponents } from '../../shared/manifest/composite-hash.ts';
-import { StaleLeaseError, type BatchRecord, type ComputationState, type RunRecord, type StateStore } from '../../shared/ports/state-store.ts';
+import {
+  StaleLeaseError,
+  type BatchRecord,
+  type ComputationState,
+  type RunRecord,
+  type StateStore,
+} from '../../shared/ports/state-store.ts';
 
 export type StoreFactory = (testName: string) => Promise<StateStore>;
 
@@ -8,7 +14,13 @@ const T0 = new Date('2026-01-26T02:00:00Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);
 const HOUR = 3_600_000;
 
-const components: HashComponents = { code: 'c1', epoch: 0, layers: { money: 'l1' }, rules: {}, dependencies: { DailyPrices: 'r0' } };
+const components: HashComponents = {
+  code: 'c1',
+  epoch: 0,
+  layers: { money: 'l1' },
+  rules: {},
+  dependencies: { DailyPrices: 'r0' },
+};
 
 export function state(overrides: Partial<ComputationState> = {}): ComputationState {
   return {
@@ -33,13 +45,34 @@ export function state(overrides: Partial<ComputationState> = {}): ComputationSta
 }
 
 function run(overrides: Partial<RunRecord> = {}): RunRecord {
-  return { runId: 'run-1', dates: ['2026-01-26'], trigger: 'cli', computations: null, force: false, status: 'running', startedAt: T0.toISOString(), finishedAt: null, progress: {}, ...overrides };
+  return {
+    runId: 'run-1',
+    dates: ['2026-01-26'],
+    trigger: 'cli',
+    computations: null,
+    force: false,
+    status: 'running',
+    startedAt: T0.toISOString(),
+    finishedAt: null,
+    progress: {},
+    ...overrides,
+  };
 }
 
 const ledgerKey = { runId: 'run-1', computation: 'UserPositions', date: '2026-01-26' };
 
 function batch(batchId: string, overrides: Partial<BatchRecord> = {}): BatchRecord {
-  return { ...ledgerKey, batchId, succeeded: 10, failed: 0, stored: 9, errors: [], resultsBlob: `results/${batchId}.json`, recordedAt: T0.toISOString(), ...overrides };
+  return {
+    ...ledgerKey,
+    batchId,
+    succeeded: 10,
+    failed: 0,
+    stored: 9,
+    errors: [],
+    resultsBlob: `results/${batchId}.json`,
+    recordedAt: T0.toISOString(),
+    ...overrides,
+  };
 }
 
 /** One suite over every StateStore adapter (pg-boss style). */
@@ -94,9 +127,16 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
           expect(await store.runs.create(run({ trigger: 'other' }))).toBe(false);
           expect((await store.runs.get('run-1'))!.trigger).toBe('cli');
           await store.runs.create(run({ runId: 'run-2', startedAt: at(HOUR).toISOString() }));
-          await store.runs.update('run-1', { status: 'completed', finishedAt: at(5).toISOString(), progress: { '2026-01-26': { pass: 3, passes: 4, done: true } } });
+          await store.runs.update('run-1', {
+            status: 'completed',
+            finishedAt: at(5).toISOString(),
+            progress: { '2026-01-26': { pass: 3, passes: 4, done: true } },
+          });
           const updated = await store.runs.get('run-1');
-          expect(updated).toMatchObject({ status: 'completed', progress: { '2026-01-26': { pass: 3, passes: 4, done: true } } });
+          expect(updated).toMatchObject({
+            status: 'completed',
+            progress: { '2026-01-26': { pass: 3, passes: 4, done: true } },
+          });
           expect((await store.runs.list(10)).map((r) => r.runId)).toEqual(['run-2', 'run-1']);
           expect(await store.runs.get('missing')).toBeNull();
         }));
@@ -104,14 +144,19 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
       it('lets exactly one caller claim a step', () =>
         withStore('runs-steps', async (store) => {
           await store.runs.create(run());
-          const claims = await Promise.all(Array.from({ length: 20 }, () => store.runs.claimStep('run-1', '2026-01-26/pass/1')));
+          const claims = await Promise.all(
+            Array.from({ length: 20 }, () => store.runs.claimStep('run-1', '2026-01-26/pass/1')),
+          );
           expect(claims.filter(Boolean)).toHaveLength(1);
           expect(await store.runs.claimStep('run-1', '2026-01-26/pass/2')).toBe(true);
           await store.runs.claimStep('run-1', 'done/2026-01-26/B');
           await store.runs.claimStep('run-1', 'done/2026-01-26/A');
           await store.runs.claimStep('run-1', 'done/2026-01-27/A');
           await store.runs.claimStep('run-2', 'done/2026-01-26/C');
-          expect(await store.runs.steps('run-1', 'done/2026-01-26/')).toEqual(['done/2026-01-26/A', 'done/2026-01-26/B']);
+          expect(await store.runs.steps('run-1', 'done/2026-01-26/')).toEqual([
+            'done/2026-01-26/A',
+            'done/2026-01-26/B',
+          ]);
           expect(await store.runs.steps('run-1', '')).toHaveLength(5);
         }));
     });
@@ -161,7 +206,9 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
           await store.states.put(state({ resultHash: 'by-a' }), old.lease);
           const taken = await store.leases.acquire(key, 'exec-b', HOUR, at(2 * HOUR));
           if (!taken.acquired) throw new Error('expected takeover');
-          await expect(store.states.put(state({ resultHash: 'late-a' }), old.lease)).rejects.toBeInstanceOf(StaleLeaseError);
+          await expect(store.states.put(state({ resultHash: 'late-a' }), old.lease)).rejects.toBeInstanceOf(
+            StaleLeaseError,
+          );
           expect((await store.states.get(key.date, key.computation))!.resultHash).toBe('by-a');
           await store.states.put(state({ resultHash: 'by-b' }), taken.lease);
           expect((await store.states.get(key.date, key.computation))!.resultHash).toBe('by-b');
@@ -169,7 +216,9 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
 
       it('gives the lease to exactly one of many racing executors', () =>
         withStore('lease-race', async (store) => {
-          const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.leases.acquire(key, `exec-${i}`, HOUR, T0)));
+          const results = await Promise.all(
+            Array.from({ length: 8 }, (_, i) => store.leases.acquire(key, `exec-${i}`, HOUR, T0)),
+          );
           expect(results.filter((r) => r.acquired)).toHaveLength(1);
           const winner = results.find((r) => r.acquired)!;
           expect((await store.leases.get(key))!.owner).toBe(winner.acquired ? winner.lease.owner : '');
@@ -177,7 +226,11 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
     });
 
     describe('batch ledger', () => {
-      const planned = [{ batchId: 'b000', entityCount: 10, published: true }, { batchId: 'b001', entityCount: 10, published: false }, { batchId: 'b002', entityCount: 5, published: false }];
+      const planned = [
+        { batchId: 'b000', entityCount: 10, published: true },
+        { batchId: 'b001', entityCount: 10, published: false },
+        { batchId: 'b002', entityCount: 5, published: false },
+      ];
       async function planAll(store: StateStore, batches = planned): Promise<void> {
         await store.ledger.planBatches(ledgerKey, batches);
       }
@@ -188,24 +241,42 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
           await store.ledger.planBatches(ledgerKey, [planned[1]!]);
           await store.ledger.planBatches(ledgerKey, [planned[0]!]);
           // A retried group: the batch already there keeps its first record, the new one is added.
-          await store.ledger.planBatches(ledgerKey, [{ batchId: 'b000', entityCount: 999, published: false }, planned[2]!]);
-          expect(await store.ledger.getPlan(ledgerKey)).toEqual({ ...ledgerKey, batches: planned, sealed: false, entityCount: 25 });
+          await store.ledger.planBatches(ledgerKey, [
+            { batchId: 'b000', entityCount: 999, published: false },
+            planned[2]!,
+          ]);
+          expect(await store.ledger.getPlan(ledgerKey)).toEqual({
+            ...ledgerKey,
+            batches: planned,
+            sealed: false,
+            entityCount: 25,
+          });
           expect(await store.ledger.isSealed(ledgerKey)).toBe(false);
           await store.ledger.seal(ledgerKey, 25);
           expect(await store.ledger.isSealed(ledgerKey)).toBe(true);
           await store.ledger.seal(ledgerKey, 25);
-          expect(await store.ledger.getPlan(ledgerKey)).toEqual({ ...ledgerKey, batches: planned, sealed: true, entityCount: 25 });
+          expect(await store.ledger.getPlan(ledgerKey)).toEqual({
+            ...ledgerKey,
+            batches: planned,
+            sealed: true,
+            entityCount: 25,
+          });
           expect(await store.ledger.getPlan({ ...ledgerKey, runId: 'run-2' })).toBeNull();
         }));
 
       it('claims unpublished batches in batch order, each once however many race for them', () =>
         withStore('ledger-publish', async (store) => {
           const ids = Array.from({ length: 12 }, (_, i) => `b${String(i).padStart(3, '0')}`);
-          await planAll(store, ids.map((batchId, i) => ({ batchId, entityCount: 1, published: i < 2 })));
+          await planAll(
+            store,
+            ids.map((batchId, i) => ({ batchId, entityCount: 1, published: i < 2 })),
+          );
           expect(await store.ledger.publishedCount(ledgerKey)).toBe(2);
           expect(await store.ledger.claimUnpublished(ledgerKey, 3)).toEqual(['b002', 'b003', 'b004']);
           expect(await store.ledger.publishedCount(ledgerKey)).toBe(5);
-          const racing = await Promise.all(Array.from({ length: 4 }, () => store.ledger.claimUnpublished(ledgerKey, 2)));
+          const racing = await Promise.all(
+            Array.from({ length: 4 }, () => store.ledger.claimUnpublished(ledgerKey, 2)),
+          );
           const won = racing.flat();
           expect(new Set(won).size).toBe(won.length);
           expect(won.length).toBe(7);
@@ -220,7 +291,11 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
           await planAll(store);
           expect(await store.ledger.record(batch('b000'))).toBe(true);
           expect(await store.ledger.record(batch('b000', { succeeded: 999 }))).toBe(false);
-          expect(await store.ledger.record(batch('b001', { succeeded: 7, failed: 3, errors: [{ entityId: 'u1', error: 'boom' }] }))).toBe(true);
+          expect(
+            await store.ledger.record(
+              batch('b001', { succeeded: 7, failed: 3, errors: [{ entityId: 'u1', error: 'boom' }] }),
+            ),
+          ).toBe(true);
           expect(await store.ledger.summary(ledgerKey)).toEqual({ completed: 2, succeeded: 17, failed: 3, stored: 18 });
           const records = await store.ledger.batches(ledgerKey);
           expect(records.map((r) => [r.batchId, r.succeeded])).toEqual([
@@ -228,22 +303,44 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
             ['b001', 7],
           ]);
           expect(records[1]!.errors).toEqual([{ entityId: 'u1', error: 'boom' }]);
-          expect(await store.ledger.summary({ ...ledgerKey, runId: 'none' })).toEqual({ completed: 0, succeeded: 0, failed: 0, stored: 0 });
+          expect(await store.ledger.summary({ ...ledgerKey, runId: 'none' })).toEqual({
+            completed: 0,
+            succeeded: 0,
+            failed: 0,
+            stored: 0,
+          });
         }));
 
-      it('counts exactly 200 of 200 concurrent completions delivered twice each', () =>
-        withStore('ledger-concurrent', async (store) => {
-          const ids = Array.from({ length: 200 }, (_, i) => `b${String(i).padStart(3, '0')}`);
-          await planAll(store, ids.map((batchId) => ({ batchId, entityCount: 1, published: true })));
-          const deliveries = [...ids, ...ids].map((id) => store.ledger.record(batch(id, { succeeded: 1, failed: 0, stored: 1 })));
-          const created = await Promise.all(deliveries);
-          expect(created.filter(Boolean)).toHaveLength(200);
-          expect(await store.ledger.summary(ledgerKey)).toEqual({ completed: 200, succeeded: 200, failed: 0, stored: 200 });
-        }), 60_000);
+      it(
+        'counts exactly 200 of 200 concurrent completions delivered twice each',
+        () =>
+          withStore('ledger-concurrent', async (store) => {
+            const ids = Array.from({ length: 200 }, (_, i) => `b${String(i).padStart(3, '0')}`);
+            await planAll(
+              store,
+              ids.map((batchId) => ({ batchId, entityCount: 1, published: true })),
+            );
+            const deliveries = [...ids, ...ids].map((id) =>
+              store.ledger.record(batch(id, { succeeded: 1, failed: 0, stored: 1 })),
+            );
+            const created = await Promise.all(deliveries);
+            expect(created.filter(Boolean)).toHaveLength(200);
+            expect(await store.ledger.summary(ledgerKey)).toEqual({
+              completed: 200,
+              succeeded: 200,
+              failed: 0,
+              stored: 200,
+            });
+          }),
+        60_000,
+      );
 
       it('lets exactly one of two racing finalizers win', () =>
         withStore('ledger-finalize', async (store) => {
-          const [a, b] = await Promise.all([store.ledger.claimFinalization(ledgerKey, 'exec-a'), store.ledger.claimFinalization(ledgerKey, 'exec-b')]);
+          const [a, b] = await Promise.all([
+            store.ledger.claimFinalization(ledgerKey, 'exec-a'),
+            store.ledger.claimFinalization(ledgerKey, 'exec-b'),
+          ]);
           expect([a.claimed, b.claimed].filter(Boolean)).toHaveLength(1);
           const winner = a.claimed ? 'exec-a' : 'exec-b';
           expect(a.holder).toBe(winner);
@@ -251,8 +348,14 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
           expect(await store.ledger.claimFinalization(ledgerKey, 'exec-c')).toEqual({ claimed: false, holder: winner });
           expect(await store.ledger.claimFinalization(ledgerKey, winner)).toEqual({ claimed: true, holder: winner });
           // Taking over from a dead holder works only while it is still the holder.
-          expect(await store.ledger.claimFinalization(ledgerKey, 'exec-d', 'someone-else')).toEqual({ claimed: false, holder: winner });
-          expect(await store.ledger.claimFinalization(ledgerKey, 'exec-d', winner)).toEqual({ claimed: true, holder: 'exec-d' });
+          expect(await store.ledger.claimFinalization(ledgerKey, 'exec-d', 'someone-else')).toEqual({
+            claimed: false,
+            holder: winner,
+          });
+          expect(await store.ledger.claimFinalization(ledgerKey, 'exec-d', winner)).toEqual({
+            claimed: true,
+            holder: 'exec-d',
+          });
           expect((await store.ledger.claimFinalization({ ...ledgerKey, runId: 'run-2' }, 'exec-c')).claimed).toBe(true);
         }));
     });

@@ -14,7 +14,10 @@ beforeAll(async () => {
 });
 afterAll(() => rm(folder, { recursive: true, force: true }));
 
-stateStoreContract('embedded (SQLite file)', async (name) => new SqliteStateStore(join(folder, `${uniqueName(name)}.sqlite`)));
+stateStoreContract(
+  'embedded (SQLite file)',
+  async (name) => new SqliteStateStore(join(folder, `${uniqueName(name)}.sqlite`)),
+);
 
 const missing = emulatorMissing('firestore');
 let emulator: Emulator | undefined;

@@ -12,7 +12,10 @@ import { warehouseContract, type WarehouseUnderTest } from './warehouse.contract
  * Default Credentials); it creates a scratch dataset and deletes it after.
  */
 const projectId = process.env.COMPUTE_TEST_BIGQUERY_PROJECT;
-const skip = projectId === undefined || projectId === '' ? 'COMPUTE_TEST_BIGQUERY_PROJECT is not set: the live BigQuery contract test is skipped' : null;
+const skip =
+  projectId === undefined || projectId === ''
+    ? 'COMPUTE_TEST_BIGQUERY_PROJECT is not set: the live BigQuery contract test is skipped'
+    : null;
 if (skip !== null) process.stderr.write(`SKIP: ${skip}\n`);
 
 let client: BigQuery;
@@ -26,7 +29,10 @@ if (skip === null) {
     await client.createDataset(dataset, { location });
     for (const sql of bigqueryFixtureSql(`${projectId}.${dataset}`)) await client.query({ query: sql, location });
     const at = { projectId: projectId!, dataset, location };
-    underTest = { warehouse: new BigqueryWarehouse(client as unknown as BigQueryLike, at), results: new BigqueryResultStore(client as unknown as BigQueryLike, at) };
+    underTest = {
+      warehouse: new BigqueryWarehouse(client as unknown as BigQueryLike, at),
+      results: new BigqueryResultStore(client as unknown as BigQueryLike, at),
+    };
   }, 300_000);
   afterAll(async () => {
     await client.dataset(dataset).delete({ force: true });

@@ -78,11 +78,18 @@ export const FIXTURE_TABLES: FixtureTable[] = [
   },
 ];
 
-const DUCKDB_TYPES: Record<FixtureColumn['type'], string> = { DATE: 'DATE', TIMESTAMP: 'TIMESTAMP', STRING: 'VARCHAR', INT64: 'BIGINT', FLOAT64: 'DOUBLE' };
+const DUCKDB_TYPES: Record<FixtureColumn['type'], string> = {
+  DATE: 'DATE',
+  TIMESTAMP: 'TIMESTAMP',
+  STRING: 'VARCHAR',
+  INT64: 'BIGINT',
+  FLOAT64: 'DOUBLE',
+};
 
 function literal(value: string | number | null, type: FixtureColumn['type']): string {
   if (value === null) return 'NULL';
-  if (typeof value === 'number') return Number.isSafeInteger(value) || type === 'FLOAT64' ? String(value) : BigInt(value).toString();
+  if (typeof value === 'number')
+    return Number.isSafeInteger(value) || type === 'FLOAT64' ? String(value) : BigInt(value).toString();
   return `'${value.replaceAll("'", "''")}'`;
 }
 
@@ -92,7 +99,10 @@ export function duckdbFixtureSql(): string[] {
     const create = `CREATE OR REPLACE TABLE "${table.name}" (${table.columns.map((c) => `"${c.name}" ${DUCKDB_TYPES[c.type]}`).join(', ')})`;
     if (table.rows.length === 0) return [create];
     // 9007199254740993 is not a double: write it as text so it reaches the BIGINT exactly.
-    const rows = table.rows.map((row) => `(${row.map((v, i) => (table.columns[i]!.type === 'INT64' && typeof v === 'number' && !Number.isSafeInteger(v) ? '9007199254740993' : literal(v, table.columns[i]!.type))).join(', ')})`);
+    const rows = table.rows.map(
+      (row) =>
+        `(${row.map((v, i) => (table.columns[i]!.type === 'INT64' && typeof v === 'number' && !Number.isSafeInteger(v) ? '9007199254740993' : literal(v, table.columns[i]!.type))).join(', ')})`,
+    );
     return [create, `INSERT INTO "${table.name}" VALUES ${rows.join(', ')}`];
   });
 }
@@ -103,14 +113,19 @@ export function bigqueryFixtureSql(dataset: string): string[] {
     const ref = `\`${dataset}.${table.name}\``;
     const create = `CREATE OR REPLACE TABLE ${ref} (${table.columns.map((c) => `\`${c.name}\` ${c.type}`).join(', ')})`;
     if (table.rows.length === 0) return [create];
-    const rows = table.rows.map((row) => `(${row.map((v, i) => {
-      const type = table.columns[i]!.type;
-      if (v === null) return 'NULL';
-      if (type === 'DATE') return `DATE '${v}'`;
-      if (type === 'TIMESTAMP') return `TIMESTAMP '${v}+00'`;
-      if (type === 'INT64' && typeof v === 'number' && !Number.isSafeInteger(v)) return '9007199254740993';
-      return literal(v, type);
-    }).join(', ')})`);
+    const rows = table.rows.map(
+      (row) =>
+        `(${row
+          .map((v, i) => {
+            const type = table.columns[i]!.type;
+            if (v === null) return 'NULL';
+            if (type === 'DATE') return `DATE '${v}'`;
+            if (type === 'TIMESTAMP') return `TIMESTAMP '${v}+00'`;
+            if (type === 'INT64' && typeof v === 'number' && !Number.isSafeInteger(v)) return '9007199254740993';
+            return literal(v, type);
+          })
+          .join(', ')})`,
+    );
     return [create, `INSERT INTO ${ref} VALUES ${rows.join(', ')}`];
   });
 }

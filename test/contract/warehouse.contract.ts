@@ -11,11 +11,19 @@ export interface WarehouseUnderTest {
 }
 
 /** One suite over every warehouse adapter; the fixture tables of warehouse-fixture.ts must exist. */
-export function warehouseContract(adapter: string, open: () => WarehouseUnderTest, options: { skip?: string | null } = {}): void {
+export function warehouseContract(
+  adapter: string,
+  open: () => WarehouseUnderTest,
+  options: { skip?: string | null } = {},
+): void {
   describe.skipIf(Boolean(options.skip))(`Warehouse contract: ${adapter}`, () => {
     const reader = () => {
       const { warehouse } = open();
-      return new ComputationReader({ warehouse, registry: new SchemaRegistry(warehouse, { clock: new ManualClock() }), project: project() });
+      return new ComputationReader({
+        warehouse,
+        registry: new SchemaRegistry(warehouse, { clock: new ManualClock() }),
+        project: project(),
+      });
     };
 
     async function rowsOf(config: Parameters<typeof entry>[0], date: string) {
@@ -40,32 +48,73 @@ export function warehouseContract(adapter: string, open: () => WarehouseUnderTes
     });
 
     it('gives portable row values: dates, timestamps, big and small integers, nulls', async () => {
-      const data = await rowsOf({ name: 'Values', type: 'global', requires: { trades: { lookback: 0 }, logins: { dateField: 'ts' } } }, '2026-03-01');
+      const data = await rowsOf(
+        { name: 'Values', type: 'global', requires: { trades: { lookback: 0 }, logins: { dateField: 'ts' } } },
+        '2026-03-01',
+      );
       const u3 = data.trades!.find((r) => r.user_id === 'u3')!;
-      expect(u3).toEqual({ date: '2026-03-01', user_id: 'u3', symbol: 'AAA', quantity: '9007199254740993', price: null });
-      expect(data.trades!.find((r) => r.user_id === 'u1')).toEqual({ date: '2026-03-01', user_id: 'u1', symbol: 'BBB', quantity: 4, price: 21 });
+      expect(u3).toEqual({
+        date: '2026-03-01',
+        user_id: 'u3',
+        symbol: 'AAA',
+        quantity: '9007199254740993',
+        price: null,
+      });
+      expect(data.trades!.find((r) => r.user_id === 'u1')).toEqual({
+        date: '2026-03-01',
+        user_id: 'u1',
+        symbol: 'BBB',
+        quantity: 4,
+        price: 21,
+      });
       expect(data.logins!.map((r) => r.ts).sort()).toEqual(['2026-03-01T00:00:00.000Z', '2026-03-01T12:30:00.250Z']);
     });
 
     it('reads [date - lookback, date] on a DATE column across a month end', async () => {
-      const data = await rowsOf({ name: 'Window', type: 'global', requires: { trades: { lookback: 2 } } }, '2026-03-01');
-      expect(data.trades!.map((r) => `${r.date}/${r.user_id}`).sort()).toEqual(['2026-02-27/u1', '2026-02-28/u2', '2026-03-01/null', '2026-03-01/u1', '2026-03-01/u3']);
+      const data = await rowsOf(
+        { name: 'Window', type: 'global', requires: { trades: { lookback: 2 } } },
+        '2026-03-01',
+      );
+      expect(data.trades!.map((r) => `${r.date}/${r.user_id}`).sort()).toEqual([
+        '2026-02-27/u1',
+        '2026-02-28/u2',
+        '2026-03-01/null',
+        '2026-03-01/u1',
+        '2026-03-01/u3',
+      ]);
     });
 
     it('reads whole days on a TIMESTAMP column, and nothing of the next day', async () => {
-      const data = await rowsOf({ name: 'Logins', type: 'global', requires: { logins: { dateField: 'ts', lookback: 1 } } }, '2026-03-01');
-      expect(data.logins!.map((r) => r.ts).sort()).toEqual(['2026-02-28T23:59:59.000Z', '2026-03-01T00:00:00.000Z', '2026-03-01T12:30:00.250Z']);
+      const data = await rowsOf(
+        { name: 'Logins', type: 'global', requires: { logins: { dateField: 'ts', lookback: 1 } } },
+        '2026-03-01',
+      );
+      expect(data.logins!.map((r) => r.ts).sort()).toEqual([
+        '2026-02-28T23:59:59.000Z',
+        '2026-03-01T00:00:00.000Z',
+        '2026-03-01T12:30:00.250Z',
+      ]);
     });
 
     it('reads a dimension table whole when dateField is null, with only the listed columns', async () => {
-      const data = await rowsOf({ name: 'Dim', type: 'global', requires: { users: { dateField: null, columns: ['profile'] } } }, '2026-03-01');
+      const data = await rowsOf(
+        { name: 'Dim', type: 'global', requires: { users: { dateField: null, columns: ['profile'] } } },
+        '2026-03-01',
+      );
       expect(data.users!.map((r) => r.profile).sort()).toEqual(['aggressive', 'balanced', 'cautious']);
       expect(Object.keys(data.users![0]!)).toEqual(['profile']);
     });
 
     it('cuts batches at entity boundaries across two tables with different coverage', async () => {
       const r = reader();
-      const { reads } = await r.plan(entry({ name: 'Merge', type: 'per-entity', requires: { trades: { lookback: 2 }, logins: { dateField: 'ts' } } }), '2026-03-01');
+      const { reads } = await r.plan(
+        entry({
+          name: 'Merge',
+          type: 'per-entity',
+          requires: { trades: { lookback: 2 }, logins: { dateField: 'ts' } },
+        }),
+        '2026-03-01',
+      );
       const { merger, impossible } = await r.openEntities(reads);
       expect(impossible).toBeNull();
       const batches = [];
@@ -75,7 +124,9 @@ export function warehouseContract(adapter: string, open: () => WarehouseUnderTes
         ['u3', 'u4'],
       ]);
       const u1 = batches[0]!.items.get('u1')!;
-      expect((u1.trades as Array<{ date: string }>).map((t) => t.date)).toEqual(expect.arrayContaining(['2026-02-27', '2026-03-01']));
+      expect((u1.trades as Array<{ date: string }>).map((t) => t.date)).toEqual(
+        expect.arrayContaining(['2026-02-27', '2026-03-01']),
+      );
       expect(u1.logins).toEqual([]);
       expect(batches[0]!.items.get('u2')!.logins).toHaveLength(1);
       expect(batches[1]!.items.get('u4')!.trades).toEqual([]);
@@ -83,21 +134,48 @@ export function warehouseContract(adapter: string, open: () => WarehouseUnderTes
 
     it('makes a computation impossible when a mandatory table is empty in its window', async () => {
       const r = reader();
-      const { reads } = await r.plan(entry({ name: 'Needs', type: 'per-entity', requires: { trades: {}, empty_events: { mandatory: true, lookback: 3 } } }), '2026-03-01');
-      expect((await r.openEntities(reads)).impossible).toBe("mandatory table 'empty_events' has no rows between 2026-02-26 and 2026-03-01 (column date)");
-      const global = await r.plan(entry({ name: 'NeedsG', type: 'global', requires: { trades: { mandatory: true } } }), '2030-01-01');
-      expect((await r.readAll(global.reads)).impossible).toContain("mandatory table 'trades' has no rows between 2030-01-01 and 2030-01-01");
+      const { reads } = await r.plan(
+        entry({
+          name: 'Needs',
+          type: 'per-entity',
+          requires: { trades: {}, empty_events: { mandatory: true, lookback: 3 } },
+        }),
+        '2026-03-01',
+      );
+      expect((await r.openEntities(reads)).impossible).toBe(
+        "mandatory table 'empty_events' has no rows between 2026-02-26 and 2026-03-01 (column date)",
+      );
+      const global = await r.plan(
+        entry({ name: 'NeedsG', type: 'global', requires: { trades: { mandatory: true } } }),
+        '2030-01-01',
+      );
+      expect((await r.readAll(global.reads)).impossible).toContain(
+        "mandatory table 'trades' has no rows between 2030-01-01 and 2030-01-01",
+      );
     });
 
     it('reports validation problems with the nearest names, before any query', async () => {
       const { problems } = await reader().plan(
-        entry({ name: 'Bad', type: 'per-entity', requires: { trade: {}, logins: { dateField: 'timestamp' }, users: { dateField: null, entityField: 'userid' }, text_dates: {} } }),
+        entry({
+          name: 'Bad',
+          type: 'per-entity',
+          requires: {
+            trade: {},
+            logins: { dateField: 'timestamp' },
+            users: { dateField: null, entityField: 'userid' },
+            text_dates: {},
+          },
+        }),
         '2026-03-01',
       );
       expect(problems.map((p) => p.message)).toEqual([
         "Computation 'Bad' requires table 'trade', which does not exist in the warehouse. Did you mean 'trades'?",
-        expect.stringContaining("Computation 'Bad' requires table 'logins': it has no column 'timestamp' (the date column; set requires.logins.dateField, or null to read the whole table). Columns: ts, user_id, device."),
-        expect.stringContaining("requires table 'users': it has no column 'userid' (the entity column; set requires.users.entityField). Did you mean 'user_id'?"),
+        expect.stringContaining(
+          "Computation 'Bad' requires table 'logins': it has no column 'timestamp' (the date column; set requires.logins.dateField, or null to read the whole table). Columns: ts, user_id, device.",
+        ),
+        expect.stringContaining(
+          "requires table 'users': it has no column 'userid' (the entity column; set requires.users.entityField). Did you mean 'user_id'?",
+        ),
         expect.stringContaining("requires table 'text_dates': its date column 'date' is"),
       ]);
     });
@@ -106,7 +184,10 @@ export function warehouseContract(adapter: string, open: () => WarehouseUnderTes
       it('replaces the results of a (computation, date) atomically', async () => {
         const { results } = open();
         let writer = await results.openReplace('Contract', '2026-03-01');
-        await writer.append([{ entityId: 'u2', result: { v: 2 } }, { entityId: 'u1', result: { v: 1, nested: { a: [1, 2] } } }]);
+        await writer.append([
+          { entityId: 'u2', result: { v: 2 } },
+          { entityId: 'u1', result: { v: 1, nested: { a: [1, 2] } } },
+        ]);
         await writer.commit();
         writer = await results.openReplace('Contract', '2026-03-02');
         await writer.append([{ entityId: '_global', result: { total: 3 } }]);
@@ -120,13 +201,18 @@ export function warehouseContract(adapter: string, open: () => WarehouseUnderTes
         await writer.append([{ entityId: 'u1', result: { v: 10 } }]);
         await writer.commit();
         expect(await results.read('Contract', '2026-03-01')).toEqual([{ entityId: 'u1', result: { v: 10 } }]);
-        expect(await results.read('Contract', '2026-03-02', ['_global'])).toEqual([{ entityId: '_global', result: { total: 3 } }]);
+        expect(await results.read('Contract', '2026-03-02', ['_global'])).toEqual([
+          { entityId: '_global', result: { total: 3 } },
+        ]);
       });
 
       it('keeps the previous results when a replace fails half-way', async () => {
         const { results } = open();
         let writer = await results.openReplace('Atomic', '2026-03-01');
-        await writer.append([{ entityId: 'a', result: 1 }, { entityId: 'b', result: 2 }]);
+        await writer.append([
+          { entityId: 'a', result: 1 },
+          { entityId: 'b', result: 2 },
+        ]);
         await writer.commit();
         writer = await results.openReplace('Atomic', '2026-03-01');
         await writer.append([{ entityId: 'a', result: 100 }]);
@@ -142,7 +228,10 @@ export function warehouseContract(adapter: string, open: () => WarehouseUnderTes
         await Promise.all(
           [1, 2, 3].map(async (n) => {
             const writer = await results.openReplace('Raced', '2026-03-01');
-            await writer.append([{ entityId: 'a', result: n }, { entityId: 'b', result: n }]);
+            await writer.append([
+              { entityId: 'a', result: n },
+              { entityId: 'b', result: n },
+            ]);
             await writer.commit();
           }),
         );
@@ -154,11 +243,16 @@ export function warehouseContract(adapter: string, open: () => WarehouseUnderTes
       it('reads given entities, streams in entity order, and reads nothing for an unknown computation', async () => {
         const { results } = open();
         const writer = await results.openReplace('Streamed', '2026-03-01');
-        await writer.append(Array.from({ length: 30 }, (_, i) => ({ entityId: `e${String(29 - i).padStart(2, '0')}`, result: 29 - i })));
+        await writer.append(
+          Array.from({ length: 30 }, (_, i) => ({ entityId: `e${String(29 - i).padStart(2, '0')}`, result: 29 - i })),
+        );
         await writer.commit();
-        expect((await results.read('Streamed', '2026-03-01', ['e03', 'e17', 'missing'])).map((r) => r.result)).toEqual([3, 17]);
+        expect((await results.read('Streamed', '2026-03-01', ['e03', 'e17', 'missing'])).map((r) => r.result)).toEqual([
+          3, 17,
+        ]);
         const streamed: string[] = [];
-        for await (const chunk of results.stream('Streamed', '2026-03-01')) streamed.push(...chunk.map((r) => r.entityId));
+        for await (const chunk of results.stream('Streamed', '2026-03-01'))
+          streamed.push(...chunk.map((r) => r.entityId));
         expect(streamed).toEqual(Array.from({ length: 30 }, (_, i) => `e${String(i).padStart(2, '0')}`));
         expect(await results.read('NeverRan', '2026-03-01')).toEqual([]);
       });

@@ -15,10 +15,20 @@ afterAll(() => project?.remove());
 describe('a run killed with SIGKILL', () => {
   it('completes when run again, every result stored exactly once', async () => {
     // Slow per-entity work, so the kill lands in the middle of a fan-out.
-    const slow = "await new Promise((r) => setTimeout(r, 3)); ";
-    project = await scenarioProject({ entities: 300, dates: [D], bodies: { totals: slow + BODIES.totals, doubled: slow + BODIES.doubled } });
-    const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin/compute.js'), 'run', '--date', D, '--project', project.root], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const exited = new Promise<boolean>((resolve) => child.once('exit', (_code, signal) => resolve(signal === 'SIGKILL')));
+    const slow = 'await new Promise((r) => setTimeout(r, 3)); ';
+    project = await scenarioProject({
+      entities: 300,
+      dates: [D],
+      bodies: { totals: slow + BODIES.totals, doubled: slow + BODIES.doubled },
+    });
+    const child = spawn(
+      process.execPath,
+      [join(PACKAGE_ROOT, 'bin/compute.js'), 'run', '--date', D, '--project', project.root],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    const exited = new Promise<boolean>((resolve) =>
+      child.once('exit', (_code, signal) => resolve(signal === 'SIGKILL')),
+    );
     // Kill once Doubled is running and some but not all of its batches are recorded.
     const store = new SqliteStateStore(join(project.root, '.compute/state.sqlite'));
     const deadline = Date.now() + 60_000;
@@ -38,19 +48,29 @@ describe('a run killed with SIGKILL', () => {
     const killed = await exited;
     expect(killed).toBe(true);
     const before = await cli(['status', '--date', D, '--json', '--project', project.root]);
-    const running = json<{ computations: Array<{ name: string; status: string; stale: boolean }> }>(before).computations.filter((c) => c.status === 'running');
+    const running = json<{ computations: Array<{ name: string; status: string; stale: boolean }> }>(
+      before,
+    ).computations.filter((c) => c.status === 'running');
     expect(running.length).toBeGreaterThan(0);
 
     const again = await cli(['run', '--date', D, '--json', '--project', project.root]);
     expect(again.code).toBe(0);
     const outcome = json<{ status: string; computations: Array<{ name: string; status: string }> }>(again);
     expect(outcome.status).toBe('completed');
-    expect(Object.fromEntries(outcome.computations.map((c) => [c.name, c.status]))).toMatchObject({ Totals: 'skipped', Doubled: 'completed', Summary: 'completed' });
+    expect(Object.fromEntries(outcome.computations.map((c) => [c.name, c.status]))).toMatchObject({
+      Totals: 'skipped',
+      Doubled: 'completed',
+      Summary: 'completed',
+    });
     for (const table of ['Totals', 'Doubled', 'Streak']) {
-      const [row] = await sql(project.root, [`SELECT count(*)::INTEGER AS n, count(DISTINCT entity_id)::INTEGER AS distinct_entities FROM compute_results."${table}" WHERE date = DATE '${D}'`]);
+      const [row] = await sql(project.root, [
+        `SELECT count(*)::INTEGER AS n, count(DISTINCT entity_id)::INTEGER AS distinct_entities FROM compute_results."${table}" WHERE date = DATE '${D}'`,
+      ]);
       expect(row).toEqual({ n: 300, distinct_entities: 300 });
     }
-    const [summary] = await sql(project.root, [`SELECT result FROM compute_results."Summary" WHERE date = DATE '${D}'`]);
+    const [summary] = await sql(project.root, [
+      `SELECT result FROM compute_results."Summary" WHERE date = DATE '${D}'`,
+    ]);
     expect(JSON.parse(String(summary!.result))).toMatchObject({ entities: 300 });
   }, 120_000);
 });

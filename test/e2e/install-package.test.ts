@@ -19,9 +19,12 @@ describe('installed from a tarball into a user project', () => {
   let project: TempProject;
 
   beforeAll(async () => {
-    if (!existsSync(join(PACKAGE_ROOT, 'dist/shared/index.js'))) throw new Error('dist/ is missing: run `npm run build` first (npm test does).');
+    if (!existsSync(join(PACKAGE_ROOT, 'dist/shared/index.js')))
+      throw new Error('dist/ is missing: run `npm run build` first (npm test does).');
     packDir = await mkdtemp(join(tmpdir(), 'compute-pack-'));
-    const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', packDir], { cwd: PACKAGE_ROOT });
+    const { stdout } = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', packDir], {
+      cwd: PACKAGE_ROOT,
+    });
     const tarball = join(packDir, (JSON.parse(stdout) as Array<{ filename: string }>)[0]!.filename);
     project = await tempProject(
       {
@@ -55,7 +58,10 @@ export default class Summary extends Computation {
       },
       { link: false },
     );
-    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], { cwd: project.root, timeout: 120_000 });
+    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], {
+      cwd: project.root,
+      timeout: 120_000,
+    });
   }, 180_000);
 
   afterAll(async () => {
@@ -71,7 +77,11 @@ export default class Summary extends Computation {
   });
 
   it('runs `compute validate` on .ts computations', async () => {
-    const { stdout } = await run(process.execPath, [join(project.root, 'node_modules/.bin/compute'), 'validate', '--json'], { cwd: project.root });
+    const { stdout } = await run(
+      process.execPath,
+      [join(project.root, 'node_modules/.bin/compute'), 'validate', '--json'],
+      { cwd: project.root },
+    );
     const output = JSON.parse(stdout) as { ok: boolean; computations: Array<{ name: string; pass: number }> };
     expect(output.ok).toBe(true);
     expect(output.computations.map((c) => [c.name, c.pass])).toEqual([
@@ -81,10 +91,17 @@ export default class Summary extends Computation {
   });
 
   it('exits 1 with the problem when a computation is broken', async () => {
-    await project.write('computations/bad.ts', "import { Computation } from 'computation-system';\nexport default class Bad extends Computation {\n  static getConfig() { return { name: 'Bad', type: 'global' as const, dependencies: ['Sumary'] }; }\n  process() { return null; }\n}\n");
-    const failure = await run(process.execPath, [join(project.root, 'node_modules/.bin/compute'), 'validate'], { cwd: project.root }).catch((e: unknown) => e as { code: number; stderr: string });
+    await project.write(
+      'computations/bad.ts',
+      "import { Computation } from 'computation-system';\nexport default class Bad extends Computation {\n  static getConfig() { return { name: 'Bad', type: 'global' as const, dependencies: ['Sumary'] }; }\n  process() { return null; }\n}\n",
+    );
+    const failure = await run(process.execPath, [join(project.root, 'node_modules/.bin/compute'), 'validate'], {
+      cwd: project.root,
+    }).catch((e: unknown) => e as { code: number; stderr: string });
     await rm(join(project.root, 'computations/bad.ts'));
     expect((failure as { code: number }).code).toBe(1);
-    expect((failure as { stderr: string }).stderr).toContain("depends on 'Sumary', which is not a computation. Did you mean 'Summary'?");
+    expect((failure as { stderr: string }).stderr).toContain(
+      "depends on 'Sumary', which is not a computation. Did you mean 'Summary'?",
+    );
   });
 });

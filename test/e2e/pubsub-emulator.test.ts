@@ -41,7 +41,11 @@ describe.skipIf(missing !== null)('distributed run on the Pub/Sub and Firestore 
       },
     });
     const env = { PUBSUB_EMULATOR_HOST: pubsub.host, FIRESTORE_EMULATOR_HOST: firestore.host };
-    services = await Promise.all([serve(project.root, 'planner,executor', env), serve(project.root, 'worker', env), serve(project.root, 'worker', env)]);
+    services = await Promise.all([
+      serve(project.root, 'planner,executor', env),
+      serve(project.root, 'worker', env),
+      serve(project.root, 'worker', env),
+    ]);
     store = new FirestoreStateStore(emulatorFirestore(firestore.host, PROJECT_ID), { collectionPrefix: prefix });
     // Two worker processes behind one endpoint, as Cloud Run's front end spreads one push subscription.
     balancer = await roundRobinProxy([services[1]!.url, services[2]!.url]);
@@ -59,8 +63,21 @@ describe.skipIf(missing !== null)('distributed run on the Pub/Sub and Firestore 
   it('creates topics and push subscriptions, idempotently', async () => {
     const planner = services[0]!;
     const worker = { url: balancer.url };
-    const args = ['bootstrap', '--planner-url', planner.url, '--executor-url', planner.url, '--worker-url', worker.url, '--json', '--project', project.root];
-    const first = json<{ subscriptions: Array<{ name: string; pushEndpoint: string | null; created: boolean }> }>(await cli(args, { env: process.env }));
+    const args = [
+      'bootstrap',
+      '--planner-url',
+      planner.url,
+      '--executor-url',
+      planner.url,
+      '--worker-url',
+      worker.url,
+      '--json',
+      '--project',
+      project.root,
+    ];
+    const first = json<{ subscriptions: Array<{ name: string; pushEndpoint: string | null; created: boolean }> }>(
+      await cli(args, { env: process.env }),
+    );
     expect(first.subscriptions.map((s) => [s.name, s.pushEndpoint])).toEqual([
       [`${prefix}-runs-to-planner`, planner.url],
       [`${prefix}-passes-to-executor`, planner.url],
@@ -75,7 +92,11 @@ describe.skipIf(missing !== null)('distributed run on the Pub/Sub and Firestore 
   });
 
   it('keeps the management API off until a token (or IAM) is configured, and says how', async () => {
-    const response = await fetch(services[0]!.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ action: 'status' }) });
+    const response = await fetch(services[0]!.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ action: 'status' }),
+    });
     expect(response.status).toBe(503);
     expect(((await response.json()) as { error: string }).error).toContain('set COMPUTE_API_TOKEN');
   });
@@ -87,7 +108,9 @@ describe.skipIf(missing !== null)('distributed run on the Pub/Sub and Firestore 
     const runId = `run-${messageId}`;
     // The bus's pull side: run.completed lands on the run-completions pull subscription bootstrap made.
     const observer = new PubSubBus(new PubSub({ projectId: PROJECT_ID }), { topicPrefix: prefix });
-    const announced = new Promise<ComputeEvent>((resolve) => observer.subscribe('run-completions', async (event) => resolve(event)));
+    const announced = new Promise<ComputeEvent>((resolve) =>
+      observer.subscribe('run-completions', async (event) => resolve(event)),
+    );
     const deadline = Date.now() + 120_000;
     let status = 'running';
     while (Date.now() < deadline) {
@@ -101,7 +124,12 @@ describe.skipIf(missing !== null)('distributed run on the Pub/Sub and Firestore 
     const distributed = new Map((await store.states.list()).map((s) => [`${s.date}/${s.computation}`, s]));
     for (const row of embedded.summary.computations) {
       const state = distributed.get(`${row.date}/${row.name}`)!;
-      expect([row.date, row.name, state.status, state.resultHash]).toEqual([row.date, row.name, 'completed', row.resultHash]);
+      expect([row.date, row.name, state.status, state.resultHash]).toEqual([
+        row.date,
+        row.name,
+        'completed',
+        row.resultHash,
+      ]);
       expect(state.counts).toEqual(row.entities);
     }
     // Both workers took batches: the work was spread over the push subscription.
@@ -112,10 +140,16 @@ describe.skipIf(missing !== null)('distributed run on the Pub/Sub and Firestore 
   it('stored every result exactly once, and drains on SIGTERM', async () => {
     expect(await Promise.all(services.map((s) => stop(s)))).toEqual([0, 0, 0]);
     for (const table of ['Totals', 'Doubled', 'Streak']) {
-      const duplicates = await sql(project.root, [`SELECT date, entity_id FROM compute_results."${table}" GROUP BY ALL HAVING count(*) > 1`]);
+      const duplicates = await sql(project.root, [
+        `SELECT date, entity_id FROM compute_results."${table}" GROUP BY ALL HAVING count(*) > 1`,
+      ]);
       expect(duplicates).toEqual([]);
     }
     const [row] = await sql(project.root, [`SELECT count(*)::INTEGER AS n FROM compute_results."Totals"`]);
-    expect(row!.n).toBe(embedded.summary.computations.filter((c) => c.name === 'Totals').reduce((s, c) => s + (c.entities?.stored ?? 0), 0));
+    expect(row!.n).toBe(
+      embedded.summary.computations
+        .filter((c) => c.name === 'Totals')
+        .reduce((s, c) => s + (c.entities?.stored ?? 0), 0),
+    );
   }, 60_000);
 });

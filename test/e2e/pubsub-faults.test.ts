@@ -28,7 +28,9 @@ describe.skipIf(missing !== null)('distributed run under faults (emulators)', ()
       // The topology's project holds the scenario's three dates; run only D, as the tests do.
       const clean = await scenarioProject({ entities });
       const outcome = await runProject(clean.root, { dates: [D] });
-      reference[entities] = Object.fromEntries(outcome.summary.computations.map((c) => [`${c.date}/${c.name}`, c.resultHash]));
+      reference[entities] = Object.fromEntries(
+        outcome.summary.computations.map((c) => [`${c.date}/${c.name}`, c.resultHash]),
+      );
       await clean.remove();
     }
   }, 180_000);
@@ -46,9 +48,13 @@ describe.skipIf(missing !== null)('distributed run under faults (emulators)', ()
     // A second push subscription on every pushed topic: each message arrives twice, with two message ids.
     const client = new PubSub({ projectId: PROJECT_ID });
     const [subscriptions] = await client.getSubscriptions();
-    for (const subscription of subscriptions.filter((s) => s.name.includes(`${topology!.prefix}-`) && s.name.includes('-to-'))) {
+    for (const subscription of subscriptions.filter(
+      (s) => s.name.includes(`${topology!.prefix}-`) && s.name.includes('-to-'),
+    )) {
       const [metadata] = await subscription.getMetadata();
-      await client.topic(metadata.topic!).createSubscription(`${subscription.name.split('/').pop()}-again`, { pushConfig: { pushEndpoint: metadata.pushConfig!.pushEndpoint! } });
+      await client.topic(metadata.topic!).createSubscription(`${subscription.name.split('/').pop()}-again`, {
+        pushConfig: { pushEndpoint: metadata.pushConfig!.pushEndpoint! },
+      });
     }
     await client.close();
     expect((await runManually(topology, [D])).status).toBe('completed');
@@ -59,16 +65,22 @@ describe.skipIf(missing !== null)('distributed run under faults (emulators)', ()
     topology = await startTopology(pubsub, firestore, { entities: 120, bodies: { totals: slow(20) + BODIES.totals } });
     const run = runManually(topology, [D]);
     const victim = topology.workers[0]!;
-    while (!victim.stdout.some((line) => line.includes('processed')) && victim.child.exitCode === null) await new Promise((r) => setTimeout(r, 20));
+    while (!victim.stdout.some((line) => line.includes('processed')) && victim.child.exitCode === null)
+      await new Promise((r) => setTimeout(r, 20));
     victim.child.kill('SIGKILL');
     expect((await run).status).toBe('completed');
     expect(await checkInvariants(topology, [D])).toEqual(reference[120]);
   }, 180_000);
 
-  it('the executor killed after publishing part of a computation\'s batches, then restarted', async () => {
-    topology = await startTopology(pubsub, firestore, { entities: 120, bodies: { totals: slow(15) + BODIES.totals }, execution: { maxInFlightBatches: 3 } });
+  it("the executor killed after publishing part of a computation's batches, then restarted", async () => {
+    topology = await startTopology(pubsub, firestore, {
+      entities: 120,
+      bodies: { totals: slow(15) + BODIES.totals },
+      execution: { maxInFlightBatches: 3 },
+    });
     const run = runManually(topology, [D]);
-    const processed = () => topology!.workers.reduce((n, w) => n + w.stdout.filter((line) => line.includes('of Totals processed')).length, 0);
+    const processed = () =>
+      topology!.workers.reduce((n, w) => n + w.stdout.filter((line) => line.includes('of Totals processed')).length, 0);
     while (processed() < 2) await new Promise((r) => setTimeout(r, 20));
     await topology.restartExecutor('SIGKILL');
     expect((await run).status).toBe('completed');
@@ -76,7 +88,9 @@ describe.skipIf(missing !== null)('distributed run under faults (emulators)', ()
   }, 180_000);
 
   it('a worker whose code differs refuses batches with a version-skew error; the others do them', async () => {
-    topology = await startTopology(pubsub, firestore, { skewedBodies: { totals: 'return { total: -1 };', doubled: 'return null;', streak: 'return null;' } });
+    topology = await startTopology(pubsub, firestore, {
+      skewedBodies: { totals: 'return { total: -1 };', doubled: 'return null;', streak: 'return null;' },
+    });
     expect((await runManually(topology, [D])).status).toBe('completed');
     expect(await checkInvariants(topology, [D])).toEqual(reference[25]);
     const skewed = topology.workers[2]!;
@@ -89,8 +103,12 @@ describe.skipIf(missing !== null)('distributed run under faults (emulators)', ()
     topology = await startTopology(pubsub, firestore);
     const client = new PubSub({ projectId: PROJECT_ID });
     await client.topic(`${topology.prefix}-passes`).publishMessage({ data: Buffer.from('{ not json') });
-    await client.topic(`${topology.prefix}-batches`).publishMessage({ json: { v: 1, type: 'coffee.ready', runId: 'x' } });
-    await client.topic(`${topology.prefix}-passes`).publishMessage({ json: { v: 1, type: 'pass.ready', runId: 'x', date: 'yesterday', pass: 0 } });
+    await client
+      .topic(`${topology.prefix}-batches`)
+      .publishMessage({ json: { v: 1, type: 'coffee.ready', runId: 'x' } });
+    await client
+      .topic(`${topology.prefix}-passes`)
+      .publishMessage({ json: { v: 1, type: 'pass.ready', runId: 'x', date: 'yesterday', pass: 0 } });
     await client.close();
     expect((await runManually(topology, [D])).status).toBe('completed');
     const lines = [topology.executor, ...topology.workers].flatMap((s) => s.stdout);
@@ -101,7 +119,12 @@ describe.skipIf(missing !== null)('distributed run under faults (emulators)', ()
   it('a stale lease left by a dead executor elsewhere is taken over', async () => {
     topology = await startTopology(pubsub, firestore);
     const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
-    const stale = await topology.store.leases.acquire({ computation: 'Totals', date: D }, 'another-host:4242:dead', 3_600_000, twoHoursAgo);
+    const stale = await topology.store.leases.acquire(
+      { computation: 'Totals', date: D },
+      'another-host:4242:dead',
+      3_600_000,
+      twoHoursAgo,
+    );
     expect(stale.acquired).toBe(true);
     expect((await runManually(topology, [D])).status).toBe('completed');
     expect((await topology.store.leases.get({ computation: 'Totals', date: D }))!.token).toBe(2);

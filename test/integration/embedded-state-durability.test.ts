@@ -16,7 +16,9 @@ describe('embedded state store durability', () => {
     const folder = await mkdtemp(join(tmpdir(), 'compute-durability-'));
     folders.push(folder);
     const path = join(folder, 'state.sqlite');
-    const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', writer, path], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', writer, path], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let lastAcknowledged = -1;
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -31,7 +33,9 @@ describe('embedded state store durability', () => {
           child.kill('SIGKILL');
         }
       });
-      child.once('exit', (code, signal) => (signal === 'SIGKILL' ? done() : fail(new Error(`writer exited with ${code}: ${stderr}`))));
+      child.once('exit', (code, signal) =>
+        signal === 'SIGKILL' ? done() : fail(new Error(`writer exited with ${code}: ${stderr}`)),
+      );
     });
     expect(lastAcknowledged).toBeGreaterThanOrEqual(300);
 
@@ -52,7 +56,18 @@ describe('embedded state store durability', () => {
     expect(newest).toBeGreaterThanOrEqual(lastAcknowledged);
     for (const s of states) expect(s.counts!.planned).toBe(Number(s.resultHash!.slice(1)));
     // The store still takes writes after the crash.
-    expect(await store.ledger.record({ ...key, batchId: 'after-crash', succeeded: 1, failed: 0, stored: 1, errors: [], resultsBlob: null, recordedAt: new Date().toISOString() })).toBe(true);
+    expect(
+      await store.ledger.record({
+        ...key,
+        batchId: 'after-crash',
+        succeeded: 1,
+        failed: 0,
+        stored: 1,
+        errors: [],
+        resultsBlob: null,
+        recordedAt: new Date().toISOString(),
+      }),
+    ).toBe(true);
     await store.close();
   }, 60_000);
 });
@@ -69,12 +84,20 @@ describe('embedded state store shared by several processes', () => {
       ['a', 'b', 'c', 'd'].map(
         (owner) =>
           new Promise<{ lease: boolean; final: boolean; recorded: number }>((done, fail) => {
-            const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', racer, path, owner, startAt], { stdio: ['ignore', 'pipe', 'pipe'] });
+            const child = spawn(
+              process.execPath,
+              ['--disable-warning=ExperimentalWarning', racer, path, owner, startAt],
+              { stdio: ['ignore', 'pipe', 'pipe'] },
+            );
             let out = '';
             let err = '';
             child.stdout.on('data', (c: Buffer) => (out += c.toString()));
             child.stderr.on('data', (c: Buffer) => (err += c.toString()));
-            child.once('exit', (code) => (code === 0 ? done(JSON.parse(out) as { lease: boolean; final: boolean; recorded: number }) : fail(new Error(err))));
+            child.once('exit', (code) =>
+              code === 0
+                ? done(JSON.parse(out) as { lease: boolean; final: boolean; recorded: number })
+                : fail(new Error(err)),
+            );
           }),
       ),
     );
@@ -93,12 +116,16 @@ describe('embedded state files from an earlier version', () => {
     const folder = await mkdtemp(join(tmpdir(), 'compute-upgrade-'));
     const path = join(folder, 'state.sqlite');
     const old = new DatabaseSync(path);
-    old.exec('CREATE TABLE planned (run_id TEXT NOT NULL, computation TEXT NOT NULL, date TEXT NOT NULL, batch_id TEXT NOT NULL, entity_count INTEGER NOT NULL, PRIMARY KEY (run_id, computation, date, batch_id))');
+    old.exec(
+      'CREATE TABLE planned (run_id TEXT NOT NULL, computation TEXT NOT NULL, date TEXT NOT NULL, batch_id TEXT NOT NULL, entity_count INTEGER NOT NULL, PRIMARY KEY (run_id, computation, date, batch_id))',
+    );
     old.exec("INSERT INTO planned VALUES ('r#1', 'Totals', '2026-01-26', 'b000000', 10)");
     old.close();
     const store = new SqliteStateStore(path);
     const key = { runId: 'r#1', computation: 'Totals', date: '2026-01-26' };
-    expect((await store.ledger.getPlan(key))!.batches).toEqual([{ batchId: 'b000000', entityCount: 10, published: false }]);
+    expect((await store.ledger.getPlan(key))!.batches).toEqual([
+      { batchId: 'b000000', entityCount: 10, published: false },
+    ]);
     // A batch planned by the earlier version is published through a claim, once.
     expect(await store.ledger.claimUnpublished(key, 5)).toEqual(['b000000']);
     expect(await store.ledger.claimUnpublished(key, 5)).toEqual([]);

@@ -38,19 +38,35 @@ describe('the fan-out window (maxInFlightBatches)', () => {
 
   it('keeps at most the window out per computation as batches complete one by one, and publishes every batch exactly once', async () => {
     const window = 3;
-    project = await scenarioProject({ entities: 200, config: { batchSize: 10, execution: { maxInFlightBatches: window } } });
+    project = await scenarioProject({
+      entities: 200,
+      config: { batchSize: 10, execution: { maxInFlightBatches: window } },
+    });
     const config = await loadProjectConfig(project.root, {});
     const manifest = await requireManifest(config);
     const bus = new HoldingBus();
-    const runtime = await openRuntime(manifest, { log: createLogger({ destination: { write: () => undefined } }), bus, env: {} });
+    const runtime = await openRuntime(manifest, {
+      log: createLogger({ destination: { write: () => undefined } }),
+      bus,
+      env: {},
+    });
     try {
-      await bus.publish({ v: 1, type: 'run.requested', runId: 'window', dates: [D], computations: null, force: false, trigger: 'test' });
+      await bus.publish({
+        v: 1,
+        type: 'run.requested',
+        runId: 'window',
+        dates: [D],
+        computations: null,
+        force: false,
+        trigger: 'test',
+      });
       await bus.inner.idle();
       const most = new Map<string, number>();
       const out = async (name: string): Promise<number> => {
         const attempts = new Set(bus.ready.filter((e) => e.computation === name).map((e) => e.attempt));
         let completed = 0;
-        for (const attempt of attempts) completed += (await runtime.ports.state.ledger.summary(ledgerKey('window', name, D, attempt))).completed;
+        for (const attempt of attempts)
+          completed += (await runtime.ports.state.ledger.summary(ledgerKey('window', name, D, attempt))).completed;
         return bus.ready.filter((e) => e.computation === name).length - completed;
       };
       // Complete the oldest held batch, one at a time, letting the executor react in between.

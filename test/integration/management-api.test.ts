@@ -34,7 +34,12 @@ describe('management API (POST {"action": ...})', () => {
     state = await openStateStore(config);
     opened = await openReader(config);
     const actions = managementActions({ manifest, state, bus, reader: async () => opened.reader });
-    const { app } = createServiceApp({ name: 'planner', handlers: {}, log: silentLogger(), management: managementHandler({ actions, token: TOKEN, log: silentLogger() }) });
+    const { app } = createServiceApp({
+      name: 'planner',
+      handlers: {},
+      log: silentLogger(),
+      management: managementHandler({ actions, token: TOKEN, log: silentLogger() }),
+    });
     await new Promise<void>((resolve) => (server = app.listen(0, '127.0.0.1', () => resolve())));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   });
@@ -46,9 +51,13 @@ describe('management API (POST {"action": ...})', () => {
   });
 
   const post = (body: unknown, token: string | null = TOKEN) =>
-    fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...(token === null ? {} : { authorization: `Bearer ${token}` }) }, body: JSON.stringify(body) });
+    fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token === null ? {} : { authorization: `Bearer ${token}` }) },
+      body: JSON.stringify(body),
+    });
 
-  it('reports status, as the seed\'s curl example does', async () => {
+  it("reports status, as the seed's curl example does", async () => {
     const response = await post({ action: 'status' });
     expect(response.status).toBe(200);
     const body = (await response.json()) as { computations: Array<{ name: string; date: string; status: string }> };
@@ -61,7 +70,9 @@ describe('management API (POST {"action": ...})', () => {
   });
 
   it('analyzes a date', async () => {
-    const body = (await (await post({ action: 'analyze', date: D })).json()) as { computations: Array<{ name: string; decision: string }> };
+    const body = (await (await post({ action: 'analyze', date: D })).json()) as {
+      computations: Array<{ name: string; decision: string }>;
+    };
     expect(body.computations.map((c) => c.decision)).toEqual(['skip', 'skip', 'skip', 'skip']);
   });
 
@@ -69,7 +80,15 @@ describe('management API (POST {"action": ...})', () => {
     const response = await post({ action: 'run', computation: 'Totals', date: D, force: true });
     expect(response.status).toBe(202);
     const { runId } = (await response.json()) as { runId: string };
-    expect(bus.published.at(-1)).toEqual({ v: 1, type: 'run.requested', runId, dates: [D], computations: ['Totals'], force: true, trigger: 'api' });
+    expect(bus.published.at(-1)).toEqual({
+      v: 1,
+      type: 'run.requested',
+      runId,
+      dates: [D],
+      computations: ['Totals'],
+      force: true,
+      trigger: 'api',
+    });
   });
 
   it.each([

@@ -6,11 +6,22 @@ import { createLogger } from '../../shared/logging/logger.ts';
 import type { ComputeEvent } from '../../shared/events/contracts.ts';
 
 const PASS: ComputeEvent = { v: 1, type: 'pass.ready', runId: 'run-1', date: '2026-01-26', pass: 0 };
-const b64 = (value: unknown) => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64');
+const b64 = (value: unknown) =>
+  Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64');
 
 /** A plain Pub/Sub push body, as push subscriptions send it. */
 function pushBody(data: unknown, messageId = '1001') {
-  return { message: { data: b64(data), attributes: { type: 'pass.ready' }, messageId, message_id: messageId, publishTime: '2026-01-26T02:00:00.000Z', publish_time: '2026-01-26T02:00:00.000Z' }, subscription: 'projects/demo/subscriptions/compute-passes-to-executor' };
+  return {
+    message: {
+      data: b64(data),
+      attributes: { type: 'pass.ready' },
+      messageId,
+      message_id: messageId,
+      publishTime: '2026-01-26T02:00:00.000Z',
+      publish_time: '2026-01-26T02:00:00.000Z',
+    },
+    subscription: 'projects/demo/subscriptions/compute-passes-to-executor',
+  };
 }
 
 /** An Eventarc delivery: binary-mode CloudEvent headers and a MessagePublishedData body. */
@@ -24,7 +35,15 @@ function eventarc(data: unknown, id = '2002') {
       'ce-type': 'google.cloud.pubsub.topic.v1.messagePublished',
       'ce-time': '2026-01-26T02:00:00.000Z',
     },
-    body: { message: { data: b64(data), attributes: { type: 'pass.ready' }, messageId: id, publishTime: '2026-01-26T02:00:00.000Z' }, subscription: 'projects/demo/subscriptions/eventarc-trigger' },
+    body: {
+      message: {
+        data: b64(data),
+        attributes: { type: 'pass.ready' },
+        messageId: id,
+        publishTime: '2026-01-26T02:00:00.000Z',
+      },
+      subscription: 'projects/demo/subscriptions/eventarc-trigger',
+    },
   };
 }
 
@@ -36,7 +55,9 @@ describe('service app over HTTP', () => {
   let failNext: Error | null = null;
 
   beforeAll(async () => {
-    const log = createLogger({ destination: { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) } });
+    const log = createLogger({
+      destination: { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
+    });
     const { app } = createServiceApp({
       name: 'executor',
       log,
@@ -61,7 +82,8 @@ describe('service app over HTTP', () => {
   });
   afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
 
-  const post = (body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) => fetch(`${url}/`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const post = (body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+    fetch(`${url}/`, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
 
   it('handles a plain push body and answers 204', async () => {
     const response = await post(pushBody(PASS));
@@ -77,17 +99,50 @@ describe('service app over HTTP', () => {
   });
 
   it('turns a short manual run message into a run request whose id comes from the message', async () => {
-    const response = await post(pushBody({ date: '2026-01-26', to: '2026-01-27', computation: 'UserPositions', force: true }, 'm-77'));
+    const response = await post(
+      pushBody({ date: '2026-01-26', to: '2026-01-27', computation: 'UserPositions', force: true }, 'm-77'),
+    );
     expect(response.status).toBe(204);
-    expect(handled.at(-1)).toEqual({ v: 1, type: 'run.requested', runId: 'run-m-77', dates: ['2026-01-26', '2026-01-27'], computations: ['UserPositions'], force: true, trigger: 'manual' });
+    expect(handled.at(-1)).toEqual({
+      v: 1,
+      type: 'run.requested',
+      runId: 'run-m-77',
+      dates: ['2026-01-26', '2026-01-27'],
+      computations: ['UserPositions'],
+      force: true,
+      trigger: 'manual',
+    });
   });
 
   it.each([
-    ['a malformed event', pushBody({ v: 1, type: 'pass.ready', runId: 'r' }, 'bad-1'), "Invalid event 'pass.ready' (message bad-1)"],
+    [
+      'a malformed event',
+      pushBody({ v: 1, type: 'pass.ready', runId: 'r' }, 'bad-1'),
+      "Invalid event 'pass.ready' (message bad-1)",
+    ],
     ['an unknown event type', pushBody({ v: 1, type: 'coffee.ready', runId: 'r' }, 'bad-2'), 'Invalid event'],
     ['data that is not JSON', pushBody('{{{', 'bad-3'), 'Message bad-3 is not JSON'],
     ['a body without a message', { hello: 'world' }, 'has no message.data'],
-    ['an event for another service', pushBody({ v: 1, type: 'batch.ready', runId: 'r', date: '2026-01-26', computation: 'X', batchId: 'b', index: 0, contextBlob: 'c', codeHash: 'h', leaseToken: 1, attempt: 1 }, 'bad-4'), 'executor does not handle batch.ready'],
+    [
+      'an event for another service',
+      pushBody(
+        {
+          v: 1,
+          type: 'batch.ready',
+          runId: 'r',
+          date: '2026-01-26',
+          computation: 'X',
+          batchId: 'b',
+          index: 0,
+          contextBlob: 'c',
+          codeHash: 'h',
+          leaseToken: 1,
+          attempt: 1,
+        },
+        'bad-4',
+      ),
+      'executor does not handle batch.ready',
+    ],
   ])('acknowledges %s as poison (204) and logs it', async (_label, body, text) => {
     const before = handled.length;
     const response = await post(body);
@@ -108,8 +163,13 @@ describe('service app over HTTP', () => {
   });
 
   it('tags the log lines a request causes with its Cloud Logging trace', async () => {
-    await post(pushBody({ date: '2026-01-26' }, 'm-trace'), { 'content-type': 'application/json', 'x-cloud-trace-context': '105445aa7843bc8bf206b12000100000/1;o=1' });
-    expect(logs.find((l) => l.message === 'run handled' && l.runId === 'run-m-trace')).toMatchObject({ 'logging.googleapis.com/trace': 'projects/demo/traces/105445aa7843bc8bf206b12000100000' });
+    await post(pushBody({ date: '2026-01-26' }, 'm-trace'), {
+      'content-type': 'application/json',
+      'x-cloud-trace-context': '105445aa7843bc8bf206b12000100000/1;o=1',
+    });
+    expect(logs.find((l) => l.message === 'run handled' && l.runId === 'run-m-trace')).toMatchObject({
+      'logging.googleapis.com/trace': 'projects/demo/traces/105445aa7843bc8bf206b12000100000',
+    });
   });
 
   it('answers a health check', async () => {

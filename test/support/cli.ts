@@ -7,7 +7,10 @@ export interface CliResult {
 }
 
 /** Runs the CLI in this process, capturing its output. */
-export async function cli(argv: string[], options: { cwd?: string; env?: Record<string, string | undefined> } = {}): Promise<CliResult> {
+export async function cli(
+  argv: string[],
+  options: { cwd?: string; env?: Record<string, string | undefined> } = {},
+): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
   const code = await runCli(argv, {

@@ -28,23 +28,51 @@ let counter = 0;
 /** Runs a project in this process over the in-process bus, as `compute run` does, and collects what happened. */
 export async function runProject(
   root: string,
-  options: { dates: string[]; computations?: string[] | null; force?: boolean; bus?: InProcessBusOptions; settings?: Partial<RuntimeSettings>; env?: Record<string, string>; threads?: boolean },
+  options: {
+    dates: string[];
+    computations?: string[] | null;
+    force?: boolean;
+    bus?: InProcessBusOptions;
+    settings?: Partial<RuntimeSettings>;
+    env?: Record<string, string>;
+    threads?: boolean;
+  },
 ): Promise<RunOutcome> {
   const project = await loadProjectConfig(root, options.env ?? {});
   const manifest = await requireManifest(project);
   const logs: Array<Record<string, unknown>> = [];
-  const log = createLogger({ destination: { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) }, level: 'debug' });
+  const log = createLogger({
+    destination: { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
+    level: 'debug',
+  });
   const bus = new InProcessBus({ log, ...options.bus });
-  const runtime = await openRuntime(manifest, { log, bus, settings: options.settings, useThreads: options.threads === true, env: options.env ?? {}, logLine: (line) => void logs.push(JSON.parse(line) as Record<string, unknown>) });
+  const runtime = await openRuntime(manifest, {
+    log,
+    bus,
+    settings: options.settings,
+    useThreads: options.threads === true,
+    env: options.env ?? {},
+    logLine: (line) => void logs.push(JSON.parse(line) as Record<string, unknown>),
+  });
   const runId = `run-test-${process.pid}-${++counter}`;
   try {
-    await bus.publish({ v: 1, type: 'run.requested', runId, dates: options.dates, computations: options.computations ?? null, force: options.force ?? false, trigger: 'test' });
+    await bus.publish({
+      v: 1,
+      type: 'run.requested',
+      runId,
+      dates: options.dates,
+      computations: options.computations ?? null,
+      force: options.force ?? false,
+      trigger: 'test',
+    });
     await bus.idle();
     const run = await runtime.ports.state.runs.get(runId);
-    if (run === null || run.status === 'running') throw new Error(`run did not complete: ${JSON.stringify(bus.deadLetters)}`);
+    if (run === null || run.status === 'running')
+      throw new Error(`run did not complete: ${JSON.stringify(bus.deadLetters)}`);
     const summary = await executionSummary(manifest, runtime.ports.state, run, new Date());
     const states = new Map<string, ComputationState>();
-    for (const date of options.dates) for (const s of await runtime.ports.state.states.list(date)) states.set(`${s.date}/${s.computation}`, s);
+    for (const date of options.dates)
+      for (const s of await runtime.ports.state.states.list(date)) states.set(`${s.date}/${s.computation}`, s);
     return { runId, summary, events: bus.published, logs, deadLetters: bus.deadLetters, states };
   } finally {
     await runtime.close();
@@ -57,7 +85,12 @@ export function statuses(outcome: RunOutcome): Record<string, string> {
 }
 
 /** Stored results of a computation for a date, read straight from the DuckDB file. */
-export async function storedResults(root: string, computation: string, date: string, file = 'warehouse.duckdb'): Promise<StoredResult[]> {
+export async function storedResults(
+  root: string,
+  computation: string,
+  date: string,
+  file = 'warehouse.duckdb',
+): Promise<StoredResult[]> {
   const { DuckdbResultStore } = await import('../../shared/adapters/duckdb/duckdb-results.ts');
   const instance = await openDuckdb(join(root, file));
   try {
@@ -68,12 +101,17 @@ export async function storedResults(root: string, computation: string, date: str
 }
 
 /** Runs SQL against a project's DuckDB file (to seed tables or check results). */
-export async function sql(root: string, statements: string[], file = 'warehouse.duckdb'): Promise<Array<Record<string, unknown>>> {
+export async function sql(
+  root: string,
+  statements: string[],
+  file = 'warehouse.duckdb',
+): Promise<Array<Record<string, unknown>>> {
   const instance = await openDuckdb(join(root, file));
   const connection = await instance.connect();
   try {
     let rows: Array<Record<string, unknown>> = [];
-    for (const statement of statements) rows = (await connection.runAndReadAll(statement)).getRowObjectsJson() as Array<Record<string, unknown>>;
+    for (const statement of statements)
+      rows = (await connection.runAndReadAll(statement)).getRowObjectsJson() as Array<Record<string, unknown>>;
     return rows;
   } finally {
     connection.closeSync();

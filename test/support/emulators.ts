@@ -17,7 +17,12 @@ let cachedRoot: string | null | undefined;
 export function sdkRoot(): string | null {
   if (cachedRoot !== undefined) return cachedRoot;
   try {
-    cachedRoot = execFileSync('gcloud', ['info', '--format=value(installation.sdk_root)'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 30_000 }).trim() || null;
+    cachedRoot =
+      execFileSync('gcloud', ['info', '--format=value(installation.sdk_root)'], {
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'ignore'],
+        timeout: 30_000,
+      }).trim() || null;
   } catch {
     cachedRoot = null;
   }
@@ -30,7 +35,18 @@ function command(kind: EmulatorKind, port: number): { file: string; args: string
   if (kind === 'firestore') {
     const jar = join(root, 'platform/cloud-firestore-emulator/cloud-firestore-emulator.jar');
     if (!existsSync(jar)) return null;
-    return { file: 'java', args: ['-Duser.language=en', '-cp', jar, 'com.google.cloud.datastore.emulator.firestore.CloudFirestore', 'start', '--host=127.0.0.1', `--port=${port}`] };
+    return {
+      file: 'java',
+      args: [
+        '-Duser.language=en',
+        '-cp',
+        jar,
+        'com.google.cloud.datastore.emulator.firestore.CloudFirestore',
+        'start',
+        '--host=127.0.0.1',
+        `--port=${port}`,
+      ],
+    };
   }
   const script = join(root, 'platform/pubsub-emulator/bin/cloud-pubsub-emulator');
   if (!existsSync(script)) return null;
@@ -116,6 +132,10 @@ export async function startEmulator(kind: EmulatorKind): Promise<Emulator> {
 
 /** A name unique to this test, usable as a collection prefix, topic or project id. */
 export function uniqueName(testName: string): string {
-  const slug = testName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '').slice(0, 40);
+  const slug = testName
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '')
+    .slice(0, 40);
   return `${slug}-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
 }

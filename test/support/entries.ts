@@ -1,6 +1,10 @@
 import type { ManifestEntry } from '../../shared/manifest/manifest.ts';
 import { computationConfigSchema, type ComputationConfigInput } from '../../shared/model/config-schema.ts';
-import { parseProjectConfig, type ProjectConfig, type ProjectConfigInput } from '../../shared/project/project-config.ts';
+import {
+  parseProjectConfig,
+  type ProjectConfig,
+  type ProjectConfigInput,
+} from '../../shared/project/project-config.ts';
 
 /** A manifest entry from a config alone, for tests of parts that read only the config. */
 export function entry(config: ComputationConfigInput): ManifestEntry {

@@ -19,7 +19,13 @@ export class RecordingBigQuery implements BigQueryLike {
 
   async createQueryJob(options: Record<string, unknown>): Promise<[QueryJobLike]> {
     this.jobs.push(options);
-    if (options.dryRun === true) return [{ metadata: { statistics: this.dryRunStatistics }, getQueryResults: () => Promise.reject(new Error('dry run has no rows')) }];
+    if (options.dryRun === true)
+      return [
+        {
+          metadata: { statistics: this.dryRunStatistics },
+          getQueryResults: () => Promise.reject(new Error('dry run has no rows')),
+        },
+      ];
     const pages = this.answers.shift() ?? [[]];
     const job: QueryJobLike = {
       metadata: {},
@@ -37,7 +43,12 @@ export class RecordingBigQuery implements BigQueryLike {
     const table = (tableName: string): TableLike => ({
       exists: async () => [this.existingTables.has(`${name}.${tableName}`)],
       load: async (source, metadata) => {
-        this.loads.push({ dataset: name, table: tableName, lines: readFileSync(source, 'utf8').trim().split('\n'), metadata });
+        this.loads.push({
+          dataset: name,
+          table: tableName,
+          lines: readFileSync(source, 'utf8').trim().split('\n'),
+          metadata,
+        });
         return [{}];
       },
     });

@@ -9,7 +9,9 @@ import type { AddressInfo } from 'node:net';
  * request waits and tries again for up to 20 s, as Cloud Run queues
  * requests while an instance starts.
  */
-export async function roundRobinProxy(targets: string[]): Promise<{ url: string; counts: number[]; close(): Promise<void> }> {
+export async function roundRobinProxy(
+  targets: string[],
+): Promise<{ url: string; counts: number[]; close(): Promise<void> }> {
   const counts = targets.map(() => 0);
   let next = 0;
   let closing = false;
@@ -23,11 +25,20 @@ export async function roundRobinProxy(targets: string[]): Promise<{ url: string;
       const attempt = (tries: number) => {
         const index = next++ % targets.length;
         const target = new URL(targets[index]!);
-        const forward = request({ hostname: target.hostname, port: target.port, path: incoming.url, method: incoming.method, headers: incoming.headers }, (answer) => {
-          counts[index]!++;
-          outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
-          answer.pipe(outgoing);
-        });
+        const forward = request(
+          {
+            hostname: target.hostname,
+            port: target.port,
+            path: incoming.url,
+            method: incoming.method,
+            headers: incoming.headers,
+          },
+          (answer) => {
+            counts[index]!++;
+            outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+            answer.pipe(outgoing);
+          },
+        );
         forward.on('error', () => {
           if (outgoing.headersSent) outgoing.destroy();
           else if (tries + 1 < targets.length) attempt(tries + 1);

@@ -10,8 +10,10 @@ import { sql } from './embedded.ts';
 export const BODIES = {
   totals: 'return { total: ctx.data.events.reduce((sum, row) => sum + row.value, 0) };',
   doubled: "const t = ctx.getDependency('Totals'); return t === null ? null : { doubled: t.total * 2 };",
-  summary: "const all = ctx.getDependency('Doubled'); return { sum: Object.values(all).reduce((s, d) => s + d.doubled, 0), entities: Object.keys(all).length };",
-  streak: "const before = ctx.previousResult === null ? 0 : ctx.previousResult.days; return { days: before + (ctx.data.events.length > 0 ? 1 : 0) };",
+  summary:
+    "const all = ctx.getDependency('Doubled'); return { sum: Object.values(all).reduce((s, d) => s + d.doubled, 0), entities: Object.keys(all).length };",
+  streak:
+    'const before = ctx.previousResult === null ? 0 : ctx.previousResult.days; return { days: before + (ctx.data.events.length > 0 ? 1 : 0) };',
 };
 
 export function computationFile(name: string, config: Record<string, unknown>, body: string): string {
@@ -36,7 +38,14 @@ export const CONFIGS = {
   Streak: { type: 'per-entity', isHistorical: true, requires: { events: {} } },
 };
 
-export async function scenarioProject(options: { entities?: number; dates?: string[]; bodies?: Partial<typeof BODIES>; config?: Record<string, unknown> } = {}): Promise<TempProject> {
+export async function scenarioProject(
+  options: {
+    entities?: number;
+    dates?: string[];
+    bodies?: Partial<typeof BODIES>;
+    config?: Record<string, unknown>;
+  } = {},
+): Promise<TempProject> {
   const bodies = { ...BODIES, ...options.bodies };
   const project = await tempProject({
     'compute.config.json': JSON.stringify({ batchSize: 10, ...options.config }),
@@ -55,7 +64,10 @@ export async function scenarioProject(options: { entities?: number; dates?: stri
       for (let r = 0; r <= e % 3; r++) values.push(`('${date}', 'e${String(e).padStart(3, '0')}', ${e + d + r})`);
     }
   });
-  await sql(project.root, ['CREATE TABLE events (date DATE, entity_id VARCHAR, value BIGINT)', `INSERT INTO events VALUES ${values.join(', ')}`]);
+  await sql(project.root, [
+    'CREATE TABLE events (date DATE, entity_id VARCHAR, value BIGINT)',
+    `INSERT INTO events VALUES ${values.join(', ')}`,
+  ]);
   return project;
 }
 

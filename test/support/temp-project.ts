@@ -16,7 +16,10 @@ export interface TempProject {
  * `computation-system` linked into its node_modules as `npm install <folder>`
  * would do. `files` maps project-relative paths to contents.
  */
-export async function tempProject(files: Record<string, string>, options: { link?: boolean } = {}): Promise<TempProject> {
+export async function tempProject(
+  files: Record<string, string>,
+  options: { link?: boolean } = {},
+): Promise<TempProject> {
   const root = await mkdtemp(join(tmpdir(), 'compute-test-'));
   const write = async (path: string, text: string) => {
     const full = join(root, path);

@@ -24,9 +24,30 @@ export interface Service {
 /** One `compute serve` process on a loopback port, ready once it says it listens. */
 export async function serve(root: string, roles: string, env: Record<string, string>, port?: number): Promise<Service> {
   const chosen = port ?? (await freePort());
-  const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin/compute.js'), 'serve', roles, '--host', '127.0.0.1', '--port', String(chosen), '--project', root], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [
+      join(PACKAGE_ROOT, 'bin/compute.js'),
+      'serve',
+      roles,
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(chosen),
+      '--project',
+      root,
+    ],
+    { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
   const service: Service = { roles, root, port: chosen, child, url: `http://127.0.0.1:${chosen}/`, stdout: [] };
-  child.stdout!.on('data', (chunk: Buffer) => service.stdout.push(...chunk.toString().split('\n').filter((l) => l !== '')));
+  child.stdout!.on('data', (chunk: Buffer) =>
+    service.stdout.push(
+      ...chunk
+        .toString()
+        .split('\n')
+        .filter((l) => l !== ''),
+    ),
+  );
   await new Promise<void>((resolve, reject) => {
     let err = '';
     child.stderr!.on('data', (chunk: Buffer) => {
@@ -74,7 +95,11 @@ export interface TopologyOptions {
  * process, two worker processes behind one endpoint (as Cloud Run spreads
  * one push subscription), topics and push subscriptions from `compute bootstrap`.
  */
-export async function startTopology(pubsub: Emulator, firestore: Emulator, options: TopologyOptions = {}): Promise<Topology> {
+export async function startTopology(
+  pubsub: Emulator,
+  firestore: Emulator,
+  options: TopologyOptions = {},
+): Promise<Topology> {
   const prefix = uniqueName('topo');
   const config = {
     batchSize: 10,
@@ -82,17 +107,43 @@ export async function startTopology(pubsub: Emulator, firestore: Emulator, optio
     bus: { type: 'pubsub', projectId: PROJECT_ID, topicPrefix: prefix },
     execution: options.execution ?? {},
   };
-  const project = await scenarioProject({ entities: options.entities, dates: options.dates, bodies: options.bodies, config });
+  const project = await scenarioProject({
+    entities: options.entities,
+    dates: options.dates,
+    bodies: options.bodies,
+    config,
+  });
   const env = { PUBSUB_EMULATOR_HOST: pubsub.host, FIRESTORE_EMULATOR_HOST: firestore.host };
-  const [executor, ...workers] = await Promise.all([serve(project.root, 'planner,executor', env), serve(project.root, 'worker', env), serve(project.root, 'worker', env)]);
+  const [executor, ...workers] = await Promise.all([
+    serve(project.root, 'planner,executor', env),
+    serve(project.root, 'worker', env),
+    serve(project.root, 'worker', env),
+  ]);
   if (options.skewedBodies !== undefined) {
     // Same state, bus and blob folder; other code.
-    const skewed = await scenarioProject({ entities: 1, bodies: options.skewedBodies, config: { ...config, blobs: { type: 'local', path: join(project.root, '.compute/blobs') } } });
+    const skewed = await scenarioProject({
+      entities: 1,
+      bodies: options.skewedBodies,
+      config: { ...config, blobs: { type: 'local', path: join(project.root, '.compute/blobs') } },
+    });
     workers.push(await serve(skewed.root, 'worker', env));
   }
   const balancer = await roundRobinProxy(workers.map((w) => w.url));
   const front = await roundRobinProxy([executor!.url]);
-  const bootstrap = await cli(['bootstrap', '--planner-url', front.url, '--executor-url', front.url, '--worker-url', balancer.url, '--project', project.root], { env: { ...process.env, ...env } });
+  const bootstrap = await cli(
+    [
+      'bootstrap',
+      '--planner-url',
+      front.url,
+      '--executor-url',
+      front.url,
+      '--worker-url',
+      balancer.url,
+      '--project',
+      project.root,
+    ],
+    { env: { ...process.env, ...env } },
+  );
   if (bootstrap.code !== 0) throw new Error(`bootstrap failed: ${bootstrap.stderr}`);
   const store = new FirestoreStateStore(emulatorFirestore(firestore.host, PROJECT_ID), { collectionPrefix: prefix });
   const topology: Topology = {
@@ -120,9 +171,15 @@ export async function startTopology(pubsub: Emulator, firestore: Emulator, optio
 }
 
 /** Publishes a manual run message and waits for the run to finish; returns its id and status. */
-export async function runManually(topology: Topology, dates: string[], timeoutMs = 120_000): Promise<{ runId: string; status: string }> {
+export async function runManually(
+  topology: Topology,
+  dates: string[],
+  timeoutMs = 120_000,
+): Promise<{ runId: string; status: string }> {
   const client = new PubSub({ projectId: PROJECT_ID });
-  const messageId = await client.topic(`${topology.prefix}-runs`).publishMessage({ json: { date: dates[0], to: dates[dates.length - 1] } });
+  const messageId = await client
+    .topic(`${topology.prefix}-runs`)
+    .publishMessage({ json: { date: dates[0], to: dates[dates.length - 1] } });
   await client.close();
   const runId = `run-${messageId}`;
   const deadline = Date.now() + timeoutMs;
@@ -137,7 +194,9 @@ export async function runManually(topology: Topology, dates: string[], timeoutMs
     const states = (await topology.store.states.list()).map((st) => `${st.date}/${st.computation}=${st.status}`);
     const steps = await topology.store.runs.steps(runId, '');
     const tail = topology.executor.stdout.slice(-15).map((line) => line.slice(0, 300));
-    process.stderr.write(`Run ${runId} did not finish.\nstates: ${states.join(' ')}\nsteps: ${steps.join(' ')}\nexecutor log tail:\n${tail.join('\n')}\n`);
+    process.stderr.write(
+      `Run ${runId} did not finish.\nstates: ${states.join(' ')}\nsteps: ${steps.join(' ')}\nexecutor log tail:\n${tail.join('\n')}\n`,
+    );
   }
   return { runId, status };
 }
@@ -154,16 +213,21 @@ export async function checkInvariants(topology: Topology, dates: string[]): Prom
   for (const date of dates) {
     for (const name of ['Totals', 'Doubled', 'Summary', 'Streak']) {
       const state = states.find((s) => s.date === date && s.computation === name);
-      if (state === undefined || state.status !== 'completed') problems.push(`${date}/${name} is ${state?.status ?? 'missing'}`);
-      else if (state.counts === null || state.counts.succeeded + state.counts.failed !== state.counts.planned) problems.push(`${date}/${name} counts ${JSON.stringify(state.counts)}`);
+      if (state === undefined || state.status !== 'completed')
+        problems.push(`${date}/${name} is ${state?.status ?? 'missing'}`);
+      else if (state.counts === null || state.counts.succeeded + state.counts.failed !== state.counts.planned)
+        problems.push(`${date}/${name} counts ${JSON.stringify(state.counts)}`);
       hashes[`${date}/${name}`] = state?.resultHash ?? null;
     }
   }
   // DuckDB allows one process at a time: read the results once the executor is stopped.
   await stop(topology.executor);
   for (const table of ['Totals', 'Doubled', 'Summary', 'Streak']) {
-    const duplicates = await sql(topology.project.root, [`SELECT date::VARCHAR AS date, entity_id FROM compute_results."${table}" GROUP BY ALL HAVING count(*) > 1`]);
-    if (duplicates.length > 0) problems.push(`${table} has results stored twice: ${JSON.stringify(duplicates.slice(0, 3))}`);
+    const duplicates = await sql(topology.project.root, [
+      `SELECT date::VARCHAR AS date, entity_id FROM compute_results."${table}" GROUP BY ALL HAVING count(*) > 1`,
+    ]);
+    if (duplicates.length > 0)
+      problems.push(`${table} has results stored twice: ${JSON.stringify(duplicates.slice(0, 3))}`);
   }
   if (problems.length > 0) throw new Error(`Invariant broken:\n  ${problems.join('\n  ')}`);
   return hashes;

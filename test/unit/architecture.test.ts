@@ -18,12 +18,18 @@ describe('architecture rules', () => {
   }
 
   it('refuses a service importing another service', async () => {
-    const messages = await lint('planner/zz-lint-probe.ts', "import { createExecutor } from '../executor/executor.ts';\nexport const x = createExecutor;\n");
+    const messages = await lint(
+      'planner/zz-lint-probe.ts',
+      "import { createExecutor } from '../executor/executor.ts';\nexport const x = createExecutor;\n",
+    );
     expect(messages.join('\n')).toContain('planner/ may import shared/ only, never executor/.');
   }, 60_000);
 
   it('refuses shared/ importing a service, outside the CLI composition root', async () => {
-    const messages = await lint('shared/zz-lint-probe.ts', "import { createWorker } from '../worker/worker.ts';\nexport const x = createWorker;\n");
+    const messages = await lint(
+      'shared/zz-lint-probe.ts',
+      "import { createWorker } from '../worker/worker.ts';\nexport const x = createWorker;\n",
+    );
     expect(messages.join('\n')).toContain('shared/ is the core: it must not import a service.');
   }, 60_000);
 

@@ -24,7 +24,10 @@ export default class DailyPrices extends Computation {
     for (const row of rows) {
       if (row.date !== ctx.date) continue;
       const before = yesterday.get(row.symbol);
-      today[row.symbol] = { close: row.close, change: before === undefined ? null : Math.round(((row.close - before) / before) * 1e6) / 1e6 };
+      today[row.symbol] = {
+        close: row.close,
+        change: before === undefined ? null : Math.round(((row.close - before) / before) * 1e6) / 1e6,
+      };
     }
     return { symbols: today };
   }

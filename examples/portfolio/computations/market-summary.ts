@@ -16,6 +16,11 @@ export default class MarketSummary extends Computation {
     const trading = ctx.getDependency<Record<string, { notional: number }>>('UserTradeSummary') ?? {};
     const aum = Object.values(values).reduce((sum, v) => sum + v.value, 0);
     const traded = Object.values(trading).reduce((sum, t) => sum + t.notional, 0);
-    return { investors: Object.keys(values).length, activeTraders: Object.keys(trading).length, aum: cents(aum), traded: cents(traded) };
+    return {
+      investors: Object.keys(values).length,
+      activeTraders: Object.keys(trading).length,
+      aum: cents(aum),
+      traded: cents(traded),
+    };
   }
 }

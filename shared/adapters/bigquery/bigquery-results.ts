@@ -71,7 +71,8 @@ export class BigqueryResultStore implements ResultStore {
     return {
       append: async (results) => {
         for (const { entityId, result } of results) {
-          if (!out.write(`${JSON.stringify({ date, entity_id: entityId, result: JSON.stringify(result) })}\n`)) await once(out, 'drain');
+          if (!out.write(`${JSON.stringify({ date, entity_id: entityId, result: JSON.stringify(result) })}\n`))
+            await once(out, 'drain');
           rows++;
         }
       },
@@ -81,10 +82,17 @@ export class BigqueryResultStore implements ResultStore {
         try {
           await this.#ensureTable(computation);
           if (rows === 0) {
-            await this.#query(`DELETE FROM ${this.#tableRef(computation)} WHERE date = @date`, { date }, { date: 'DATE' });
+            await this.#query(
+              `DELETE FROM ${this.#tableRef(computation)} WHERE date = @date`,
+              { date },
+              { date: 'DATE' },
+            );
           } else {
             const { table, metadata } = this.loadRequest(computation, date);
-            await this.#client.dataset(this.#dataset, { projectId: this.#at.projectId }).table(table).load(file, metadata);
+            await this.#client
+              .dataset(this.#dataset, { projectId: this.#at.projectId })
+              .table(table)
+              .load(file, metadata);
           }
         } finally {
           await cleanup();
@@ -102,17 +110,31 @@ export class BigqueryResultStore implements ResultStore {
   }
 
   #jobOptions(query: string, params: Record<string, unknown>, types: Record<string, unknown>): Record<string, unknown> {
-    return { query, params, types, useLegacySql: false, ...(this.#at.location === undefined ? {} : { location: this.#at.location }) };
+    return {
+      query,
+      params,
+      types,
+      useLegacySql: false,
+      ...(this.#at.location === undefined ? {} : { location: this.#at.location }),
+    };
   }
 
-  async #query(query: string, params: Record<string, unknown>, types: Record<string, unknown>): Promise<Array<Record<string, unknown>>> {
+  async #query(
+    query: string,
+    params: Record<string, unknown>,
+    types: Record<string, unknown>,
+  ): Promise<Array<Record<string, unknown>>> {
     const rows: Array<Record<string, unknown>> = [];
     for await (const page of pagedRows(this.#client, this.#jobOptions(query, params, types))) rows.push(...page);
     return rows;
   }
 
   /** The read of stored results, as sent to BigQuery. */
-  readQuery(computation: string, date: IsoDate, entityIds?: readonly string[]): { query: string; params: Record<string, unknown>; types: Record<string, unknown> } {
+  readQuery(
+    computation: string,
+    date: IsoDate,
+    entityIds?: readonly string[],
+  ): { query: string; params: Record<string, unknown>; types: Record<string, unknown> } {
     const filter = entityIds === undefined ? '' : ' AND entity_id IN UNNEST(@ids)';
     return {
       query: `SELECT entity_id, result FROM ${this.#tableRef(computation)} WHERE date = @date${filter} ORDER BY entity_id`,
@@ -123,7 +145,10 @@ export class BigqueryResultStore implements ResultStore {
 
   async read(computation: string, date: IsoDate, entityIds?: readonly string[]): Promise<StoredResult[]> {
     if (entityIds !== undefined && entityIds.length === 0) return [];
-    const [exists] = await this.#client.dataset(this.#dataset, { projectId: this.#at.projectId }).table(resultsTableName(computation)).exists();
+    const [exists] = await this.#client
+      .dataset(this.#dataset, { projectId: this.#at.projectId })
+      .table(resultsTableName(computation))
+      .exists();
     if (!exists) return [];
     const { query, params, types } = this.readQuery(computation, date, entityIds);
     const rows = await this.#query(query, params, types);
@@ -131,7 +156,10 @@ export class BigqueryResultStore implements ResultStore {
   }
 
   async *stream(computation: string, date: IsoDate): AsyncIterable<StoredResult[]> {
-    const [exists] = await this.#client.dataset(this.#dataset, { projectId: this.#at.projectId }).table(resultsTableName(computation)).exists();
+    const [exists] = await this.#client
+      .dataset(this.#dataset, { projectId: this.#at.projectId })
+      .table(resultsTableName(computation))
+      .exists();
     if (!exists) return;
     const { query, params, types } = this.readQuery(computation, date);
     for await (const rows of pagedRows(this.#client, this.#jobOptions(query, params, types))) {

@@ -30,7 +30,11 @@ export class BigqueryWarehouse implements Warehouse {
     };
   }
 
-  async #rows(query: string, params: Record<string, unknown> = {}, types: Record<string, unknown> = {}): Promise<Array<Record<string, unknown>>> {
+  async #rows(
+    query: string,
+    params: Record<string, unknown> = {},
+    types: Record<string, unknown> = {},
+  ): Promise<Array<Record<string, unknown>>> {
     const [job] = await this.#client.createQueryJob(this.#jobOptions(query, params, types));
     const [rows] = await job.getQueryResults({ autoPaginate: true });
     return rows;
@@ -48,12 +52,19 @@ export class BigqueryWarehouse implements Warehouse {
     if (rows.length === 0) return null;
     return {
       table,
-      columns: rows.map((r) => ({ name: String(r.column_name), type: String(r.data_type), kind: columnKind(String(r.data_type)), nullable: r.is_nullable === 'YES' })),
+      columns: rows.map((r) => ({
+        name: String(r.column_name),
+        type: String(r.data_type),
+        kind: columnKind(String(r.data_type)),
+        nullable: r.is_nullable === 'YES',
+      })),
     };
   }
 
   async listTables(): Promise<string[]> {
-    const rows = await this.#rows(`SELECT table_name FROM ${this.#datasetRef}.INFORMATION_SCHEMA.TABLES ORDER BY table_name`);
+    const rows = await this.#rows(
+      `SELECT table_name FROM ${this.#datasetRef}.INFORMATION_SCHEMA.TABLES ORDER BY table_name`,
+    );
     return rows.map((r) => String(r.table_name));
   }
 
@@ -62,7 +73,9 @@ export class BigqueryWarehouse implements Warehouse {
   }
 
   async *stream(query: CompiledQuery): AsyncIterable<Row[]> {
-    const fixers = query.columns.map((column) => [column.name, fixerFor(column, 'bigquery')] as const).filter(([, fix]) => fix !== null);
+    const fixers = query.columns
+      .map((column) => [column.name, fixerFor(column, 'bigquery')] as const)
+      .filter(([, fix]) => fix !== null);
     for await (const rows of pagedRows(this.#client, this.#jobOptions(query.sql, query.params, query.types))) {
       for (const row of rows) for (const [name, fix] of fixers) row[name] = fix!(row[name]);
       yield rows;
@@ -70,7 +83,10 @@ export class BigqueryWarehouse implements Warehouse {
   }
 
   async estimate(query: CompiledQuery): Promise<ScanEstimate> {
-    const [job] = await this.#client.createQueryJob({ ...this.#jobOptions(query.sql, query.params, query.types), dryRun: true });
+    const [job] = await this.#client.createQueryJob({
+      ...this.#jobOptions(query.sql, query.params, query.types),
+      dryRun: true,
+    });
     const stats = job.metadata.statistics;
     if (stats?.totalBytesProcessed === undefined || stats.totalBytesProcessedAccuracy === 'UNKNOWN') {
       return { bytes: null, note: 'BigQuery could not estimate this query (accuracy UNKNOWN)' };

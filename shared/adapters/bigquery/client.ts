@@ -5,7 +5,9 @@
  */
 export interface QueryJobLike {
   metadata: { statistics?: { totalBytesProcessed?: string; totalBytesProcessedAccuracy?: string } };
-  getQueryResults(options: Record<string, unknown>): Promise<[Array<Record<string, unknown>>, (Record<string, unknown> | null)?, ...unknown[]]>;
+  getQueryResults(
+    options: Record<string, unknown>,
+  ): Promise<[Array<Record<string, unknown>>, (Record<string, unknown> | null)?, ...unknown[]]>;
 }
 
 export interface TableLike {
@@ -38,7 +40,10 @@ export interface BigQueryLocation {
 export const PAGE_ROWS = 10_000;
 
 /** Runs a query job and yields its result pages, one page in memory at a time. */
-export async function* pagedRows(client: BigQueryLike, jobOptions: Record<string, unknown>): AsyncIterable<Array<Record<string, unknown>>> {
+export async function* pagedRows(
+  client: BigQueryLike,
+  jobOptions: Record<string, unknown>,
+): AsyncIterable<Array<Record<string, unknown>>> {
   const [job] = await client.createQueryJob(jobOptions);
   let page: Record<string, unknown> | null = { maxResults: PAGE_ROWS, autoPaginate: false, wrapIntegers: true };
   while (page !== null) {

@@ -1,4 +1,10 @@
-import { listValue, type DuckDBConnection, type DuckDBInstance, type DuckDBValue, JsonDuckDBValueConverter } from '@duckdb/node-api';
+import {
+  listValue,
+  type DuckDBConnection,
+  type DuckDBInstance,
+  type DuckDBValue,
+  JsonDuckDBValueConverter,
+} from '@duckdb/node-api';
 import type { IsoDate } from '../../model/types.ts';
 import type { ResultStore, ResultWriter, StoredResult } from '../../ports/warehouse.ts';
 import { quoteDuckdb } from '../../warehouse/dialects/duckdb.ts';
@@ -33,7 +39,10 @@ export class DuckdbResultStore implements ResultStore {
   }
 
   async #resultsTableExists(connection: DuckDBConnection, computation: string): Promise<boolean> {
-    const reader = await connection.runAndReadAll('SELECT 1 FROM information_schema.tables WHERE table_schema = $schema AND table_name = $name', { schema: RESULTS_SCHEMA, name: computation });
+    const reader = await connection.runAndReadAll(
+      'SELECT 1 FROM information_schema.tables WHERE table_schema = $schema AND table_name = $name',
+      { schema: RESULTS_SCHEMA, name: computation },
+    );
     return reader.currentRowCount > 0;
   }
 
@@ -66,7 +75,9 @@ export class DuckdbResultStore implements ResultStore {
       connection.closeSync();
       throw error;
     }
-    await connection.run(`CREATE TABLE IF NOT EXISTS ${table} (date DATE NOT NULL, entity_id VARCHAR NOT NULL, result VARCHAR NOT NULL)`);
+    await connection.run(
+      `CREATE TABLE IF NOT EXISTS ${table} (date DATE NOT NULL, entity_id VARCHAR NOT NULL, result VARCHAR NOT NULL)`,
+    );
     await connection.run('BEGIN TRANSACTION');
     await connection.run(`DELETE FROM ${table} WHERE date = CAST($date AS DATE)`, { date });
     const appender = await connection.createAppender(computation, RESULTS_SCHEMA);
@@ -109,7 +120,11 @@ export class DuckdbResultStore implements ResultStore {
     return this.#readResults(computation, date);
   }
 
-  async *#readResults(computation: string, date: IsoDate, entityIds?: readonly string[]): AsyncIterable<StoredResult[]> {
+  async *#readResults(
+    computation: string,
+    date: IsoDate,
+    entityIds?: readonly string[],
+  ): AsyncIterable<StoredResult[]> {
     const connection = await this.#connect();
     try {
       if (!(await this.#resultsTableExists(connection, computation))) return;
@@ -117,11 +132,17 @@ export class DuckdbResultStore implements ResultStore {
       const filter = entityIds === undefined ? '' : ' AND entity_id IN (SELECT unnest($ids))';
       const params: Record<string, DuckDBValue> = { date };
       if (entityIds !== undefined) params.ids = listValue([...entityIds]);
-      const result = await connection.stream(`SELECT entity_id, result FROM ${this.#resultsTable(computation)} WHERE date = CAST($date AS DATE)${filter} ORDER BY entity_id`, params);
+      const result = await connection.stream(
+        `SELECT entity_id, result FROM ${this.#resultsTable(computation)} WHERE date = CAST($date AS DATE)${filter} ORDER BY entity_id`,
+        params,
+      );
       for (;;) {
         const chunk = await result.fetchChunk();
         if (chunk === null || chunk.rowCount === 0) break;
-        yield (chunk.convertRows(JsonDuckDBValueConverter) as string[][]).map(([entityId, text]) => ({ entityId: entityId!, result: JSON.parse(text!) as unknown }));
+        yield (chunk.convertRows(JsonDuckDBValueConverter) as string[][]).map(([entityId, text]) => ({
+          entityId: entityId!,
+          result: JSON.parse(text!) as unknown,
+        }));
       }
     } finally {
       connection.closeSync();

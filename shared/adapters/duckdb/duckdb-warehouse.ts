@@ -57,18 +57,32 @@ export class DuckdbWarehouse implements Warehouse {
        WHERE table_schema = 'main' AND lower(table_name) = lower($table) ORDER BY (table_name = $table) DESC, ordinal_position`,
       { table },
     );
-    const rows = reader.getRowObjectsJson() as Array<{ table_name: string; column_name: string; data_type: string; is_nullable: string }>;
+    const rows = reader.getRowObjectsJson() as Array<{
+      table_name: string;
+      column_name: string;
+      data_type: string;
+      is_nullable: string;
+    }>;
     if (rows.length === 0) return null;
     const name = rows[0]!.table_name;
     return {
       table: name,
-      columns: rows.filter((r) => r.table_name === name).map((r) => ({ name: r.column_name, type: r.data_type, kind: columnKind(r.data_type), nullable: r.is_nullable === 'YES' })),
+      columns: rows
+        .filter((r) => r.table_name === name)
+        .map((r) => ({
+          name: r.column_name,
+          type: r.data_type,
+          kind: columnKind(r.data_type),
+          nullable: r.is_nullable === 'YES',
+        })),
     };
   }
 
   async listTables(): Promise<string[]> {
     const connection = await this.#metadata();
-    const reader = await connection.runAndReadAll("SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY table_name");
+    const reader = await connection.runAndReadAll(
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main' ORDER BY table_name",
+    );
     return (reader.getRowsJson() as string[][]).map((r) => r[0]!);
   }
 
@@ -89,7 +103,7 @@ export class DuckdbWarehouse implements Warehouse {
         const columns = chunk.convertColumns(JsonDuckDBValueConverter);
         for (let c = 0; c < columns.length; c++) {
           const fix = fixers[c];
-          if (fix != null) columns[c] = columns[c]!.map(fix) as typeof columns[number];
+          if (fix != null) columns[c] = columns[c]!.map(fix) as (typeof columns)[number];
         }
         const count = chunk.rowCount;
         const rows: Row[] = new Array(count);

@@ -55,7 +55,8 @@ export class SqliteStateStore implements StateStore {
     this.#db.exec(SCHEMA);
     // Files written before batches carried their publication claim.
     const columns = this.#db.prepare('PRAGMA table_info(planned)').all() as Array<{ name: string }>;
-    if (!columns.some((column) => column.name === 'published')) this.#db.exec('ALTER TABLE planned ADD COLUMN published INTEGER NOT NULL DEFAULT 0');
+    if (!columns.some((column) => column.name === 'published'))
+      this.#db.exec('ALTER TABLE planned ADD COLUMN published INTEGER NOT NULL DEFAULT 0');
     this.states = this.#statesPort();
     this.runs = this.#runsPort();
     this.leases = this.#leasesPort();
@@ -79,7 +80,9 @@ export class SqliteStateStore implements StateStore {
   }
 
   #all<T>(sql: string, ...params: SqlValue[]): T[] {
-    return this.#prepare(sql).all(...params).map((row) => JSON.parse((row as { body: string }).body) as T);
+    return this.#prepare(sql)
+      .all(...params)
+      .map((row) => JSON.parse((row as { body: string }).body) as T);
   }
 
   #one<T>(sql: string, ...params: SqlValue[]): T | null {
@@ -104,22 +107,40 @@ export class SqliteStateStore implements StateStore {
   }
 
   #currentToken(key: LeaseKey): number | null {
-    const row = this.#prepare('SELECT token FROM leases WHERE computation = ? AND date = ?').get(key.computation, key.date) as { token: number } | undefined;
+    const row = this.#prepare('SELECT token FROM leases WHERE computation = ? AND date = ?').get(
+      key.computation,
+      key.date,
+    ) as { token: number } | undefined;
     return row === undefined ? null : Number(row.token);
   }
 
   #plan(key: LedgerKey): BatchPlan | null {
     const params = [key.runId, key.computation, key.date];
-    const rows = this.#prepare('SELECT batch_id, entity_count, published FROM planned WHERE run_id = ? AND computation = ? AND date = ? ORDER BY batch_id').all(...params) as Array<{ batch_id: string; entity_count: number; published: number }>;
-    const batches = rows.map((r) => ({ batchId: r.batch_id, entityCount: Number(r.entity_count), published: Number(r.published) === 1 }));
-    const sealed = this.#prepare('SELECT entity_count FROM sealed WHERE run_id = ? AND computation = ? AND date = ?').get(...params) as { entity_count: number } | undefined;
+    const rows = this.#prepare(
+      'SELECT batch_id, entity_count, published FROM planned WHERE run_id = ? AND computation = ? AND date = ? ORDER BY batch_id',
+    ).all(...params) as Array<{ batch_id: string; entity_count: number; published: number }>;
+    const batches = rows.map((r) => ({
+      batchId: r.batch_id,
+      entityCount: Number(r.entity_count),
+      published: Number(r.published) === 1,
+    }));
+    const sealed = this.#prepare(
+      'SELECT entity_count FROM sealed WHERE run_id = ? AND computation = ? AND date = ?',
+    ).get(...params) as { entity_count: number } | undefined;
     if (batches.length === 0 && sealed === undefined) return null;
-    return { ...key, batches, sealed: sealed !== undefined, entityCount: sealed === undefined ? batches.reduce((sum, b) => sum + b.entityCount, 0) : Number(sealed.entity_count) };
+    return {
+      ...key,
+      batches,
+      sealed: sealed !== undefined,
+      entityCount:
+        sealed === undefined ? batches.reduce((sum, b) => sum + b.entityCount, 0) : Number(sealed.entity_count),
+    };
   }
 
   #statesPort(): ComputationStates {
     return {
-      get: async (date, computation) => this.#one<ComputationState>('SELECT body FROM states WHERE date = ? AND computation = ?', date, computation),
+      get: async (date, computation) =>
+        this.#one<ComputationState>('SELECT body FROM states WHERE date = ? AND computation = ?', date, computation),
       list: async (date) =>
         date === undefined
           ? this.#all<ComputationState>('SELECT body FROM states ORDER BY date, computation')
@@ -132,7 +153,10 @@ export class SqliteStateStore implements StateStore {
           }
           this.#run(
             'INSERT INTO states (date, computation, expires_at, body) VALUES (?, ?, ?, ?) ON CONFLICT (date, computation) DO UPDATE SET expires_at = excluded.expires_at, body = excluded.body',
-            state.date, state.computation, state.expiresAt, JSON.stringify(state),
+            state.date,
+            state.computation,
+            state.expiresAt,
+            JSON.stringify(state),
           );
         });
       },
@@ -142,7 +166,13 @@ export class SqliteStateStore implements StateStore {
 
   #runsPort(): RunStore {
     return {
-      create: async (run) => this.#run('INSERT OR IGNORE INTO runs (run_id, started_at, body) VALUES (?, ?, ?)', run.runId, run.startedAt, JSON.stringify(run)) === 1,
+      create: async (run) =>
+        this.#run(
+          'INSERT OR IGNORE INTO runs (run_id, started_at, body) VALUES (?, ?, ?)',
+          run.runId,
+          run.startedAt,
+          JSON.stringify(run),
+        ) === 1,
       get: async (runId) => this.#one<RunRecord>('SELECT body FROM runs WHERE run_id = ?', runId),
       update: async (runId, patch) => {
         this.#transaction(() => {
@@ -151,27 +181,48 @@ export class SqliteStateStore implements StateStore {
           this.#run('UPDATE runs SET body = ? WHERE run_id = ?', JSON.stringify({ ...run, ...patch, runId }), runId);
         });
       },
-      list: async (limit) => this.#all<RunRecord>('SELECT body FROM runs ORDER BY started_at DESC, run_id DESC LIMIT ?', limit),
-      claimStep: async (runId, step) => this.#run('INSERT OR IGNORE INTO run_steps (run_id, step) VALUES (?, ?)', runId, step) === 1,
+      list: async (limit) =>
+        this.#all<RunRecord>('SELECT body FROM runs ORDER BY started_at DESC, run_id DESC LIMIT ?', limit),
+      claimStep: async (runId, step) =>
+        this.#run('INSERT OR IGNORE INTO run_steps (run_id, step) VALUES (?, ?)', runId, step) === 1,
       steps: async (runId, prefix) =>
-        (this.#prepare('SELECT step FROM run_steps WHERE run_id = ? AND substr(step, 1, ?) = ? ORDER BY step').all(runId, prefix.length, prefix) as Array<{ step: string }>).map((r) => r.step),
+        (
+          this.#prepare('SELECT step FROM run_steps WHERE run_id = ? AND substr(step, 1, ?) = ? ORDER BY step').all(
+            runId,
+            prefix.length,
+            prefix,
+          ) as Array<{ step: string }>
+        ).map((r) => r.step),
     };
   }
 
   #leasesPort(): LeaseStore {
-    const read = (key: LeaseKey) => this.#one<Lease>('SELECT body FROM leases WHERE computation = ? AND date = ?', key.computation, key.date);
+    const read = (key: LeaseKey) =>
+      this.#one<Lease>('SELECT body FROM leases WHERE computation = ? AND date = ?', key.computation, key.date);
     const write = (lease: Lease) =>
       this.#run(
         'INSERT INTO leases (computation, date, token, body) VALUES (?, ?, ?, ?) ON CONFLICT (computation, date) DO UPDATE SET token = excluded.token, body = excluded.body',
-        lease.computation, lease.date, lease.token, JSON.stringify(lease),
+        lease.computation,
+        lease.date,
+        lease.token,
+        JSON.stringify(lease),
       );
-    const isCurrent = (lease: Lease | null, token: LeaseToken): lease is Lease => lease !== null && lease.token === token.token && !lease.released;
+    const isCurrent = (lease: Lease | null, token: LeaseToken): lease is Lease =>
+      lease !== null && lease.token === token.token && !lease.released;
     return {
       acquire: async (key, owner, ttlMs, now): Promise<AcquireResult> =>
         this.#transaction(() => {
           const existing = read(key);
           if (existing !== null && !leaseIsStale(existing, ttlMs, now)) return { acquired: false, holder: existing };
-          const lease: Lease = { computation: key.computation, date: key.date, token: (existing?.token ?? 0) + 1, owner, acquiredAt: now.toISOString(), heartbeatAt: null, released: false };
+          const lease: Lease = {
+            computation: key.computation,
+            date: key.date,
+            token: (existing?.token ?? 0) + 1,
+            owner,
+            acquiredAt: now.toISOString(),
+            heartbeatAt: null,
+            released: false,
+          };
           write(lease);
           return { acquired: true, lease };
         }),
@@ -199,11 +250,24 @@ export class SqliteStateStore implements StateStore {
       planBatches: async (key, batches) => {
         this.#transaction(() => {
           for (const batch of batches) {
-            this.#run('INSERT OR IGNORE INTO planned (run_id, computation, date, batch_id, entity_count, published) VALUES (?, ?, ?, ?, ?, ?)', ...keyParams(key), batch.batchId, batch.entityCount, batch.published ? 1 : 0);
+            this.#run(
+              'INSERT OR IGNORE INTO planned (run_id, computation, date, batch_id, entity_count, published) VALUES (?, ?, ?, ?, ?, ?)',
+              ...keyParams(key),
+              batch.batchId,
+              batch.entityCount,
+              batch.published ? 1 : 0,
+            );
           }
         });
       },
-      publishedCount: async (key) => Number((this.#prepare(`SELECT COUNT(*) AS n FROM planned WHERE ${where} AND published = 1`).get(...keyParams(key)) as { n: number }).n),
+      publishedCount: async (key) =>
+        Number(
+          (
+            this.#prepare(`SELECT COUNT(*) AS n FROM planned WHERE ${where} AND published = 1`).get(
+              ...keyParams(key),
+            ) as { n: number }
+          ).n,
+        ),
       claimUnpublished: async (key, limit) => {
         if (limit <= 0) return [];
         const rows = this.#prepare(
@@ -212,27 +276,57 @@ export class SqliteStateStore implements StateStore {
         return rows.map((row) => row.batch_id).sort();
       },
       seal: async (key, entityCount) => {
-        this.#run('INSERT OR IGNORE INTO sealed (run_id, computation, date, entity_count) VALUES (?, ?, ?, ?)', ...keyParams(key), entityCount);
+        this.#run(
+          'INSERT OR IGNORE INTO sealed (run_id, computation, date, entity_count) VALUES (?, ?, ?, ?)',
+          ...keyParams(key),
+          entityCount,
+        );
       },
       getPlan: async (key) => this.#plan(key),
-      isSealed: async (key) => this.#prepare(`SELECT 1 AS found FROM sealed WHERE ${where}`).get(...keyParams(key)) !== undefined,
+      isSealed: async (key) =>
+        this.#prepare(`SELECT 1 AS found FROM sealed WHERE ${where}`).get(...keyParams(key)) !== undefined,
       record: async (batch) =>
         this.#run(
           'INSERT OR IGNORE INTO batches (run_id, computation, date, batch_id, succeeded, failed, stored, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-          ...keyParams(batch), batch.batchId, batch.succeeded, batch.failed, batch.stored, JSON.stringify(batch),
+          ...keyParams(batch),
+          batch.batchId,
+          batch.succeeded,
+          batch.failed,
+          batch.stored,
+          JSON.stringify(batch),
         ) === 1,
       summary: async (key): Promise<LedgerSummary> => {
         const row = this.#db
-          .prepare(`SELECT COUNT(*) AS completed, COALESCE(SUM(succeeded), 0) AS succeeded, COALESCE(SUM(failed), 0) AS failed, COALESCE(SUM(stored), 0) AS stored FROM batches WHERE ${where}`)
+          .prepare(
+            `SELECT COUNT(*) AS completed, COALESCE(SUM(succeeded), 0) AS succeeded, COALESCE(SUM(failed), 0) AS failed, COALESCE(SUM(stored), 0) AS stored FROM batches WHERE ${where}`,
+          )
           .get(...keyParams(key)) as { completed: number; succeeded: number; failed: number; stored: number };
-        return { completed: Number(row.completed), succeeded: Number(row.succeeded), failed: Number(row.failed), stored: Number(row.stored) };
+        return {
+          completed: Number(row.completed),
+          succeeded: Number(row.succeeded),
+          failed: Number(row.failed),
+          stored: Number(row.stored),
+        };
       },
-      batches: async (key) => this.#all<BatchRecord>(`SELECT body FROM batches WHERE ${where} ORDER BY batch_id`, ...keyParams(key)),
+      batches: async (key) =>
+        this.#all<BatchRecord>(`SELECT body FROM batches WHERE ${where} ORDER BY batch_id`, ...keyParams(key)),
       claimFinalization: async (key, owner, replacing) =>
         this.#transaction(() => {
-          this.#run('INSERT OR IGNORE INTO finalizations (run_id, computation, date, owner) VALUES (?, ?, ?, ?)', ...keyParams(key), owner);
-          if (replacing !== undefined) this.#run(`UPDATE finalizations SET owner = ? WHERE ${where} AND owner = ?`, owner, ...keyParams(key), replacing);
-          const row = this.#prepare(`SELECT owner FROM finalizations WHERE ${where}`).get(...keyParams(key)) as { owner: string };
+          this.#run(
+            'INSERT OR IGNORE INTO finalizations (run_id, computation, date, owner) VALUES (?, ?, ?, ?)',
+            ...keyParams(key),
+            owner,
+          );
+          if (replacing !== undefined)
+            this.#run(
+              `UPDATE finalizations SET owner = ? WHERE ${where} AND owner = ?`,
+              owner,
+              ...keyParams(key),
+              replacing,
+            );
+          const row = this.#prepare(`SELECT owner FROM finalizations WHERE ${where}`).get(...keyParams(key)) as {
+            owner: string;
+          };
           return { claimed: row.owner === owner, holder: row.owner };
         }),
     };

@@ -1,4 +1,11 @@
-import { AggregateField, FieldPath, Timestamp, type CollectionReference, type DocumentReference, type Firestore } from '@google-cloud/firestore';
+import {
+  AggregateField,
+  FieldPath,
+  Timestamp,
+  type CollectionReference,
+  type DocumentReference,
+  type Firestore,
+} from '@google-cloud/firestore';
 import {
   leaseIsStale,
   StaleLeaseError,
@@ -96,7 +103,8 @@ export class FirestoreStateStore implements StateStore {
     return {
       get: async (date, computation) => withoutTtl<ComputationState>((await ref(date, computation).get()).data()),
       list: async (date) => {
-        const query = date === undefined ? this.#collection('states') : this.#collection('states').where('date', '==', date);
+        const query =
+          date === undefined ? this.#collection('states') : this.#collection('states').where('date', '==', date);
         const states = (await query.get()).docs.map((doc) => withoutTtl<ComputationState>(doc.data())!);
         return states.sort((a, b) => a.date.localeCompare(b.date) || a.computation.localeCompare(b.computation));
       },
@@ -131,14 +139,24 @@ export class FirestoreStateStore implements StateStore {
       update: async (runId, patch) => {
         await ref(runId).update(plain(patch));
       },
-      list: async (limit) => (await this.#collection('runs').orderBy('startedAt', 'desc').limit(limit).get()).docs.map((doc) => doc.data() as RunRecord),
+      list: async (limit) =>
+        (await this.#collection('runs').orderBy('startedAt', 'desc').limit(limit).get()).docs.map(
+          (doc) => doc.data() as RunRecord,
+        ),
       claimStep: (runId, step) => createIfAbsent(ref(runId).collection('steps').doc(docId(step)), { step }),
       steps: async (runId, prefix) => {
         // Document ids are the encoded step names, so a prefix is a range of ids.
         const start = docId(prefix);
         const steps = ref(runId).collection('steps');
-        const snapshot = await (start === '' ? steps : steps.where(FieldPath.documentId(), '>=', start).where(FieldPath.documentId(), '<', `${start}\uf8ff`)).get();
-        return snapshot.docs.map((doc) => String(doc.get('step'))).filter((step) => step.startsWith(prefix)).sort();
+        const snapshot = await (
+          start === ''
+            ? steps
+            : steps.where(FieldPath.documentId(), '>=', start).where(FieldPath.documentId(), '<', `${start}\uf8ff`)
+        ).get();
+        return snapshot.docs
+          .map((doc) => String(doc.get('step')))
+          .filter((step) => step.startsWith(prefix))
+          .sort();
       },
     };
   }
@@ -148,8 +166,17 @@ export class FirestoreStateStore implements StateStore {
       acquire: (key, owner, ttlMs, now) =>
         this.#db.runTransaction(async (tx): Promise<AcquireResult> => {
           const existing = (await tx.get(this.#leaseRef(key))).data() as Lease | undefined;
-          if (existing !== undefined && !leaseIsStale(existing, ttlMs, now)) return { acquired: false, holder: existing };
-          const lease: Lease = { computation: key.computation, date: key.date, token: (existing?.token ?? 0) + 1, owner, acquiredAt: now.toISOString(), heartbeatAt: null, released: false };
+          if (existing !== undefined && !leaseIsStale(existing, ttlMs, now))
+            return { acquired: false, holder: existing };
+          const lease: Lease = {
+            computation: key.computation,
+            date: key.date,
+            token: (existing?.token ?? 0) + 1,
+            owner,
+            acquiredAt: now.toISOString(),
+            heartbeatAt: null,
+            released: false,
+          };
           tx.set(this.#leaseRef(key), lease);
           return { acquired: true, lease };
         }),
@@ -163,7 +190,8 @@ export class FirestoreStateStore implements StateStore {
       release: async (token) => {
         await this.#db.runTransaction(async (tx) => {
           const lease = (await tx.get(this.#leaseRef(token))).data() as Lease | undefined;
-          if (lease !== undefined && lease.token === token.token && !lease.released) tx.update(this.#leaseRef(token), { released: true });
+          if (lease !== undefined && lease.token === token.token && !lease.released)
+            tx.update(this.#leaseRef(token), { released: true });
         });
       },
       get: async (key) => ((await this.#leaseRef(key).get()).data() as Lease | undefined) ?? null,
@@ -189,18 +217,29 @@ export class FirestoreStateStore implements StateStore {
           }
         }
       },
-      publishedCount: async (key) => (await this.#ledgerRef(key).collection('planned').where('published', '==', true).count().get()).data().count,
+      publishedCount: async (key) =>
+        (await this.#ledgerRef(key).collection('planned').where('published', '==', true).count().get()).data().count,
       claimUnpublished: async (key, limit) => {
         const claimed: string[] = [];
-        const unpublished = this.#ledgerRef(key).collection('planned').where('published', '==', false).orderBy(FieldPath.documentId());
+        const unpublished = this.#ledgerRef(key)
+          .collection('planned')
+          .where('published', '==', false)
+          .orderBy(FieldPath.documentId());
         while (claimed.length < limit) {
           const wanted = limit - claimed.length;
           const page = await unpublished.limit(wanted).get();
           // Each claim is an update guarded by the version the query saw: of racing callers one wins.
-          const won = await Promise.all(page.docs.map((doc) => doc.ref.update({ published: true }, { lastUpdateTime: doc.updateTime }).then(() => true, (error: unknown) => {
-            if ((error as { code?: number }).code === FAILED_PRECONDITION) return false;
-            throw error;
-          })));
+          const won = await Promise.all(
+            page.docs.map((doc) =>
+              doc.ref.update({ published: true }, { lastUpdateTime: doc.updateTime }).then(
+                () => true,
+                (error: unknown) => {
+                  if ((error as { code?: number }).code === FAILED_PRECONDITION) return false;
+                  throw error;
+                },
+              ),
+            ),
+          );
           page.docs.forEach((doc, index) => {
             if (won[index] === true) claimed.push(String(doc.get('batchId')));
           });
@@ -213,15 +252,32 @@ export class FirestoreStateStore implements StateStore {
       },
       isSealed: async (key) => (await this.#ledgerRef(key).get()).get('sealed') === true,
       getPlan: async (key) => {
-        const [head, planned] = await Promise.all([this.#ledgerRef(key).get(), this.#ledgerRef(key).collection('planned').get()]);
+        const [head, planned] = await Promise.all([
+          this.#ledgerRef(key).get(),
+          this.#ledgerRef(key).collection('planned').get(),
+        ]);
         if (!head.exists && planned.empty) return null;
-        const batches = planned.docs.map((doc) => ({ ...(doc.data() as PlannedBatch), published: doc.get('published') === true })).sort((a, b) => a.batchId.localeCompare(b.batchId));
+        const batches = planned.docs
+          .map((doc) => ({ ...(doc.data() as PlannedBatch), published: doc.get('published') === true }))
+          .sort((a, b) => a.batchId.localeCompare(b.batchId));
         const sealed = head.get('sealed') === true;
-        return { ...key, batches, sealed, entityCount: sealed ? Number(head.get('entityCount')) : batches.reduce((sum, b) => sum + b.entityCount, 0) };
+        return {
+          ...key,
+          batches,
+          sealed,
+          entityCount: sealed ? Number(head.get('entityCount')) : batches.reduce((sum, b) => sum + b.entityCount, 0),
+        };
       },
       record: (batch) => createIfAbsent(batches(batch).doc(docId(batch.batchId)), plain(batch)),
       summary: async (key) => {
-        const totals = await batches(key).aggregate({ completed: AggregateField.count(), succeeded: AggregateField.sum('succeeded'), failed: AggregateField.sum('failed'), stored: AggregateField.sum('stored') }).get();
+        const totals = await batches(key)
+          .aggregate({
+            completed: AggregateField.count(),
+            succeeded: AggregateField.sum('succeeded'),
+            failed: AggregateField.sum('failed'),
+            stored: AggregateField.sum('stored'),
+          })
+          .get();
         const sums = totals.data();
         return {
           completed: sums.completed,
@@ -230,7 +286,10 @@ export class FirestoreStateStore implements StateStore {
           stored: sums.stored ?? 0,
         };
       },
-      batches: async (key) => (await batches(key).get()).docs.map((doc) => doc.data() as BatchRecord).sort((a, b) => a.batchId.localeCompare(b.batchId)),
+      batches: async (key) =>
+        (await batches(key).get()).docs
+          .map((doc) => doc.data() as BatchRecord)
+          .sort((a, b) => a.batchId.localeCompare(b.batchId)),
       claimFinalization: async (key, owner, replacing) => {
         const ref = this.#ledgerRef(key).collection('claims').doc('finalize');
         if (await createIfAbsent(ref, { owner })) return { claimed: true, holder: owner };

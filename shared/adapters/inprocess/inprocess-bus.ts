@@ -31,7 +31,8 @@ interface Delivery {
 export class InProcessBus implements EventBus {
   readonly #handlers = new Map<string, EventHandler[]>();
   readonly #queue: Delivery[] = [];
-  readonly #options: Required<Omit<InProcessBusOptions, 'log' | 'redeliverAfterSuccess'>> & Pick<InProcessBusOptions, 'log' | 'redeliverAfterSuccess'>;
+  readonly #options: Required<Omit<InProcessBusOptions, 'log' | 'redeliverAfterSuccess'>> &
+    Pick<InProcessBusOptions, 'log' | 'redeliverAfterSuccess'>;
   #running = 0;
   #idleWaiters: Array<() => void> = [];
   /** Events that exhausted their attempts or were poison. */
@@ -50,7 +51,8 @@ export class InProcessBus implements EventBus {
   async publish(event: ComputeEvent): Promise<void> {
     this.published.push(event);
     for (const handler of this.#handlers.get(TOPIC_OF[event.type]) ?? []) {
-      for (let i = 0; i < this.#options.deliveries; i++) this.#queue.push({ event, handler, attempt: 1, redelivered: false });
+      for (let i = 0; i < this.#options.deliveries; i++)
+        this.#queue.push({ event, handler, attempt: 1, redelivered: false });
     }
     this.#pump();
   }
@@ -88,10 +90,16 @@ export class InProcessBus implements EventBus {
       const text = error instanceof Error ? error.message : String(error);
       if (error instanceof PoisonMessageError || delivery.attempt >= this.#options.maxAttempts) {
         this.deadLetters.push({ event: delivery.event, error: text });
-        this.#options.log?.error({ event: delivery.event.type, runId: delivery.event.runId, attempt: delivery.attempt, error: text }, 'Event dead-lettered');
+        this.#options.log?.error(
+          { event: delivery.event.type, runId: delivery.event.runId, attempt: delivery.attempt, error: text },
+          'Event dead-lettered',
+        );
         return;
       }
-      this.#options.log?.warn({ event: delivery.event.type, runId: delivery.event.runId, attempt: delivery.attempt, error: text }, 'Handler failed; redelivering');
+      this.#options.log?.warn(
+        { event: delivery.event.type, runId: delivery.event.runId, attempt: delivery.attempt, error: text },
+        'Handler failed; redelivering',
+      );
       this.#queue.push({ ...delivery, attempt: delivery.attempt + 1 });
     }
   }

@@ -45,7 +45,10 @@ export class PubSubBus implements EventBus {
   }
 
   async publish(event: ComputeEvent): Promise<void> {
-    await this.#topic(TOPIC_OF[event.type]).publishMessage({ data: Buffer.from(JSON.stringify(event)), attributes: eventAttributes(event) });
+    await this.#topic(TOPIC_OF[event.type]).publishMessage({
+      data: Buffer.from(JSON.stringify(event)),
+      attributes: eventAttributes(event),
+    });
   }
 
   /** Flushes pending publishes and closes the client. */

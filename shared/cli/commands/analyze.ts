@@ -26,19 +26,45 @@ export interface AnalyzedComputation {
  * re-run makes its dependents 'run' (they skip at run time if its output
  * turns out unchanged).
  */
-export async function analyzeDates(manifest: Manifest, state: StateStore, reader: ComputationReader, dates: string[], selected: string[] | null, force: boolean): Promise<AnalyzedComputation[]> {
+export async function analyzeDates(
+  manifest: Manifest,
+  state: StateStore,
+  reader: ComputationReader,
+  dates: string[],
+  selected: string[] | null,
+  force: boolean,
+): Promise<AnalyzedComputation[]> {
   const out: AnalyzedComputation[] = [];
   const willRun = new Set<string>();
   for (const date of dates) {
     const views = new Map<string, DependencyView>();
     for (const entry of manifest.computations) {
       if (selected !== null && !selected.includes(entry.name)) continue;
-      const [stored, previous] = await Promise.all([state.states.get(date, entry.name), entry.config.isHistorical ? state.states.get(previousDate(date), entry.name) : Promise.resolve(null)]);
-      const deps = new Map(await Promise.all(entry.config.dependencies.map(async (d) => [d, await state.states.get(date, d)] as const)));
-      const decision = decide({ manifest, entry, date, force, stored, previous, dependency: (name) => views.get(name) ?? { kind: 'final', state: deps.get(name) ?? null } });
-      if (entry.config.isHistorical && willRun.has(`${previousDate(date)}/${entry.name}`) && decision.decision === 'skip') {
+      const [stored, previous] = await Promise.all([
+        state.states.get(date, entry.name),
+        entry.config.isHistorical ? state.states.get(previousDate(date), entry.name) : Promise.resolve(null),
+      ]);
+      const deps = new Map(
+        await Promise.all(entry.config.dependencies.map(async (d) => [d, await state.states.get(date, d)] as const)),
+      );
+      const decision = decide({
+        manifest,
+        entry,
+        date,
+        force,
+        stored,
+        previous,
+        dependency: (name) => views.get(name) ?? { kind: 'final', state: deps.get(name) ?? null },
+      });
+      if (
+        entry.config.isHistorical &&
+        willRun.has(`${previousDate(date)}/${entry.name}`) &&
+        decision.decision === 'skip'
+      ) {
         decision.decision = 'run';
-        decision.reasons = [`the previous day (${previousDate(date)}) re-runs first; this re-runs unless its output is unchanged`];
+        decision.reasons = [
+          `the previous day (${previousDate(date)}) re-runs first; this re-runs unless its output is unchanged`,
+        ];
         decision.changed = ['previous'];
       }
       let bytes: number | null = null;
@@ -59,8 +85,22 @@ export async function analyzeDates(manifest: Manifest, state: StateStore, reader
         }
       }
       if (decision.decision === 'run') willRun.add(`${date}/${entry.name}`);
-      views.set(entry.name, decision.decision === 'run' ? { kind: 'will-run' } : decision.decision === 'skip' ? { kind: 'final', state: stored } : { kind: 'will-not-run', status: decision.decision });
-      out.push({ name: entry.name, date, decision: decision.decision, reasons: decision.reasons, changed: decision.changed, bytes: decision.decision === 'run' ? bytes : 0 });
+      views.set(
+        entry.name,
+        decision.decision === 'run'
+          ? { kind: 'will-run' }
+          : decision.decision === 'skip'
+            ? { kind: 'final', state: stored }
+            : { kind: 'will-not-run', status: decision.decision },
+      );
+      out.push({
+        name: entry.name,
+        date,
+        decision: decision.decision,
+        reasons: decision.reasons,
+        changed: decision.changed,
+        bytes: decision.decision === 'run' ? bytes : 0,
+      });
     }
   }
   return out;
@@ -95,10 +135,14 @@ export const analyzeCommand: Command = {
         for (const c of computations.filter((x) => x.date === date)) {
           const changed = c.changed.length > 0 ? `  [changed: ${c.changed.join(', ')}]` : '';
           const bytes = c.decision === 'run' ? `  scans ${formatBytes(c.bytes)}` : '';
-          input.io.stdout(`  ${ICONS[c.decision]} ${c.name.padEnd(26)} ${c.decision.padEnd(10)} ${c.reasons.join('; ')}${changed}${bytes}\n`);
+          input.io.stdout(
+            `  ${ICONS[c.decision]} ${c.name.padEnd(26)} ${c.decision.padEnd(10)} ${c.reasons.join('; ')}${changed}${bytes}\n`,
+          );
         }
       }
-      const counts = ['run', 'skip', 'blocked', 'impossible'].map((d) => `${computations.filter((c) => c.decision === d).length} ${d}`).join(', ');
+      const counts = ['run', 'skip', 'blocked', 'impossible']
+        .map((d) => `${computations.filter((c) => c.decision === d).length} ${d}`)
+        .join(', ');
       input.io.stdout(`\n${counts}; would scan ${formatBytes(totalBytes)} in total\n`);
       return 0;
     } finally {

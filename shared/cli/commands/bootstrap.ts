@@ -25,20 +25,26 @@ function alreadyExists(error: unknown): boolean {
 
 export const bootstrapCommand: Command = {
   name: 'bootstrap',
-  summary: 'create the topics and push subscriptions for planner, executor and worker URLs (for development and the emulators)',
+  summary:
+    'create the topics and push subscriptions for planner, executor and worker URLs (for development and the emulators)',
   flags: {
     'planner-url': { type: 'string', description: 'URL the planner listens on, e.g. http://127.0.0.1:8081/' },
     'executor-url': { type: 'string', description: 'URL the executor listens on' },
     'worker-url': { type: 'string', description: 'URL the workers listen on' },
   },
   async run(input) {
-    const urls = { planner: stringFlag(input.flags, 'planner-url'), executor: stringFlag(input.flags, 'executor-url'), worker: stringFlag(input.flags, 'worker-url') };
+    const urls = {
+      planner: stringFlag(input.flags, 'planner-url'),
+      executor: stringFlag(input.flags, 'executor-url'),
+      worker: stringFlag(input.flags, 'worker-url'),
+    };
     for (const [role, url] of Object.entries(urls)) {
       if (url === undefined) throw new UsageError(`--${role}-url is required (all three services need an endpoint)`);
       if (!/^https?:\/\/[^\s]+$/.test(url)) throw new UsageError(`--${role}-url must be an http(s) URL; got '${url}'`);
     }
     const project = await loadProject(input);
-    if (project.bus.type !== 'pubsub') throw new UserError('CONFIG_INVALID', 'compute bootstrap needs "bus": {"type": "pubsub"} in compute.config.json');
+    if (project.bus.type !== 'pubsub')
+      throw new UserError('CONFIG_INVALID', 'compute bootstrap needs "bus": {"type": "pubsub"} in compute.config.json');
     const client = pubsubClient(project);
     const prefix = topicPrefixOf(project);
     const topics: Array<{ name: string; created: boolean }> = [];
@@ -77,7 +83,10 @@ export const bootstrapCommand: Command = {
     }
     if (input.flags.json === true) printJson(input, { topics, subscriptions });
     else {
-      for (const s of subscriptions) input.io.stdout(`${s.created ? 'created' : 'exists '} ${s.topic} -> ${s.name}${s.pushEndpoint === null ? ' (pull)' : ` -> ${s.pushEndpoint}`}\n`);
+      for (const s of subscriptions)
+        input.io.stdout(
+          `${s.created ? 'created' : 'exists '} ${s.topic} -> ${s.name}${s.pushEndpoint === null ? ' (pull)' : ` -> ${s.pushEndpoint}`}\n`,
+        );
     }
     return 0;
   },

@@ -33,14 +33,20 @@ export const executeCommand: Command = {
     const project = await loadProject(input);
     const manifest = await requireManifest(project);
     const entry = requireComputation(manifest, name);
-    if (entityId !== undefined && entry.config.type === 'global') throw new UsageError(`--entity-id applies to per-entity computations; ${entry.name} is global`);
-    const log = createLogger({ destination: { write: (line: string) => (input.flags.verbose === true ? input.io.stderr(line) : undefined) }, level: input.flags.verbose === true ? 'debug' : 'warn' }).child({ date, computation: entry.name, dryRun: true });
+    if (entityId !== undefined && entry.config.type === 'global')
+      throw new UsageError(`--entity-id applies to per-entity computations; ${entry.name} is global`);
+    const log = createLogger({
+      destination: { write: (line: string) => (input.flags.verbose === true ? input.io.stderr(line) : undefined) },
+      level: input.flags.verbose === true ? 'debug' : 'warn',
+    }).child({ date, computation: entry.name, dryRun: true });
     const opened = await openReader(project);
     try {
       const reader = opened.reader;
       const { reads, problems } = await reader.plan(entry, date);
       if (problems.length > 0) {
-        input.io.stderr(`${entry.name} cannot be queried on ${date}:\n${problems.map((p) => `  - ${p.message}`).join('\n')}\n`);
+        input.io.stderr(
+          `${entry.name} cannot be queried on ${date}:\n${problems.map((p) => `  - ${p.message}`).join('\n')}\n`,
+        );
         return 1;
       }
       const results: StoredResult[] = [];
@@ -52,14 +58,20 @@ export const executeCommand: Command = {
         if (impossible === null) {
           const outcome = await processGlobal({ manifest, results: opened.results }, entry, date, read.data, log);
           if ('error' in outcome) errors.push({ entityId: GLOBAL_ENTITY, error: outcome.error });
-          else if (outcome.result !== null && outcome.result !== undefined) results.push({ entityId: GLOBAL_ENTITY, result: outcome.result });
+          else if (outcome.result !== null && outcome.result !== undefined)
+            results.push({ entityId: GLOBAL_ENTITY, result: outcome.result });
         }
       } else {
         const batches = await openBatches({ manifest, results: opened.results, reader }, entry, date, 'dry-run', reads);
         if ('impossible' in batches) impossible = batches.impossible;
         else {
           for await (const context of batches.batches) {
-            const outcome = await runBatch(entry, context, log, entityId === undefined ? undefined : (id) => id === entityId);
+            const outcome = await runBatch(
+              entry,
+              context,
+              log,
+              entityId === undefined ? undefined : (id) => id === entityId,
+            );
             results.push(...outcome.results);
             errors.push(...outcome.errors);
           }

@@ -10,7 +10,11 @@ const FORMATS = ['mermaid', 'dot'] as const;
 type Format = (typeof FORMATS)[number];
 
 /** Edges run from a dependency to the computation that uses it, as data flows. */
-export function renderGraph(manifest: Manifest, format: Format, labels: ReadonlyMap<string, string> = new Map()): string {
+export function renderGraph(
+  manifest: Manifest,
+  format: Format,
+  labels: ReadonlyMap<string, string> = new Map(),
+): string {
   const label = (name: string) => {
     const entry = manifest.byName.get(name)!;
     const extra = labels.get(name);
@@ -26,7 +30,8 @@ export function renderGraph(manifest: Manifest, format: Format, labels: Readonly
     return `${lines.join('\n')}\n`;
   }
   const lines = ['graph LR'];
-  for (const entry of manifest.computations) lines.push(`  ${entry.name}["${label(entry.name).replaceAll('\\n', '<br/>')}"]`);
+  for (const entry of manifest.computations)
+    lines.push(`  ${entry.name}["${label(entry.name).replaceAll('\\n', '<br/>')}"]`);
   for (const entry of manifest.computations) {
     for (const dep of entry.config.dependencies) lines.push(`  ${dep} --> ${entry.name}`);
   }
@@ -42,7 +47,8 @@ export const graphCommand: Command = {
   },
   async run(input) {
     const format = stringFlag(input.flags, 'format') ?? 'mermaid';
-    if (!FORMATS.includes(format as Format)) throw new UsageError(`--format must be one of ${FORMATS.join(', ')}; got '${format}'`);
+    if (!FORMATS.includes(format as Format))
+      throw new UsageError(`--format must be one of ${FORMATS.join(', ')}; got '${format}'`);
     const date = dateFlag(input.flags, 'date');
     const project = await loadProject(input);
     const manifest = await requireManifest(project);
@@ -59,7 +65,12 @@ export const graphCommand: Command = {
     if (input.flags.json === true) {
       printJson(input, {
         ...(date === undefined ? {} : { date }),
-        nodes: manifest.computations.map((e) => ({ name: e.name, type: e.config.type, pass: e.pass, ...(date === undefined ? {} : { status: statuses.get(e.name) }) })),
+        nodes: manifest.computations.map((e) => ({
+          name: e.name,
+          type: e.config.type,
+          pass: e.pass,
+          ...(date === undefined ? {} : { status: statuses.get(e.name) }),
+        })),
         edges: manifest.computations.flatMap((e) => e.config.dependencies.map((from) => ({ from, to: e.name }))),
       });
       return 0;

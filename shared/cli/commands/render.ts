@@ -23,7 +23,10 @@ export const renderCommand: Command = {
   flags: {
     computation: { type: 'string', description: 'computation name (required)' },
     date: { type: 'string', description: 'date YYYY-MM-DD (required)' },
-    estimate: { type: 'boolean', description: 'also ask the warehouse how many bytes each query scans (BigQuery dry run)' },
+    estimate: {
+      type: 'boolean',
+      description: 'also ask the warehouse how many bytes each query scans (BigQuery dry run)',
+    },
   },
   async run(input) {
     const name = stringFlag(input.flags, 'computation');
@@ -41,20 +44,30 @@ export const renderCommand: Command = {
           computation: entry.name,
           date,
           warehouse: opened.warehouse.dialect,
-          tables: reads.map((read) => ({ table: read.table, mandatory: read.mandatory, sql: read.compiled.sql, params: read.compiled.params, ...(estimates === null ? {} : { estimate: estimates.perTable[read.table] }) })),
+          tables: reads.map((read) => ({
+            table: read.table,
+            mandatory: read.mandatory,
+            sql: read.compiled.sql,
+            params: read.compiled.params,
+            ...(estimates === null ? {} : { estimate: estimates.perTable[read.table] }),
+          })),
           ...(estimates === null ? {} : { totalBytes: estimates.totalBytes }),
           errors: problems.map(({ code, message }) => ({ code, message })),
         });
         return problems.length === 0 ? 0 : 1;
       }
       if (problems.length > 0) {
-        input.io.stderr(`${entry.name} cannot be queried on ${date}:\n${problems.map((p) => `  - [${p.code}] ${p.message}`).join('\n')}\n`);
+        input.io.stderr(
+          `${entry.name} cannot be queried on ${date}:\n${problems.map((p) => `  - [${p.code}] ${p.message}`).join('\n')}\n`,
+        );
         return 1;
       }
       if (reads.length === 0) input.io.stdout(`${entry.name} requires no tables.\n`);
       for (const read of reads) {
         const estimate = estimates === null ? '' : `  -- scans ${formatBytes(estimates.perTable[read.table]!.bytes)}`;
-        input.io.stdout(`-- ${read.table}${read.mandatory ? ' (mandatory)' : ''}${estimate}\n${read.compiled.sql};\n-- params: ${JSON.stringify(read.compiled.params)}\n\n`);
+        input.io.stdout(
+          `-- ${read.table}${read.mandatory ? ' (mandatory)' : ''}${estimate}\n${read.compiled.sql};\n-- params: ${JSON.stringify(read.compiled.params)}\n\n`,
+        );
       }
       if (estimates !== null) input.io.stdout(`-- total scanned: ${formatBytes(estimates.totalBytes)}\n`);
       return 0;

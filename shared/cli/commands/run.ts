@@ -21,7 +21,8 @@ export function datesFromFlags(flags: Flags): string[] {
   const to = dateFlag(flags, 'to') ?? from;
   if (to < from) throw new UsageError(`--to (${to}) is before --date (${from}); give the range earliest first`);
   const dates = dateRange(from, to);
-  if (dates.length > MAX_DATES) throw new UsageError(`--date ${from} --to ${to} covers ${dates.length} dates; at most ${MAX_DATES} at once`);
+  if (dates.length > MAX_DATES)
+    throw new UsageError(`--date ${from} --to ${to} covers ${dates.length} dates; at most ${MAX_DATES} at once`);
   return dates;
 }
 
@@ -29,7 +30,10 @@ export function datesFromFlags(flags: Flags): string[] {
 export function computationsFromFlags(flags: Flags, manifest: Manifest): string[] | null {
   const value = stringFlag(flags, 'computation');
   if (value === undefined) return null;
-  const names = value.split(',').map((n) => n.trim()).filter((n) => n !== '');
+  const names = value
+    .split(',')
+    .map((n) => n.trim())
+    .filter((n) => n !== '');
   for (const name of names) requireComputation(manifest, name);
   return names;
 }
@@ -43,11 +47,15 @@ export const RUN_FLAGS = {
 } as const;
 
 /** Runs the manifest (or part of it) for dates in this process, over the in-process bus. */
-export async function runInProcess(input: CommandInput, options: { force: boolean; computations?: string[] | null }): Promise<number> {
+export async function runInProcess(
+  input: CommandInput,
+  options: { force: boolean; computations?: string[] | null },
+): Promise<number> {
   const dates = datesFromFlags(input.flags);
   const project = await loadProject(input);
   const manifest = await requireManifest(project);
-  const computations = options.computations !== undefined ? options.computations : computationsFromFlags(input.flags, manifest);
+  const computations =
+    options.computations !== undefined ? options.computations : computationsFromFlags(input.flags, manifest);
   const runId = `run-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
   const logFolder = join(project.root, '.compute', 'logs');
   mkdirSync(logFolder, { recursive: true });
@@ -59,29 +67,55 @@ export async function runInProcess(input: CommandInput, options: { force: boolea
   };
   const log = createLogger({ destination: { write: logLine } });
   const bus = new InProcessBus({ log });
-  const progress = new ProgressDisplay(input.io, runId, { dates: dates.length, computationsPerDate: computations?.length ?? manifest.computations.length });
+  const progress = new ProgressDisplay(input.io, runId, {
+    dates: dates.length,
+    computationsPerDate: computations?.length ?? manifest.computations.length,
+  });
   if (input.flags.json !== true) progress.attach(bus);
   const runtime = await openRuntime(manifest, { log, bus, useThreads: true, logLine, env: input.io.env });
   try {
-    if (input.flags.json !== true) input.io.stderr(`Run ${runId}: ${dates[0]}${dates.length > 1 ? ` to ${dates[dates.length - 1]}` : ''}, ${computations === null ? 'all computations' : computations.join(', ')}${options.force ? ', forced' : ''}\n`);
-    await bus.publish({ v: 1, type: 'run.requested', runId, dates, computations, force: options.force, trigger: 'cli' });
+    if (input.flags.json !== true)
+      input.io.stderr(
+        `Run ${runId}: ${dates[0]}${dates.length > 1 ? ` to ${dates[dates.length - 1]}` : ''}, ${computations === null ? 'all computations' : computations.join(', ')}${options.force ? ', forced' : ''}\n`,
+      );
+    await bus.publish({
+      v: 1,
+      type: 'run.requested',
+      runId,
+      dates,
+      computations,
+      force: options.force,
+      trigger: 'cli',
+    });
     await bus.idle();
     progress.finish();
     const run = await runtime.ports.state.runs.get(runId);
     if (run === null || run.status === 'running') {
       const dead = bus.deadLetters.map((d) => `${d.event.type}: ${d.error}`).join('\n  ');
-      throw new Error(`Run ${runId} stopped before it completed.${dead === '' ? '' : `\n  ${dead}`}\nLogs: ${join(logFolder, `${runId}.jsonl`)}`);
+      throw new Error(
+        `Run ${runId} stopped before it completed.${dead === '' ? '' : `\n  ${dead}`}\nLogs: ${join(logFolder, `${runId}.jsonl`)}`,
+      );
     }
     const summary = await executionSummary(manifest, runtime.ports.state, run, new Date());
     if (input.flags.json === true) {
       printJson(input, {
         runId,
         status: summary.status,
-        computations: summary.computations.map((r) => ({ name: r.name, date: r.date, status: r.status, resultHash: r.resultHash, entities: r.entities, durationMs: r.durationMs, detail: r.detail })),
+        computations: summary.computations.map((r) => ({
+          name: r.name,
+          date: r.date,
+          status: r.status,
+          resultHash: r.resultHash,
+          entities: r.entities,
+          durationMs: r.durationMs,
+          detail: r.detail,
+        })),
         resume: summary.resume === null ? null : `${summary.resume} --project ${project.root}`,
       });
     } else {
-      input.io.stdout(`${formatSummary({ ...summary, resume: summary.resume === null ? null : `${summary.resume} --project ${project.root}` })}\n`);
+      input.io.stdout(
+        `${formatSummary({ ...summary, resume: summary.resume === null ? null : `${summary.resume} --project ${project.root}` })}\n`,
+      );
     }
     return summary.status === 'failed' ? 1 : 0;
   } finally {

@@ -24,11 +24,15 @@ type Role = (typeof ROLES)[number];
 
 /** 'all', one role, or several comma-separated: 'planner,executor'. */
 export function parseRoles(value: string | undefined): Role[] {
-  if (value === undefined) throw new UsageError(`Name the service to serve: ${ROLES.join(', ')} or all (e.g. compute serve worker --port 8080)`);
+  if (value === undefined)
+    throw new UsageError(
+      `Name the service to serve: ${ROLES.join(', ')} or all (e.g. compute serve worker --port 8080)`,
+    );
   if (value === 'all') return [...ROLES];
   const roles = value.split(',').map((r) => r.trim());
   for (const role of roles) {
-    if (!ROLES.includes(role as Role)) throw new UsageError(`Unknown service '${role}': serve one of ${ROLES.join(', ')} or all`);
+    if (!ROLES.includes(role as Role))
+      throw new UsageError(`Unknown service '${role}': serve one of ${ROLES.join(', ')} or all`);
   }
   return roles as Role[];
 }
@@ -38,14 +42,25 @@ export function parseRoles(value: string | undefined): Role[] {
  * token, or on Cloud Run COMPUTE_API_AUTH=iam leaves authentication to IAM.
  * With neither, the API answers 503 saying how to turn it on.
  */
-function management(env: Readonly<Record<string, string | undefined>>, deps: Parameters<typeof managementActions>[0], log: Logger) {
+function management(
+  env: Readonly<Record<string, string | undefined>>,
+  deps: Parameters<typeof managementActions>[0],
+  log: Logger,
+) {
   const token = env.COMPUTE_API_TOKEN;
   if ((token === undefined || token === '') && env.COMPUTE_API_AUTH !== 'iam') {
     return async (_request: Request, response: Response) => {
-      response.status(503).json({ error: 'The management API is off: set COMPUTE_API_TOKEN (callers send it as a bearer token), or COMPUTE_API_AUTH=iam where Cloud Run IAM checks callers.' });
+      response.status(503).json({
+        error:
+          'The management API is off: set COMPUTE_API_TOKEN (callers send it as a bearer token), or COMPUTE_API_AUTH=iam where Cloud Run IAM checks callers.',
+      });
     };
   }
-  return managementHandler({ actions: managementActions(deps), token: token === undefined || token === '' ? null : token, log });
+  return managementHandler({
+    actions: managementActions(deps),
+    token: token === undefined || token === '' ? null : token,
+    log,
+  });
 }
 
 export const serveCommand: Command = {
@@ -59,20 +74,35 @@ export const serveCommand: Command = {
     const roles = parseRoles(input.positionals[0]);
     const portText = stringFlag(input.flags, 'port') ?? input.io.env.PORT ?? '8080';
     const port = Number(portText);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number; got '${portText}'`);
+    if (!Number.isInteger(port) || port < 0 || port > 65535)
+      throw new UsageError(`--port must be a port number; got '${portText}'`);
     const host = stringFlag(input.flags, 'host') ?? '0.0.0.0';
     const project = await loadProject(input);
     if (project.bus.type !== 'pubsub') {
-      throw new UserError('CONFIG_INVALID', `compute serve needs the Pub/Sub bus: set "bus": {"type": "pubsub", "projectId": "..."} in compute.config.json (it is ${project.bus.type}). For a local run without Pub/Sub use compute run.`);
+      throw new UserError(
+        'CONFIG_INVALID',
+        `compute serve needs the Pub/Sub bus: set "bus": {"type": "pubsub", "projectId": "..."} in compute.config.json (it is ${project.bus.type}). For a local run without Pub/Sub use compute run.`,
+      );
     }
     const manifest = await requireManifest(project);
     const name = roles.join('+');
-    const log = createLogger({ destination: { write: (line: string) => input.io.stdout(line) }, service: `compute-${name}` });
+    const log = createLogger({
+      destination: { write: (line: string) => input.io.stdout(line) },
+      service: `compute-${name}`,
+    });
     const state = await openStateStore(project);
     const bus = await openPubSubBus(project);
     // Only the executor reads the warehouse: planner and worker processes never open it.
     let opened = roles.includes('executor') ? await openReader(project) : null;
-    const base = { manifest, state, blobs: openBlobStore(manifest), bus, clock: systemClock, log, settings: settingsFor(project.execution, newOwnerId()) };
+    const base = {
+      manifest,
+      state,
+      blobs: openBlobStore(manifest),
+      bus,
+      clock: systemClock,
+      log,
+      settings: settingsFor(project.execution, newOwnerId()),
+    };
     const handlers: EventHandlers = {};
     if (roles.includes('planner')) {
       const planner = createPlanner(base);
@@ -80,13 +110,31 @@ export const serveCommand: Command = {
       handlers['computation.completed'] = planner.onComputationCompleted;
     }
     if (opened !== null && roles.includes('executor')) {
-      const executor = createExecutor({ ...base, results: opened.results, reader: opened.reader } satisfies ServicePorts);
+      const executor = createExecutor({
+        ...base,
+        results: opened.results,
+        reader: opened.reader,
+      } satisfies ServicePorts);
       handlers['pass.ready'] = executor.onPassReady;
       handlers['batch.completed'] = executor.onBatchCompleted;
     }
     if (roles.includes('worker')) handlers['batch.ready'] = createWorker(base).onBatchReady;
     const traceProject = project.bus.type === 'pubsub' ? project.bus.projectId : undefined;
-    const service = createServiceApp({ name, handlers, log, ...(traceProject === undefined ? {} : { traceProject }), ...(roles.includes('planner') ? { management: management(input.io.env, { manifest, state, bus, reader: async () => (opened ?? (opened = await openReader(project))).reader }, log) } : {}) });
+    const service = createServiceApp({
+      name,
+      handlers,
+      log,
+      ...(traceProject === undefined ? {} : { traceProject }),
+      ...(roles.includes('planner')
+        ? {
+            management: management(
+              input.io.env,
+              { manifest, state, bus, reader: async () => (opened ?? (opened = await openReader(project))).reader },
+              log,
+            ),
+          }
+        : {}),
+    });
     const server = await new Promise<Server>((resolve, reject) => {
       const listening = service.app.listen(port, host, () => resolve(listening));
       listening.once('error', reject);

@@ -26,7 +26,10 @@ export const showCommand: Command = {
     try {
       const results = await opened.results.read(entry.name, date, entityId === undefined ? undefined : [entityId]);
       if (input.flags.json === true) printJson(input, { computation: entry.name, date, results });
-      else if (results.length === 0) input.io.stdout(`No stored results for ${entry.name} on ${date}${entityId === undefined ? '' : ` for entity ${entityId}`}.\n`);
+      else if (results.length === 0)
+        input.io.stdout(
+          `No stored results for ${entry.name} on ${date}${entityId === undefined ? '' : ` for entity ${entityId}`}.\n`,
+        );
       else for (const r of results) input.io.stdout(`${r.entityId}\t${JSON.stringify(r.result)}\n`);
       return 0;
     } finally {

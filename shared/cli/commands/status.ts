@@ -20,7 +20,13 @@ interface StatusRow {
   stale: boolean;
 }
 
-async function row(store: StateStore, name: string, state: ComputationState | undefined, now: Date, leaseTtlMs: number): Promise<StatusRow> {
+async function row(
+  store: StateStore,
+  name: string,
+  state: ComputationState | undefined,
+  now: Date,
+  leaseTtlMs: number,
+): Promise<StatusRow> {
   let stale = false;
   if (state?.status === 'running') {
     const lease = await store.leases.get({ computation: name, date: state.date });
@@ -45,15 +51,28 @@ export async function statusReport(manifest: Manifest, store: StateStore, date: 
   const latest = new Map<string, ComputationState>();
   for (const state of states) latest.set(state.computation, state);
   const { leaseTtlMs } = settingsFor(manifest.project.execution, '');
-  const computations = await Promise.all(manifest.computations.map((entry) => row(store, entry.name, latest.get(entry.name), now, leaseTtlMs)));
-  const runs = (await store.runs.list(5)).map(({ runId, dates, trigger, status, startedAt, finishedAt, computations: names, force }) => ({ runId, dates, trigger, status, startedAt, finishedAt, computations: names, force }));
+  const computations = await Promise.all(
+    manifest.computations.map((entry) => row(store, entry.name, latest.get(entry.name), now, leaseTtlMs)),
+  );
+  const runs = (await store.runs.list(5)).map(
+    ({ runId, dates, trigger, status, startedAt, finishedAt, computations: names, force }) => ({
+      runId,
+      dates,
+      trigger,
+      status,
+      startedAt,
+      finishedAt,
+      computations: names,
+      force,
+    }),
+  );
   return { date: date ?? null, computations, runs };
 }
 
 export const statusCommand: Command = {
   name: 'status',
   summary: 'status and result hash of every computation (for --date, or its latest date), and recent runs',
-  flags: { date: { type: 'string', description: 'date YYYY-MM-DD (default: each computation\'s latest)' } },
+  flags: { date: { type: 'string', description: "date YYYY-MM-DD (default: each computation's latest)" } },
   async run(input) {
     const date = dateFlag(input.flags, 'date');
     const project = await loadProject(input);
@@ -71,9 +90,13 @@ export const statusCommand: Command = {
         const stale = r.stale ? '  (stale lease: the next run takes it over)' : '';
         return `  ${icon} ${r.name.padEnd(28)} ${(r.date ?? '-').padEnd(11)} ${r.status.padEnd(10)} ${r.resultHash?.slice(0, 12) ?? '-'.padEnd(12)}  ${detail}${stale}`;
       });
-      input.io.stdout(`${date === undefined ? 'Latest state per computation' : `State on ${date}`}:\n${lines.join('\n')}\n`);
+      input.io.stdout(
+        `${date === undefined ? 'Latest state per computation' : `State on ${date}`}:\n${lines.join('\n')}\n`,
+      );
       if (runs.length > 0) {
-        input.io.stdout(`\nRecent runs:\n${runs.map((r) => `  ${r.runId}  ${r.status.padEnd(9)} ${r.dates[0]}${r.dates.length > 1 ? `..${r.dates[r.dates.length - 1]}` : ''}  started ${r.startedAt}`).join('\n')}\n`);
+        input.io.stdout(
+          `\nRecent runs:\n${runs.map((r) => `  ${r.runId}  ${r.status.padEnd(9)} ${r.dates[0]}${r.dates.length > 1 ? `..${r.dates[r.dates.length - 1]}` : ''}  started ${r.startedAt}`).join('\n')}\n`,
+        );
       }
       return 0;
     } finally {

@@ -8,7 +8,12 @@ import { openReader } from '../wiring.ts';
 export const validateCommand: Command = {
   name: 'validate',
   summary: 'check every computation: configs, names, dependencies, cycles; print passes and code hashes',
-  flags: { warehouse: { type: 'boolean', description: 'also check every required table and column against the warehouse schema' } },
+  flags: {
+    warehouse: {
+      type: 'boolean',
+      description: 'also check every required table and column against the warehouse schema',
+    },
+  },
   async run(input) {
     const project = await loadProject(input);
     const { listing, problems, manifest } = await buildManifest(project);
@@ -17,7 +22,14 @@ export const validateCommand: Command = {
     if (input.flags.json === true) {
       printJson(input, {
         ok,
-        computations: listing.map(({ name, type, pass, dependencies, codeHash, file }) => ({ name, type, pass, dependencies, codeHash, file })),
+        computations: listing.map(({ name, type, pass, dependencies, codeHash, file }) => ({
+          name,
+          type,
+          pass,
+          dependencies,
+          codeHash,
+          file,
+        })),
         errors: problems.map(({ code, message, computation, file }) => ({ code, message, computation, file })),
       });
       return ok ? 0 : 1;
@@ -33,12 +45,17 @@ export const validateCommand: Command = {
       input.io.stdout('OK: the manifest is valid.\n');
       return 0;
     }
-    input.io.stderr(`\n${problems.length} problem(s):\n${problems.map((p) => `  - [${p.code}] ${p.message}`).join('\n')}\n`);
+    input.io.stderr(
+      `\n${problems.length} problem(s):\n${problems.map((p) => `  - [${p.code}] ${p.message}`).join('\n')}\n`,
+    );
     return 1;
   },
 };
 
-async function warehouseProblems(project: Parameters<typeof openReader>[0], manifest: Awaited<ReturnType<typeof buildManifest>>['manifest']): Promise<Problem[]> {
+async function warehouseProblems(
+  project: Parameters<typeof openReader>[0],
+  manifest: Awaited<ReturnType<typeof buildManifest>>['manifest'],
+): Promise<Problem[]> {
   const opened = await openReader(project);
   try {
     const reader = opened.reader;

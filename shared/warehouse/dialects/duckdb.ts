@@ -9,7 +9,9 @@ export function quoteDuckdb(identifier: string): string {
 export function compileDuckdb(query: TableQuery): CompiledQuery {
   const q = quoteDuckdb;
   // DuckDB formats a DATE as 'YYYY-MM-DD' faster in SQL than the driver does per value.
-  const select = query.columns.map((c) => (c.kind === 'date' ? `CAST(${q(c.name)} AS VARCHAR) AS ${q(c.name)}` : q(c.name))).join(', ');
+  const select = query.columns
+    .map((c) => (c.kind === 'date' ? `CAST(${q(c.name)} AS VARCHAR) AS ${q(c.name)}` : q(c.name)))
+    .join(', ');
   let sql = `SELECT ${select} FROM ${q(query.table)}`;
   const params: CompiledQuery['params'] = {};
   const conditions: string[] = [];
@@ -21,7 +23,10 @@ export function compileDuckdb(query: TableQuery): CompiledQuery {
       Object.assign(params, { from: window.from, to: window.to });
     } else {
       // Half-open [from 00:00, to+1 00:00) so the whole last day counts, and nothing after it.
-      const cast = window.column.type.toUpperCase().includes('TIME ZONE') || window.column.type.toUpperCase() === 'TIMESTAMPTZ' ? 'TIMESTAMPTZ' : 'TIMESTAMP';
+      const cast =
+        window.column.type.toUpperCase().includes('TIME ZONE') || window.column.type.toUpperCase() === 'TIMESTAMPTZ'
+          ? 'TIMESTAMPTZ'
+          : 'TIMESTAMP';
       conditions.push(`${col} >= CAST($start AS ${cast}) AND ${col} < CAST($end AS ${cast})`);
       Object.assign(params, { start: `${window.from} 00:00:00`, end: `${addDays(window.to, 1)} 00:00:00` });
     }

@@ -6,8 +6,23 @@ const [path, owner, startAt] = process.argv.slice(2) as [string, string, string]
 const store = new SqliteStateStore(path);
 while (Date.now() < Number(startAt)) await new Promise((r) => setTimeout(r, 1));
 const lease = await store.leases.acquire({ computation: 'Race', date: '2026-01-26' }, owner, 3_600_000, new Date());
-const final = (await store.ledger.claimFinalization({ runId: 'r', computation: 'Race', date: '2026-01-26' }, owner)).claimed;
+const final = (await store.ledger.claimFinalization({ runId: 'r', computation: 'Race', date: '2026-01-26' }, owner))
+  .claimed;
 const batches = [];
-for (let i = 0; i < 50; i++) batches.push(await store.ledger.record({ runId: 'r', computation: 'Race', date: '2026-01-26', batchId: `b${i}`, succeeded: 1, failed: 0, stored: 1, errors: [], resultsBlob: null, recordedAt: new Date().toISOString() }));
+for (let i = 0; i < 50; i++)
+  batches.push(
+    await store.ledger.record({
+      runId: 'r',
+      computation: 'Race',
+      date: '2026-01-26',
+      batchId: `b${i}`,
+      succeeded: 1,
+      failed: 0,
+      stored: 1,
+      errors: [],
+      resultsBlob: null,
+      recordedAt: new Date().toISOString(),
+    }),
+  );
 process.stdout.write(JSON.stringify({ lease: lease.acquired, final, recorded: batches.filter(Boolean).length }));
 await store.close();

@@ -16,21 +16,40 @@ afterAll(() => project?.remove());
 
 describe('analyze on BigQuery', () => {
   it('prices the run with a dry run and bills no scan to look for empty mandatory tables', async () => {
-    project = await tempProject({ 'computations/t.js': computationSource({ name: 'Totals', type: 'per-entity', requires: { events: { mandatory: true } } }) });
+    project = await tempProject({
+      'computations/t.js': computationSource({
+        name: 'Totals',
+        type: 'per-entity',
+        requires: { events: { mandatory: true } },
+      }),
+    });
     const config = await loadProjectConfig(project.root);
     const manifest = await requireManifest(config);
     const client = new RecordingBigQuery();
     client.answers.push([[{ table_name: 'events' }]]);
-    client.answers.push([[{ column_name: 'date', data_type: 'DATE', is_nullable: 'YES' }, { column_name: 'entity_id', data_type: 'STRING', is_nullable: 'YES' }]]);
+    client.answers.push([
+      [
+        { column_name: 'date', data_type: 'DATE', is_nullable: 'YES' },
+        { column_name: 'entity_id', data_type: 'STRING', is_nullable: 'YES' },
+      ],
+    ]);
     client.dryRunStatistics = { totalBytesProcessed: '5000000', totalBytesProcessedAccuracy: 'PRECISE' };
     const warehouse = new BigqueryWarehouse(client, { projectId: 'acme', dataset: 'facts' });
-    const reader = new ComputationReader({ warehouse, registry: new SchemaRegistry(warehouse, { clock: new ManualClock() }), project: config });
+    const reader = new ComputationReader({
+      warehouse,
+      registry: new SchemaRegistry(warehouse, { clock: new ManualClock() }),
+      project: config,
+    });
     const state = new SqliteStateStore(join(project.root, '.compute/state.sqlite'));
     const [analysis] = await analyzeDates(manifest, state, reader, ['2026-01-26'], null, false);
     await state.close();
     expect(analysis).toMatchObject({ name: 'Totals', decision: 'run', bytes: 5_000_000 });
-    expect(analysis!.reasons).toContain('mandatory tables are checked when it runs (looking now would bill a BigQuery scan)');
-    const billed = client.jobs.filter((job) => job.dryRun !== true && !String(job.query).includes('INFORMATION_SCHEMA'));
+    expect(analysis!.reasons).toContain(
+      'mandatory tables are checked when it runs (looking now would bill a BigQuery scan)',
+    );
+    const billed = client.jobs.filter(
+      (job) => job.dryRun !== true && !String(job.query).includes('INFORMATION_SCHEMA'),
+    );
     expect(billed).toEqual([]);
   });
 });

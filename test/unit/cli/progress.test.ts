@@ -4,7 +4,14 @@ import type { CliIo } from '../../../shared/cli/command.ts';
 import { ProgressDisplay } from '../../../shared/cli/progress.ts';
 
 function io(isTty: boolean): CliIo & { err: string } {
-  const target = { err: '', stdout: () => undefined, stderr: (t: string) => void (target.err += t), env: {}, cwd: '.', isTty };
+  const target = {
+    err: '',
+    stdout: () => undefined,
+    stderr: (t: string) => void (target.err += t),
+    env: {},
+    cwd: '.',
+    isTty,
+  };
   return target;
 }
 
@@ -15,9 +22,35 @@ describe('ProgressDisplay', () => {
     const out = io(true);
     const bus = new InProcessBus();
     new ProgressDisplay(out, 'r', { dates: 1, computationsPerDate: 1 }).attach(bus);
-    await bus.publish({ ...base, type: 'batch.ready', batchId: 'b0', index: 0, contextBlob: 'x', codeHash: 'c', leaseToken: 1, attempt: 1 });
-    await bus.publish({ ...base, type: 'batch.ready', batchId: 'b1', index: 1, contextBlob: 'x', codeHash: 'c', leaseToken: 1, attempt: 1 });
-    await bus.publish({ ...base, type: 'batch.completed', batchId: 'b0', leaseToken: 1, attempt: 1, succeeded: 10, failed: 0 });
+    await bus.publish({
+      ...base,
+      type: 'batch.ready',
+      batchId: 'b0',
+      index: 0,
+      contextBlob: 'x',
+      codeHash: 'c',
+      leaseToken: 1,
+      attempt: 1,
+    });
+    await bus.publish({
+      ...base,
+      type: 'batch.ready',
+      batchId: 'b1',
+      index: 1,
+      contextBlob: 'x',
+      codeHash: 'c',
+      leaseToken: 1,
+      attempt: 1,
+    });
+    await bus.publish({
+      ...base,
+      type: 'batch.completed',
+      batchId: 'b0',
+      leaseToken: 1,
+      attempt: 1,
+      succeeded: 10,
+      failed: 0,
+    });
     await bus.publish({ ...base, type: 'computation.completed', pass: 0, status: 'completed' });
     await bus.idle();
     expect(out.err).toContain('2026-01-26 Totals: 1/2+ batches');

@@ -10,8 +10,16 @@ let project: TempProject;
 beforeAll(async () => {
   project = await tempProject({
     'compute.config.json': JSON.stringify({ entityField: 'user_id' }),
-    'computations/positions.js': computationSource({ name: 'Positions', type: 'per-entity', requires: { trades: { lookback: 2, mandatory: true }, users: { dateField: null } } }),
-    'computations/typo.js': computationSource({ name: 'Typo', type: 'per-entity', requires: { trade: {}, logins: { dateField: 'tss' } } }),
+    'computations/positions.js': computationSource({
+      name: 'Positions',
+      type: 'per-entity',
+      requires: { trades: { lookback: 2, mandatory: true }, users: { dateField: null } },
+    }),
+    'computations/typo.js': computationSource({
+      name: 'Typo',
+      type: 'per-entity',
+      requires: { trade: {}, logins: { dateField: 'tss' } },
+    }),
   });
   const instance = await openDuckdb(join(project.root, 'warehouse.duckdb'));
   const connection = await instance.connect();
@@ -23,30 +31,65 @@ afterAll(() => project.remove());
 
 describe('compute render', () => {
   it('prints the validated SQL per required table, with an unknown estimate on DuckDB', async () => {
-    const result = await cli(['render', '--computation', 'Positions', '--date', '2026-03-01', '--estimate', '--json', '--project', project.root]);
+    const result = await cli([
+      'render',
+      '--computation',
+      'Positions',
+      '--date',
+      '2026-03-01',
+      '--estimate',
+      '--json',
+      '--project',
+      project.root,
+    ]);
     expect(result.code).toBe(0);
-    const output = json<{ warehouse: string; tables: Array<{ table: string; sql: string; params: unknown; estimate: { bytes: number | null } }>; totalBytes: number | null }>(result);
+    const output = json<{
+      warehouse: string;
+      tables: Array<{ table: string; sql: string; params: unknown; estimate: { bytes: number | null } }>;
+      totalBytes: number | null;
+    }>(result);
     expect(output.warehouse).toBe('duckdb');
     expect(output.tables.map((t) => t.table)).toEqual(['trades', 'users']);
     expect(output.tables[0]!.sql).toContain('WHERE "date" BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)');
     expect(output.tables[0]!.params).toEqual({ from: '2026-02-27', to: '2026-03-01' });
-    expect(output.tables[1]!.sql).toBe('SELECT "user_id", "profile" FROM "users" WHERE "user_id" IS NOT NULL ORDER BY CAST("user_id" AS VARCHAR)');
+    expect(output.tables[1]!.sql).toBe(
+      'SELECT "user_id", "profile" FROM "users" WHERE "user_id" IS NOT NULL ORDER BY CAST("user_id" AS VARCHAR)',
+    );
     expect(output.tables[0]!.estimate.bytes).toBeNull();
     expect(output.totalBytes).toBeNull();
-    const text = await cli(['render', '--computation', 'Positions', '--date', '2026-03-01', '--estimate', '--project', project.root]);
+    const text = await cli([
+      'render',
+      '--computation',
+      'Positions',
+      '--date',
+      '2026-03-01',
+      '--estimate',
+      '--project',
+      project.root,
+    ]);
     expect(text.stdout).toContain('-- total scanned: unknown');
   });
 
   it('prints the validation errors instead of SQL, exit 1', async () => {
     const result = await cli(['render', '--computation', 'Typo', '--date', '2026-03-01', '--project', project.root]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain("requires table 'trade', which does not exist in the warehouse. Did you mean 'trades'?");
+    expect(result.stderr).toContain(
+      "requires table 'trade', which does not exist in the warehouse. Did you mean 'trades'?",
+    );
     expect(result.stderr).toContain("it has no column 'tss' (the date column");
     expect(result.stderr).toContain("Did you mean 'ts'?");
   });
 
   it('suggests the nearest computation name, and needs --computation', async () => {
-    const unknown = await cli(['render', '--computation', 'Position', '--date', '2026-03-01', '--project', project.root]);
+    const unknown = await cli([
+      'render',
+      '--computation',
+      'Position',
+      '--date',
+      '2026-03-01',
+      '--project',
+      project.root,
+    ]);
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toContain("No computation named 'Position'. Did you mean 'Positions'?");
     expect((await cli(['render', '--date', '2026-03-01', '--project', project.root])).code).toBe(2);

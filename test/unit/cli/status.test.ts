@@ -19,13 +19,35 @@ describe('compute status', () => {
     await store.states.put(state({ computation: 'A', date: '2026-01-25', resultHash: 'old' }));
     await store.states.put(state({ computation: 'A', date: '2026-01-26', resultHash: 'new' }));
     await store.states.put(state({ computation: 'B', date: '2026-01-26', status: 'running', resultHash: null }));
-    await store.leases.acquire({ computation: 'B', date: '2026-01-26' }, 'crashed-executor', 3_600_000, new Date('2026-01-26T02:00:00Z'));
-    await store.runs.create({ runId: 'run-7', dates: ['2026-01-26'], trigger: 'cli', computations: null, force: false, status: 'running', startedAt: '2026-01-26T02:00:00Z', finishedAt: null, progress: {} });
+    await store.leases.acquire(
+      { computation: 'B', date: '2026-01-26' },
+      'crashed-executor',
+      3_600_000,
+      new Date('2026-01-26T02:00:00Z'),
+    );
+    await store.runs.create({
+      runId: 'run-7',
+      dates: ['2026-01-26'],
+      trigger: 'cli',
+      computations: null,
+      force: false,
+      status: 'running',
+      startedAt: '2026-01-26T02:00:00Z',
+      finishedAt: null,
+      progress: {},
+    });
     await store.close();
 
-    const latest = json<{ computations: Array<{ name: string; date: string | null; status: string; resultHash: string | null; stale: boolean }>; runs: Array<{ runId: string }> }>(
-      await cli(['status', '--json', '--project', project.root]),
-    );
+    const latest = json<{
+      computations: Array<{
+        name: string;
+        date: string | null;
+        status: string;
+        resultHash: string | null;
+        stale: boolean;
+      }>;
+      runs: Array<{ runId: string }>;
+    }>(await cli(['status', '--json', '--project', project.root]));
     expect(latest.computations.map((c) => [c.name, c.date, c.status, c.resultHash, c.stale])).toEqual([
       ['A', '2026-01-26', 'completed', 'new', false],
       ['C', null, 'pending', null, false],
@@ -33,7 +55,9 @@ describe('compute status', () => {
     ]);
     expect(latest.runs.map((r) => r.runId)).toEqual(['run-7']);
 
-    const onDate = json<{ computations: Array<{ name: string; resultHash: string | null }> }>(await cli(['status', '--json', '--date', '2026-01-25', '--project', project.root]));
+    const onDate = json<{ computations: Array<{ name: string; resultHash: string | null }> }>(
+      await cli(['status', '--json', '--date', '2026-01-25', '--project', project.root]),
+    );
     expect(onDate.computations.find((c) => c.name === 'A')!.resultHash).toBe('old');
 
     const text = await cli(['status', '--project', project.root]);
@@ -47,9 +71,16 @@ describe('compute status', () => {
     });
     const store = new SqliteStateStore(join(project.root, '.compute/state.sqlite'));
     await store.states.put(state({ computation: 'B', date: '2026-01-26', status: 'running', resultHash: null }));
-    await store.leases.acquire({ computation: 'B', date: '2026-01-26' }, 'busy-executor', 3_600_000, new Date('2026-01-26T02:00:00Z'));
+    await store.leases.acquire(
+      { computation: 'B', date: '2026-01-26' },
+      'busy-executor',
+      3_600_000,
+      new Date('2026-01-26T02:00:00Z'),
+    );
     await store.close();
-    const output = json<{ computations: Array<{ name: string; stale: boolean }> }>(await cli(['status', '--json', '--project', project.root]));
+    const output = json<{ computations: Array<{ name: string; stale: boolean }> }>(
+      await cli(['status', '--json', '--project', project.root]),
+    );
     expect(output.computations).toEqual([expect.objectContaining({ name: 'B', status: 'running', stale: false })]);
   });
 

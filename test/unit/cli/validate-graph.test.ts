@@ -7,7 +7,13 @@ const cycle = resolve(import.meta.dirname, '../../fixtures/cycle');
 
 interface ValidateOutput {
   ok: boolean;
-  computations: Array<{ name: string; type: string; pass: number | null; dependencies: string[]; codeHash: string | null }>;
+  computations: Array<{
+    name: string;
+    type: string;
+    pass: number | null;
+    dependencies: string[];
+    codeHash: string | null;
+  }>;
   errors: Array<{ code: string; message: string }>;
 }
 
@@ -76,10 +82,14 @@ describe('compute graph', () => {
   });
 
   it('labels each computation with its status on --date', async () => {
-    const output = json<{ date: string; nodes: Array<{ name: string; status: string }> }>(await cli(['graph', '--project', diamond, '--date', '2031-01-01', '--json']));
+    const output = json<{ date: string; nodes: Array<{ name: string; status: string }> }>(
+      await cli(['graph', '--project', diamond, '--date', '2031-01-01', '--json']),
+    );
     expect(output.date).toBe('2031-01-01');
     expect(output.nodes.map((n) => n.status)).toEqual(['pending', 'pending', 'pending', 'pending']);
-    expect((await cli(['graph', '--project', diamond, '--date', '2031-01-01'])).stdout).toContain('Source<br/>global, pass 0<br/>⏳ pending');
+    expect((await cli(['graph', '--project', diamond, '--date', '2031-01-01'])).stdout).toContain(
+      'Source<br/>global, pass 0<br/>⏳ pending',
+    );
   });
 
   it('refuses an invalid manifest with exit 1', async () => {

@@ -21,18 +21,62 @@ describe('computation config validation', () => {
     ['missing name', { type: 'global' }, "field 'name' must be a string"],
     ['bad name', { name: 'has space', type: 'global' }, "field 'name' must start with a letter"],
     ['bad type', { name: 'T', type: 'perEntity' }, "field 'type' must be 'per-entity' or 'global'"],
-    ['negative lookback', { name: 'T', type: 'global', requires: { trades: { lookback: -1 } } }, "field 'requires.trades.lookback' must be 0 or more"],
-    ['fractional lookback', { name: 'T', type: 'global', requires: { trades: { lookback: 1.5 } } }, "field 'requires.trades.lookback' must be a whole number of days"],
-    ['mandatory not boolean', { name: 'T', type: 'global', requires: { trades: { mandatory: 'yes' } } }, "field 'requires.trades.mandatory' must be true or false"],
-    ['dateField number', { name: 'T', type: 'global', requires: { trades: { dateField: 3 } } }, "field 'requires.trades.dateField' must be a column name or null"],
-    ['empty columns', { name: 'T', type: 'global', requires: { trades: { columns: [] } } }, "field 'requires.trades.columns' must name at least one column"],
-    ['misspelt requirement key', { name: 'T', type: 'global', requires: { trades: { lookbak: 2 } } }, "field 'requires.trades.lookbak' is not a known option. Did you mean 'lookback'?"],
-    ['misspelt top-level key', { name: 'T', type: 'global', dependancies: [] }, "field 'dependancies' is not a known option. Did you mean 'dependencies'?"],
-    ['bad schedule time', { name: 'T', type: 'global', schedule: { time: '25:00' } }, "field 'schedule.time' must be a time of day as 'HH:MM'"],
-    ['bad frequency', { name: 'T', type: 'global', schedule: { frequency: 'hourly' } }, "field 'schedule.frequency' must be 'daily', 'weekly' or 'monthly'"],
+    [
+      'negative lookback',
+      { name: 'T', type: 'global', requires: { trades: { lookback: -1 } } },
+      "field 'requires.trades.lookback' must be 0 or more",
+    ],
+    [
+      'fractional lookback',
+      { name: 'T', type: 'global', requires: { trades: { lookback: 1.5 } } },
+      "field 'requires.trades.lookback' must be a whole number of days",
+    ],
+    [
+      'mandatory not boolean',
+      { name: 'T', type: 'global', requires: { trades: { mandatory: 'yes' } } },
+      "field 'requires.trades.mandatory' must be true or false",
+    ],
+    [
+      'dateField number',
+      { name: 'T', type: 'global', requires: { trades: { dateField: 3 } } },
+      "field 'requires.trades.dateField' must be a column name or null",
+    ],
+    [
+      'empty columns',
+      { name: 'T', type: 'global', requires: { trades: { columns: [] } } },
+      "field 'requires.trades.columns' must name at least one column",
+    ],
+    [
+      'misspelt requirement key',
+      { name: 'T', type: 'global', requires: { trades: { lookbak: 2 } } },
+      "field 'requires.trades.lookbak' is not a known option. Did you mean 'lookback'?",
+    ],
+    [
+      'misspelt top-level key',
+      { name: 'T', type: 'global', dependancies: [] },
+      "field 'dependancies' is not a known option. Did you mean 'dependencies'?",
+    ],
+    [
+      'bad schedule time',
+      { name: 'T', type: 'global', schedule: { time: '25:00' } },
+      "field 'schedule.time' must be a time of day as 'HH:MM'",
+    ],
+    [
+      'bad frequency',
+      { name: 'T', type: 'global', schedule: { frequency: 'hourly' } },
+      "field 'schedule.frequency' must be 'daily', 'weekly' or 'monthly'",
+    ],
     ['zero ttl', { name: 'T', type: 'global', ttlDays: 0 }, "field 'ttlDays' must be at least 1"],
-    ['isHistorical string', { name: 'T', type: 'global', isHistorical: 'true' }, "field 'isHistorical' must be true or false"],
-    ['dependencies not a list', { name: 'T', type: 'global', dependencies: 'A' }, "field 'dependencies' must be a list of computation names"],
+    [
+      'isHistorical string',
+      { name: 'T', type: 'global', isHistorical: 'true' },
+      "field 'isHistorical' must be true or false",
+    ],
+    [
+      'dependencies not a list',
+      { name: 'T', type: 'global', dependencies: 'A' },
+      "field 'dependencies' must be a list of computation names",
+    ],
   ];
 
   it.each(bad)('%s: names the file, the computation and the field', async (_label, config, expected) => {
@@ -44,7 +88,9 @@ describe('computation config validation', () => {
   });
 
   it('fills the defaults of the seed', async () => {
-    const { manifest, problems } = await build({ 'computations/t.js': computationSource({ name: 'T', type: 'per-entity', requires: { trades: {} } }) });
+    const { manifest, problems } = await build({
+      'computations/t.js': computationSource({ name: 'T', type: 'per-entity', requires: { trades: {} } }),
+    });
     expect(problems).toEqual([]);
     const config = manifest.byName.get('T')!.config;
     expect(config.schedule).toEqual({ frequency: 'daily', time: '02:00' });
@@ -68,7 +114,15 @@ describe('buildManifest', () => {
       'computations/g.js': 'export default class Broken {',
       'rules/risky.js': 'export const limit = 1;\n',
     });
-    expect(problems.map((p) => p.code).sort()).toEqual(['CONFIG_INVALID', 'CYCLE', 'DUPLICATE_NAME', 'LOAD_FAILED', 'NO_COMPUTATION', 'UNKNOWN_DEPENDENCY', 'UNKNOWN_RULE']);
+    expect(problems.map((p) => p.code).sort()).toEqual([
+      'CONFIG_INVALID',
+      'CYCLE',
+      'DUPLICATE_NAME',
+      'LOAD_FAILED',
+      'NO_COMPUTATION',
+      'UNKNOWN_DEPENDENCY',
+      'UNKNOWN_RULE',
+    ]);
     const text = messages(problems).join('\n');
     expect(text).toContain('Dependency cycle: A -> B -> A');
     expect(text).toContain("Computation name 'Prices' is defined 2 times: computations/c.js, computations/c2.js");
@@ -81,7 +135,8 @@ describe('buildManifest', () => {
 
   it('accepts a named export and plain JavaScript next to TypeScript', async () => {
     const { manifest, problems } = await build({
-      'computations/one.ts': "import { Computation } from 'computation-system';\nexport class One extends Computation {\n  static getConfig() { return { name: 'One', type: 'global' as const }; }\n  async process(): Promise<number> { return 1; }\n}\n",
+      'computations/one.ts':
+        "import { Computation } from 'computation-system';\nexport class One extends Computation {\n  static getConfig() { return { name: 'One', type: 'global' as const }; }\n  async process(): Promise<number> { return 1; }\n}\n",
       'computations/two.js': computationSource({ name: 'Two', type: 'global', dependencies: ['One'] }),
     });
     expect(problems).toEqual([]);
@@ -91,7 +146,10 @@ describe('buildManifest', () => {
 
   it('records layer and rule hashes as separate components', async () => {
     const { manifest, problems } = await build({
-      'computations/t.js': computationSource({ name: 'T', type: 'global', rules: ['risk'] }).replace("import { Computation } from 'computation-system';", "import { Computation } from 'computation-system';\nimport { scale } from '../layers/scaling.js';"),
+      'computations/t.js': computationSource({ name: 'T', type: 'global', rules: ['risk'] }).replace(
+        "import { Computation } from 'computation-system';",
+        "import { Computation } from 'computation-system';\nimport { scale } from '../layers/scaling.js';",
+      ),
       'layers/scaling.js': 'export const scale = (x) => x;\n',
       'rules/risk.js': 'export const limit = 10;\n',
     });
@@ -111,7 +169,10 @@ describe('buildManifest', () => {
     const source = computationSource({ name: 'T', type: 'global' }, 'return { n: 1 };');
     const first = await build({ 'computations/t.js': source });
     const hash = first.manifest.byName.get('T')!.codeHash;
-    await project!.write('computations/t.js', `// Totals, explained\n${source.replace('return { n: 1 };', 'return {n:1}')}`);
+    await project!.write(
+      'computations/t.js',
+      `// Totals, explained\n${source.replace('return { n: 1 };', 'return {n:1}')}`,
+    );
     const commented = await buildManifest(await loadProjectConfig(project!.root));
     expect(commented.manifest.byName.get('T')!.codeHash).toBe(hash);
     await project!.write('computations/t.js', source.replace('n: 1', 'n: 2'));

@@ -49,9 +49,30 @@ describe('composite hash', () => {
   });
 
   it('names each changed component', () => {
-    const before: HashComponents = { code: 'c1', epoch: 0, layers: { math: 'l1' }, rules: { risk: 'r1' }, dependencies: { Prices: 'p1' }, previous: 'y1' };
-    const after: HashComponents = { code: 'c2', epoch: 1, layers: { math: 'l2' }, rules: { risk: 'r1', extra: 'r9' }, dependencies: { Prices: 'p2' }, previous: 'y2' };
-    expect(changedComponents(before, after)).toEqual(['code', 'epoch', 'layer:math', 'rule:extra', 'dependency:Prices', 'previous']);
+    const before: HashComponents = {
+      code: 'c1',
+      epoch: 0,
+      layers: { math: 'l1' },
+      rules: { risk: 'r1' },
+      dependencies: { Prices: 'p1' },
+      previous: 'y1',
+    };
+    const after: HashComponents = {
+      code: 'c2',
+      epoch: 1,
+      layers: { math: 'l2' },
+      rules: { risk: 'r1', extra: 'r9' },
+      dependencies: { Prices: 'p2' },
+      previous: 'y2',
+    };
+    expect(changedComponents(before, after)).toEqual([
+      'code',
+      'epoch',
+      'layer:math',
+      'rule:extra',
+      'dependency:Prices',
+      'previous',
+    ]);
     expect(changedComponents(before, before)).toEqual([]);
     expect(compositeHash(before)).toBe(compositeHash({ ...before, layers: { math: 'l1' } }));
   });

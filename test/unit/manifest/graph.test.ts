@@ -5,7 +5,12 @@ const node = (name: string, ...dependencies: string[]): GraphNode => ({ name, de
 
 describe('assignPasses', () => {
   it('puts a diamond into three passes', () => {
-    const { passes, cycles } = assignPasses([node('Sink', 'Left', 'Right'), node('Left', 'Source'), node('Right', 'Source'), node('Source')]);
+    const { passes, cycles } = assignPasses([
+      node('Sink', 'Left', 'Right'),
+      node('Left', 'Source'),
+      node('Right', 'Source'),
+      node('Source'),
+    ]);
     expect(cycles).toEqual([]);
     expect(Object.fromEntries(passes)).toEqual({ Source: 0, Left: 1, Right: 1, Sink: 2 });
   });
@@ -27,7 +32,14 @@ describe('assignPasses', () => {
   });
 
   it('reports two separate cycles separately', () => {
-    const { cycles } = assignPasses([node('A', 'B'), node('B', 'A'), node('X', 'Y'), node('Y', 'Z'), node('Z', 'X'), node('Behind', 'A')]);
+    const { cycles } = assignPasses([
+      node('A', 'B'),
+      node('B', 'A'),
+      node('X', 'Y'),
+      node('Y', 'Z'),
+      node('Z', 'X'),
+      node('Behind', 'A'),
+    ]);
     expect(cycles).toEqual([
       ['A', 'B', 'A'],
       ['X', 'Y', 'Z', 'X'],
@@ -40,7 +52,7 @@ describe('assignPasses', () => {
 
   it('assigns longest-path passes on a 1,000-node random DAG', () => {
     let seed = 42;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     const nodes: GraphNode[] = [];
     for (let i = 0; i < 1000; i++) {
       const deps = new Set<string>();

@@ -31,7 +31,10 @@ describe('normalizedSourceHash', () => {
     const reformatted = base
       .replace(/;\n/g, '\n')
       .replace(/'/g, '"')
-      .replace("{ name: 'Total', type: 'global' }".replace(/'/g, '"'), '{\n      name: "Total",\n      type: "global",\n    }')
+      .replace(
+        "{ name: 'Total', type: 'global' }".replace(/'/g, '"'),
+        '{\n      name: "Total",\n      type: "global",\n    }',
+      )
       .replace(/ {2}/g, '\t');
     expect(reformatted).not.toBe(base);
     expect(normalizedSourceHash(reformatted, 'total.ts')).toBe(original);
@@ -44,7 +47,9 @@ describe('normalizedSourceHash', () => {
 
   it('changes on a logic edit', () => {
     expect(normalizedSourceHash(base.replace('rows.length', 'rows.length + 1'), 'total.ts')).not.toBe(original);
-    expect(normalizedSourceHash(base.replace("'trades'", "'orders'").replace('data.trades', 'data.orders'), 'total.ts')).not.toBe(original);
+    expect(
+      normalizedSourceHash(base.replace("'trades'", "'orders'").replace('data.trades', 'data.orders'), 'total.ts'),
+    ).not.toBe(original);
   });
 
   it('changes when a string literal changes', () => {
@@ -52,7 +57,9 @@ describe('normalizedSourceHash', () => {
   });
 
   it('reads plain JavaScript and CommonJS too', () => {
-    expect(normalizedSourceHash('module.exports = 1 // one', 'a.js')).toBe(normalizedSourceHash('module.exports = 1;', 'a.js'));
+    expect(normalizedSourceHash('module.exports = 1 // one', 'a.js')).toBe(
+      normalizedSourceHash('module.exports = 1;', 'a.js'),
+    );
   });
 });
 
@@ -68,14 +75,18 @@ describe('SourceHasher', () => {
 
   const files = {
     'computations/total.ts': base,
-    'computations/helper.ts': "import { factor } from './deep/factor.js';\nexport const double = (x: number) => x * factor;\n",
+    'computations/helper.ts':
+      "import { factor } from './deep/factor.js';\nexport const double = (x: number) => x * factor;\n",
     'computations/deep/factor.ts': 'export const factor = 2;\n',
   };
 
   it('changes the code hash when a helper imported two levels down changes', async () => {
     const before = await project(files);
     const after = await project({ ...files, 'computations/deep/factor.ts': 'export const factor = 3;\n' });
-    const sameAgain = await project({ ...files, 'computations/deep/factor.ts': '// the factor\nexport const factor = 2\n' });
+    const sameAgain = await project({
+      ...files,
+      'computations/deep/factor.ts': '// the factor\nexport const factor = 2\n',
+    });
     const hash = (root: string) => new SourceHasher(root).module(join(root, 'computations/total.ts')).code;
     expect(hash(after)).not.toBe(hash(before));
     expect(hash(sameAgain)).toBe(hash(before));
@@ -88,7 +99,8 @@ describe('SourceHasher', () => {
     };
     const one = await project(layered);
     const two = await project({ ...layered, 'layers/scaling.ts': 'export const scale = (x) => x * 4;\n' });
-    const module = (root: string) => new SourceHasher(root).module(join(root, 'computations/total.ts'), [join(root, 'layers')]);
+    const module = (root: string) =>
+      new SourceHasher(root).module(join(root, 'computations/total.ts'), [join(root, 'layers')]);
     expect(module(one).boundaryModules).toEqual([join(one, 'layers/scaling.ts')]);
     expect(module(two).code).toBe(module(one).code);
   });

@@ -15,7 +15,10 @@ async function load(config: string, env: Record<string, string> = {}) {
 }
 
 async function failure(config: string, env: Record<string, string> = {}): Promise<UserError> {
-  const error = await load(config, env).then(() => undefined, (e: unknown) => e);
+  const error = await load(config, env).then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   expect(error).toBeInstanceOf(UserError);
   return error as UserError;
 }
@@ -38,14 +41,20 @@ describe('loadProjectConfig', () => {
   });
 
   it('applies COMPUTE_* overrides from the environment', async () => {
-    const config = await load('{"epoch": 1}', { COMPUTE_EPOCH: '4', COMPUTE_BATCH_SIZE: '50', COMPUTE_WAREHOUSE: '{"type":"bigquery","projectId":"p","dataset":"d"}' });
+    const config = await load('{"epoch": 1}', {
+      COMPUTE_EPOCH: '4',
+      COMPUTE_BATCH_SIZE: '50',
+      COMPUTE_WAREHOUSE: '{"type":"bigquery","projectId":"p","dataset":"d"}',
+    });
     expect(config.epoch).toBe(4);
     expect(config.batchSize).toBe(50);
     expect(config.warehouse).toEqual({ type: 'bigquery', projectId: 'p', dataset: 'd' });
   });
 
   it('names a misspelt key and suggests the right one', async () => {
-    expect((await failure('{"batchsize": 10}')).message).toContain("field 'batchsize' is not a known option. Did you mean 'batchSize'?");
+    expect((await failure('{"batchsize": 10}')).message).toContain(
+      "field 'batchsize' is not a known option. Did you mean 'batchSize'?",
+    );
   });
 
   it('names each bad field', async () => {

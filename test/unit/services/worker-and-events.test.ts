@@ -14,7 +14,19 @@ import type { Manifest } from '../../../shared/manifest/manifest.ts';
 import { systemClock } from '../../../shared/ports/clock.ts';
 import { entry } from '../../support/entries.ts';
 
-const event: BatchReady = { v: 1, type: 'batch.ready', runId: 'r1', date: '2026-01-26', computation: 'Totals', batchId: 'b000000', index: 0, contextBlob: 'runs/r1/Totals/2026-01-26/a1/b000000.context.json', codeHash: 'code', leaseToken: 1, attempt: 1 };
+const event: BatchReady = {
+  v: 1,
+  type: 'batch.ready',
+  runId: 'r1',
+  date: '2026-01-26',
+  computation: 'Totals',
+  batchId: 'b000000',
+  index: 0,
+  contextBlob: 'runs/r1/Totals/2026-01-26/a1/b000000.context.json',
+  codeHash: 'code',
+  leaseToken: 1,
+  attempt: 1,
+};
 
 describe('worker', () => {
   let folder: string;
@@ -28,7 +40,14 @@ describe('worker', () => {
     const manifest = { byName: new Map([['Totals', totals]]) } as unknown as Manifest;
     bus = new InProcessBus();
     state = new SqliteStateStore(join(folder, 'state.sqlite'));
-    worker = createWorker({ manifest, state, blobs: new LocalBlobStore(join(folder, 'blobs')), bus, log: silentLogger(), clock: systemClock });
+    worker = createWorker({
+      manifest,
+      state,
+      blobs: new LocalBlobStore(join(folder, 'blobs')),
+      bus,
+      log: silentLogger(),
+      clock: systemClock,
+    });
   });
   afterAll(async () => {
     await state.close();
@@ -38,7 +57,9 @@ describe('worker', () => {
   it('refuses a batch planned with other code, with a version-skew error', async () => {
     const error = await worker.onBatchReady({ ...event, codeHash: 'other-code-hash' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VersionSkewError);
-    expect((error as Error).message).toBe('Version skew: batch of Totals was planned with code other-code-h, this worker runs code. Deploy the same code to every service; the batch is left for a worker that has it.');
+    expect((error as Error).message).toBe(
+      'Version skew: batch of Totals was planned with code other-code-h, this worker runs code. Deploy the same code to every service; the batch is left for a worker that has it.',
+    );
   });
 
   it('treats a batch of an unknown computation as poison', async () => {
@@ -53,7 +74,15 @@ describe('worker', () => {
 
 describe('parseEvent', () => {
   it('accepts a valid event and fills defaults', () => {
-    expect(parseEvent({ v: 1, type: 'run.requested', runId: 'r', dates: ['2026-01-26'] })).toEqual({ v: 1, type: 'run.requested', runId: 'r', dates: ['2026-01-26'], computations: null, force: false, trigger: 'manual' });
+    expect(parseEvent({ v: 1, type: 'run.requested', runId: 'r', dates: ['2026-01-26'] })).toEqual({
+      v: 1,
+      type: 'run.requested',
+      runId: 'r',
+      dates: ['2026-01-26'],
+      computations: null,
+      force: false,
+      trigger: 'manual',
+    });
   });
 
   it('names the bad field of an invalid event, as poison', () => {

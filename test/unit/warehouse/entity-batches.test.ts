@@ -7,7 +7,10 @@ async function* chunks<T>(items: T[], size: number): AsyncIterable<T[]> {
 
 const source = (name: string, keys: string[], size = 2): EntitySource<{ k: string; i: number }> => ({
   name,
-  chunks: chunks(keys.map((k, i) => ({ k, i })), size),
+  chunks: chunks(
+    keys.map((k, i) => ({ k, i })),
+    size,
+  ),
   key: (item) => item.k,
 });
 
