@@ -4,6 +4,7 @@ import { extname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Problem } from '../errors.ts';
 import { isComputationClass, type ComputationClass } from '../model/computation.ts';
+import { describeLoadError } from './load-error.ts';
 
 const SOURCE_EXTENSIONS = new Set(['.ts', '.mts', '.js', '.mjs']);
 
@@ -78,8 +79,7 @@ export async function loadComputations(
         .slice(0, 16);
       module = await importUserModule(file, version);
     } catch (error) {
-      const text = error instanceof Error ? error.message : String(error);
-      problems.push({ code: 'LOAD_FAILED', file: shown, message: `${shown} could not be loaded: ${text}` });
+      problems.push({ code: 'LOAD_FAILED', file: shown, message: describeLoadError(file, shown, error) });
       continue;
     }
     const found = computationExports(module);
