@@ -1,4 +1,7 @@
-import { resolve } from 'node:path';
+import { access, readdir } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { UserError } from '../errors.ts';
+import { nearestName } from '../util/nearest.ts';
 import { SqliteStateStore } from '../adapters/embedded/sqlite-state-store.ts';
 import type { StateStore } from '../ports/state-store.ts';
 import type { ResultStore, Warehouse } from '../ports/warehouse.ts';
@@ -31,6 +34,35 @@ export async function openStateStore(project: ProjectConfig): Promise<StateStore
   );
 }
 
+/**
+ * Opening the warehouse never creates it: DuckDB would make an empty file at
+ * a mistyped path, and every computation would then report missing tables.
+ */
+async function requireWarehouseFile(path: string, configured: string, project: ProjectConfig): Promise<void> {
+  try {
+    await access(path);
+    return;
+  } catch {
+    // Named below, with what the config says and what is there instead.
+  }
+  const folder = dirname(path);
+  const candidates = await readdir(folder).then(
+    (names) => names.filter((name) => name.endsWith('.duckdb')),
+    () => [] as string[],
+  );
+  const nearest = nearestName(basename(path), candidates);
+  const hint =
+    nearest !== undefined
+      ? ` Did you mean '${relative(project.root, join(folder, nearest))}'?`
+      : candidates.length > 0
+        ? ` DuckDB files there: ${candidates.join(', ')}.`
+        : '';
+  throw new UserError(
+    'WAREHOUSE_NOT_FOUND',
+    `The DuckDB warehouse file ${path} does not exist: warehouse.path is '${configured}' (compute.config.json, or COMPUTE_WAREHOUSE), relative to the project folder ${project.root}.${hint} Fix the path, or create the file with your tables first.`,
+  );
+}
+
 /** The warehouse a project's config names, with its result store. */
 export interface OpenWarehouse {
   warehouse: Warehouse;
@@ -45,7 +77,9 @@ export async function openWarehouse(project: ProjectConfig): Promise<OpenWarehou
       import('../adapters/duckdb/duckdb-warehouse.ts'),
       import('../adapters/duckdb/duckdb-results.ts'),
     ]);
-    const instance = await openDuckdb(resolve(project.root, config.path), {
+    const path = resolve(project.root, config.path);
+    await requireWarehouseFile(path, config.path, project);
+    const instance = await openDuckdb(path, {
       memoryLimit: config.memoryLimit,
       threads: config.threads,
     });

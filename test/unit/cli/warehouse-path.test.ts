@@ -1,0 +1,44 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cli, json } from '../../support/cli.ts';
+import { computationSource, tempProject, type TempProject } from '../../support/temp-project.ts';
+
+describe('a warehouse path that names no file', () => {
+  let project: TempProject | undefined;
+  afterEach(async () => {
+    await project?.remove();
+    project = undefined;
+  });
+
+  it('is refused without creating the file, naming the path, the config key and a near file', async () => {
+    project = await tempProject({
+      'compute.config.json': JSON.stringify({ warehouse: { type: 'duckdb', path: 'data/warehous.duckdb' } }),
+      'computations/count.ts': computationSource(
+        { name: 'Count', type: 'global', requires: { readings: {} } },
+        'return ctx.data.readings.length;',
+      ),
+      'data/warehouse.duckdb': '',
+    });
+    const result = await cli(['run', '--project', project.root, '--date', '2026-03-01', '--json']);
+    expect(result.code).toBe(1);
+    const output = json<{ ok: boolean; errors: Array<{ code: string; message: string }> }>(result);
+    expect(output.errors).toEqual([
+      {
+        code: 'WAREHOUSE_NOT_FOUND',
+        message: expect.stringContaining(
+          `The DuckDB warehouse file ${join(project.root, 'data/warehous.duckdb')} does not exist`,
+        ),
+      },
+    ]);
+    expect(output.errors[0]!.message).toContain("warehouse.path is 'data/warehous.duckdb'");
+    expect(output.errors[0]!.message).toContain("Did you mean 'data/warehouse.duckdb'?");
+    expect(existsSync(join(project.root, 'data/warehous.duckdb'))).toBe(false);
+    // Nothing ran, so nothing claims to be up to date later.
+    const status = await cli(['status', '--project', project.root, '--json']);
+    const states = json<{ computations: Array<{ name: string; status: string; date: string | null }> }>(
+      status,
+    ).computations;
+    expect(states.map((s) => [s.name, s.status])).toEqual([['Count', 'pending']]);
+  });
+});
