@@ -8,7 +8,7 @@ import { didYouMean } from '../util/nearest.ts';
 import { describeIssues } from '../util/zod-problems.ts';
 import { assignPasses } from './graph.ts';
 import type { Manifest, ManifestEntry } from './manifest.ts';
-import { SourceHasher } from './source-hash.ts';
+import { SourceHasher, type RuleUse } from './source-hash.ts';
 
 /** A computation as `validate` lists it, even when the manifest has problems. */
 export interface ListedComputation {
@@ -187,6 +187,7 @@ export async function buildManifestFrom(
         else ruleHashes[moduleName(rulesDir, path)] = hasher.module(path).code;
       }
       for (const [rule, path] of Object.entries(ruleFiles)) ruleHashes[rule] = hasher.module(path).code;
+      problems.push(...unlistedRules(item, module.ruleUses, root, rulesDir, availableRules));
     } catch (error) {
       problems.push({
         code: 'HASH_FAILED',
@@ -221,6 +222,39 @@ export async function buildManifestFrom(
   }
 
   return { manifest: assemble(project, entries), listing: sortListing(listing), problems };
+}
+
+/**
+ * `ctx.rules.NAME` in the code of a computation that does not list NAME in
+ * its config's rules: at run time ctx.rules has only the listed modules.
+ * One problem per rule, at its first use.
+ */
+function unlistedRules(
+  item: Checked,
+  uses: readonly RuleUse[],
+  root: string,
+  rulesDir: string,
+  availableRules: readonly string[],
+): Problem[] {
+  const listed = new Set(item.config.rules);
+  const reported = new Set<string>();
+  const problems: Problem[] = [];
+  for (const use of uses) {
+    if (listed.has(use.name) || reported.has(use.name)) continue;
+    reported.add(use.name);
+    const exists = availableRules.includes(use.name);
+    const folder = relative(root, rulesDir) || '.';
+    const fix = exists
+      ? `Add '${use.name}' to rules in its getConfig() (rules: [${[...item.config.rules, use.name].map((r) => `'${r}'`).join(', ')}]).`
+      : `${folder}/ has no module ${use.name}.ts or ${use.name}.js either.${didYouMean(use.name, availableRules)}`;
+    problems.push({
+      code: 'RULE_NOT_LISTED',
+      computation: item.config.name,
+      file: item.file,
+      message: `${relative(root, use.file)}:${use.line}: computation '${item.config.name}' uses ctx.rules.${use.name}, but its config does not list '${use.name}' in rules, so ctx.rules.${use.name} would be undefined when it runs. ${fix}`,
+    });
+  }
+  return problems;
 }
 
 function sortListing(listing: ListedComputation[]): ListedComputation[] {

@@ -15,6 +15,16 @@ interface SourceFile {
   hash: string;
   /** Absolute paths of the local modules it imports (relative specifiers only). */
   imports: string[];
+  /** Rule modules the code reads as `<x>.rules.NAME` (or destructures from `<x>.rules`), with their lines. */
+  ruleUses: Array<{ name: string; line: number }>;
+}
+
+/** One `ctx.rules.NAME` in a module, found by reading its code. */
+export interface RuleUse {
+  name: string;
+  /** Absolute path of the module. */
+  file: string;
+  line: number;
 }
 
 function toJavaScript(code: string, file: string): string {
@@ -33,6 +43,8 @@ function parseProgram(code: string): Node {
     allowHashBang: true,
     allowAwaitOutsideFunction: true,
     allowReturnOutsideFunction: true,
+    // Lines for messages; positions are left out of the hash.
+    locations: true,
   } as const;
   try {
     return parse(code, { ...options, sourceType: 'module' });
@@ -60,6 +72,41 @@ function importSpecifiers(program: Node): string[] {
     CallExpression: (node) => {
       const callee = node.callee as { type: string; name?: string };
       if (callee.type === 'Identifier' && callee.name === 'require') add(node.arguments[0] as Node | undefined);
+    },
+  });
+  return found;
+}
+
+/** The property a member expression names, when it is written out (`a.b` or `a['b']`). */
+function propertyName(node: Node): string | undefined {
+  const member = node as unknown as { computed: boolean; property: Node & { name?: string } };
+  if (!member.computed && member.property.type === 'Identifier') return member.property.name;
+  return member.computed ? stringLiteral(member.property) : undefined;
+}
+
+function isRulesObject(node: Node | null | undefined): boolean {
+  return node?.type === 'MemberExpression' && propertyName(node) === 'rules';
+}
+
+/** `ctx.rules.NAME`, `ctx.rules['NAME']` and `const { NAME } = ctx.rules`. */
+function ruleUses(program: Node): Array<{ name: string; line: number }> {
+  const found: Array<{ name: string; line: number }> = [];
+  const add = (name: string | undefined, node: Node) => {
+    if (name !== undefined) found.push({ name, line: node.loc?.start.line ?? 0 });
+  };
+  simple(program, {
+    MemberExpression: (node) => {
+      if (isRulesObject(node.object)) add(propertyName(node), node);
+    },
+    VariableDeclarator: (node) => {
+      if (node.id.type !== 'ObjectPattern' || !isRulesObject(node.init)) return;
+      for (const property of node.id.properties) {
+        if (property.type !== 'Property') continue;
+        add(
+          property.key.type === 'Identifier' && !property.computed ? property.key.name : stringLiteral(property.key),
+          property,
+        );
+      }
     },
   });
   return found;
@@ -107,6 +154,8 @@ export interface ModuleHashes {
   code: string;
   /** Absolute paths of boundary modules (layers, rules) it reaches. */
   boundaryModules: string[];
+  /** Every `ctx.rules.NAME` in the module and the local helpers folded into its hash. */
+  ruleUses: RuleUse[];
 }
 
 /**
@@ -129,7 +178,7 @@ export class SourceHasher {
     const imports = importSpecifiers(program)
       .map((specifier) => resolveLocalImport(path, specifier))
       .filter((resolved): resolved is string => resolved !== undefined);
-    const entry = { hash: sha256(serializeAst(program)), imports };
+    const entry = { hash: sha256(serializeAst(program)), imports, ruleUses: ruleUses(program) };
     this.#files.set(path, entry);
     return entry;
   }
@@ -145,9 +194,11 @@ export class SourceHasher {
     const queue = [entry];
     const parts: string[] = [];
     const boundaryModules = new Set<string>();
+    const uses: RuleUse[] = [];
     while (queue.length > 0) {
       const path = queue.shift()!;
       const source = this.file(path);
+      for (const use of source.ruleUses) uses.push({ ...use, file: path });
       parts.push(`${path === entry ? '.' : relative(this.#root, path)}:${source.hash}`);
       for (const imported of source.imports) {
         if (seen.has(imported)) continue;
@@ -156,6 +207,10 @@ export class SourceHasher {
         else queue.push(imported);
       }
     }
-    return { code: sha256(parts.sort().join('\n')), boundaryModules: [...boundaryModules].sort() };
+    return {
+      code: sha256(parts.sort().join('\n')),
+      boundaryModules: [...boundaryModules].sort(),
+      ruleUses: uses,
+    };
   }
 }

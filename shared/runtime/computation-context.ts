@@ -52,8 +52,33 @@ export function buildContext(input: ContextInput): ComputationContext {
     date: input.date,
     entityId: input.entityId,
     data: input.data,
-    rules: input.rules,
+    rules: listedRulesOnly(input.computation, input.rules),
     previousResult: input.previousResult ?? null,
     getDependency,
   };
 }
+
+/**
+ * ctx.rules with a clear error for a rule the computation does not list,
+ * where a plain object would give undefined and a "Cannot read properties
+ * of undefined" further on.
+ */
+function listedRulesOnly(
+  computation: string,
+  rules: Record<string, Record<string, unknown>>,
+): Record<string, Record<string, unknown>> {
+  return new Proxy(rules, {
+    get(target, property, receiver) {
+      if (typeof property !== 'string' || property in target || NOT_RULE_NAMES.has(property)) {
+        return Reflect.get(target, property, receiver) as unknown;
+      }
+      const listed = Object.keys(target);
+      throw new Error(
+        `${computation} reads ctx.rules.${property}, but its config does not list '${property}' in rules (listed: ${listed.join(', ') || 'none'}). Add '${property}' to rules in its getConfig().`,
+      );
+    },
+  });
+}
+
+/** Properties that code and tools probe on any object (await, JSON, inspection): never rule names. */
+const NOT_RULE_NAMES = new Set(['then', 'toJSON', 'constructor', 'inspect', 'asymmetricMatch', '$$typeof', 'nodeType']);

@@ -130,7 +130,7 @@ describe('buildManifest', () => {
     expect(text).toContain("uses rule 'risk'");
     expect(text).toContain("Did you mean 'risky'?");
     expect(text).toContain('computations/f.js exports no computation class');
-    expect(text).toContain('computations/g.js could not be loaded');
+    expect(text).toContain('computations/g.js:1:30: syntax error: Unexpected token');
   });
 
   it('accepts a named export and plain JavaScript next to TypeScript', async () => {
