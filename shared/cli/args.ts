@@ -86,3 +86,15 @@ export function stringFlag(flags: Flags, name: string): string | undefined {
   const value = flags[name];
   return typeof value === 'string' ? value : undefined;
 }
+
+/** --computation for commands about one computation: required, and one name, not a list. */
+export function oneComputationFlag(flags: Flags, command: string): string {
+  const value = stringFlag(flags, 'computation');
+  if (value === undefined) throw new UsageError('--computation is required, e.g. --computation UserDailyActive');
+  if (value.includes(',')) {
+    throw new UsageError(
+      `compute ${command} takes one computation; got --computation ${value}. Run it once per computation (render, analyze and run take a comma-separated list).`,
+    );
+  }
+  return value.trim();
+}

@@ -32,7 +32,7 @@ const request = z.discriminatedUnion(
       })
       .strict(),
   ],
-  { error: "field 'action' must be one of status, analyze, run" },
+  { error: 'must be one of status, analyze, run' },
 );
 
 export type ManagementRequest = z.output<typeof request>;

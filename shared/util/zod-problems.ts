@@ -29,7 +29,31 @@ export function describeIssues(
       continue;
     }
     const where = issue.path.length === 0 ? 'the value' : `field '${issuePath(issue.path)}'`;
-    lines.push(`${where} ${issue.message}`);
+    // A schema's own message may already name the field; never say it twice.
+    const message = plainMessage(issue);
+    lines.push(message.startsWith(`${where} `) ? message : `${where} ${message}`);
   }
   return lines;
+}
+
+/** zod's default wording ("Invalid input: expected string, received undefined") in plain words. */
+function plainMessage(issue: z.core.$ZodIssue): string {
+  if (issue.code === 'invalid_type' && issue.message.startsWith('Invalid input: ')) {
+    const received = /received (\w+)$/.exec(issue.message)?.[1];
+    if (received === 'undefined') return 'is required';
+    return `must be ${withArticle(issue.expected)}${received === undefined ? '' : `, not ${withArticle(received)}`}`;
+  }
+  if (issue.code === 'invalid_value' && issue.message.startsWith('Invalid ')) {
+    const values = issue.values.map((v) => (typeof v === 'string' ? `'${v}'` : String(v)));
+    return values.length === 1 ? `must be ${values[0]}` : `must be one of ${values.join(', ')}`;
+  }
+  if (issue.code === 'invalid_format' && issue.message.startsWith('Invalid string: ')) {
+    return issue.message.slice('Invalid string: '.length);
+  }
+  return issue.message;
+}
+
+function withArticle(type: string): string {
+  if (type === 'null' || type === 'undefined') return type;
+  return `${/^[aeiou]/.test(type) ? 'an' : 'a'} ${type}`;
 }

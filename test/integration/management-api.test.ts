@@ -103,6 +103,16 @@ describe('management API (POST {"action": ...})', () => {
     expect(((await response.json()) as { error: string }).error).toContain(text);
   });
 
+  it.each([
+    [{ action: 'restart' }, "Invalid request: field 'action' must be one of status, analyze, run"],
+    [{ action: 'run' }, "Invalid request: field 'date' is required"],
+    [{ action: 'run', date: D, force: 'yes' }, "Invalid request: field 'force' must be a boolean, not a string"],
+  ])('says each problem once, in plain words, for %j', async (body, text) => {
+    const response = await post(body);
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: string }).error).toBe(text);
+  });
+
   it('answers 401 without the bearer token or with a wrong one', async () => {
     expect((await post({ action: 'status' }, null)).status).toBe(401);
     const wrong = await post({ action: 'status' }, 'nope');

@@ -8,7 +8,7 @@ import type { StoredResult } from '../../ports/warehouse.ts';
 import { openBatches } from '../../runtime/assemble-batches.ts';
 import { processGlobal } from '../../runtime/process-global.ts';
 import { runBatch } from '../../runtime/run-batch.ts';
-import { dateFlag, stringFlag } from '../args.ts';
+import { dateFlag, oneComputationFlag, stringFlag } from '../args.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
 import { openReader } from '../wiring.ts';
 import { runInProcess } from './run.ts';
@@ -25,8 +25,7 @@ export const executeCommand: Command = {
     verbose: { type: 'boolean', description: 'print the logs of process() on stderr' },
   },
   async run(input) {
-    const name = stringFlag(input.flags, 'computation');
-    if (name === undefined) throw new UsageError('--computation is required, e.g. --computation UserDailyActive');
+    const name = oneComputationFlag(input.flags, 'execute');
     const date = dateFlag(input.flags, 'date', true);
     if (input.flags['dry-run'] !== true) return runInProcess(input, { force: true, computations: [name] });
     const entityId = stringFlag(input.flags, 'entity-id');

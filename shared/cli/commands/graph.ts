@@ -29,11 +29,15 @@ export function renderGraph(
     lines.push('}');
     return `${lines.join('\n')}\n`;
   }
+  // Node ids get a prefix: Mermaid reads a bare `end` as a keyword, and an id
+  // starting with o or x after an arrow as a circle or cross edge. The label
+  // (quoted) shows the name.
+  const id = (name: string) => `c_${name}`;
   const lines = ['graph LR'];
   for (const entry of manifest.computations)
-    lines.push(`  ${entry.name}["${label(entry.name).replaceAll('\\n', '<br/>')}"]`);
+    lines.push(`  ${id(entry.name)}["${label(entry.name).replaceAll('\\n', '<br/>')}"]`);
   for (const entry of manifest.computations) {
-    for (const dep of entry.config.dependencies) lines.push(`  ${dep} --> ${entry.name}`);
+    for (const dep of entry.config.dependencies) lines.push(`  ${id(dep)} --> ${id(entry.name)}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -1,7 +1,6 @@
-import { UsageError } from '../../errors.ts';
 import { requireManifest } from '../../manifest/build-manifest.ts';
 import { requireComputation } from '../../manifest/manifest.ts';
-import { dateFlag, stringFlag } from '../args.ts';
+import { dateFlag, oneComputationFlag, stringFlag } from '../args.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
 import { openWarehouse } from '../wiring.ts';
 
@@ -16,8 +15,7 @@ export const showCommand: Command = {
     'entity-id': ENTITY_FLAG,
   },
   async run(input) {
-    const name = stringFlag(input.flags, 'computation');
-    if (name === undefined) throw new UsageError('--computation is required, e.g. --computation UserPositions');
+    const name = oneComputationFlag(input.flags, 'show');
     const date = dateFlag(input.flags, 'date', true);
     const entityId = stringFlag(input.flags, 'entity-id');
     const project = await loadProject(input);

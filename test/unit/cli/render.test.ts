@@ -96,6 +96,41 @@ describe('compute render', () => {
   });
 });
 
+describe('compute render with several computations', () => {
+  it('takes a comma-separated --computation: each one headed, exit 1 when any cannot be queried', async () => {
+    const args = ['render', '--computation', 'Positions, Typo', '--date', '2026-03-01', '--project', project.root];
+    const text = await cli(args);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain('-- ===== Positions on 2026-03-01 =====\n-- trades (mandatory)\n');
+    expect(text.stderr).toContain('Typo cannot be queried on 2026-03-01:\n  - [UNKNOWN_TABLE]');
+    const output = json<{
+      date: string;
+      computations: Array<{ computation: string; tables: unknown[]; errors: unknown[] }>;
+    }>(await cli([...args, '--json']));
+    expect(output.date).toBe('2026-03-01');
+    expect(output.computations.map((c) => [c.computation, c.tables.length, c.errors.length > 0])).toEqual([
+      ['Positions', 2, false],
+      ['Typo', 0, true],
+    ]);
+  });
+
+  it('show and execute take one computation and say so for a list (exit 2)', async () => {
+    for (const command of ['show', 'execute']) {
+      const result = await cli([
+        command,
+        '--computation',
+        'Positions,Typo',
+        '--date',
+        '2026-03-01',
+        '--project',
+        project.root,
+      ]);
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(`compute ${command} takes one computation; got --computation Positions,Typo.`);
+    }
+  });
+});
+
 describe('compute validate --warehouse', () => {
   it('checks every computation against the warehouse and reports all problems at once', async () => {
     const result = await cli(['validate', '--warehouse', '--json', '--project', project.root]);

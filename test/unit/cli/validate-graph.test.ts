@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, json } from '../../support/cli.ts';
+import { computationSource, tempProject } from '../../support/temp-project.ts';
 
 const diamond = resolve(import.meta.dirname, '../../fixtures/diamond');
 const cycle = resolve(import.meta.dirname, '../../fixtures/cycle');
@@ -65,8 +66,35 @@ describe('compute graph', () => {
     const result = await cli(['graph', '--project', diamond]);
     expect(result.code).toBe(0);
     expect(result.stdout.split('\n')[0]).toBe('graph LR');
-    expect(result.stdout).toContain('  Source --> Left\n');
-    expect(result.stdout).toContain('  Right --> Sink\n');
+    expect(result.stdout).toContain('  c_Source --> c_Left\n');
+    expect(result.stdout).toContain('  c_Right --> c_Sink\n');
+  });
+
+  it('renders names that are Mermaid or dot keywords (end, graph, node, o..., x...)', async () => {
+    const names = ['end', 'graph', 'node', 'subgraph', 'orders', 'xrates'];
+    const project = await tempProject(
+      Object.fromEntries(
+        names.map((name, i) => [
+          `computations/${name}.js`,
+          computationSource({ name, type: 'global', dependencies: i === 0 ? [] : [names[i - 1]] }),
+        ]),
+      ),
+    );
+    try {
+      const mermaid = (await cli(['graph', '--project', project.root])).stdout.trimEnd().split('\n');
+      expect(mermaid[0]).toBe('graph LR');
+      const body = mermaid.slice(1);
+      // Every node and edge line uses prefixed ids; the names appear only inside quoted labels.
+      for (const line of body) expect(line).toMatch(/^ {2}(c_\w+\["[^"]*"\]|c_\w+ --> c_\w+)$/);
+      expect(body).toContain('  c_end --> c_graph');
+      expect(body).toContain('  c_orders --> c_xrates');
+      expect(body.filter((l) => l.includes('["'))).toHaveLength(names.length);
+      const dot = (await cli(['graph', '--project', project.root, '--format', 'dot'])).stdout;
+      expect(dot).toContain('  "end" -> "graph";');
+      expect(dot).toContain('  "node" [label="node\\nglobal, pass 2"];');
+    } finally {
+      await project.remove();
+    }
   });
 
   it('prints Graphviz dot', async () => {
