@@ -15,6 +15,11 @@ export class ProgressDisplay {
   /** For a date range: computations per date, and the outcomes seen so far. */
   readonly #perDate: number;
   readonly #outcomes = new Map<string, Record<string, number>>();
+  /**
+   * Computations whose outcome is shown. Outcomes can be announced more than
+   * once (a redelivered pass says so again); each is printed once.
+   */
+  readonly #finished = new Set<string>();
   #drawn = 0;
 
   constructor(io: CliIo, runId: string, options: { dates: number; computationsPerDate: number }) {
@@ -34,6 +39,7 @@ export class ProgressDisplay {
     if (event.runId !== this.#runId) return;
     if (event.type === 'batch.ready' || event.type === 'batch.completed') {
       const key = `${event.date} ${event.computation}`;
+      if (this.#finished.has(key)) return;
       const entry = this.#batches.get(key) ?? { done: 0, published: 0 };
       if (event.type === 'batch.ready') entry.published = Math.max(entry.published, event.index + 1);
       else entry.done++;
@@ -43,6 +49,8 @@ export class ProgressDisplay {
     }
     if (event.type === 'computation.completed') {
       const key = `${event.date} ${event.computation}`;
+      if (this.#finished.has(key)) return;
+      this.#finished.add(key);
       const batches = this.#batches.get(key);
       this.#batches.delete(key);
       this.#clear();

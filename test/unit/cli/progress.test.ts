@@ -68,4 +68,35 @@ describe('ProgressDisplay', () => {
     await bus.idle();
     expect(out.err).toBe('❌ 2026-01-26: 1 completed, 1 failed\n');
   });
+
+  it('prints each outcome once without a terminal, however often it is announced', async () => {
+    const out = io(false);
+    const bus = new InProcessBus();
+    new ProgressDisplay(out, 'r', { dates: 1, computationsPerDate: 2 }).attach(bus);
+    for (let i = 0; i < 3; i++) {
+      await bus.publish({ ...base, type: 'computation.completed', pass: 0, status: 'completed' });
+      await bus.publish({
+        ...base,
+        computation: 'Spend',
+        type: 'computation.completed',
+        pass: 0,
+        status: 'impossible',
+      });
+    }
+    await bus.idle();
+    expect(out.err).toBe('✅ 2026-01-26 Totals completed\n🚫 2026-01-26 Spend impossible\n');
+  });
+
+  it('counts a repeated outcome once in a range', async () => {
+    const out = io(false);
+    const bus = new InProcessBus();
+    new ProgressDisplay(out, 'r', { dates: 2, computationsPerDate: 2 }).attach(bus);
+    await bus.publish({ ...base, type: 'computation.completed', pass: 0, status: 'completed' });
+    await bus.publish({ ...base, type: 'computation.completed', pass: 0, status: 'completed' });
+    await bus.idle();
+    expect(out.err).toBe('');
+    await bus.publish({ ...base, computation: 'Spend', type: 'computation.completed', pass: 0, status: 'completed' });
+    await bus.idle();
+    expect(out.err).toBe('✅ 2026-01-26: 2 completed\n');
+  });
 });
