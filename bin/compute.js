@@ -9,15 +9,7 @@ if (major < 22 || (major === 22 && minor < 18)) {
   );
   process.exit(1);
 }
-// Node marks the TypeScript-stripping and SQLite APIs used here as
-// experimental and warns on every start; the warning says nothing a user can
-// act on. Filter just those, before the modules that trigger them load.
-const emitWarning = process.emitWarning.bind(process);
-process.emitWarning = (warning, ...rest) => {
-  const text = typeof warning === 'string' ? warning : warning.message;
-  const type = typeof rest[0] === 'string' ? rest[0] : (rest[0]?.type ?? warning?.name);
-  if (type === 'ExperimentalWarning' && /stripTypeScriptTypes|SQLite|Type Stripping/i.test(text)) return;
-  emitWarning(warning, ...rest);
-};
+// Filters Node's experimental-feature warnings before anything triggers them.
+await import('../dist/shared/cli/quiet-warnings.js');
 const { main } = await import('../dist/shared/cli/entry.js');
 await main();

@@ -62,8 +62,8 @@ export class WorkerThreadPool {
   }
 
   #start(): Slot {
-    // Next to this module: worker-thread.ts from source, worker-thread.js once built.
-    const entry = new URL(`./worker-thread${extname(new URL(import.meta.url).pathname)}`, import.meta.url);
+    // Next to this module: worker-thread-entry.ts from source, worker-thread-entry.js once built.
+    const entry = new URL(`./worker-thread-entry${extname(new URL(import.meta.url).pathname)}`, import.meta.url);
     const thread = new Worker(entry, { workerData: { root: this.#root, env: this.#env } });
     thread.unref();
     let markReady!: () => void;

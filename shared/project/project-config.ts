@@ -233,5 +233,32 @@ export async function loadProjectConfig(
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new UserError('CONFIG_INVALID', `${file} must hold a JSON object such as {"computations": "computations"}`);
   }
-  return parseProjectConfig(applyEnv(raw as Record<string, unknown>, env), root, file);
+  return withCloudProject(parseProjectConfig(applyEnv(raw as Record<string, unknown>, env), root, file), env);
+}
+
+/** Project id of the emulators when nothing names one: any id works there, if every process uses the same. */
+export const EMULATOR_PROJECT_ID = 'compute-local';
+
+/**
+ * Fills the Google Cloud project of Pub/Sub and Firestore when the config
+ * leaves it out: GOOGLE_CLOUD_PROJECT (or GCLOUD_PROJECT), then the
+ * emulator's own variable (PUBSUB_PROJECT_ID, FIRESTORE_PROJECT_ID), then,
+ * on an emulator, a fixed id. Left unset elsewhere, the client asks the
+ * metadata server, as it should on Cloud Run; on a laptop that lookup fails
+ * with a warning that says nothing useful.
+ */
+function withCloudProject(config: ProjectConfig, env: Readonly<Record<string, string | undefined>>): ProjectConfig {
+  const named = env.GOOGLE_CLOUD_PROJECT || env.GCLOUD_PROJECT || undefined;
+  const pick = (own: string | undefined, emulatorHost: string | undefined) =>
+    named ?? (own || undefined) ?? (emulatorHost ? EMULATOR_PROJECT_ID : undefined);
+  let { bus, state } = config;
+  if (bus.type === 'pubsub' && bus.projectId === undefined) {
+    const projectId = pick(env.PUBSUB_PROJECT_ID, env.PUBSUB_EMULATOR_HOST);
+    if (projectId !== undefined) bus = { ...bus, projectId };
+  }
+  if (state.type === 'firestore' && state.projectId === undefined) {
+    const projectId = pick(env.FIRESTORE_PROJECT_ID, env.FIRESTORE_EMULATOR_HOST);
+    if (projectId !== undefined) state = { ...state, projectId };
+  }
+  return bus === config.bus && state === config.state ? config : { ...config, bus, state };
 }

@@ -78,3 +78,25 @@ describe('loadProjectConfig', () => {
     expect((await failure('{}', { COMPUTE_STATE: 'firestore' })).message).toContain('COMPUTE_STATE must hold JSON');
   });
 });
+
+describe('the Google Cloud project of Pub/Sub and Firestore', () => {
+  const cloud = JSON.stringify({ bus: { type: 'pubsub' }, state: { type: 'firestore' } });
+
+  it('comes from the config first, then GOOGLE_CLOUD_PROJECT, then the emulator variables', async () => {
+    const own = await load(
+      JSON.stringify({ bus: { type: 'pubsub', projectId: 'mine' }, state: { type: 'firestore', projectId: 'mine' } }),
+      { GOOGLE_CLOUD_PROJECT: 'env-project' },
+    );
+    expect([own.bus, own.state]).toMatchObject([{ projectId: 'mine' }, { projectId: 'mine' }]);
+    const named = await load(cloud, { GOOGLE_CLOUD_PROJECT: 'env-project', PUBSUB_PROJECT_ID: 'emu' });
+    expect([named.bus, named.state]).toMatchObject([{ projectId: 'env-project' }, { projectId: 'env-project' }]);
+    const emulated = await load(cloud, { PUBSUB_PROJECT_ID: 'emu', FIRESTORE_EMULATOR_HOST: '127.0.0.1:1' });
+    expect([emulated.bus, emulated.state]).toMatchObject([{ projectId: 'emu' }, { projectId: 'compute-local' }]);
+  });
+
+  it('is left to the metadata server (as on Cloud Run) when nothing names it and no emulator is set', async () => {
+    const config = await load(cloud);
+    expect(config.bus).toEqual({ type: 'pubsub' });
+    expect(config.state).toEqual({ type: 'firestore' });
+  });
+});
