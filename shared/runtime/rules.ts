@@ -7,10 +7,14 @@ const cache = new Map<string, Promise<Record<string, unknown>>>();
 export async function loadRules(entry: ManifestEntry): Promise<Record<string, Record<string, unknown>>> {
   const rules: Record<string, Record<string, unknown>> = {};
   for (const [name, file] of Object.entries(entry.ruleFiles)) {
-    let module = cache.get(file);
+    // Keyed by the rule's hash: a process that outlives an edit (a test, a
+    // long-lived service) loads the edited module, as the composite hash says it will.
+    const version = entry.ruleHashes[name];
+    const key = `${file}#${version ?? ''}`;
+    let module = cache.get(key);
     if (module === undefined) {
-      module = importUserModule(file);
-      cache.set(file, module);
+      module = importUserModule(file, version?.slice(0, 16));
+      cache.set(key, module);
     }
     rules[name] = await module;
   }
