@@ -10,7 +10,9 @@ import { processGlobal } from '../../runtime/process-global.ts';
 import { runBatch } from '../../runtime/run-batch.ts';
 import { dateFlag, oneComputationFlag, stringFlag } from '../args.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
-import { openReader } from '../wiring.ts';
+import { openReader, openStateStore } from '../wiring.ts';
+import type { ProjectConfig } from '../../project/project-config.ts';
+import { didYouMean } from '../../util/nearest.ts';
 import { runInProcess } from './run.ts';
 import { ENTITY_FLAG } from './show.ts';
 
@@ -38,6 +40,24 @@ export const executeCommand: Command = {
       destination: { write: (line: string) => (input.flags.verbose === true ? input.io.stderr(line) : undefined) },
       level: input.flags.verbose === true ? 'debug' : 'warn',
     }).child({ date, computation: entry.name, dryRun: true });
+    const missing = await dependenciesWithoutResult(project, entry.config.dependencies, date);
+    if (missing.length > 0) {
+      // A real run would mark it blocked: computing from null inputs would print results nobody gets.
+      input.io.stderr(
+        `${entry.name} would be blocked on ${date}: ${missing.map((m) => `dependency ${m.name} ${m.why}`).join('; ')}. ` +
+          `Run ${missing.length === 1 ? 'it' : 'them'} first: compute run --date ${date} --computation ${missing.map((m) => m.name).join(',')}\n`,
+      );
+      if (input.flags.json === true)
+        printJson(input, {
+          computation: entry.name,
+          date,
+          dryRun: true,
+          blocked: missing.map((m) => `${m.name} ${m.why}`),
+          results: [],
+          errors: [],
+        });
+      return 1;
+    }
     const opened = await openReader(project);
     try {
       const reader = opened.reader;
@@ -51,6 +71,7 @@ export const executeCommand: Command = {
       const results: StoredResult[] = [];
       const errors: EntityError[] = [];
       let impossible: string | null = null;
+      const seen: string[] = [];
       if (entry.config.type === 'global') {
         const read = await reader.readAll(reads);
         impossible = read.impossible;
@@ -73,8 +94,17 @@ export const executeCommand: Command = {
             );
             results.push(...outcome.results);
             errors.push(...outcome.errors);
+            for (const entity of context.entities) seen.push(entity.entityId);
           }
         }
+      }
+      if (entityId !== undefined && impossible === null && !seen.includes(entityId)) {
+        input.io.stderr(
+          `Entity '${entityId}' is not among the ${seen.length} entities of ${entry.name} on ${date} (those with rows in a required table's window, or a dependency's result).${didYouMean(entityId, seen)}\n`,
+        );
+        if (input.flags.json === true)
+          printJson(input, { computation: entry.name, date, dryRun: true, impossible, results, errors });
+        return 1;
       }
       if (input.flags.json === true) {
         printJson(input, { computation: entry.name, date, dryRun: true, impossible, results, errors });
@@ -90,3 +120,25 @@ export const executeCommand: Command = {
     }
   },
 };
+
+/** Dependencies with no usable result on the date, as the decision to run would see them. */
+async function dependenciesWithoutResult(
+  project: ProjectConfig,
+  dependencies: readonly string[],
+  date: string,
+): Promise<Array<{ name: string; why: string }>> {
+  if (dependencies.length === 0) return [];
+  const store = await openStateStore(project);
+  try {
+    const missing: Array<{ name: string; why: string }> = [];
+    for (const name of dependencies) {
+      const state = await store.states.get(date, name);
+      if (state === null) missing.push({ name, why: 'has not run' });
+      else if ((state.status !== 'completed' && state.status !== 'skipped') || state.resultHash === null)
+        missing.push({ name, why: `is ${state.status}` });
+    }
+    return missing;
+  } finally {
+    await store.close();
+  }
+}
