@@ -14,6 +14,7 @@ import {
 import { ownerIsDeadHere } from '../shared/runtime/owner.ts';
 import { batchPrefix, ledgerKey } from '../shared/runtime/batch-files.ts';
 import { forEachLimited, type ServicePorts } from '../shared/runtime/ports.ts';
+import { inputVersionsFor, RunVersionScopes } from '../shared/runtime/input-versions.ts';
 import { writeState, type StateFields } from '../shared/runtime/state-writes.ts';
 import { finalizeBatches } from './finalize.ts';
 import { fanOut, latestAttempt, publishBatches, publishNext } from './fan-out.ts';
@@ -55,6 +56,8 @@ export function createExecutor(ports: ServicePorts): Executor {
    * late batch would re-announce it and wake the planner for nothing.
    */
   const announced = new Set<string>();
+  /** Input-version lookups shared by the decisions of one run. */
+  const versionScopes = new RunVersionScopes(manifest);
 
   async function complete(
     runId: string,
@@ -155,9 +158,10 @@ export function createExecutor(ports: ServicePorts): Executor {
   }
 
   async function decideFor(run: RunRecord, entry: ManifestEntry, date: IsoDate): Promise<Decision> {
-    const [stored, previous] = await Promise.all([
+    const [stored, previous, inputs] = await Promise.all([
       state.states.get(date, entry.name),
       entry.config.isHistorical ? state.states.get(previousDate(date), entry.name) : Promise.resolve(null),
+      inputVersionsFor(ports.reader, entry, date, versionScopes.forRun(run.runId)),
     ]);
     const deps = new Map(
       await Promise.all(
@@ -171,6 +175,7 @@ export function createExecutor(ports: ServicePorts): Executor {
       force: run.force,
       stored,
       previous,
+      inputs,
       dependency: (name) => ({ kind: 'final', state: deps.get(name) ?? null }),
     });
   }

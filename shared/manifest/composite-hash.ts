@@ -17,10 +17,28 @@ export interface HashComponents {
   dependencies: Record<string, string | null>;
   /** Historical computations: own result hash for the previous date (null: none). */
   previous?: string | null;
+  /**
+   * Version of the rows read in each required table's window, by table: it
+   * changes when a row the computation reads changes. Absent in states
+   * stored before input versions existed, and for computations that read no
+   * versioned table.
+   */
+  inputs?: Record<string, string>;
 }
 
 export function compositeHash(components: HashComponents): string {
+  // No versioned input hashes as before input versions existed: such states stay up to date.
+  if (components.inputs !== undefined && Object.keys(components.inputs).length === 0) {
+    const { inputs: _none, ...rest } = components;
+    return sha256(canonicalJson(rest));
+  }
   return sha256(canonicalJson(components));
+}
+
+/** The composite hash a state stored before input versions existed would have for these components. */
+export function hashWithoutInputs(components: HashComponents): string {
+  const { inputs: _inputs, ...rest } = components;
+  return sha256(canonicalJson(rest));
 }
 
 /**
@@ -43,5 +61,13 @@ export function changedComponents(before: HashComponents | undefined, after: Has
     }
   }
   if ((before.previous ?? null) !== (after.previous ?? null)) changed.push('previous');
+  // A state from before input versions has none to compare: it records them, nothing changed.
+  if (before.inputs !== undefined) {
+    const was = before.inputs;
+    const now = after.inputs ?? {};
+    for (const table of [...new Set([...Object.keys(was), ...Object.keys(now)])].sort()) {
+      if (was[table] !== now[table]) changed.push(`input:${table}`);
+    }
+  }
   return changed;
 }

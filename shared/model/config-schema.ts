@@ -31,6 +31,13 @@ export const requirementSchema = z
         .array(z.string().min(1, 'must not be empty'), { error: 'must be a list of column names' })
         .min(1, 'must name at least one column')
         .optional(),
+      /**
+       * Whether the version of the rows read in this table's window is part of
+       * the composite hash, so a late or corrected row re-runs the computation.
+       * `false` for a table whose changes should not re-run it, e.g. a log only
+       * ever appended to outside the window. (Default: the project's inputVersions)
+       */
+      version: z.boolean({ error: 'must be true or false' }).optional(),
     },
     { error: 'must be an object such as { lookback: 0, mandatory: true }' },
   )

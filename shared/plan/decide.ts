@@ -1,4 +1,10 @@
-import { changedComponents, compositeHash, type HashComponents } from '../manifest/composite-hash.ts';
+import {
+  changedComponents,
+  compositeHash,
+  hashWithoutInputs,
+  type HashComponents,
+} from '../manifest/composite-hash.ts';
+import type { InputVersions } from '../warehouse/computation-reader.ts';
 import { staticComponents, type Manifest, type ManifestEntry } from '../manifest/manifest.ts';
 import type { IsoDate } from '../model/types.ts';
 import type { ComputationState } from '../ports/state-store.ts';
@@ -33,6 +39,8 @@ export interface DecideInput {
   stored: ComputationState | null;
   /** Historical computations: the stored state for the previous date. */
   previous: ComputationState | null;
+  /** Versions of the rows it reads, by table, with their windows for messages. (Default: none) */
+  inputs?: InputVersions;
   dependency(name: string): DependencyView;
 }
 
@@ -66,6 +74,8 @@ export function decide(input: DecideInput): Decision {
   }
 
   const components: HashComponents = { ...staticComponents(input.manifest, entry), dependencies };
+  if (input.inputs !== undefined && Object.keys(input.inputs.versions).length > 0)
+    components.inputs = input.inputs.versions;
   if (entry.config.isHistorical)
     components.previous =
       input.previous !== null && USABLE.has(input.previous.status) ? input.previous.resultHash : null;
@@ -92,12 +102,25 @@ export function decide(input: DecideInput): Decision {
 
   const hash = compositeHash(components);
   const stored = input.stored;
-  if (!input.force && stored !== null && USABLE.has(stored.status) && stored.compositeHash === hash) {
+  const upToDate = !input.force && stored !== null && USABLE.has(stored.status);
+  if (upToDate && stored.compositeHash === hash) {
     return {
       name: entry.name,
       date,
       decision: 'skip',
       reasons: ['up to date: the composite hash matches the stored one'],
+      changed: [],
+      compositeHash: hash,
+      components,
+    };
+  }
+  if (upToDate && stored.components?.inputs === undefined && stored.compositeHash === hashWithoutInputs(components)) {
+    // Stored before input versions existed and otherwise up to date: record the versions, re-run nothing.
+    return {
+      name: entry.name,
+      date,
+      decision: 'skip',
+      reasons: ['up to date; the versions of its inputs are recorded for the first time'],
       changed: [],
       compositeHash: hash,
       components,
@@ -109,7 +132,7 @@ export function decide(input: DecideInput): Decision {
   if (stored === null) reasons.push('never ran for this date');
   else if (!USABLE.has(stored.status))
     reasons.push(`last attempt was ${stored.status}${stored.error ? `: ${stored.error}` : ''}`);
-  for (const component of changed.filter((c) => c !== 'new')) reasons.push(describeChange(component));
+  for (const component of changed.filter((c) => c !== 'new')) reasons.push(describeChange(component, input.inputs));
   return { name: entry.name, date, decision: 'run', reasons, changed, compositeHash: hash, components };
 }
 
@@ -125,13 +148,17 @@ function blocked(input: DecideInput, reason: string): Decision {
   };
 }
 
-function describeChange(component: string): string {
+function describeChange(component: string, inputs: InputVersions | undefined): string {
   if (component === 'code') return 'its code changed';
   if (component === 'epoch') return 'the epoch changed';
   if (component === 'previous') return "the previous day's result changed";
   const [kind, name] = component.split(':');
   if (kind === 'layer') return `layer ${name} changed`;
   if (kind === 'rule') return `rule ${name} changed`;
+  if (kind === 'input') {
+    const window = name === undefined ? undefined : inputs?.windows[name];
+    return `${component} changed${window === undefined ? ' (no longer versioned)' : ` (${window})`}`;
+  }
   return `dependency ${name}'s result changed`;
 }
 

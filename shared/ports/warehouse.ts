@@ -49,6 +49,20 @@ export interface ScanEstimate {
   note: string | null;
 }
 
+/**
+ * Shared by the input-version lookups of one run (or one analysis), so a
+ * warehouse can answer many of them with one query: BigQuery lists partition
+ * metadata of every table once, DuckDB fingerprints each window once.
+ */
+export interface VersionScope {
+  /** Every table the run may read, so a warehouse can ask for all of them at once. */
+  tables: readonly string[];
+  /** The warehouse's own memo, for this scope only. */
+  memo: Map<string, Promise<unknown>>;
+  /** Queries sent to the warehouse for versions so far. */
+  queries: number;
+}
+
 /** The read side of a warehouse. */
 export interface Warehouse {
   readonly dialect: 'duckdb' | 'bigquery';
@@ -61,6 +75,14 @@ export interface Warehouse {
   stream(query: CompiledQuery): AsyncIterable<Row[]>;
   /** Bytes the query would scan, from a free dry run where the warehouse has one. */
   estimate(query: CompiledQuery): Promise<ScanEstimate>;
+  /**
+   * A version of the rows `query` reads: it changes when any of them is
+   * inserted, updated or deleted, and stays the same otherwise. null when
+   * the warehouse cannot tell.
+   */
+  inputVersion(query: TableQuery, scope: VersionScope): Promise<string | null>;
+  /** What one version query costs, in words, for `analyze` (e.g. 'free', 'bills at least 10 MB'). */
+  readonly versionQueryCost: string;
 }
 
 /** One stored result of a computation for a date. */

@@ -112,6 +112,11 @@ export const projectConfigSchema = z
     entityField: z.string().min(1).default('entity_id'),
     /** Default date column of required tables. (Default: 'date') */
     dateField: z.string().min(1).default('date'),
+    /**
+     * Whether the rows a computation reads are versioned into its composite
+     * hash (requires.TABLE.version overrides it per table). (Default: true)
+     */
+    inputVersions: z.boolean({ error: 'must be true or false' }).default(true),
     /** Entities per batch of a per-entity computation. (Default: 1000) */
     batchSize: z
       .number({ error: 'must be a number' })
@@ -157,6 +162,7 @@ const ENV_OVERRIDES: Record<string, { key: string; parse: 'number' | 'string' | 
   COMPUTE_ENTITY_FIELD: { key: 'entityField', parse: 'string' },
   COMPUTE_DATE_FIELD: { key: 'dateField', parse: 'string' },
   COMPUTE_BATCH_SIZE: { key: 'batchSize', parse: 'number' },
+  COMPUTE_INPUT_VERSIONS: { key: 'inputVersions', parse: 'json' },
   COMPUTE_WAREHOUSE: { key: 'warehouse', parse: 'json' },
   COMPUTE_STATE: { key: 'state', parse: 'json' },
   COMPUTE_BLOBS: { key: 'blobs', parse: 'json' },

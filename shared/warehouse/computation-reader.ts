@@ -1,7 +1,7 @@
 import type { Problem } from '../errors.ts';
 import type { ManifestEntry } from '../manifest/manifest.ts';
 import type { IsoDate, Row } from '../model/types.ts';
-import type { CompiledQuery, ScanEstimate, TableQuery, Warehouse } from '../ports/warehouse.ts';
+import type { CompiledQuery, ScanEstimate, TableQuery, VersionScope, Warehouse } from '../ports/warehouse.ts';
 import type { ProjectConfig } from '../project/project-config.ts';
 import { EntityMerger, type EntitySource } from './entity-batches.ts';
 import { planTableQuery } from './plan-query.ts';
@@ -13,6 +13,12 @@ export interface PlannedRead {
   mandatory: boolean;
   query: TableQuery;
   compiled: CompiledQuery;
+}
+
+/** Versions of the rows a computation reads, by table, and the window each covers ('window A..B', 'whole table'). */
+export interface InputVersions {
+  versions: Record<string, string>;
+  windows: Record<string, string>;
 }
 
 /** Why a computation cannot run for a date: a mandatory table has no rows in its window. */
@@ -81,6 +87,36 @@ export class ComputationReader {
     const perTable = Object.fromEntries(reads.map((read, i) => [read.table, estimates[i]!]));
     const totalBytes = estimates.some((e) => e.bytes === null) ? null : estimates.reduce((sum, e) => sum + e.bytes!, 0);
     return { perTable, totalBytes };
+  }
+
+  /**
+   * The version of the rows each read sees, for the tables whose versions
+   * count (requires.TABLE.version, else the project's inputVersions), with
+   * the window each one covers for messages. Lookups sharing `scope` share
+   * their queries.
+   */
+  async inputVersions(
+    entry: ManifestEntry,
+    reads: readonly PlannedRead[],
+    scope: VersionScope,
+  ): Promise<InputVersions> {
+    const versions: Record<string, string> = {};
+    const windows: Record<string, string> = {};
+    const counted = reads.filter((read) => entry.config.requires[read.table]?.version ?? this.#project.inputVersions);
+    const found = await Promise.all(counted.map((read) => this.#warehouse.inputVersion(read.query, scope)));
+    counted.forEach((read, i) => {
+      const version = found[i];
+      if (version === null || version === undefined) return;
+      versions[read.table] = version;
+      const window = read.query.window;
+      windows[read.table] = window === null ? 'whole table' : `window ${window.from}..${window.to}`;
+    });
+    return { versions, windows };
+  }
+
+  /** What one version query costs on this warehouse, in words. */
+  get versionQueryCost(): string {
+    return this.#warehouse.versionQueryCost;
   }
 
   /** Whether reading a table costs nothing (DuckDB) or bills a scan (BigQuery). */

@@ -94,4 +94,11 @@ export class BigqueryWarehouse implements Warehouse {
     const note = stats.totalBytesProcessedAccuracy === 'UPPER_BOUND' ? 'upper bound' : null;
     return { bytes: Number(stats.totalBytesProcessed), note };
   }
+
+  readonly versionQueryCost = 'bills at least 10 MB (the INFORMATION_SCHEMA minimum), once per dataset per run';
+
+  /** Versions from partition metadata are not read yet: no version, so input changes are not seen on BigQuery. */
+  async inputVersion(): Promise<string | null> {
+    return null;
+  }
 }

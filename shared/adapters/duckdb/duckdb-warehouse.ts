@@ -1,6 +1,13 @@
 import { DuckDBInstance, JsonDuckDBValueConverter, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type { Row } from '../../model/types.ts';
-import type { CompiledQuery, ScanEstimate, TableQuery, TableSchema, Warehouse } from '../../ports/warehouse.ts';
+import type {
+  CompiledQuery,
+  ScanEstimate,
+  TableQuery,
+  TableSchema,
+  VersionScope,
+  Warehouse,
+} from '../../ports/warehouse.ts';
 import { compileDuckdb } from '../../warehouse/dialects/duckdb.ts';
 import { columnKind, fixerFor } from '../../warehouse/values.ts';
 
@@ -122,6 +129,31 @@ export class DuckdbWarehouse implements Warehouse {
   /** DuckDB has no dry run that prices a query: the estimate is unknown, never 0. */
   async estimate(): Promise<ScanEstimate> {
     return { bytes: null, note: 'DuckDB does not estimate scanned bytes' };
+  }
+
+  readonly versionQueryCost = 'free (a scan of the window in the local DuckDB file)';
+
+  /**
+   * A fingerprint of the window computed in DuckDB: the row count and the
+   * sum of the rows' hashes over the columns read. Any insert, update or
+   * delete in the window changes it; rows outside it do not. Every read of
+   * the same table, window and columns in a scope shares one query.
+   */
+  async inputVersion(query: TableQuery, scope: VersionScope): Promise<string | null> {
+    const compiled = compileDuckdb({ ...query, orderByEntity: false });
+    const sql = `SELECT count(*)::BIGINT AS n, coalesce(sum(hash(q)), 0)::VARCHAR AS h FROM (${compiled.sql}) q`;
+    const key = `duckdb:${sql}:${JSON.stringify(compiled.params)}`;
+    let version = scope.memo.get(key) as Promise<string> | undefined;
+    if (version === undefined) {
+      scope.queries++;
+      version = this.#metadata().then(async (connection) => {
+        const reader = await connection.runAndReadAll(sql, compiled.params as Record<string, DuckDBValue>);
+        const [row] = reader.getRowObjectsJson() as Array<{ n: string; h: string }>;
+        return `${row!.n}:${row!.h}`;
+      });
+      scope.memo.set(key, version);
+    }
+    return version;
   }
 
   /** Closes the metadata connection; the instance belongs to the caller. */

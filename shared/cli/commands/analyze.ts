@@ -2,7 +2,9 @@ import { requireManifest } from '../../manifest/build-manifest.ts';
 import type { Manifest } from '../../manifest/manifest.ts';
 import { decide, previousDate, type Decision, type DependencyView } from '../../plan/decide.ts';
 import type { StateStore } from '../../ports/state-store.ts';
+import type { VersionScope } from '../../ports/warehouse.ts';
 import { ComputationReader } from '../../warehouse/computation-reader.ts';
+import { inputVersionsFor, versionScope } from '../../runtime/input-versions.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
 import { openReader, openStateStore } from '../wiring.ts';
 import { computationsFromFlags, datesFromFlags } from './run.ts';
@@ -33,6 +35,7 @@ export async function analyzeDates(
   dates: string[],
   selected: string[] | null,
   force: boolean,
+  scope: VersionScope = versionScope(manifest),
 ): Promise<AnalyzedComputation[]> {
   const out: AnalyzedComputation[] = [];
   const willRun = new Set<string>();
@@ -40,9 +43,10 @@ export async function analyzeDates(
     const views = new Map<string, DependencyView>();
     for (const entry of manifest.computations) {
       if (selected !== null && !selected.includes(entry.name)) continue;
-      const [stored, previous] = await Promise.all([
+      const [stored, previous, inputs] = await Promise.all([
         state.states.get(date, entry.name),
         entry.config.isHistorical ? state.states.get(previousDate(date), entry.name) : Promise.resolve(null),
+        inputVersionsFor(reader, entry, date, scope),
       ]);
       const deps = new Map(
         await Promise.all(entry.config.dependencies.map(async (d) => [d, await state.states.get(date, d)] as const)),
@@ -54,6 +58,7 @@ export async function analyzeDates(
         force,
         stored,
         previous,
+        inputs,
         dependency: (name) => views.get(name) ?? { kind: 'final', state: deps.get(name) ?? null },
       });
       if (
@@ -123,18 +128,36 @@ export const analyzeCommand: Command = {
     const [state, opened] = await Promise.all([openStateStore(project), openReader(project)]);
     try {
       const reader = opened.reader;
-      const computations = await analyzeDates(manifest, state, reader, dates, selected, input.flags.force === true);
+      const scope = versionScope(manifest);
+      const computations = await analyzeDates(
+        manifest,
+        state,
+        reader,
+        dates,
+        selected,
+        input.flags.force === true,
+        scope,
+      );
       const running = computations.filter((c) => c.decision === 'run');
       const totalBytes = running.some((c) => c.bytes === null) ? null : running.reduce((sum, c) => sum + c.bytes!, 0);
+      const versions = { queries: scope.queries, cost: reader.versionQueryCost };
       if (input.flags.json === true) {
-        printJson(input, { date: dates[0], to: dates[dates.length - 1], computations, totalBytes });
+        printJson(input, {
+          date: dates[0],
+          to: dates[dates.length - 1],
+          computations,
+          totalBytes,
+          inputVersions: versions,
+        });
         return 0;
       }
+      // DuckDB cannot price a scan: its lines leave the column out instead of saying 'unknown' on each.
+      const priced = !reader.scansAreFree;
       for (const date of dates) {
         input.io.stdout(`${date}:\n`);
         for (const c of computations.filter((x) => x.date === date)) {
           const changed = c.changed.length > 0 ? `  [changed: ${c.changed.join(', ')}]` : '';
-          const bytes = c.decision === 'run' ? `  scans ${formatBytes(c.bytes)}` : '';
+          const bytes = c.decision === 'run' && priced ? `  scans ${formatBytes(c.bytes)}` : '';
           input.io.stdout(
             `  ${ICONS[c.decision]} ${c.name.padEnd(26)} ${c.decision.padEnd(10)} ${c.reasons.join('; ')}${changed}${bytes}\n`,
           );
@@ -143,7 +166,10 @@ export const analyzeCommand: Command = {
       const counts = ['run', 'skip', 'blocked', 'impossible']
         .map((d) => `${computations.filter((c) => c.decision === d).length} ${d}`)
         .join(', ');
-      input.io.stdout(`\n${counts}; would scan ${formatBytes(totalBytes)} in total\n`);
+      input.io.stdout(`\n${counts}${priced ? `; would scan ${formatBytes(totalBytes)} in total` : ''}\n`);
+      input.io.stdout(
+        `Input versions: ${versions.queries} quer${versions.queries === 1 ? 'y' : 'ies'}; each ${versions.cost}.\n`,
+      );
       return 0;
     } finally {
       await opened.close();

@@ -28,6 +28,8 @@ class CountingWarehouse {
         return this.inner.listTables();
       },
       compile: (q) => this.inner.compile(q),
+      inputVersion: (q, scope) => this.inner.inputVersion(q, scope),
+      versionQueryCost: this.inner.versionQueryCost,
       stream: (q) => this.inner.stream(q),
       estimate: () => this.inner.estimate(),
     };
