@@ -47,6 +47,13 @@ export const runBench: Bench = {
           (await child<{ ms: number; entities: number }>('hand-written.ts', [large, BENCH_DATE])).ms,
         );
 
+      // (a2) the input-version lookups of that date (one fingerprint query over the window) against the date's run.
+      const versions = await child<{ ms: number; queries: number }>('version-query.ts', [
+        large,
+        BENCH_DATE,
+        'CountRows',
+      ]);
+
       // (b) a no-op re-run of a 100-computation DAG against its first run.
       const dag = join(folder, 'dag');
       await dagProject(dag, 100, 10, 10_000);
@@ -81,8 +88,18 @@ export const runBench: Bench = {
           maxRatio: 2,
         }),
         result({
+          name: 'input-versions',
+          subject: `input-version queries of one date on a 1,000,000-row table (${versions.queries} query)`,
+          baseline: "that date's forced run",
+          unit: 'ms',
+          value: versions.ms,
+          baselineValue: system.ms,
+          target: '<= 10%',
+          maxRatio: 0.1,
+        }),
+        result({
           name: 'run-noop',
-          subject: 'no-op re-run of a 100-computation DAG (10 passes, 10,000 entities)',
+          subject: 'no-op re-run of a 100-computation DAG (10 passes, 10,000 entities), input versions on',
           baseline: 'its first run',
           unit: 'ms',
           value: noop,
