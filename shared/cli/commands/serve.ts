@@ -17,6 +17,7 @@ import { stringFlag } from '../args.ts';
 import { openBlobStore } from '../blob-wiring.ts';
 import { loadProject, type Command } from '../command.ts';
 import { openPubSubBus } from '../pubsub-wiring.ts';
+import { resolveServiceAuth } from '../service-auth.ts';
 import { openReader, openStateStore } from '../wiring.ts';
 
 const ROLES = ['planner', 'executor', 'worker'] as const;
@@ -37,18 +38,9 @@ export function parseRoles(value: string | undefined): Role[] {
   return roles as Role[];
 }
 
-/**
- * The planner's management API. Callers need COMPUTE_API_TOKEN as a bearer
- * token, or on Cloud Run COMPUTE_API_AUTH=iam leaves authentication to IAM.
- * With neither, the API answers 503 saying how to turn it on.
- */
-function management(
-  env: Readonly<Record<string, string | undefined>>,
-  deps: Parameters<typeof managementActions>[0],
-  log: Logger,
-) {
-  const token = env.COMPUTE_API_TOKEN;
-  if ((token === undefined || token === '') && env.COMPUTE_API_AUTH !== 'iam') {
+/** The planner's management API, or, while authentication leaves it off, a 503 that says how to turn it on. */
+function management(on: boolean, deps: Parameters<typeof managementActions>[0], log: Logger) {
+  if (!on) {
     return async (_request: Request, response: Response) => {
       response.status(503).json({
         error:
@@ -56,11 +48,7 @@ function management(
       });
     };
   }
-  return managementHandler({
-    actions: managementActions(deps),
-    token: token === undefined || token === '' ? null : token,
-    log,
-  });
+  return managementHandler({ actions: managementActions(deps), log });
 }
 
 export const serveCommand: Command = {
@@ -84,6 +72,8 @@ export const serveCommand: Command = {
         `compute serve needs the Pub/Sub bus: set "bus": {"type": "pubsub", "projectId": "..."} in compute.config.json (it is ${project.bus.type}). For a local run without Pub/Sub use compute run.`,
       );
     }
+    // Before anything opens: a wrong COMPUTE_API_AUTH stops the service at once.
+    const { auth, managementOn, warnings } = resolveServiceAuth(input.io.env, project.bus.projectId);
     const manifest = await requireManifest(project);
     const name = roles.join('+');
     const log = createLogger({
@@ -119,16 +109,21 @@ export const serveCommand: Command = {
       handlers['batch.completed'] = executor.onBatchCompleted;
     }
     if (roles.includes('worker')) handlers['batch.ready'] = createWorker(base).onBatchReady;
-    const traceProject = project.bus.type === 'pubsub' ? project.bus.projectId : undefined;
+    const traceProject = project.bus.projectId;
+    for (const warning of warnings) {
+      input.io.stderr(`warning: ${warning}\n`);
+      log.warn({ authMode: auth.mode }, warning);
+    }
     const service = createServiceApp({
       name,
       handlers,
       log,
+      auth,
       ...(traceProject === undefined ? {} : { traceProject }),
       ...(roles.includes('planner')
         ? {
             management: management(
-              input.io.env,
+              managementOn,
               { manifest, state, bus, reader: async () => (opened ?? (opened = await openReader(project))).reader },
               log,
             ),
