@@ -4,6 +4,7 @@ import type { CliIo, Command } from './command.ts';
 import { graphCommand } from './commands/graph.ts';
 import { analyzeCommand } from './commands/analyze.ts';
 import { bootstrapCommand } from './commands/bootstrap.ts';
+import { schedulesCommand } from './commands/schedules.ts';
 import { serveCommand } from './commands/serve.ts';
 import { executeCommand } from './commands/execute.ts';
 import { renderCommand } from './commands/render.ts';
@@ -24,6 +25,7 @@ const COMMANDS: Command[] = [
   showCommand,
   serveCommand,
   bootstrapCommand,
+  schedulesCommand,
 ];
 
 function usage(): string {
