@@ -27,7 +27,7 @@ type Role = (typeof ROLES)[number];
 export function parseRoles(value: string | undefined): Role[] {
   if (value === undefined)
     throw new UsageError(
-      `Name the service to serve: ${ROLES.join(', ')} or all (e.g. compute serve worker --port 8080)`,
+      `Name the service to serve: ${ROLES.join(', ')} or all (e.g. compute serve worker --port 8080), or set COMPUTE_SERVICE`,
     );
   if (value === 'all') return [...ROLES];
   const roles = value.split(',').map((r) => r.trim());
@@ -56,15 +56,19 @@ export const serveCommand: Command = {
   summary: 'run planner, executor, worker (or all) as an HTTP service receiving Pub/Sub push and Eventarc events',
   flags: {
     port: { type: 'string', description: 'port to listen on (default: $PORT, else 8080)' },
-    host: { type: 'string', description: 'address to listen on (default: 0.0.0.0, as Cloud Run needs)' },
+    host: {
+      type: 'string',
+      description: 'address to listen on (default: $COMPUTE_HOST, else 0.0.0.0, as Cloud Run needs)',
+    },
   },
   async run(input) {
-    const roles = parseRoles(input.positionals[0]);
+    // The one image of a project serves any role: Cloud Run tells each service which in COMPUTE_SERVICE.
+    const roles = parseRoles(input.positionals[0] ?? (input.io.env.COMPUTE_SERVICE?.trim() || undefined));
     const portText = stringFlag(input.flags, 'port') ?? input.io.env.PORT ?? '8080';
     const port = Number(portText);
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       throw new UsageError(`--port must be a port number; got '${portText}'`);
-    const host = stringFlag(input.flags, 'host') ?? '0.0.0.0';
+    const host = stringFlag(input.flags, 'host') ?? (input.io.env.COMPUTE_HOST?.trim() || '0.0.0.0');
     const project = await loadProject(input);
     if (project.bus.type !== 'pubsub') {
       throw new UserError(
