@@ -87,11 +87,10 @@ export const initCommand: Command = {
       description: 'Computations run by computation-system',
       scripts: {
         validate: 'compute validate',
-        analyze: 'compute analyze --date yesterday',
-        run: 'compute run --date yesterday',
+        // The Scheduler jobs deploy/ creates, one per schedule time: run again after changing a schedule.
         schedules: 'compute schedules --format tfvars > deploy/schedules.auto.tfvars.json',
       },
-      engines: { node: '>=24' },
+      engines: { node: '>=22.18' },
       dependencies: { 'computation-system': `^${version}` },
       // Runs compute on Node 24 through npm and npx whatever Node the machine has; the image has its own.
       devDependencies: { node: '^24.9.0' },

@@ -1,6 +1,7 @@
 -- The sample warehouse `compute init` loads into warehouse.duckdb: five users
 -- and their logins in the first week of January 2026. Replace it with your
--- own tables, or point compute.config.json at BigQuery.
+-- own tables, or point compute.config.json at BigQuery. To load it again
+-- into a fresh file: duckdb warehouse.duckdb < data/sample.sql (DuckDB's CLI).
 CREATE TABLE users (entity_id VARCHAR, country VARCHAR);
 INSERT INTO users VALUES ('u1', 'DE'), ('u2', 'FR'), ('u3', 'DE'), ('u4', 'US'), ('u5', 'US');
 
