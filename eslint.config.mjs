@@ -27,6 +27,8 @@ export default tseslint.config(
       '**/.compute/**',
       'bin/**',
       'examples/**/.compute/**',
+      // The scaffold of `compute init`: checked by installing it in a project (test/e2e/init-and-image.test.ts).
+      'templates/**',
     ],
   },
   {

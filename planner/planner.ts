@@ -2,6 +2,7 @@ import type { ComputationCompleted, RunRequested } from '../shared/events/contra
 import type { IsoDate } from '../shared/model/types.ts';
 import type { RunRecord } from '../shared/ports/state-store.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
+import { scheduledSelection } from '../shared/schedule/due.ts';
 import { executionSummary, formatSummary, selectedNames } from './summary.ts';
 
 export interface Planner {
@@ -74,11 +75,14 @@ export function createPlanner(ports: PlannerPorts): Planner {
   }
 
   async function onRunRequested(event: RunRequested): Promise<void> {
+    // A scheduled run holds the computations due then; the choice depends on the event alone, so a redelivery makes the same one.
+    const scheduled =
+      event.schedule == null ? null : scheduledSelection(manifest, event.dates, event.schedule, event.computations);
     const record: RunRecord = {
       runId: event.runId,
       dates: event.dates,
       trigger: event.trigger,
-      computations: event.computations,
+      computations: scheduled?.names ?? event.computations,
       force: event.force,
       status: 'running',
       startedAt: clock.now().toISOString(),
@@ -97,8 +101,11 @@ export function createPlanner(ports: PlannerPorts): Planner {
           force: event.force,
           trigger: event.trigger,
           purged,
+          ...(scheduled === null ? {} : { schedule: event.schedule, notDue: scheduled.left }),
         },
-        `Run ${event.runId} requested`,
+        scheduled === null
+          ? `Run ${event.runId} requested`
+          : `Scheduled run ${event.runId} (${event.schedule} UTC) for ${event.dates.join(', ')}: ${scheduled.names.length === 0 ? 'nothing is due' : scheduled.names.join(', ')}`,
       );
     }
     const run = (await state.runs.get(event.runId))!;

@@ -4,10 +4,13 @@
 // them out when it cannot fetch them, and `npm ci` then refuses the lock as
 // out of sync. They are optional and skipped on other platforms, so an
 // entry with version, os and cpu is all npm needs. Idempotent; plain
-// JavaScript so it runs on any Node before `npm ci`.
+// JavaScript so it runs on any Node before `npm ci`. Takes another lock
+// file's path as its argument (the e2e test's scaffolded project).
 import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 
-const file = new URL('../package-lock.json', import.meta.url);
+const file =
+  process.argv[2] === undefined ? new URL('../package-lock.json', import.meta.url) : resolve(process.argv[2]);
 const lock = JSON.parse(readFileSync(file, 'utf8'));
 const packages = lock.packages;
 const bindings = packages['node_modules/@duckdb/node-bindings'];

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.ts';
 import { didYouMean } from '../util/nearest.ts';
+import { resolveRunDate, runDateProblem } from '../util/relative-date.ts';
 
 export interface FlagSpec {
   type: 'string' | 'boolean';
@@ -62,24 +63,25 @@ export function helpText(command: string, summary: string, specs: Record<string,
   return `compute ${command}: ${summary}\n\n${rows.join('\n')}\n`;
 }
 
-/** A flag's value as a date `YYYY-MM-DD`, or a UsageError. */
+/**
+ * A flag's value as a date `YYYY-MM-DD`, or a UsageError. 'today',
+ * 'yesterday' and 'today-N' are resolved in UTC against the current time.
+ */
 export function dateFlag(flags: Flags, name: string, required: true): string;
 export function dateFlag(flags: Flags, name: string, required?: false): string | undefined;
 export function dateFlag(flags: Flags, name: string, required = false): string | undefined {
   const value = flags[name];
   if (value === undefined) {
-    if (required) throw new UsageError(`--${name} is required, e.g. --${name} 2026-01-26`);
+    if (required) throw new UsageError(`--${name} is required, e.g. --${name} 2026-01-26 or --${name} yesterday`);
     return undefined;
   }
-  if (
-    typeof value !== 'string' ||
-    !/^\d{4}-\d{2}-\d{2}$/.test(value) ||
-    Number.isNaN(Date.parse(`${value}T00:00:00Z`)) ||
-    new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value
-  ) {
-    throw new UsageError(`--${name} must be a calendar date as YYYY-MM-DD, e.g. 2026-01-26; got '${String(value)}'`);
+  const problem = typeof value === 'string' ? runDateProblem(value) : 'it has no value';
+  if (problem !== null) {
+    throw new UsageError(
+      `--${name} must be a calendar date as YYYY-MM-DD, e.g. 2026-01-26, or today, yesterday, today-N (UTC); got '${String(value)}'`,
+    );
   }
-  return value;
+  return resolveRunDate(value as string, new Date());
 }
 
 export function stringFlag(flags: Flags, name: string): string | undefined {

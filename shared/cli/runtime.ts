@@ -76,7 +76,8 @@ export async function openRuntime(
 ): Promise<Runtime & { bus: EventBus; warehouse: OpenWarehouse }> {
   const project = manifest.project;
   const state = options.state ?? (await openStateStore(project));
-  const warehouse = await openWarehouse(project);
+  const readsTables = manifest.computations.some((entry) => Object.keys(entry.config.requires).length > 0);
+  const warehouse = await openWarehouse(project, { create: !readsTables });
   const clock = options.clock ?? systemClock;
   const bus = options.bus ?? new InProcessBus({ log: options.log, ...options.busOptions });
   const reader = new ComputationReader({

@@ -70,7 +70,15 @@ export interface OpenWarehouse {
   close(): Promise<void>;
 }
 
-export async function openWarehouse(project: ProjectConfig): Promise<OpenWarehouse> {
+/**
+ * Opens the warehouse a project's config names. `create`: a missing DuckDB
+ * file may be created, for a project that reads no table (the file then
+ * only holds results). (Default: false)
+ */
+export async function openWarehouse(
+  project: ProjectConfig,
+  options: { create?: boolean } = {},
+): Promise<OpenWarehouse> {
   const config = project.warehouse;
   if (config.type === 'duckdb') {
     const [{ openDuckdb, DuckdbWarehouse }, { DuckdbResultStore }] = await Promise.all([
@@ -78,7 +86,7 @@ export async function openWarehouse(project: ProjectConfig): Promise<OpenWarehou
       import('../adapters/duckdb/duckdb-results.ts'),
     ]);
     const path = resolve(project.root, config.path);
-    await requireWarehouseFile(path, config.path, project);
+    if (options.create !== true) await requireWarehouseFile(path, config.path, project);
     const instance = await openDuckdb(path, {
       memoryLimit: config.memoryLimit,
       threads: config.threads,

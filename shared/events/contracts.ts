@@ -18,6 +18,15 @@ export const runRequested = z.object({
   force: z.boolean().default(false),
   /** 'cli', 'scheduler', 'manual', 'api'. */
   trigger: z.string().default('manual'),
+  /**
+   * A scheduled run's time, 'HH:MM' UTC: the run holds only the computations
+   * scheduled at that time and due on its dates. (Default: absent, every selected computation)
+   */
+  schedule: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a time of day as 'HH:MM'")
+    .nullable()
+    .optional(),
 });
 
 export const passReady = z.object({

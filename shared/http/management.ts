@@ -2,9 +2,18 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
 import type { Logger } from '../ports/logger.ts';
+import { RUN_DATE_FORMS, resolveRunDate, runDateProblem } from '../util/relative-date.ts';
 import { describeIssues } from '../util/zod-problems.ts';
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD, e.g. 2026-01-26');
+/** A calendar date, or a relative one resolved against the time of the request. */
+const isoDate = z
+  .string({
+    error: (issue) => (issue.input === undefined ? 'is required' : `must be ${RUN_DATE_FORMS}, e.g. 2026-01-26`),
+  })
+  .superRefine((text, context) => {
+    const problem = runDateProblem(text);
+    if (problem !== null) context.addIssue({ code: 'custom', message: `must be ${RUN_DATE_FORMS}: ${problem}` });
+  });
 const names = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
   error: 'must be a computation name or a list of them',
 });
@@ -54,36 +63,48 @@ export interface ManagementActions {
 
 export interface ManagementOptions {
   actions: ManagementActions;
-  /** Bearer token every request must carry; null when the platform authenticates callers (Cloud Run IAM). */
-  token: string | null;
   log: Logger;
+  /** The time relative dates ('yesterday') are resolved against. (Default: the system clock) */
+  now?: () => Date;
+}
+
+/** A body the schema can judge: a JSON object sent as JSON; anything else gets its own 400 message. */
+function shapeProblem(incoming: Request): string | null {
+  if (!incoming.is('application/json'))
+    return `the body must be JSON sent with Content-Type: application/json (got ${incoming.headers['content-type'] ?? 'no Content-Type'})`;
+  const body = incoming.body as unknown;
+  if (Array.isArray(body)) return 'the body must be one JSON object such as {"action": "status"}, not an array';
+  if (body === null || typeof body !== 'object') return 'the body must be a JSON object such as {"action": "status"}';
+  if (Object.keys(body).length === 0)
+    return "the body is empty: field 'action' is required, one of status, analyze, run";
+  return null;
 }
 
 /**
  * The management API of the seed's operations manual: POST a JSON body
- * with "action": "status" | "analyze" | "run". 400 names the bad field,
- * 401 a missing or wrong bearer token; a run answers 202 with its run id.
+ * with "action": "status" | "analyze" | "run" to /api. 400 names the bad
+ * field; a run answers 202 with its run id. Callers are checked before
+ * this runs (see managementGuard in auth.ts).
  */
 export function managementHandler(options: ManagementOptions) {
+  const now = options.now ?? (() => new Date());
   return async (incoming: Request, response: Response): Promise<void> => {
-    if (options.token !== null) {
-      const header = incoming.headers.authorization ?? '';
-      if (header !== `Bearer ${options.token}`) {
-        response
-          .status(401)
-          .set('WWW-Authenticate', 'Bearer')
-          .json({
-            error: header === '' ? 'Authorization: Bearer <token> is required' : 'The bearer token is not valid',
-          });
-        return;
-      }
+    const problem = shapeProblem(incoming);
+    if (problem !== null) {
+      response.status(400).json({ error: `Invalid request: ${problem}` });
+      return;
     }
     const parsed = request.safeParse(incoming.body);
     if (!parsed.success) {
       response.status(400).json({ error: `Invalid request: ${describeIssues(parsed.error).join('; ')}` });
       return;
     }
-    const body = parsed.data;
+    const at = now();
+    const body = {
+      ...parsed.data,
+      ...(parsed.data.date === undefined ? {} : { date: resolveRunDate(parsed.data.date, at) }),
+      ...(!('to' in parsed.data) || parsed.data.to === undefined ? {} : { to: resolveRunDate(parsed.data.to, at) }),
+    };
     try {
       if (body.action === 'status') {
         response.json(await options.actions.status(body.date));

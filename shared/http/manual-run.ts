@@ -1,19 +1,27 @@
 import { z } from 'zod';
+import { PoisonMessageError } from '../errors.ts';
+import { resolveRunDate, runDateProblem, RUN_DATE_FORMS } from '../util/relative-date.ts';
 import { dateRange } from '../warehouse/dates.ts';
+
+/** A calendar date, or 'today' / 'yesterday' / 'today-N' resolved against the message's publish time. */
+const runDate = z.string().refine((text) => runDateProblem(text) === null, `must be ${RUN_DATE_FORMS}`);
 
 /**
  * The short form of a run request that a person (gcloud pubsub topics
  * publish) or Cloud Scheduler puts on the runs topic:
  *   {"date": "2026-01-26", "to"?: "2026-01-31", "computation"?: "X" | ["X", "Y"], "force"?: true}
+ * or, as Cloud Scheduler publishes it, {"date": "yesterday", "schedule": "02:00"}.
  * Turned into a run.requested event whose run id comes from the message id,
- * so a redelivered message starts nothing new.
+ * so a redelivered message starts nothing new; relative dates are resolved
+ * in UTC against the publish time, so a redelivery runs the same date too.
  */
 const shortRun = z
   .object({
-    date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD'),
-    to: z
+    date: runDate,
+    to: runDate.optional(),
+    schedule: z
       .string()
-      .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD')
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/)
       .optional(),
     computation: z.union([z.string(), z.array(z.string())]).optional(),
     computations: z.array(z.string()).optional(),
@@ -24,11 +32,25 @@ const shortRun = z
   .strict();
 
 /** The event for a short-form run request, or the body unchanged when it is not one. */
-export function expandRunRequest(body: unknown, messageId: string | undefined): unknown {
+export function expandRunRequest(
+  body: unknown,
+  messageId: string | undefined,
+  publishTime?: string | undefined,
+): unknown {
   if (body === null || typeof body !== 'object' || 'type' in body || !('date' in body)) return body;
   const parsed = shortRun.safeParse(body);
   if (!parsed.success) return body;
-  const { date, to, computation, computations, force, trigger, runId } = parsed.data;
+  const { computation, computations, force, trigger, runId, schedule } = parsed.data;
+  const published = publishTime === undefined ? new Date() : new Date(publishTime);
+  const at = Number.isNaN(published.getTime()) ? new Date() : published;
+  const date = resolveRunDate(parsed.data.date, at);
+  const to = parsed.data.to === undefined ? undefined : resolveRunDate(parsed.data.to, at);
+  if (schedule !== undefined && to !== undefined && to !== date)
+    throw new PoisonMessageError(
+      'INVALID_RUN_MESSAGE',
+      `A scheduled run message names one date; message ${messageId ?? '(no id)'} has 'schedule' and 'to': drop one of them`,
+      messageId === undefined ? {} : { messageId },
+    );
   const names =
     computations ?? (computation === undefined ? null : Array.isArray(computation) ? computation : [computation]);
   return {
@@ -38,6 +60,7 @@ export function expandRunRequest(body: unknown, messageId: string | undefined): 
     dates: to === undefined || to < date ? [date] : dateRange(date, to),
     computations: names,
     force: force ?? false,
-    trigger: trigger ?? 'manual',
+    trigger: trigger ?? (schedule === undefined ? 'manual' : 'scheduler'),
+    ...(schedule === undefined ? {} : { schedule }),
   };
 }

@@ -10,6 +10,8 @@ interface PubsubMessage {
   attributes?: Record<string, string>;
   messageId?: string;
   message_id?: string;
+  publishTime?: string;
+  publish_time?: string;
 }
 
 export interface DeliveredEvent {
@@ -38,7 +40,8 @@ function decode(message: PubsubMessage | undefined, via: DeliveredEvent['via']):
       cause,
     });
   }
-  return { event: parseEvent(expandRunRequest(body, messageId), messageId), messageId, via };
+  const publishTime = message.publishTime ?? message.publish_time;
+  return { event: parseEvent(expandRunRequest(body, messageId, publishTime), messageId), messageId, via };
 }
 
 /**

@@ -2,6 +2,7 @@ import express, { type Express, type Request, type Response } from 'express';
 import { PoisonMessageError } from '../errors.ts';
 import type { ComputeEvent, EventType } from '../events/contracts.ts';
 import type { Logger } from '../ports/logger.ts';
+import { managementGuard, pushGuard, type ServiceAuth } from './auth.ts';
 import { readPushRequest } from './push-message.ts';
 import { traceFromHeaders, withTrace } from '../logging/trace.ts';
 
@@ -20,6 +21,18 @@ function isConflict(error: unknown): boolean {
   return (error as { code?: unknown }).code === 'VERSION_SKEW';
 }
 
+/** The seed's management body ({"action": ...}) sent where events arrive. */
+function isManagementRequest(request: Request): boolean {
+  const body = request.body as { action?: unknown; message?: unknown } | undefined;
+  return (
+    typeof body === 'object' &&
+    body !== null &&
+    typeof body.action === 'string' &&
+    body.message === undefined &&
+    request.headers['ce-id'] === undefined
+  );
+}
+
 /**
  * One service (planner, executor, worker, or all of them) as an HTTP app
  * receiving Pub/Sub push requests and Eventarc CloudEvents on POST /.
@@ -33,12 +46,17 @@ export function createServiceApp(options: {
   log: Logger;
   management?: (request: Request, response: Response) => Promise<void>;
   traceProject?: string;
+  /** Who may call: see {@link ServiceAuth}. (Default: open, nothing checked; the CLI always decides it from COMPUTE_API_AUTH) */
+  auth?: ServiceAuth;
 }): ServiceApp {
   const app = express();
   app.disable('x-powered-by');
-  app.use(
-    express.json({ limit: '12mb', type: ['application/json', 'application/cloudevents+json', 'application/*+json'] }),
-  );
+  const auth = options.auth ?? { mode: 'open' };
+  // Bodies are read only after the route's guard let the request through.
+  const json = express.json({
+    limit: '12mb',
+    type: ['application/json', 'application/cloudevents+json', 'application/*+json'],
+  });
   let inFlight = 0;
   let waiters: Array<() => void> = [];
   const settle = () => {
@@ -85,25 +103,25 @@ export function createServiceApp(options: {
       settle();
     }
   };
-  const management = options.management;
-  // The seed's management API posts {"action": ...} to the service URL itself; push bodies carry "message".
-  app.post('/', async (request: Request, response: Response) => {
-    const body = request.body as { action?: unknown; message?: unknown } | undefined;
-    if (
-      management !== undefined &&
-      body !== undefined &&
-      typeof body.action === 'string' &&
-      body.message === undefined &&
-      request.headers['ce-id'] === undefined
-    )
-      return management(request, response);
+  // Events on /, the management API on /api (DESIGN.md section 5): separate routes, separately guarded.
+  app.post('/', pushGuard(auth, options.log, options.name), json, async (request: Request, response: Response) => {
+    if (isManagementRequest(request)) {
+      response
+        .status(404)
+        .json({ error: 'Management requests go to /api; / receives Pub/Sub pushes and Eventarc events' });
+      return;
+    }
     return receive(request, response);
   });
-  app.post('/events', receive);
-  if (management !== undefined) app.post('/api', management);
+  const management = options.management;
+  if (management !== undefined) app.post('/api', managementGuard(auth), json, management);
   // A body that is not JSON at all: still poison, still acknowledged.
-  app.use((error: Error, _request: Request, response: Response, next: (e?: unknown) => void) => {
+  app.use((error: Error, request: Request, response: Response, next: (e?: unknown) => void) => {
     if (response.headersSent) return next(error);
+    if (request.path === '/api') {
+      response.status(400).json({ error: `Invalid request: the body is not valid JSON (${error.message})` });
+      return;
+    }
     options.log.error(
       { service: options.name, error: error.message },
       'Poison request acknowledged: the body is not JSON',

@@ -6,6 +6,7 @@ import { listSourceFiles, loadComputations, type LoadedComputation } from '../pr
 import type { ProjectConfig } from '../project/project-config.ts';
 import { didYouMean } from '../util/nearest.ts';
 import { describeIssues } from '../util/zod-problems.ts';
+import { scheduleProblems } from '../schedule/check.ts';
 import { assignPasses } from './graph.ts';
 import type { Manifest, ManifestEntry } from './manifest.ts';
 import { SourceHasher, type RuleUse } from './source-hash.ts';
@@ -31,7 +32,7 @@ export interface ManifestBuild {
 
 const CONFIG_KEYS = Object.keys(computationConfigSchema.shape);
 const REQUIREMENT_KEYS = ['lookback', 'mandatory', 'dateField', 'entityField', 'columns'];
-const SCHEDULE_KEYS = ['frequency', 'time'];
+const SCHEDULE_KEYS = ['frequency', 'time', 'day'];
 
 function allowedKeys(path: readonly PropertyKey[]): readonly string[] {
   if (path.length === 0) return CONFIG_KEYS;
@@ -169,6 +170,17 @@ export async function buildManifestFrom(
       message: `Dependency cycle: ${chain.join(' -> ')} (each depends on the next). Remove one of these dependencies.`,
     });
   }
+
+  problems.push(
+    ...scheduleProblems(
+      unique.map((item) => ({
+        name: item.config.name,
+        file: item.file,
+        schedule: item.config.schedule,
+        dependencies: item.config.dependencies,
+      })),
+    ),
+  );
 
   const hasher = new SourceHasher(root);
   const entries: ManifestEntry[] = [];

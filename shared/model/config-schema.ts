@@ -43,22 +43,73 @@ export const requirementSchema = z
   )
   .strict();
 
+export const WEEKDAYS = ['sunday', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
 export const scheduleSchema = z
   .object(
     {
-      /** How often the computation is due. (Default: 'daily') */
+      /** How often the computation is due: every date, one weekday, or one day of the month. (Default: 'daily') */
       frequency: z
         .enum(['daily', 'weekly', 'monthly'], { error: "must be 'daily', 'weekly' or 'monthly'" })
         .default('daily'),
-      /** Time of day, 24-hour `HH:MM`, in UTC. (Default: '02:00') */
+      /**
+       * Time of day, 24-hour `HH:MM`, in UTC, when the scheduled run that
+       * covers it starts (that run's date is the day before). (Default: '02:00')
+       */
       time: z
         .string()
         .regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a time of day as 'HH:MM', e.g. '02:00'")
         .default('02:00'),
+      /**
+       * The dates it is due on: weekly, a lowercase weekday name (Default:
+       * 'monday'); monthly, a day of the month from 1 to 28, which every
+       * month has (Default: 1). Daily takes none.
+       */
+      day: z
+        .union(
+          [
+            z.enum(WEEKDAYS),
+            z
+              .number()
+              .int('must be a whole day of the month from 1 to 28')
+              .min(1, 'must be a day of the month from 1 to 28')
+              .max(28, 'must be a day of the month from 1 to 28 (29 to 31 are missing from some months)'),
+          ],
+          {
+            error:
+              "must be a lowercase weekday name such as 'monday' (weekly) or a day of the month from 1 to 28 (monthly)",
+          },
+        )
+        .optional(),
     },
     { error: "must be an object such as { frequency: 'daily', time: '02:00' }" },
   )
-  .strict();
+  .strict()
+  .superRefine((schedule, context) => {
+    const { frequency, day } = schedule;
+    if (day === undefined) return;
+    const problem =
+      frequency === 'daily'
+        ? "a daily schedule takes no day: use frequency 'weekly' or 'monthly'"
+        : frequency === 'weekly' && typeof day !== 'string'
+          ? `must be a lowercase weekday name such as 'monday' for a weekly schedule; got ${day}`
+          : frequency === 'monthly' && typeof day !== 'number'
+            ? `must be a day of the month from 1 to 28 for a monthly schedule; got '${day}'`
+            : null;
+    if (problem !== null) context.addIssue({ code: 'custom', path: ['day'], message: problem });
+  })
+  .transform(({ frequency, time, day }) => ({
+    frequency,
+    time,
+    /** The weekday (weekly) or day of the month (monthly) it is due on; null for daily. */
+    day: frequency === 'daily' ? null : (day ?? (frequency === 'weekly' ? 'monday' : 1)),
+  }));
+
+export type Schedule = z.output<typeof scheduleSchema>;
+
+/** The schedule of a computation whose config names none. */
+export const DEFAULT_SCHEDULE: Schedule = { frequency: 'daily', time: '02:00', day: null };
 
 export const computationConfigSchema = z
   .object(
@@ -75,8 +126,8 @@ export const computationConfigSchema = z
       dependencies: z
         .array(z.string({ error: 'must be a computation name' }), { error: 'must be a list of computation names' })
         .default([]),
-      /** When it is due. (Default: { frequency: 'daily', time: '02:00' }) */
-      schedule: scheduleSchema.default({ frequency: 'daily', time: '02:00' }),
+      /** When it is due and when its scheduled run starts. (Default: { frequency: 'daily', time: '02:00' }) */
+      schedule: scheduleSchema.default(DEFAULT_SCHEDULE),
       /** Days the state of a result is kept. (Default: 365) */
       ttlDays: z
         .number({ error: 'must be a number of days' })

@@ -92,7 +92,7 @@ describe.skipIf(missing !== null)('distributed run on the Pub/Sub and Firestore 
   });
 
   it('keeps the management API off until a token (or IAM) is configured, and says how', async () => {
-    const response = await fetch(services[0]!.url, {
+    const response = await fetch(`${services[0]!.url}api`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ action: 'status' }),

@@ -18,7 +18,7 @@ import type { TempProject } from '../support/temp-project.ts';
 const D = '2026-01-26';
 const TOKEN = 'test-token-123';
 
-describe('management API (POST {"action": ...})', () => {
+describe('management API (POST {"action": ...} to /api)', () => {
   let project: TempProject;
   let server: Server;
   let url: string;
@@ -38,10 +38,11 @@ describe('management API (POST {"action": ...})', () => {
       name: 'planner',
       handlers: {},
       log: silentLogger(),
-      management: managementHandler({ actions, token: TOKEN, log: silentLogger() }),
+      auth: { mode: 'token', apiToken: TOKEN, push: null },
+      management: managementHandler({ actions, log: silentLogger() }),
     });
     await new Promise<void>((resolve) => (server = app.listen(0, '127.0.0.1', () => resolve())));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/api`;
   });
   afterAll(async () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));

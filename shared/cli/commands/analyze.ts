@@ -5,6 +5,7 @@ import type { StateStore } from '../../ports/state-store.ts';
 import type { VersionScope } from '../../ports/warehouse.ts';
 import { ComputationReader } from '../../warehouse/computation-reader.ts';
 import { inputVersionsFor, versionScope } from '../../runtime/input-versions.ts';
+import { notDueReason } from '../../schedule/due.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
 import { openReader, openStateStore } from '../wiring.ts';
 import { computationsFromFlags, datesFromFlags } from './run.ts';
@@ -20,6 +21,8 @@ export interface AnalyzedComputation {
   changed: string[];
   /** Bytes the run would scan; null when unknown (never 0 for unknown). */
   bytes: number | null;
+  /** Whether its schedule makes it due on the date; a scheduled run leaves it out when not (a manual run still runs it). */
+  due: boolean;
 }
 
 /**
@@ -98,11 +101,13 @@ export async function analyzeDates(
             ? { kind: 'final', state: stored }
             : { kind: 'will-not-run', status: decision.decision },
       );
+      const notDue = notDueReason(entry.config.schedule, date);
       out.push({
         name: entry.name,
         date,
         decision: decision.decision,
-        reasons: decision.reasons,
+        reasons: notDue === null ? decision.reasons : [...decision.reasons, `${notDue}; a scheduled run leaves it out`],
+        due: notDue === null,
         changed: decision.changed,
         bytes: decision.decision === 'run' ? bytes : 0,
       });
@@ -157,9 +162,10 @@ export const analyzeCommand: Command = {
         input.io.stdout(`${date}:\n`);
         for (const c of computations.filter((x) => x.date === date)) {
           const changed = c.changed.length > 0 ? `  [changed: ${c.changed.join(', ')}]` : '';
+          const due = c.due ? '' : '  [not due]';
           const bytes = c.decision === 'run' && priced ? `  scans ${formatBytes(c.bytes)}` : '';
           input.io.stdout(
-            `  ${ICONS[c.decision]} ${c.name.padEnd(26)} ${c.decision.padEnd(10)} ${c.reasons.join('; ')}${changed}${bytes}\n`,
+            `  ${ICONS[c.decision]} ${c.name.padEnd(26)} ${c.decision.padEnd(10)} ${c.reasons.join('; ')}${changed}${bytes}${due}\n`,
           );
         }
       }

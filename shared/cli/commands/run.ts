@@ -44,7 +44,22 @@ export const RUN_FLAGS = {
   computation: { type: 'string', description: 'only these computations (comma-separated)' },
   force: { type: 'boolean', description: 'run even when the stored result is up to date' },
   verbose: { type: 'boolean', description: 'also print the JSON logs on stderr' },
+  schedule: {
+    type: 'string',
+    description:
+      'run as the scheduled run at HH:MM would: only computations scheduled then and due on the date (e.g. --date yesterday --schedule 02:00)',
+  },
 } as const;
+
+/** --schedule HH:MM, for one date only. */
+function scheduleFromFlags(flags: Flags, dates: string[]): string | null {
+  const value = stringFlag(flags, 'schedule');
+  if (value === undefined) return null;
+  if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(value))
+    throw new UsageError(`--schedule must be a time of day as HH:MM (UTC), e.g. 02:00; got '${value}'`);
+  if (dates.length > 1) throw new UsageError('--schedule runs one date, as a scheduled run does: drop --to');
+  return value;
+}
 
 /** Runs the manifest (or part of it) for dates in this process, over the in-process bus. */
 export async function runInProcess(
@@ -52,6 +67,7 @@ export async function runInProcess(
   options: { force: boolean; computations?: string[] | null },
 ): Promise<number> {
   const dates = datesFromFlags(input.flags);
+  const schedule = scheduleFromFlags(input.flags, dates);
   const project = await loadProject(input);
   const manifest = await requireManifest(project);
   const computations =
@@ -86,6 +102,7 @@ export async function runInProcess(
       computations,
       force: options.force,
       trigger: 'cli',
+      ...(schedule === null ? {} : { schedule }),
     });
     await bus.idle();
     progress.finish();

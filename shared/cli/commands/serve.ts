@@ -17,6 +17,7 @@ import { stringFlag } from '../args.ts';
 import { openBlobStore } from '../blob-wiring.ts';
 import { loadProject, type Command } from '../command.ts';
 import { openPubSubBus } from '../pubsub-wiring.ts';
+import { resolveServiceAuth } from '../service-auth.ts';
 import { openReader, openStateStore } from '../wiring.ts';
 
 const ROLES = ['planner', 'executor', 'worker'] as const;
@@ -26,7 +27,7 @@ type Role = (typeof ROLES)[number];
 export function parseRoles(value: string | undefined): Role[] {
   if (value === undefined)
     throw new UsageError(
-      `Name the service to serve: ${ROLES.join(', ')} or all (e.g. compute serve worker --port 8080)`,
+      `Name the service to serve: ${ROLES.join(', ')} or all (e.g. compute serve worker --port 8080), or set COMPUTE_SERVICE`,
     );
   if (value === 'all') return [...ROLES];
   const roles = value.split(',').map((r) => r.trim());
@@ -37,18 +38,9 @@ export function parseRoles(value: string | undefined): Role[] {
   return roles as Role[];
 }
 
-/**
- * The planner's management API. Callers need COMPUTE_API_TOKEN as a bearer
- * token, or on Cloud Run COMPUTE_API_AUTH=iam leaves authentication to IAM.
- * With neither, the API answers 503 saying how to turn it on.
- */
-function management(
-  env: Readonly<Record<string, string | undefined>>,
-  deps: Parameters<typeof managementActions>[0],
-  log: Logger,
-) {
-  const token = env.COMPUTE_API_TOKEN;
-  if ((token === undefined || token === '') && env.COMPUTE_API_AUTH !== 'iam') {
+/** The planner's management API, or, while authentication leaves it off, a 503 that says how to turn it on. */
+function management(on: boolean, deps: Parameters<typeof managementActions>[0], log: Logger) {
+  if (!on) {
     return async (_request: Request, response: Response) => {
       response.status(503).json({
         error:
@@ -56,11 +48,7 @@ function management(
       });
     };
   }
-  return managementHandler({
-    actions: managementActions(deps),
-    token: token === undefined || token === '' ? null : token,
-    log,
-  });
+  return managementHandler({ actions: managementActions(deps), log });
 }
 
 export const serveCommand: Command = {
@@ -68,15 +56,19 @@ export const serveCommand: Command = {
   summary: 'run planner, executor, worker (or all) as an HTTP service receiving Pub/Sub push and Eventarc events',
   flags: {
     port: { type: 'string', description: 'port to listen on (default: $PORT, else 8080)' },
-    host: { type: 'string', description: 'address to listen on (default: 0.0.0.0, as Cloud Run needs)' },
+    host: {
+      type: 'string',
+      description: 'address to listen on (default: $COMPUTE_HOST, else 0.0.0.0, as Cloud Run needs)',
+    },
   },
   async run(input) {
-    const roles = parseRoles(input.positionals[0]);
+    // The one image of a project serves any role: Cloud Run tells each service which in COMPUTE_SERVICE.
+    const roles = parseRoles(input.positionals[0] ?? (input.io.env.COMPUTE_SERVICE?.trim() || undefined));
     const portText = stringFlag(input.flags, 'port') ?? input.io.env.PORT ?? '8080';
     const port = Number(portText);
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       throw new UsageError(`--port must be a port number; got '${portText}'`);
-    const host = stringFlag(input.flags, 'host') ?? '0.0.0.0';
+    const host = stringFlag(input.flags, 'host') ?? (input.io.env.COMPUTE_HOST?.trim() || '0.0.0.0');
     const project = await loadProject(input);
     if (project.bus.type !== 'pubsub') {
       throw new UserError(
@@ -84,6 +76,8 @@ export const serveCommand: Command = {
         `compute serve needs the Pub/Sub bus: set "bus": {"type": "pubsub", "projectId": "..."} in compute.config.json (it is ${project.bus.type}). For a local run without Pub/Sub use compute run.`,
       );
     }
+    // Before anything opens: a wrong COMPUTE_API_AUTH stops the service at once.
+    const { auth, managementOn, warnings } = resolveServiceAuth(input.io.env, project.bus.projectId);
     const manifest = await requireManifest(project);
     const name = roles.join('+');
     const log = createLogger({
@@ -119,16 +113,21 @@ export const serveCommand: Command = {
       handlers['batch.completed'] = executor.onBatchCompleted;
     }
     if (roles.includes('worker')) handlers['batch.ready'] = createWorker(base).onBatchReady;
-    const traceProject = project.bus.type === 'pubsub' ? project.bus.projectId : undefined;
+    const traceProject = project.bus.projectId;
+    for (const warning of warnings) {
+      input.io.stderr(`warning: ${warning}\n`);
+      log.warn({ authMode: auth.mode }, warning);
+    }
     const service = createServiceApp({
       name,
       handlers,
       log,
+      auth,
       ...(traceProject === undefined ? {} : { traceProject }),
       ...(roles.includes('planner')
         ? {
             management: management(
-              input.io.env,
+              managementOn,
               { manifest, state, bus, reader: async () => (opened ?? (opened = await openReader(project))).reader },
               log,
             ),

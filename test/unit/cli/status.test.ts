@@ -87,6 +87,8 @@ describe('compute status', () => {
   it('rejects a malformed date with exit 2', async () => {
     const result = await cli(['status', '--date', '2026-02-30']);
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("--date must be a calendar date as YYYY-MM-DD, e.g. 2026-01-26; got '2026-02-30'");
+    expect(result.stderr).toContain(
+      "--date must be a calendar date as YYYY-MM-DD, e.g. 2026-01-26, or today, yesterday, today-N (UTC); got '2026-02-30'",
+    );
   });
 });

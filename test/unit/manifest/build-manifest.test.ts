@@ -93,7 +93,7 @@ describe('computation config validation', () => {
     });
     expect(problems).toEqual([]);
     const config = manifest.byName.get('T')!.config;
-    expect(config.schedule).toEqual({ frequency: 'daily', time: '02:00' });
+    expect(config.schedule).toEqual({ frequency: 'daily', time: '02:00', day: null });
     expect(config.ttlDays).toBe(365);
     expect(config.isHistorical).toBe(false);
     expect(config.requires.trades).toEqual({ lookback: 0, mandatory: false });

@@ -1,0 +1,130 @@
+# One service account per service, one for Pub/Sub pushes; each holds the
+# least its work needs (infra/README.md says why each role is there).
+
+resource "google_service_account" "planner_executor" {
+  project      = var.project_id
+  account_id   = "${local.prefix}-planner"
+  display_name = "computation-system planner and executor"
+}
+
+resource "google_service_account" "worker" {
+  project      = var.project_id
+  account_id   = "${local.prefix}-worker"
+  display_name = "computation-system workers"
+}
+
+resource "google_service_account" "push" {
+  project      = var.project_id
+  account_id   = "${local.prefix}-push"
+  display_name = "computation-system Pub/Sub push and Eventarc deliveries"
+}
+
+locals {
+  publisher_grants = merge(
+    { for topic in local.publishes.planner_executor : "planner_executor/${topic}" => { topic = topic, member = google_service_account.planner_executor.member } },
+    { for topic in local.publishes.worker : "worker/${topic}" => { topic = topic, member = google_service_account.worker.member } },
+  )
+}
+
+# Publishing: each service on the topics it publishes to, nothing else.
+resource "google_pubsub_topic_iam_member" "publishers" {
+  for_each = local.publisher_grants
+  project  = var.project_id
+  topic    = google_pubsub_topic.topics[each.value.topic].name
+  role     = "roles/pubsub.publisher"
+  member   = each.value.member
+}
+
+# BigQuery: the planner+executor reads the sources, writes results, runs jobs. Workers never touch BigQuery.
+resource "google_bigquery_dataset_iam_member" "reads_sources" {
+  project    = var.project_id
+  dataset_id = var.source_dataset_id
+  role       = "roles/bigquery.dataViewer"
+  member     = google_service_account.planner_executor.member
+}
+
+resource "google_bigquery_dataset_iam_member" "writes_results" {
+  project    = var.project_id
+  dataset_id = google_bigquery_dataset.results.dataset_id
+  role       = "roles/bigquery.dataEditor"
+  member     = google_service_account.planner_executor.member
+}
+
+resource "google_project_iam_member" "runs_bigquery_jobs" {
+  project = var.project_id
+  role    = "roles/bigquery.jobUser"
+  member  = google_service_account.planner_executor.member
+}
+
+# Firestore: both keep state (runs, leases, the batch ledger).
+resource "google_project_iam_member" "firestore_users" {
+  for_each = {
+    planner_executor = google_service_account.planner_executor.member
+    worker           = google_service_account.worker.member
+  }
+  project = var.project_id
+  role    = "roles/datastore.user"
+  member  = each.value
+}
+
+# Blobs: both read, write and delete objects in the bucket (and only there).
+resource "google_storage_bucket_iam_member" "blob_users" {
+  for_each = {
+    planner_executor = google_service_account.planner_executor.member
+    worker           = google_service_account.worker.member
+  }
+  bucket = google_storage_bucket.blobs.name
+  role   = "roles/storage.objectUser"
+  member = each.value
+}
+
+# Deliveries: the push account may invoke both services; nobody else may, except the named API callers.
+resource "google_cloud_run_v2_service_iam_member" "push_invokes_planner_executor" {
+  project  = var.project_id
+  location = var.region
+  name     = google_cloud_run_v2_service.planner_executor.name
+  role     = "roles/run.invoker"
+  member   = google_service_account.push.member
+}
+
+resource "google_cloud_run_v2_service_iam_member" "push_invokes_worker" {
+  project  = var.project_id
+  location = var.region
+  name     = google_cloud_run_v2_service.worker.name
+  role     = "roles/run.invoker"
+  member   = google_service_account.push.member
+}
+
+resource "google_cloud_run_v2_service_iam_member" "api_invokers" {
+  for_each = toset(var.api_invokers)
+  project  = var.project_id
+  location = var.region
+  name     = google_cloud_run_v2_service.planner_executor.name
+  role     = "roles/run.invoker"
+  member   = each.value
+}
+
+# The Pub/Sub service agent signs the push OIDC tokens as the push account,
+# moves undeliverable messages to the dead-letter topics and acknowledges
+# them on the source subscriptions.
+resource "google_service_account_iam_member" "pubsub_agent_signs_push_tokens" {
+  service_account_id = google_service_account.push.name
+  role               = "roles/iam.serviceAccountTokenCreator"
+  member             = local.pubsub_agent
+}
+
+resource "google_pubsub_topic_iam_member" "pubsub_agent_dead_letters" {
+  for_each = local.routes
+  project  = var.project_id
+  topic    = google_pubsub_topic.dead_letters[each.key].name
+  role     = "roles/pubsub.publisher"
+  member   = local.pubsub_agent
+}
+
+resource "google_pubsub_subscription_iam_member" "pubsub_agent_forwards" {
+  for_each     = var.delivery == "push" ? local.routes : {}
+  project      = var.project_id
+  subscription = google_pubsub_subscription.push[each.key].name
+  role         = "roles/pubsub.subscriber"
+  member       = local.pubsub_agent
+}

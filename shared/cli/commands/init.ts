@@ -1,0 +1,114 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { cp, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openDuckdb } from '../../adapters/duckdb/duckdb-warehouse.ts';
+import { UserError } from '../../errors.ts';
+import { printJson, type Command } from '../command.ts';
+
+/** The package's own folder: found upwards from this file, in the sources (shared/cli/commands) and in dist/. */
+function packageRoot(): string {
+  let folder = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    const manifest = join(folder, 'package.json');
+    if (
+      existsSync(manifest) &&
+      (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'computation-system'
+    )
+      return folder;
+    const parent = dirname(folder);
+    if (parent === folder) throw new Error('compute init: cannot find the computation-system package folder');
+    folder = parent;
+  }
+}
+
+/** Template files npm would drop or misread in a package, stored under other names. */
+const RENAMED: Record<string, string> = { gitignore: '.gitignore', dockerignore: '.dockerignore' };
+
+/** An npm package name from a folder name: lowercase, URL-safe. */
+function packageName(folder: string): string {
+  const name = basename(folder)
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[._-]+|[-]+$/g, '');
+  return name === '' ? 'computations' : name;
+}
+
+async function listFiles(root: string, folder = root): Promise<string[]> {
+  const files: string[] = [];
+  for (const item of await readdir(folder, { withFileTypes: true })) {
+    const path = join(folder, item.name);
+    if (item.isDirectory()) files.push(...(await listFiles(root, path)));
+    else files.push(relative(root, path));
+  }
+  return files.sort();
+}
+
+/** Loads the sample tables into a DuckDB file, so `compute run` works before any warehouse is set up. */
+async function loadSample(sqlFile: string, database: string): Promise<void> {
+  const instance = await openDuckdb(database);
+  const connection = await instance.connect();
+  try {
+    await connection.run(await readFile(sqlFile, 'utf8'));
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+export const initCommand: Command = {
+  name: 'init',
+  summary:
+    'scaffold a project in DIR (default: here): package.json, config, example computations and data, Dockerfile, deploy/',
+  flags: {},
+  async run(input) {
+    const target = resolve(input.io.cwd, input.positionals[0] ?? '.');
+    const source = packageRoot();
+    const template = join(source, 'templates', 'project');
+    const files = (await listFiles(template)).map((file) => ({ from: file, to: RENAMED[file] ?? file }));
+    const written = ['package.json', ...files.map((f) => f.to), 'warehouse.duckdb'];
+    const clashes = written.filter((file) => existsSync(join(target, file)));
+    if (clashes.length > 0)
+      throw new UserError(
+        'INIT_WOULD_OVERWRITE',
+        `compute init: ${target} already has ${clashes.join(', ')}; choose an empty or new folder (compute init my-project)`,
+      );
+    const version = (JSON.parse(await readFile(join(source, 'package.json'), 'utf8')) as { version: string }).version;
+    await mkdir(target, { recursive: true });
+    await cp(template, target, { recursive: true });
+    for (const [from, to] of Object.entries(RENAMED)) {
+      if (existsSync(join(target, from))) await rename(join(target, from), join(target, to));
+    }
+    const manifest = {
+      name: packageName(target),
+      version: '0.1.0',
+      private: true,
+      type: 'module',
+      description: 'Computations run by computation-system',
+      scripts: {
+        validate: 'compute validate',
+        // The Scheduler jobs deploy/ creates, one per schedule time: run again after changing a schedule.
+        schedules: 'compute schedules --format tfvars > deploy/schedules.auto.tfvars.json',
+      },
+      engines: { node: '>=22.18' },
+      dependencies: { 'computation-system': `^${version}` },
+      // Runs compute on Node 24 through npm and npx whatever Node the machine has; the image has its own.
+      devDependencies: { node: '^24.9.0' },
+    };
+    await writeFile(join(target, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+    await loadSample(join(target, 'data', 'sample.sql'), join(target, 'warehouse.duckdb'));
+    if (input.flags.json === true) {
+      printJson(input, { root: target, files: written.sort() });
+      return 0;
+    }
+    const at = relative(input.io.cwd, target) || '.';
+    input.io.stdout(
+      `Created a project in ${target}:\n${written.map((file) => `  ${file}`).join('\n')}\n\n` +
+        `Next:\n` +
+        (at === '.' ? '' : `  cd ${at}\n`) +
+        `  npm install\n  npx compute validate\n  npx compute run --date 2026-01-05\n  npx compute show --computation DailyActiveUsers --date 2026-01-05\n\n` +
+        `Deploying to Google Cloud: see "Deploy to Google Cloud" in the computation-system README and deploy/README.md.\n`,
+    );
+    return 0;
+  },
+};

@@ -1,0 +1,55 @@
+import type { IsoDate } from '../model/types.ts';
+import { addDays } from '../warehouse/dates.ts';
+
+/**
+ * Dates a run request may name: a calendar date, or one relative to a
+ * moment in UTC. Cloud Scheduler's message body is fixed, so a daily job
+ * publishes {"date": "yesterday"} and the date is resolved against the
+ * message's publish time: a redelivery tomorrow still runs the same date.
+ */
+export const RUN_DATE_FORMS = "a date as YYYY-MM-DD, or 'today', 'yesterday' or 'today-N' (UTC)";
+
+/** Days back 'today-N' may reach: the longest range a run covers. */
+const MAX_DAYS_BACK = 3660;
+
+const ISO = /^\d{4}-\d{2}-\d{2}$/;
+const RELATIVE = /^today-(\d{1,4})$/;
+
+/** Whether `text` is a real calendar date as YYYY-MM-DD (2026-02-30 is not). */
+export function isCalendarDate(text: string): boolean {
+  if (!ISO.test(text)) return false;
+  const time = Date.parse(`${text}T00:00:00Z`);
+  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === text;
+}
+
+/** Why `text` is not a run date, or null when it is one. */
+export function runDateProblem(text: string): string | null {
+  if (isCalendarDate(text) || text === 'today' || text === 'yesterday') return null;
+  const days = RELATIVE.exec(text)?.[1];
+  if (days !== undefined) {
+    return Number(days) <= MAX_DAYS_BACK ? null : `'${text}' reaches back more than ${MAX_DAYS_BACK} days`;
+  }
+  if (ISO.test(text)) return `'${text}' is not a calendar date`;
+  return `'${text}' is not ${RUN_DATE_FORMS}`;
+}
+
+/** Whether a date is relative (resolved against a time) rather than a calendar date. */
+export function isRelativeDate(text: string): boolean {
+  return !ISO.test(text);
+}
+
+/**
+ * Resolves a run date against `now` in UTC: 'today' is now's UTC date,
+ * 'yesterday' and 'today-1' the day before, 'today-N' N days before; a
+ * calendar date is itself. Throws an Error naming the problem otherwise.
+ */
+export function resolveRunDate(text: string, now: Date): IsoDate {
+  const problem = runDateProblem(text);
+  if (problem !== null) throw new Error(problem);
+  if (!isRelativeDate(text)) return text;
+  if (Number.isNaN(now.getTime())) throw new Error(`cannot resolve '${text}': the reference time is not valid`);
+  const today = now.toISOString().slice(0, 10);
+  if (text === 'today') return today;
+  if (text === 'yesterday') return addDays(today, -1);
+  return addDays(today, -Number(RELATIVE.exec(text)![1]));
+}
