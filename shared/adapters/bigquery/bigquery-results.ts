@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import type { IsoDate } from '../../model/types.ts';
 import type { ResultStore, ResultWriter, StoredResult } from '../../ports/warehouse.ts';
 import { quoteBigquery } from '../../warehouse/dialects/bigquery.ts';
+import { clientParams } from './params.ts';
 import { pagedRows, type BigQueryLike, type BigQueryLocation } from './client.ts';
 
 export const RESULTS_SCHEMA_FIELDS = [
@@ -112,7 +113,7 @@ export class BigqueryResultStore implements ResultStore {
   #jobOptions(query: string, params: Record<string, unknown>, types: Record<string, unknown>): Record<string, unknown> {
     return {
       query,
-      params,
+      params: clientParams(params, types as Record<string, string | string[]>),
       types,
       useLegacySql: false,
       ...(this.#at.location === undefined ? {} : { location: this.#at.location }),

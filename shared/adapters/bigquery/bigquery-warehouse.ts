@@ -2,6 +2,7 @@ import type { Row } from '../../model/types.ts';
 import type { CompiledQuery, ScanEstimate, TableQuery, TableSchema, Warehouse } from '../../ports/warehouse.ts';
 import { compileBigquery, quoteBigquery } from '../../warehouse/dialects/bigquery.ts';
 import { columnKind, fixerFor } from '../../warehouse/values.ts';
+import { clientParams } from './params.ts';
 import { pagedRows, type BigQueryLike, type BigQueryLocation } from './client.ts';
 
 /**
@@ -22,7 +23,7 @@ export class BigqueryWarehouse implements Warehouse {
   #jobOptions(query: string, params: Record<string, unknown>, types: Record<string, unknown>): Record<string, unknown> {
     return {
       query,
-      params,
+      params: clientParams(params, types as Record<string, string | string[]>),
       types,
       useLegacySql: false,
       ...(this.#at.location === undefined ? {} : { location: this.#at.location }),

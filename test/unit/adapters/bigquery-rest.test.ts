@@ -1,0 +1,126 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BigqueryResultStore } from '../../../shared/adapters/bigquery/bigquery-results.ts';
+import { BigqueryWarehouse } from '../../../shared/adapters/bigquery/bigquery-warehouse.ts';
+import type { BigQueryLike } from '../../../shared/adapters/bigquery/client.ts';
+import type { ColumnInfo, TableQuery } from '../../../shared/ports/warehouse.ts';
+import { FakeBigQuery } from '../../support/fake-bigquery/server.ts';
+
+/**
+ * The BigQuery adapters driving a real @google-cloud/bigquery client whose
+ * requests go to a local fake of the REST endpoints: the client's own
+ * parameter encoding, paging, retries and value decoding run here.
+ */
+let fake: FakeBigQuery;
+const at = { projectId: 'acme-prod', dataset: 'facts', resultsDataset: 'computed', location: 'EU' };
+const col = (name: string, type: string, kind: ColumnInfo['kind']): ColumnInfo => ({
+  name,
+  type,
+  kind,
+  nullable: true,
+});
+
+beforeAll(async () => {
+  fake = await FakeBigQuery.start('acme-prod');
+  await fake.dataset('facts', 'EU');
+  await fake.dataset('computed', 'EU');
+  await fake.table('facts', 'trades', {
+    columns: { date: 'DATE', user_id: 'STRING', quantity: 'INT64' },
+    rows: [
+      { date: '2026-02-26', user_id: 'u1', quantity: 1 },
+      { date: '2026-02-27', user_id: 'u2', quantity: 2 },
+      { date: '2026-03-01', user_id: 'u1', quantity: '9007199254740993' },
+      { date: '2026-03-02', user_id: 'u3', quantity: 4 },
+    ],
+  });
+});
+afterAll(() => fake?.close());
+
+function open() {
+  const client = fake.client({ location: 'EU' }) as unknown as BigQueryLike;
+  return { warehouse: new BigqueryWarehouse(client, at), results: new BigqueryResultStore(client, at) };
+}
+
+async function readAll(warehouse: BigqueryWarehouse, query: TableQuery) {
+  const rows = [];
+  for await (const page of warehouse.stream(warehouse.compile(query))) rows.push(...page);
+  return rows;
+}
+
+const tradesWindow = (from: string, to: string): TableQuery => {
+  const date = col('date', 'DATE', 'date');
+  const user = col('user_id', 'STRING', 'string');
+  return {
+    table: 'trades',
+    columns: [date, user, col('quantity', 'INT64', 'integer')],
+    entity: user,
+    window: { column: date, from, to },
+    orderByEntity: true,
+  };
+};
+
+describe('BigQuery DATE parameters reach the API with their value', () => {
+  it('reads the rows of a DATE window', async () => {
+    const { warehouse } = open();
+    expect(await readAll(warehouse, tradesWindow('2026-02-27', '2026-03-01'))).toEqual([
+      { date: '2026-03-01', user_id: 'u1', quantity: '9007199254740993' },
+      { date: '2026-02-27', user_id: 'u2', quantity: 2 },
+    ]);
+    const sent = fake.queryJobs.at(-1)!.configuration.query as { queryParameters: unknown[] };
+    expect(sent.queryParameters).toEqual([
+      { name: 'from', parameterType: { type: 'DATE' }, parameterValue: { value: '2026-02-27' } },
+      { name: 'to', parameterType: { type: 'DATE' }, parameterValue: { value: '2026-03-01' } },
+    ]);
+  });
+
+  it('reads stored results of a date back, and an empty replace deletes that date only', async () => {
+    const { results } = open();
+    let writer = await results.openReplace('Totals', '2026-03-01');
+    await writer.append([{ entityId: 'u1', result: { v: 1 } }]);
+    await writer.commit();
+    writer = await results.openReplace('Totals', '2026-03-02');
+    await writer.append([{ entityId: 'u2', result: 2 }]);
+    await writer.commit();
+    expect(await results.read('Totals', '2026-03-01')).toEqual([{ entityId: 'u1', result: { v: 1 } }]);
+    expect(await results.read('Totals', '2026-03-01', ['u1', 'u9'])).toEqual([{ entityId: 'u1', result: { v: 1 } }]);
+    writer = await results.openReplace('Totals', '2026-03-01');
+    await writer.commit();
+    expect(await results.read('Totals', '2026-03-01')).toEqual([]);
+    expect(await results.read('Totals', '2026-03-02')).toEqual([{ entityId: 'u2', result: 2 }]);
+  });
+});
+
+describe('BigQuery reads through the client', () => {
+  it('pages through results, one request per page, with portable values', async () => {
+    const { warehouse } = open();
+    fake.pageRowsCap = 2;
+    try {
+      const pages = [];
+      for await (const page of warehouse.stream(warehouse.compile(tradesWindow('2026-02-26', '2026-03-02'))))
+        pages.push(page.map((r) => `${r.user_id}/${String(r.quantity)}`));
+      expect(pages).toEqual([
+        ['u1/1', 'u1/9007199254740993'],
+        ['u2/2', 'u3/4'],
+      ]);
+    } finally {
+      fake.pageRowsCap = Number.POSITIVE_INFINITY;
+    }
+    const job = fake.queryJobs.at(-1)!.reference.jobId;
+    const pageTokens = fake.received.filter((r) => r.path.endsWith(`/queries/${job}`)).map((r) => r.query.pageToken);
+    expect(pageTokens).toEqual([undefined, '2']);
+  });
+
+  it('reads chosen entities with a typed ARRAY<STRING> parameter', async () => {
+    const { results } = open();
+    const writer = await results.openReplace('Chosen', '2026-03-01');
+    await writer.append([
+      { entityId: 'a', result: 1 },
+      { entityId: 'b', result: 2 },
+    ]);
+    await writer.commit();
+    expect(await results.read('Chosen', '2026-03-01', ['b', 'zz'])).toEqual([{ entityId: 'b', result: 2 }]);
+    expect(fake.queryJobs.at(-1)!.params).toEqual({
+      date: { type: 'DATE', value: '2026-03-01' },
+      ids: { type: 'ARRAY<STRING>', value: ['b', 'zz'] },
+    });
+  });
+});
