@@ -88,11 +88,16 @@ export class BigqueryWarehouse implements Warehouse {
       ...this.#jobOptions(query.sql, query.params, query.types),
       dryRun: true,
     });
-    const stats = job.metadata.statistics;
-    if (stats?.totalBytesProcessed === undefined || stats.totalBytesProcessedAccuracy === 'UNKNOWN') {
+    // The accuracy lives in statistics.query; an UNKNOWN estimate carries a meaningless byte count (0).
+    const stats = job.metadata.statistics?.query;
+    const accuracy = stats?.totalBytesProcessedAccuracy;
+    if (stats?.totalBytesProcessed === undefined || accuracy === 'UNKNOWN') {
       return { bytes: null, note: 'BigQuery could not estimate this query (accuracy UNKNOWN)' };
     }
-    const note = stats.totalBytesProcessedAccuracy === 'UPPER_BOUND' ? 'upper bound' : null;
-    return { bytes: Number(stats.totalBytesProcessed), note };
+    const notes: Record<string, string> = {
+      UPPER_BOUND: 'upper bound',
+      LOWER_BOUND: 'lower bound: it may scan more',
+    };
+    return { bytes: Number(stats.totalBytesProcessed), note: notes[accuracy ?? ''] ?? null };
   }
 }

@@ -4,7 +4,9 @@
  * tests a recording stand-in (no BigQuery emulator exists).
  */
 export interface QueryJobLike {
-  metadata: { statistics?: { totalBytesProcessed?: string; totalBytesProcessedAccuracy?: string } };
+  metadata: {
+    statistics?: { query?: { totalBytesProcessed?: string; totalBytesProcessedAccuracy?: string } };
+  };
   getQueryResults(
     options: Record<string, unknown>,
   ): Promise<[Array<Record<string, unknown>>, (Record<string, unknown> | null)?, ...unknown[]]>;

@@ -312,10 +312,11 @@ export class FakeBigQuery {
       params,
       statistics: {
         creationTime: String(Date.now()),
-        ...(unknown ? {} : { totalBytesProcessed: String(run.bytes) }),
+        // An UNKNOWN estimate still carries a byte count (0): only the accuracy says it means nothing.
+        totalBytesProcessed: unknown ? '0' : String(run.bytes),
         query: {
           statementType: run.statementType,
-          ...(unknown ? {} : { totalBytesProcessed: String(run.bytes) }),
+          totalBytesProcessed: unknown ? '0' : String(run.bytes),
           totalBytesProcessedAccuracy: accuracy,
           ...(run.affected === undefined ? {} : { numDmlAffectedRows: String(run.affected) }),
         },

@@ -124,3 +124,35 @@ describe('BigQuery reads through the client', () => {
     });
   });
 });
+
+describe('BigQuery dry runs', () => {
+  it('reads the accuracy from statistics.query: UNKNOWN is unknown (not 0), LOWER_BOUND says so', async () => {
+    const { warehouse } = open();
+    const compiled = warehouse.compile(tradesWindow('2026-02-27', '2026-03-01'));
+    const bytes = 4 * 3 * 8; // the fake's size: 4 rows of 3 columns, 8 bytes each
+    try {
+      fake.dryRunAccuracy = 'PRECISE';
+      expect(await warehouse.estimate(compiled)).toEqual({ bytes, note: null });
+      fake.dryRunAccuracy = 'UPPER_BOUND';
+      expect(await warehouse.estimate(compiled)).toEqual({ bytes, note: 'upper bound' });
+      fake.dryRunAccuracy = 'LOWER_BOUND';
+      expect(await warehouse.estimate(compiled)).toEqual({ bytes, note: 'lower bound: it may scan more' });
+      fake.dryRunAccuracy = 'UNKNOWN';
+      expect(await warehouse.estimate(compiled)).toEqual({
+        bytes: null,
+        note: 'BigQuery could not estimate this query (accuracy UNKNOWN)',
+      });
+    } finally {
+      fake.dryRunAccuracy = 'PRECISE';
+    }
+    const dryRun = fake.received.filter((r) => r.path.endsWith('/jobs') && r.method === 'POST').at(-1)!.body as {
+      configuration: { dryRun: boolean; query: { queryParameters: unknown[] } };
+    };
+    expect(dryRun.configuration.dryRun).toBe(true);
+    expect(dryRun.configuration.query.queryParameters).toContainEqual({
+      name: 'from',
+      parameterType: { type: 'DATE' },
+      parameterValue: { value: '2026-02-27' },
+    });
+  });
+});
