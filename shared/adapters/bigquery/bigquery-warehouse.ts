@@ -45,9 +45,10 @@ export class BigqueryWarehouse implements Warehouse {
     return quoteBigquery(`${this.#at.projectId}.${this.#at.dataset}`);
   }
 
+  /** Hidden columns (_PARTITIONTIME, _PARTITIONDATE) are left out: BigQuery refuses them in a select list without an alias. */
   async describeTable(table: string): Promise<TableSchema | null> {
     const rows = await this.#rows(
-      `SELECT column_name, data_type, is_nullable FROM ${this.#datasetRef}.INFORMATION_SCHEMA.COLUMNS WHERE table_name = @table ORDER BY ordinal_position`,
+      `SELECT column_name, data_type, is_nullable FROM ${this.#datasetRef}.INFORMATION_SCHEMA.COLUMNS WHERE table_name = @table AND is_hidden = 'NO' ORDER BY ordinal_position`,
       { table },
     );
     if (rows.length === 0) return null;

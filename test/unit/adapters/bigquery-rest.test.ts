@@ -156,3 +156,24 @@ describe('BigQuery dry runs', () => {
     });
   });
 });
+
+describe('BigQuery schema discovery', () => {
+  it('leaves out partition pseudo-columns, which BigQuery refuses to select without an alias', async () => {
+    await fake.table('facts', 'visits', {
+      columns: { day: 'DATE', user_id: 'STRING' },
+      timePartitioning: { type: 'DAY' },
+      rows: [{ day: '2026-03-01', user_id: 'u1' }],
+    });
+    const { warehouse } = open();
+    const schema = await warehouse.describeTable('visits');
+    expect(schema!.columns.map((c) => c.name)).toEqual(['day', 'user_id']);
+    const query: TableQuery = {
+      table: 'visits',
+      columns: schema!.columns,
+      entity: null,
+      window: null,
+      orderByEntity: false,
+    };
+    expect(await readAll(warehouse, query)).toEqual([{ day: '2026-03-01', user_id: 'u1' }]);
+  });
+});
