@@ -43,11 +43,16 @@ export class BigqueryResultStore implements ResultStore {
     const dataset = this.#client.dataset(this.#dataset, { projectId: this.#at.projectId });
     const [exists] = await dataset.table(resultsTableName(computation)).exists();
     if (exists) return;
-    await dataset.createTable(resultsTableName(computation), {
-      schema: { fields: RESULTS_SCHEMA_FIELDS },
-      timePartitioning: { type: 'DAY', field: 'date' },
-      clustering: { fields: ['entity_id'] },
-    });
+    try {
+      await dataset.createTable(resultsTableName(computation), {
+        schema: { fields: RESULTS_SCHEMA_FIELDS },
+        timePartitioning: { type: 'DAY', field: 'date' },
+        clustering: { fields: ['entity_id'] },
+      });
+    } catch (error) {
+      // Dates run side by side each find the table missing and create it: the losers' 409 is success.
+      if ((error as { code?: unknown }).code !== 409) throw error;
+    }
   }
 
   /** The load job request that replaces one date's partition. */

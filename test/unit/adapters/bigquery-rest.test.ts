@@ -177,3 +177,20 @@ describe('BigQuery schema discovery', () => {
     expect(await readAll(warehouse, query)).toEqual([{ day: '2026-03-01', user_id: 'u1' }]);
   });
 });
+
+describe('BigQuery results tables', () => {
+  it('creates a results table once when dates run side by side: 409 Already Exists is success', async () => {
+    const { results } = open();
+    await Promise.all(
+      ['2026-03-01', '2026-03-02', '2026-03-03'].map(async (date) => {
+        const writer = await results.openReplace('SideBySide', date);
+        await writer.append([{ entityId: 'e', result: date }]);
+        await writer.commit();
+      }),
+    );
+    const creates = fake.received.filter((r) => r.method === 'POST' && r.path.endsWith('/datasets/computed/tables'));
+    expect(creates.length).toBeGreaterThan(1); // the race happened: more than one create was sent
+    for (const date of ['2026-03-01', '2026-03-02', '2026-03-03'])
+      expect(await results.read('SideBySide', date)).toEqual([{ entityId: 'e', result: date }]);
+  });
+});
