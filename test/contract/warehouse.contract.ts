@@ -70,6 +70,47 @@ export function warehouseContract(
       expect(data.logins!.map((r) => r.ts).sort()).toEqual(['2026-03-01T00:00:00.000Z', '2026-03-01T12:30:00.250Z']);
     });
 
+    it('gives the same plain values for nested, exact and binary types', async () => {
+      const data = await rowsOf(
+        { name: 'Kinds', type: 'global', requires: { kinds: { dateField: null } } },
+        '2026-03-01',
+      );
+      const byId = Object.fromEntries(data.kinds!.map((r) => [r.id, r]));
+      expect(byId.all).toEqual({
+        id: 'all',
+        n: '-9007199254740993',
+        num: '12345678901234567890.123456789',
+        f: 'NaN',
+        ok: true,
+        raw: 'AAEC/w==',
+        t: '12:30:00.250000',
+        ts: '2026-03-01T12:30:00.250001Z',
+        doc: { x: [1, 2.5], y: { z: null } },
+        tags: ['a', 'b'],
+        counts: [1, '9007199254740993'],
+        s: {
+          a: 7,
+          b: '2026-01-01',
+          c: ['2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.500Z'],
+          d: { e: '1.5', raw: 'AQ==' },
+        },
+      });
+      expect(byId.none).toEqual({
+        id: 'none',
+        n: null,
+        num: null,
+        f: null,
+        ok: null,
+        raw: null,
+        t: null,
+        ts: null,
+        doc: null,
+        tags: [],
+        counts: [],
+        s: null,
+      });
+    });
+
     it('reads [date - lookback, date] on a DATE column across a month end', async () => {
       const data = await rowsOf(
         { name: 'Window', type: 'global', requires: { trades: { lookback: 2 } } },

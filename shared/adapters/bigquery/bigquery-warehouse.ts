@@ -1,7 +1,7 @@
 import type { Row } from '../../model/types.ts';
 import type { CompiledQuery, ScanEstimate, TableQuery, TableSchema, Warehouse } from '../../ports/warehouse.ts';
 import { compileBigquery, quoteBigquery } from '../../warehouse/dialects/bigquery.ts';
-import { columnKind, fixerFor } from '../../warehouse/values.ts';
+import { columnKind } from '../../warehouse/values.ts';
 import { clientParams } from './params.ts';
 import { pagedRows, type BigQueryLike, type BigQueryLocation } from './client.ts';
 
@@ -75,13 +75,7 @@ export class BigqueryWarehouse implements Warehouse {
   }
 
   async *stream(query: CompiledQuery): AsyncIterable<Row[]> {
-    const fixers = query.columns
-      .map((column) => [column.name, fixerFor(column, 'bigquery')] as const)
-      .filter(([, fix]) => fix !== null);
-    for await (const rows of pagedRows(this.#client, this.#jobOptions(query.sql, query.params, query.types))) {
-      for (const row of rows) for (const [name, fix] of fixers) row[name] = fix!(row[name]);
-      yield rows;
-    }
+    yield* pagedRows(this.#client, this.#jobOptions(query.sql, query.params, query.types));
   }
 
   async estimate(query: CompiledQuery): Promise<ScanEstimate> {

@@ -1,3 +1,5 @@
+import { rowConverter, type ResultField } from './row-values.ts';
+
 /**
  * The part of the @google-cloud/bigquery client the adapters use, typed
  * narrowly so the composition root can hand in a real `BigQuery` and unit
@@ -41,16 +43,24 @@ export interface BigQueryLocation {
 /** Rows per page read from a query's results. */
 export const PAGE_ROWS = 10_000;
 
-/** Runs a query job and yields its result pages, one page in memory at a time. */
+/** Options of every results page request: integers keep every digit, JSON arrives parsed. */
+const PAGE_OPTIONS = { maxResults: PAGE_ROWS, autoPaginate: false, wrapIntegers: true, parseJSON: true };
+
+/**
+ * Runs a query job and yields its result pages, one page in memory at a
+ * time, with portable values (converted by the schema each page carries).
+ */
 export async function* pagedRows(
   client: BigQueryLike,
   jobOptions: Record<string, unknown>,
 ): AsyncIterable<Array<Record<string, unknown>>> {
   const [job] = await client.createQueryJob(jobOptions);
-  let page: Record<string, unknown> | null = { maxResults: PAGE_ROWS, autoPaginate: false, wrapIntegers: true };
+  let page: Record<string, unknown> | null = PAGE_OPTIONS;
+  let convert: ((row: Record<string, unknown>) => Record<string, unknown>) | undefined;
   while (page !== null) {
-    const [rows, next] = await job.getQueryResults(page);
-    if (rows.length > 0) yield rows;
-    page = next == null ? null : { ...next, maxResults: PAGE_ROWS, autoPaginate: false, wrapIntegers: true };
+    const [rows, next, response] = await job.getQueryResults(page);
+    convert ??= rowConverter((response as { schema?: { fields?: ResultField[] } } | undefined)?.schema?.fields ?? []);
+    if (rows.length > 0) yield rows.map(convert);
+    page = next == null ? null : { ...next, ...PAGE_OPTIONS };
   }
 }

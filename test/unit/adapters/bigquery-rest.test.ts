@@ -194,3 +194,95 @@ describe('BigQuery results tables', () => {
       expect(await results.read('SideBySide', date)).toEqual([{ entityId: 'e', result: date }]);
   });
 });
+
+describe('BigQuery row values', () => {
+  it('converts every type to plain values, recursively through ARRAY and STRUCT, NUMERIC exactly', async () => {
+    await fake.table('facts', 'kinds', {
+      columns: {
+        id: 'STRING',
+        n: 'INT64',
+        f: 'FLOAT64',
+        nan: 'FLOAT64',
+        num: 'NUMERIC',
+        big: 'BIGNUMERIC',
+        ok: 'BOOL',
+        raw: 'BYTES',
+        d: 'DATE',
+        dt: 'DATETIME',
+        t: 'TIME',
+        ts: 'TIMESTAMP',
+        geo: 'GEOGRAPHY',
+        doc: 'JSON',
+        span: 'RANGE<DATE>',
+        moments: 'RANGE<TIMESTAMP>',
+        tags: 'ARRAY<STRING>',
+        counts: 'ARRAY<INT64>',
+        s: 'STRUCT<a INT64, b DATE, c ARRAY<TIMESTAMP>, d STRUCT<e NUMERIC, raw BYTES>>',
+        list: 'ARRAY<STRUCT<at TIME, n INT64>>',
+      },
+      rows: [
+        {
+          id: 'all',
+          n: '9007199254740993',
+          f: 1.5,
+          nan: 'NaN',
+          num: '12345678901234567890.123456789',
+          big: '123456789012345678901234567890123456789.25',
+          ok: true,
+          raw: 'AAEC/w==',
+          d: '2026-03-01',
+          dt: '2026-03-01 01:02:03.5',
+          t: '12:30:00.25',
+          ts: '2026-03-01 12:30:00.250001',
+          geo: 'POINT(1 2)',
+          doc: { x: [1, 2], y: { z: null } },
+          span: { start: '2026-01-01', end: null },
+          moments: { start: '2026-01-01 00:00:00', end: '2026-01-02 00:00:00.5' },
+          tags: ['a', 'b'],
+          counts: [1, '9007199254740993'],
+          s: { a: 7, b: '2026-01-01', c: ['2026-01-01 00:00:00'], d: { e: '1.50', raw: 'AQ==' } },
+          list: [{ at: '00:00:01', n: 2 }],
+        },
+        { id: 'none', tags: [], counts: [], list: [] },
+      ],
+    });
+    const { warehouse } = open();
+    const schema = (await warehouse.describeTable('kinds'))!;
+    const rows = await readAll(warehouse, {
+      table: 'kinds',
+      columns: schema.columns,
+      entity: null,
+      window: null,
+      orderByEntity: false,
+    });
+    expect(rows.find((r) => r.id === 'all')).toEqual({
+      id: 'all',
+      n: '9007199254740993',
+      f: 1.5,
+      nan: 'NaN',
+      num: '12345678901234567890.123456789',
+      big: '123456789012345678901234567890123456789.25',
+      ok: true,
+      raw: 'AAEC/w==',
+      d: '2026-03-01',
+      dt: '2026-03-01T01:02:03.500000',
+      t: '12:30:00.250000',
+      ts: '2026-03-01T12:30:00.250001Z',
+      geo: 'POINT(1 2)',
+      doc: { x: [1, 2], y: { z: null } },
+      span: { start: '2026-01-01', end: null },
+      moments: { start: '2026-01-01T00:00:00.000Z', end: '2026-01-02T00:00:00.500Z' },
+      tags: ['a', 'b'],
+      counts: [1, '9007199254740993'],
+      s: { a: 7, b: '2026-01-01', c: ['2026-01-01T00:00:00.000Z'], d: { e: '1.5', raw: 'AQ==' } },
+      list: [{ at: '00:00:01', n: 2 }],
+    });
+    const none = rows.find((r) => r.id === 'none')!;
+    expect(Object.entries(none).filter(([, v]) => v !== null)).toEqual([
+      ['id', 'none'],
+      ['tags', []],
+      ['counts', []],
+      ['list', []],
+    ]);
+  });
+});
