@@ -15,6 +15,12 @@ export interface ColumnInfo {
 export interface TableSchema {
   table: string;
   columns: ColumnInfo[];
+  /**
+   * How the warehouse partitions the table, where it does (BigQuery): the
+   * partitioning column ('_PARTITIONTIME' for ingestion time) and whether
+   * every read must filter on it.
+   */
+  partitioning?: { column: string; requireFilter: boolean };
 }
 
 /**

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BigqueryResultStore } from '../../../shared/adapters/bigquery/bigquery-results.ts';
 import { BigqueryWarehouse } from '../../../shared/adapters/bigquery/bigquery-warehouse.ts';
-import type { BigQueryLike } from '../../../shared/adapters/bigquery/client.ts';
 import type { ColumnInfo, TableQuery } from '../../../shared/ports/warehouse.ts';
 import { FakeBigQuery } from '../../support/fake-bigquery/server.ts';
 
@@ -11,7 +10,13 @@ import { FakeBigQuery } from '../../support/fake-bigquery/server.ts';
  * parameter encoding, paging, retries and value decoding run here.
  */
 let fake: FakeBigQuery;
-const at = { projectId: 'acme-prod', dataset: 'facts', resultsDataset: 'computed', location: 'EU' };
+const at = {
+  projectId: 'acme-prod',
+  dataset: 'facts',
+  resultsDataset: 'computed',
+  location: 'EU',
+  retry: { minTimeout: 1, maxTimeout: 5 },
+};
 const col = (name: string, type: string, kind: ColumnInfo['kind']): ColumnInfo => ({
   name,
   type,
@@ -35,9 +40,10 @@ beforeAll(async () => {
 });
 afterAll(() => fake?.close());
 
-function open() {
-  const client = fake.client({ location: 'EU' }) as unknown as BigQueryLike;
-  return { warehouse: new BigqueryWarehouse(client, at), results: new BigqueryResultStore(client, at) };
+function open(overrides: Partial<typeof at> & { maximumBytesBilled?: number } = {}) {
+  const client = fake.client();
+  const settings = { ...at, ...overrides };
+  return { warehouse: new BigqueryWarehouse(client, settings), results: new BigqueryResultStore(client, settings) };
 }
 
 async function readAll(warehouse: BigqueryWarehouse, query: TableQuery) {
@@ -284,5 +290,137 @@ describe('BigQuery row values', () => {
       ['counts', []],
       ['list', []],
     ]);
+  });
+});
+
+describe('BigQuery retries', () => {
+  it('retries a query job that failed with backendError, and reads its rows once', async () => {
+    const { warehouse } = open();
+    const before = fake.queryJobs.length;
+    fake.faults.push({ on: 'insert', match: /facts\.trades/, reason: 'backendError', message: 'Backend error' });
+    const rows = await readAll(warehouse, tradesWindow('2026-02-27', '2026-03-01'));
+    expect(rows.map((r) => r.user_id)).toEqual(['u1', 'u2']);
+    const jobs = fake.queryJobs.slice(before);
+    expect(jobs.map((job) => job.status.errorResult?.reason ?? 'ok')).toEqual(['backendError', 'ok']);
+  });
+
+  it('never retries an invalid query or a refused permission', async () => {
+    const { warehouse } = open();
+    const before = fake.queryJobs.length;
+    fake.faults.push({ on: 'insert', match: /facts\.trades/, reason: 'accessDenied', message: 'Access Denied: Table' });
+    await expect(readAll(warehouse, tradesWindow('2026-02-27', '2026-03-01'))).rejects.toThrow('Access Denied');
+    expect(fake.queryJobs.length - before).toBe(1);
+    const inserts = fake.received.filter((r) => r.method === 'POST' && r.path.endsWith('/jobs')).length;
+    await expect(
+      readAll(warehouse, { ...tradesWindow('2026-02-27', '2026-03-01'), table: 'trades` x' }),
+    ).rejects.toThrow();
+    expect(fake.received.filter((r) => r.method === 'POST' && r.path.endsWith('/jobs')).length - inserts).toBe(1);
+  });
+
+  it('retries a load hit by "too many table update operations" and an upload cut half-way', async () => {
+    const { results } = open();
+    fake.faults.push(
+      {
+        on: 'upload',
+        match: /^results_Retried\$/,
+        reason: 'rateLimitExceeded',
+        message: 'Exceeded rate limits: too many table update operations for this table',
+      },
+      { on: 'interrupt-upload', reason: 'interrupt' },
+    );
+    const writer = await results.openReplace('Retried', '2026-03-01');
+    await writer.append([{ entityId: 'a', result: 1 }]);
+    await writer.commit();
+    expect(fake.faults).toEqual([]); // both failures happened
+    // Three uploads: the cut one never became a load job, the rate-limited one did and failed.
+    expect(fake.loadsPerTable.get('computed.results_Retried@20260301')).toBe(2);
+    expect(await results.read('Retried', '2026-03-01')).toEqual([{ entityId: 'a', result: 1 }]);
+  });
+});
+
+describe('BigQuery job settings', () => {
+  it('sends maximumBytesBilled with every query, results reads and deletes included', async () => {
+    const { warehouse, results } = open({ maximumBytesBilled: 50_000_000 });
+    const before = fake.queryJobs.length;
+    await warehouse.describeTable('trades');
+    await warehouse.listTables();
+    await readAll(warehouse, tradesWindow('2026-02-27', '2026-03-01'));
+    const writer = await results.openReplace('Budget', '2026-03-01');
+    await writer.commit();
+    await results.read('Budget', '2026-03-01', ['x']);
+    for await (const chunk of results.stream('Budget', '2026-03-01')) void chunk;
+    const jobs = fake.queryJobs.slice(before).map((job) => job.configuration.query as { maximumBytesBilled?: string });
+    expect(jobs.length).toBeGreaterThanOrEqual(6);
+    expect(jobs.every((job) => job.maximumBytesBilled === '50000000')).toBe(true);
+  });
+
+  it('refuses a read that would bill more than the budget, naming the limit', async () => {
+    const { warehouse } = open({ maximumBytesBilled: 10 });
+    await expect(readAll(warehouse, tradesWindow('2026-02-27', '2026-03-01'))).rejects.toThrow(
+      'Query exceeded limit for bytes billed: 10',
+    );
+  });
+
+  it('puts the location in every job reference, loads included, so jobs in a region are found again', async () => {
+    await fake.dataset('tokyo_facts', 'asia-northeast1');
+    await fake.dataset('tokyo_results', 'asia-northeast1');
+    await fake.table('tokyo_facts', 'trades', {
+      columns: { date: 'DATE', user_id: 'STRING', quantity: 'INT64' },
+      rows: [{ date: '2026-03-01', user_id: 'u1', quantity: 1 }],
+    });
+    const client = fake.client();
+    const tokyo = {
+      projectId: 'acme-prod',
+      dataset: 'tokyo_facts',
+      resultsDataset: 'tokyo_results',
+      location: 'asia-northeast1',
+      retry: at.retry,
+    };
+    const warehouse = new BigqueryWarehouse(client, tokyo);
+    const results = new BigqueryResultStore(client, tokyo);
+    expect(await readAll(warehouse, tradesWindow('2026-03-01', '2026-03-01'))).toEqual([
+      { date: '2026-03-01', user_id: 'u1', quantity: 1 },
+    ]);
+    const writer = await results.openReplace('Tokyo', '2026-03-01');
+    await writer.append([{ entityId: 'u1', result: 1 }]);
+    await writer.commit();
+    expect(await results.read('Tokyo', '2026-03-01')).toEqual([{ entityId: 'u1', result: 1 }]);
+    const upload = fake.received.filter((r) => r.path.startsWith('/upload/')).at(-1)!;
+    const job = [...fake.jobs.values()].at(-2)!;
+    expect(job.configuration).toMatchObject({
+      load: {
+        destinationTable: { datasetId: 'tokyo_results', tableId: 'results_Tokyo$20260301' },
+        writeDisposition: 'WRITE_TRUNCATE',
+      },
+    });
+    expect(job.reference.location).toBe('asia-northeast1');
+    expect((job.configuration.load as Record<string, unknown>).location).toBeUndefined();
+    expect(upload.query.uploadType).toBe('multipart');
+  });
+});
+
+describe('BigQuery results too large for a query response', () => {
+  it('reads them through a scratch table in the results dataset, which expires and is dropped after', async () => {
+    const { warehouse } = open();
+    fake.responseRowsLimit = 2;
+    try {
+      const rows = await readAll(warehouse, tradesWindow('2026-02-26', '2026-03-02'));
+      expect(rows.map((r) => r.user_id)).toEqual(['u1', 'u1', 'u2', 'u3']);
+    } finally {
+      fake.responseRowsLimit = Number.POSITIVE_INFINITY;
+    }
+    const [failed, written] = fake.queryJobs.slice(-2);
+    expect(failed!.status.errorResult?.reason).toBe('responseTooLarge');
+    const destination = (written!.configuration.query as { destinationTable: { datasetId: string; tableId: string } })
+      .destinationTable;
+    expect(destination.datasetId).toBe('computed');
+    expect(destination.tableId).toMatch(/^_compute_read_[0-9a-f]{32}$/);
+    const created = fake.received.find(
+      (r) =>
+        r.method === 'POST' &&
+        (r.body as { tableReference?: { tableId?: string } }).tableReference?.tableId === destination.tableId,
+    )!;
+    expect(Number((created.body as { expirationTime: string }).expirationTime)).toBeGreaterThan(Date.now());
+    expect(fake.catalog.hasTable('computed', destination.tableId)).toBe(false);
   });
 });
