@@ -35,7 +35,7 @@ export interface TableQuery {
   entity: ColumnInfo | null;
   /** Inclusive window on the date column, or null for no date filter. */
   window: { column: ColumnInfo; from: IsoDate; to: IsoDate } | null;
-  /** Order rows by entity id (as text) so per-entity streams can be merged. */
+  /** Order rows by entity id (by UTF-8 bytes, see entity-order.ts) so per-entity streams can be merged. */
   orderByEntity: boolean;
 }
 

@@ -26,7 +26,9 @@ export function compileBigquery(query: TableQuery, location: { projectId: string
   // Rows without an entity belong to no entity: leave them out of per-entity reads.
   if (query.orderByEntity && query.entity !== null) conditions.push(`${q(query.entity.name)} IS NOT NULL`);
   if (conditions.length > 0) sql += ` WHERE ${conditions.join(' AND ')}`;
-  if (query.orderByEntity && query.entity !== null) sql += ` ORDER BY CAST(${q(query.entity.name)} AS STRING)`;
+  // Bytes order no collation can change, the order compareEntityIds reproduces (entity-order.ts).
+  if (query.orderByEntity && query.entity !== null)
+    sql += ` ORDER BY CAST(CAST(${q(query.entity.name)} AS STRING) AS BYTES)`;
   return { sql, params, types, columns: query.columns };
 }
 
@@ -71,7 +73,7 @@ export function bigqueryTablesQuery(projectId: string, dataset: string): Bigquer
 export function bigqueryResultsRead(table: string, date: string, entityIds?: readonly string[]): BigquerySql {
   const filter = entityIds === undefined ? '' : ' AND entity_id IN UNNEST(@ids)';
   return {
-    sql: `SELECT entity_id, result FROM ${quoteBigquery(table)} WHERE date = @date${filter} ORDER BY entity_id`,
+    sql: `SELECT entity_id, result FROM ${quoteBigquery(table)} WHERE date = @date${filter} ORDER BY CAST(entity_id AS BYTES)`,
     params: entityIds === undefined ? { date } : { date, ids: [...entityIds] },
     types: entityIds === undefined ? { date: 'DATE' } : { date: 'DATE', ids: ['STRING'] },
   };

@@ -28,7 +28,7 @@ describe('BigQuery SQL', () => {
   it('reads a DATE window with parameters, skipping rows without an entity, ordered by entity', () => {
     const compiled = warehouse.compile(query());
     expect(compiled.sql).toBe(
-      'SELECT `date`, `user_id` FROM `acme-prod.facts.trades` WHERE `date` BETWEEN @from AND @to AND `user_id` IS NOT NULL ORDER BY CAST(`user_id` AS STRING)',
+      'SELECT `date`, `user_id` FROM `acme-prod.facts.trades` WHERE `date` BETWEEN @from AND @to AND `user_id` IS NOT NULL ORDER BY CAST(CAST(`user_id` AS STRING) AS BYTES)',
     );
     expect(compiled.params).toEqual({ from: '2026-02-27', to: '2026-03-01' });
     expect(compiled.types).toEqual({ from: 'DATE', to: 'DATE' });
