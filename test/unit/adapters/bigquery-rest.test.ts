@@ -2,6 +2,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BigqueryResultStore } from '../../../shared/adapters/bigquery/bigquery-results.ts';
 import { BigqueryWarehouse } from '../../../shared/adapters/bigquery/bigquery-warehouse.ts';
 import type { ColumnInfo, TableQuery } from '../../../shared/ports/warehouse.ts';
+import { ManualClock } from '../../../shared/ports/clock.ts';
+import { ComputationReader } from '../../../shared/warehouse/computation-reader.ts';
+import { SchemaRegistry } from '../../../shared/warehouse/schema-registry.ts';
+import { entry, project } from '../../support/entries.ts';
 import { FakeBigQuery } from '../../support/fake-bigquery/server.ts';
 
 /**
@@ -422,5 +426,63 @@ describe('BigQuery results too large for a query response', () => {
     )!;
     expect(Number((created.body as { expirationTime: string }).expirationTime)).toBeGreaterThan(Date.now());
     expect(fake.catalog.hasTable('computed', destination.tableId)).toBe(false);
+  });
+});
+
+describe('BigQuery partitioning checks (validate --warehouse)', () => {
+  it('refuses a read without the required partition filter, and warns when the window cannot prune', async () => {
+    await fake.table('facts', 'clicks', {
+      columns: { day: 'DATE', at: 'TIMESTAMP', user_id: 'STRING' },
+      timePartitioning: { type: 'DAY', field: 'day' },
+      requirePartitionFilter: true,
+      rows: [{ day: '2026-03-01', at: '2026-03-01 10:00:00', user_id: 'u1' }],
+    });
+    await fake.table('facts', 'orders', {
+      columns: { day: 'DATE', placed: 'TIMESTAMP', user_id: 'STRING' },
+      timePartitioning: { type: 'DAY', field: 'day' },
+    });
+    await fake.table('facts', 'pings', {
+      columns: { day: 'DATE', user_id: 'STRING' },
+      timePartitioning: { type: 'DAY' },
+    });
+    const { warehouse } = open();
+    expect((await warehouse.describeTable('clicks'))!.partitioning).toEqual({ column: 'day', requireFilter: true });
+    expect((await warehouse.describeTable('pings'))!.partitioning).toEqual({
+      column: '_PARTITIONTIME',
+      requireFilter: false,
+    });
+    const reader = new ComputationReader({
+      warehouse,
+      registry: new SchemaRegistry(warehouse, { clock: new ManualClock() }),
+      project: project({ dateField: 'day' }),
+    });
+    const plan = (requires: Record<string, object>) =>
+      reader.plan(entry({ name: 'Partitions', type: 'global', requires }), '2026-03-01');
+
+    const whole = await plan({ clicks: { dateField: null } });
+    expect(whole.problems.map((p) => [p.code, p.message])).toEqual([
+      [
+        'PARTITION_FILTER_REQUIRED',
+        "Computation 'Partitions' requires table 'clicks', which is partitioned on column 'day' and requires a partition filter, but reads it with dateField: null (no date filter): BigQuery refuses such a query. Set requires.clicks.dateField to 'day'.",
+      ],
+    ]);
+    expect((await plan({ clicks: { dateField: 'at' } })).problems.map((p) => p.code)).toEqual([
+      'PARTITION_FILTER_REQUIRED',
+    ]);
+
+    const byPlaced = await plan({ orders: { dateField: 'placed' } });
+    expect(byPlaced.problems).toEqual([]);
+    expect(byPlaced.warnings.map((w) => w.message)).toEqual([
+      "Computation 'Partitions' requires table 'orders' with a window on 'placed', but the table is partitioned on column 'day': the window cannot prune partitions, so every run scans (and BigQuery bills) the whole table, not the days it reads. Point requires.orders.dateField at 'day' if it holds the same date, or partition the table on 'placed'.",
+    ]);
+    expect((await plan({ pings: {} })).warnings.map((w) => w.message)).toEqual([
+      expect.stringContaining('partitioned by ingestion time (_PARTITIONTIME): the window cannot prune partitions'),
+    ]);
+
+    const good = await plan({ clicks: {}, orders: {} });
+    expect([good.problems, good.warnings]).toEqual([[], []]);
+    expect((await reader.readAll(good.reads)).data.clicks).toEqual([
+      { day: '2026-03-01', at: '2026-03-01T10:00:00.000Z', user_id: 'u1' },
+    ]);
   });
 });
