@@ -1,7 +1,7 @@
 /**
  * The one order of entity ids everywhere: by Unicode code point, which is
  * the order of their UTF-8 bytes. Both warehouses sort entity streams by
- * bytes (BigQuery `ORDER BY CAST(id AS BYTES)`, DuckDB `ORDER BY encode(id)`),
+ * bytes (BigQuery `ORDER BY CAST(id AS BYTES)`, DuckDB `ORDER BY id COLLATE "binary"`),
  * which no collation setting changes; the merge compares with this
  * function. JavaScript's `<` compares UTF-16 code units instead, and puts
  * ids beyond the Basic Multilingual Plane ('😀', surrogate pairs from

@@ -35,6 +35,7 @@ export function compileDuckdb(query: TableQuery): CompiledQuery {
   if (query.orderByEntity && query.entity !== null) conditions.push(`${q(query.entity.name)} IS NOT NULL`);
   if (conditions.length > 0) sql += ` WHERE ${conditions.join(' AND ')}`;
   // Bytes order, whatever default_collation says: the order compareEntityIds reproduces (entity-order.ts).
-  if (query.orderByEntity && query.entity !== null) sql += ` ORDER BY encode(CAST(${q(query.entity.name)} AS VARCHAR))`;
+  if (query.orderByEntity && query.entity !== null)
+    sql += ` ORDER BY CAST(${q(query.entity.name)} AS VARCHAR) COLLATE "binary"`;
   return { sql, params, types: {}, columns: query.columns };
 }

@@ -21,7 +21,7 @@ describe('DuckDB SQL', () => {
       orderByEntity: true,
     });
     expect(compiled.sql).toBe(
-      'SELECT CAST("date" AS VARCHAR) AS "date", "user_id" FROM "trades" WHERE "date" BETWEEN CAST($from AS DATE) AND CAST($to AS DATE) AND "user_id" IS NOT NULL ORDER BY encode(CAST("user_id" AS VARCHAR))',
+      'SELECT CAST("date" AS VARCHAR) AS "date", "user_id" FROM "trades" WHERE "date" BETWEEN CAST($from AS DATE) AND CAST($to AS DATE) AND "user_id" IS NOT NULL ORDER BY CAST("user_id" AS VARCHAR) COLLATE "binary"',
     );
     expect(compiled.params).toEqual({ from: '2026-02-27', to: '2026-03-01' });
   });
