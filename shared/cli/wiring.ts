@@ -115,11 +115,12 @@ export async function openWarehouse(
     dataset: config.dataset,
     resultsDataset: config.resultsDataset,
     location: config.location,
+    resultsLocation: config.resultsLocation,
     maximumBytesBilled: config.maximumBytesBilled,
   };
   return {
-    warehouse: new BigqueryWarehouse(client as never, location),
-    results: new BigqueryResultStore(client as never, location),
+    warehouse: new BigqueryWarehouse(client, location),
+    results: new BigqueryResultStore(client, location),
     close: async () => undefined,
   };
 }

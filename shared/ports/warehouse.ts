@@ -15,6 +15,12 @@ export interface ColumnInfo {
 export interface TableSchema {
   table: string;
   columns: ColumnInfo[];
+  /**
+   * How the warehouse partitions the table, where it does (BigQuery): the
+   * partitioning column ('_PARTITIONTIME' for ingestion time) and whether
+   * every read must filter on it.
+   */
+  partitioning?: { column: string; requireFilter: boolean };
 }
 
 /**
@@ -29,7 +35,7 @@ export interface TableQuery {
   entity: ColumnInfo | null;
   /** Inclusive window on the date column, or null for no date filter. */
   window: { column: ColumnInfo; from: IsoDate; to: IsoDate } | null;
-  /** Order rows by entity id (as text) so per-entity streams can be merged. */
+  /** Order rows by entity id (by UTF-8 bytes, see entity-order.ts) so per-entity streams can be merged. */
   orderByEntity: boolean;
 }
 

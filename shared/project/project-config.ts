@@ -30,6 +30,8 @@ const bigqueryWarehouse = z
     location: z.string().min(1).optional(),
     /** Dataset for result tables. (Default: the same dataset) */
     resultsDataset: z.string().min(1).optional(),
+    /** Location of the results dataset, when it differs from `location`. (Default: `location`) */
+    resultsLocation: z.string().min(1).optional(),
     /** Refuse queries that would bill more bytes than this. (Default: no limit) */
     maximumBytesBilled: z.number().int().positive().optional(),
   })

@@ -46,15 +46,19 @@ export class ComputationReader {
   }
 
   /** The validated, compiled reads of a computation for a date, or every problem found. */
-  async plan(entry: ManifestEntry, date: IsoDate): Promise<{ reads: PlannedRead[]; problems: Problem[] }> {
+  async plan(
+    entry: ManifestEntry,
+    date: IsoDate,
+  ): Promise<{ reads: PlannedRead[]; problems: Problem[]; warnings: Problem[] }> {
     const tables = Object.entries(entry.config.requires);
-    if (tables.length === 0) return { reads: [], problems: [] };
+    if (tables.length === 0) return { reads: [], problems: [], warnings: [] };
     const [known, schemas] = await Promise.all([
       this.#registry.tables(),
       Promise.all(tables.map(([table]) => this.#registry.get(table))),
     ]);
     const reads: PlannedRead[] = [];
     const problems: Problem[] = [];
+    const warnings: Problem[] = [];
     tables.forEach(([table, requirement], i) => {
       const planned = planTableQuery({
         computation: entry.name,
@@ -68,6 +72,7 @@ export class ComputationReader {
         date,
       });
       problems.push(...planned.problems);
+      warnings.push(...planned.warnings);
       if (planned.query !== null)
         reads.push({
           table,
@@ -76,7 +81,7 @@ export class ComputationReader {
           compiled: this.#warehouse.compile(planned.query),
         });
     });
-    return { reads, problems };
+    return { reads, problems, warnings };
   }
 
   /** Dry-run estimates of each read; the total is unknown if any part is. */

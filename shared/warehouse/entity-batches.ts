@@ -1,4 +1,6 @@
-/** A stream of items sorted by entity id (rows of a table, or stored results). */
+import { compareEntityIds } from './entity-order.ts';
+
+/** A stream of items sorted by entity id (see entity-order.ts) (rows of a table, or stored results). */
 export interface EntitySource<T = unknown> {
   /** Name under which the items appear in a batch (a table name, say). */
   name: string;
@@ -65,12 +67,12 @@ export class EntityMerger {
       for (const cursor of this.#cursors) {
         if (cursor.done) continue;
         const key = cursor.source.key(cursor.chunk[cursor.position]);
-        if (cursor.lastKey !== undefined && key < cursor.lastKey) {
+        if (cursor.lastKey !== undefined && compareEntityIds(key, cursor.lastKey) < 0) {
           throw new Error(
             `Source '${cursor.source.name}' is not ordered by entity id: '${key}' came after '${cursor.lastKey}'.`,
           );
         }
-        if (next === undefined || key < next) next = key;
+        if (next === undefined || compareEntityIds(key, next) < 0) next = key;
       }
       if (next === undefined) break;
       const entry: Record<string, unknown[]> = {};

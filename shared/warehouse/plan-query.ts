@@ -31,7 +31,12 @@ export function windowOf(requirement: Requirement, date: IsoDate): { from: IsoDa
  * discovered schema first. Nothing reaches the warehouse unless every
  * table and column exists and the date column has a usable type.
  */
-export function planTableQuery(input: QueryPlanInput): { query: TableQuery | null; problems: Problem[] } {
+export function planTableQuery(input: QueryPlanInput): {
+  query: TableQuery | null;
+  problems: Problem[];
+  /** Risks that do not stop the read, e.g. a window that cannot prune partitions. */
+  warnings: Problem[];
+} {
   const { computation, table, schema, requirement } = input;
   const where = `Computation '${computation}' requires table '${table}'`;
   const problem = (code: string, message: string): Problem => ({ code, computation, message });
@@ -41,6 +46,7 @@ export function planTableQuery(input: QueryPlanInput): { query: TableQuery | nul
       problems: [
         problem('UNKNOWN_TABLE', `${where}, which does not exist in the warehouse.${didYouMean(table, input.tables)}`),
       ],
+      warnings: [],
     };
   }
   const byName = new Map(schema.columns.map((c) => [c.name, c]));
@@ -96,6 +102,52 @@ export function planTableQuery(input: QueryPlanInput): { query: TableQuery | nul
     columns = listed;
   }
 
-  if (problems.length > 0) return { query: null, problems };
-  return { query: { table, columns, entity, window, orderByEntity: entity !== null }, problems };
+  const warnings: Problem[] = [];
+  if (schema.partitioning !== undefined && problems.length === 0) {
+    const checked = partitionChecks(input, window?.column.name ?? null, schema.partitioning);
+    if (checked !== null) (checked.severity === 'error' ? problems : warnings).push(checked.problem);
+  }
+  if (problems.length > 0) return { query: null, problems, warnings };
+  return { query: { table, columns, entity, window, orderByEntity: entity !== null }, problems, warnings };
+}
+
+/**
+ * A read BigQuery would refuse (the table requires a filter on its
+ * partitioning column and the read has none), or one that scans the whole
+ * table every run (its window is on another column than the partitioning).
+ */
+function partitionChecks(
+  input: QueryPlanInput,
+  windowColumn: string | null,
+  partitioning: NonNullable<TableSchema['partitioning']>,
+): { severity: 'error' | 'warning'; problem: Problem } | null {
+  const { computation, table } = input;
+  const where = `Computation '${computation}' requires table '${table}'`;
+  const on = partitioning.column;
+  if (windowColumn === on) return null;
+  const ingestion = on === '_PARTITIONTIME';
+  const partitionedBy = ingestion ? 'by ingestion time (_PARTITIONTIME)' : `on column '${on}'`;
+  const fix = ingestion
+    ? `Partition the table on its date column instead, or drop the partition filter requirement.`
+    : `Set requires.${table}.dateField to '${on}'.`;
+  if (partitioning.requireFilter) {
+    const read = windowColumn === null ? 'with dateField: null (no date filter)' : `with a window on '${windowColumn}'`;
+    return {
+      severity: 'error',
+      problem: {
+        code: 'PARTITION_FILTER_REQUIRED',
+        computation,
+        message: `${where}, which is partitioned ${partitionedBy} and requires a partition filter, but reads it ${read}: BigQuery refuses such a query. ${fix}`,
+      },
+    };
+  }
+  if (windowColumn === null) return null;
+  return {
+    severity: 'warning',
+    problem: {
+      code: 'WINDOW_NOT_ON_PARTITION',
+      computation,
+      message: `${where} with a window on '${windowColumn}', but the table is partitioned ${partitionedBy}: the window cannot prune partitions, so every run scans (and BigQuery bills) the whole table, not the days it reads. ${ingestion ? 'Partition the table on its date column' : `Point requires.${table}.dateField at '${on}' if it holds the same date, or partition the table on '${windowColumn}'`}.`,
+    },
+  };
 }

@@ -2,7 +2,6 @@ import { BigQuery } from '@google-cloud/bigquery';
 import { afterAll, beforeAll } from 'vitest';
 import { BigqueryResultStore } from '../../shared/adapters/bigquery/bigquery-results.ts';
 import { BigqueryWarehouse } from '../../shared/adapters/bigquery/bigquery-warehouse.ts';
-import type { BigQueryLike } from '../../shared/adapters/bigquery/client.ts';
 import { bigqueryFixtureSql } from './warehouse-fixture.ts';
 import { warehouseContract, type WarehouseUnderTest } from './warehouse.contract.ts';
 
@@ -30,8 +29,8 @@ if (skip === null) {
     for (const sql of bigqueryFixtureSql(`${projectId}.${dataset}`)) await client.query({ query: sql, location });
     const at = { projectId: projectId!, dataset, location };
     underTest = {
-      warehouse: new BigqueryWarehouse(client as unknown as BigQueryLike, at),
-      results: new BigqueryResultStore(client as unknown as BigQueryLike, at),
+      warehouse: new BigqueryWarehouse(client, at),
+      results: new BigqueryResultStore(client, at),
     };
   }, 300_000);
   afterAll(async () => {

@@ -4,6 +4,10 @@ import type { ResultStore, Warehouse } from '../../shared/ports/warehouse.ts';
 import { ComputationReader } from '../../shared/warehouse/computation-reader.ts';
 import { SchemaRegistry } from '../../shared/warehouse/schema-registry.ts';
 import { entry, project } from '../support/entries.ts';
+import { ODD_IDS } from './warehouse-fixture.ts';
+
+/** ODD_IDS sorted by code point, written out. */
+const CODE_POINT_ORDER = ['B', 'a', 'b', 'e', 'z', 'É', 'é', '～', '𝔸', '😀'];
 
 export interface WarehouseUnderTest {
   warehouse: Warehouse;
@@ -70,6 +74,47 @@ export function warehouseContract(
       expect(data.logins!.map((r) => r.ts).sort()).toEqual(['2026-03-01T00:00:00.000Z', '2026-03-01T12:30:00.250Z']);
     });
 
+    it('gives the same plain values for nested, exact and binary types', async () => {
+      const data = await rowsOf(
+        { name: 'Kinds', type: 'global', requires: { kinds: { dateField: null } } },
+        '2026-03-01',
+      );
+      const byId = Object.fromEntries(data.kinds!.map((r) => [r.id, r]));
+      expect(byId.all).toEqual({
+        id: 'all',
+        n: '-9007199254740993',
+        num: '12345678901234567890.123456789',
+        f: 'NaN',
+        ok: true,
+        raw: 'AAEC/w==',
+        t: '12:30:00.250000',
+        ts: '2026-03-01T12:30:00.250001Z',
+        doc: { x: [1, 2.5], y: { z: null } },
+        tags: ['a', 'b'],
+        counts: [1, '9007199254740993'],
+        s: {
+          a: 7,
+          b: '2026-01-01',
+          c: ['2026-01-01T00:00:00.000Z', '2026-01-01T00:00:00.500Z'],
+          d: { e: '1.5', raw: 'AQ==' },
+        },
+      });
+      expect(byId.none).toEqual({
+        id: 'none',
+        n: null,
+        num: null,
+        f: null,
+        ok: null,
+        raw: null,
+        t: null,
+        ts: null,
+        doc: null,
+        tags: [],
+        counts: [],
+        s: null,
+      });
+    });
+
     it('reads [date - lookback, date] on a DATE column across a month end', async () => {
       const data = await rowsOf(
         { name: 'Window', type: 'global', requires: { trades: { lookback: 2 } } },
@@ -130,6 +175,31 @@ export function warehouseContract(
       expect(u1.logins).toEqual([]);
       expect(batches[0]!.items.get('u2')!.logins).toHaveLength(1);
       expect(batches[1]!.items.get('u4')!.trades).toEqual([]);
+    });
+
+    it('orders entities alike in the warehouse and in the merge: beyond the BMP, accents, case', async () => {
+      const r = reader();
+      const { reads, problems } = await r.plan(
+        entry({
+          name: 'Odd',
+          type: 'per-entity',
+          requires: { people: { entityField: 'person' }, visits: { entityField: 'person' } },
+        }),
+        '2026-03-01',
+      );
+      expect(problems).toEqual([]);
+      const { merger } = await r.openEntities(reads);
+      const ids: string[] = [];
+      for await (const batch of merger.batches(3)) ids.push(...batch.entityIds);
+      // Code-point order (UTF-8 bytes); JavaScript's < would put the two astral ids before '～'.
+      expect(ids).toEqual(CODE_POINT_ORDER);
+      const { results } = open();
+      const writer = await results.openReplace('OddIds', '2026-03-01');
+      await writer.append(ODD_IDS.map((id) => ({ entityId: id, result: id })));
+      await writer.commit();
+      const streamed: string[] = [];
+      for await (const chunk of results.stream('OddIds', '2026-03-01')) streamed.push(...chunk.map((x) => x.entityId));
+      expect(streamed).toEqual(CODE_POINT_ORDER);
     });
 
     it('makes a computation impossible when a mandatory table is empty in its window', async () => {

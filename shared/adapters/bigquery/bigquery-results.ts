@@ -1,12 +1,16 @@
-import { createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { once } from 'node:events';
+import { pipeline } from 'node:stream/promises';
+import type { BigQuery } from '@google-cloud/bigquery';
 import type { IsoDate } from '../../model/types.ts';
 import type { ResultStore, ResultWriter, StoredResult } from '../../ports/warehouse.ts';
-import { quoteBigquery } from '../../warehouse/dialects/bigquery.ts';
-import { pagedRows, type BigQueryLike, type BigQueryLocation } from './client.ts';
+import { bigqueryResultsDelete, bigqueryResultsRead } from '../../warehouse/dialects/bigquery.ts';
+import type { BigQueryLocation } from './client.ts';
+import { QueryRunner } from './query-runner.ts';
+import { withRetries } from './retry.ts';
 
 export const RESULTS_SCHEMA_FIELDS = [
   { name: 'date', type: 'DATE', mode: 'REQUIRED' },
@@ -19,6 +23,15 @@ export function resultsTableName(computation: string): string {
   return `results_${computation}`;
 }
 
+/** The load job that replaces one date's partition: WRITE_TRUNCATE into `table$YYYYMMDD`. */
+export function loadMetadata(): Record<string, unknown> {
+  return {
+    sourceFormat: 'NEWLINE_DELIMITED_JSON',
+    writeDisposition: 'WRITE_TRUNCATE',
+    schema: { fields: RESULTS_SCHEMA_FIELDS },
+  };
+}
+
 /**
  * Results on BigQuery: one table per computation, partitioned by date and
  * clustered by entity. A replace is one load job into the date's partition
@@ -26,40 +39,85 @@ export function resultsTableName(computation: string): string {
  * Rows are spooled to a local NDJSON file first, so memory stays bounded.
  */
 export class BigqueryResultStore implements ResultStore {
-  readonly #client: BigQueryLike;
+  readonly #client: BigQuery;
   readonly #at: BigQueryLocation;
+  readonly #jobs: QueryRunner;
+  /** Tables known to exist; this store never deletes one, so once seen is enough. */
+  readonly #known = new Set<string>();
 
-  constructor(client: BigQueryLike, location: BigQueryLocation) {
+  constructor(client: BigQuery, location: BigQueryLocation) {
     this.#client = client;
     this.#at = location;
-  }
-
-  get #dataset(): string {
-    return this.#at.resultsDataset ?? this.#at.dataset;
-  }
-
-  async #ensureTable(computation: string): Promise<void> {
-    const dataset = this.#client.dataset(this.#dataset, { projectId: this.#at.projectId });
-    const [exists] = await dataset.table(resultsTableName(computation)).exists();
-    if (exists) return;
-    await dataset.createTable(resultsTableName(computation), {
-      schema: { fields: RESULTS_SCHEMA_FIELDS },
-      timePartitioning: { type: 'DAY', field: 'date' },
-      clustering: { fields: ['entity_id'] },
+    this.#jobs = new QueryRunner(client, {
+      projectId: location.projectId,
+      location: this.#location,
+      maximumBytesBilled: location.maximumBytesBilled,
+      retry: location.retry,
     });
   }
 
-  /** The load job request that replaces one date's partition. */
-  loadRequest(computation: string, date: IsoDate): { table: string; metadata: Record<string, unknown> } {
-    return {
-      table: `${resultsTableName(computation)}$${date.replaceAll('-', '')}`,
-      metadata: {
-        sourceFormat: 'NEWLINE_DELIMITED_JSON',
-        writeDisposition: 'WRITE_TRUNCATE',
-        schema: { fields: RESULTS_SCHEMA_FIELDS },
-        ...(this.#at.location === undefined ? {} : { location: this.#at.location }),
-      },
-    };
+  get #datasetName(): string {
+    return this.#at.resultsDataset ?? this.#at.dataset;
+  }
+
+  get #location(): string | undefined {
+    return this.#at.resultsLocation ?? this.#at.location;
+  }
+
+  #dataset() {
+    const location = this.#location;
+    return this.#client.dataset(this.#datasetName, {
+      projectId: this.#at.projectId,
+      ...(location === undefined ? {} : { location }),
+    });
+  }
+
+  #path(computation: string): string {
+    return `${this.#at.projectId}.${this.#datasetName}.${resultsTableName(computation)}`;
+  }
+
+  async #exists(computation: string): Promise<boolean> {
+    if (this.#known.has(computation)) return true;
+    const [exists] = await this.#dataset().table(resultsTableName(computation)).exists();
+    if (exists) this.#known.add(computation);
+    return exists;
+  }
+
+  async #ensureTable(computation: string): Promise<void> {
+    if (await this.#exists(computation)) return;
+    // Creating again is safe: a 409 Already Exists (dates run side by side, or an
+    // earlier attempt that succeeded) means the table is there.
+    await withRetries(async () => {
+      try {
+        await this.#dataset().createTable(resultsTableName(computation), {
+          schema: { fields: RESULTS_SCHEMA_FIELDS },
+          timePartitioning: { type: 'DAY', field: 'date' },
+          clustering: { fields: ['entity_id'] },
+        });
+      } catch (error) {
+        if ((error as { code?: unknown }).code !== 409) throw error;
+      }
+    }, this.#at.retry);
+    this.#known.add(computation);
+  }
+
+  /**
+   * Uploads the file as a load job into the date's partition. Repeating it
+   * is safe: WRITE_TRUNCATE replaces the partition with the same rows, so an
+   * upload cut half-way, a rate limit ("too many table update operations")
+   * or a backend error is retried. The location travels in the job
+   * reference (the table's), where BigQuery reads it.
+   */
+  async #load(computation: string, date: IsoDate, file: string): Promise<void> {
+    const table = this.#dataset().table(`${resultsTableName(computation)}$${date.replaceAll('-', '')}`);
+    await withRetries(async () => {
+      const upload = table.createWriteStream(loadMetadata());
+      const done = new Promise<void>((resolve, reject) => {
+        upload.once('complete', () => resolve());
+        upload.once('error', reject);
+      });
+      await Promise.all([pipeline(createReadStream(file), upload), done]);
+    }, this.#at.retry);
   }
 
   async openReplace(computation: string, date: IsoDate): Promise<ResultWriter> {
@@ -81,19 +139,9 @@ export class BigqueryResultStore implements ResultStore {
         await once(out, 'finish');
         try {
           await this.#ensureTable(computation);
-          if (rows === 0) {
-            await this.#query(
-              `DELETE FROM ${this.#tableRef(computation)} WHERE date = @date`,
-              { date },
-              { date: 'DATE' },
-            );
-          } else {
-            const { table, metadata } = this.loadRequest(computation, date);
-            await this.#client
-              .dataset(this.#dataset, { projectId: this.#at.projectId })
-              .table(table)
-              .load(file, metadata);
-          }
+          // Deleting one date's rows again deletes nothing more: the runner may retry it.
+          if (rows === 0) await this.#jobs.run(bigqueryResultsDelete(this.#path(computation), date));
+          else await this.#load(computation, date, file);
         } finally {
           await cleanup();
         }
@@ -105,64 +153,16 @@ export class BigqueryResultStore implements ResultStore {
     };
   }
 
-  #tableRef(computation: string): string {
-    return quoteBigquery(`${this.#at.projectId}.${this.#dataset}.${resultsTableName(computation)}`);
-  }
-
-  #jobOptions(query: string, params: Record<string, unknown>, types: Record<string, unknown>): Record<string, unknown> {
-    return {
-      query,
-      params,
-      types,
-      useLegacySql: false,
-      ...(this.#at.location === undefined ? {} : { location: this.#at.location }),
-    };
-  }
-
-  async #query(
-    query: string,
-    params: Record<string, unknown>,
-    types: Record<string, unknown>,
-  ): Promise<Array<Record<string, unknown>>> {
-    const rows: Array<Record<string, unknown>> = [];
-    for await (const page of pagedRows(this.#client, this.#jobOptions(query, params, types))) rows.push(...page);
-    return rows;
-  }
-
-  /** The read of stored results, as sent to BigQuery. */
-  readQuery(
-    computation: string,
-    date: IsoDate,
-    entityIds?: readonly string[],
-  ): { query: string; params: Record<string, unknown>; types: Record<string, unknown> } {
-    const filter = entityIds === undefined ? '' : ' AND entity_id IN UNNEST(@ids)';
-    return {
-      query: `SELECT entity_id, result FROM ${this.#tableRef(computation)} WHERE date = @date${filter} ORDER BY entity_id`,
-      params: entityIds === undefined ? { date } : { date, ids: [...entityIds] },
-      types: entityIds === undefined ? { date: 'DATE' } : { date: 'DATE', ids: ['STRING'] },
-    };
-  }
-
   async read(computation: string, date: IsoDate, entityIds?: readonly string[]): Promise<StoredResult[]> {
     if (entityIds !== undefined && entityIds.length === 0) return [];
-    const [exists] = await this.#client
-      .dataset(this.#dataset, { projectId: this.#at.projectId })
-      .table(resultsTableName(computation))
-      .exists();
-    if (!exists) return [];
-    const { query, params, types } = this.readQuery(computation, date, entityIds);
-    const rows = await this.#query(query, params, types);
+    if (!(await this.#exists(computation))) return [];
+    const rows = await this.#jobs.all(bigqueryResultsRead(this.#path(computation), date, entityIds));
     return rows.map((r) => ({ entityId: String(r.entity_id), result: JSON.parse(String(r.result)) as unknown }));
   }
 
   async *stream(computation: string, date: IsoDate): AsyncIterable<StoredResult[]> {
-    const [exists] = await this.#client
-      .dataset(this.#dataset, { projectId: this.#at.projectId })
-      .table(resultsTableName(computation))
-      .exists();
-    if (!exists) return;
-    const { query, params, types } = this.readQuery(computation, date);
-    for await (const rows of pagedRows(this.#client, this.#jobOptions(query, params, types))) {
+    if (!(await this.#exists(computation))) return;
+    for await (const rows of this.#jobs.pages(bigqueryResultsRead(this.#path(computation), date))) {
       yield rows.map((r) => ({ entityId: String(r.entity_id), result: JSON.parse(String(r.result)) as unknown }));
     }
   }

@@ -1,8 +1,10 @@
+import type { BigQuery } from '@google-cloud/bigquery';
 import type { Row } from '../../model/types.ts';
 import type { CompiledQuery, ScanEstimate, TableQuery, TableSchema, Warehouse } from '../../ports/warehouse.ts';
-import { compileBigquery, quoteBigquery } from '../../warehouse/dialects/bigquery.ts';
-import { columnKind, fixerFor } from '../../warehouse/values.ts';
-import { pagedRows, type BigQueryLike, type BigQueryLocation } from './client.ts';
+import { bigquerySchemaQuery, bigqueryTablesQuery, compileBigquery } from '../../warehouse/dialects/bigquery.ts';
+import { columnKind } from '../../warehouse/values.ts';
+import type { BigQueryLocation } from './client.ts';
+import { QueryRunner } from './query-runner.ts';
 
 /**
  * The warehouse on BigQuery. Schemas come from the dataset's
@@ -11,60 +13,53 @@ import { pagedRows, type BigQueryLike, type BigQueryLocation } from './client.ts
  */
 export class BigqueryWarehouse implements Warehouse {
   readonly dialect = 'bigquery' as const;
-  readonly #client: BigQueryLike;
   readonly #at: BigQueryLocation;
+  readonly #jobs: QueryRunner;
 
-  constructor(client: BigQueryLike, location: BigQueryLocation) {
-    this.#client = client;
+  constructor(client: BigQuery, location: BigQueryLocation) {
     this.#at = location;
+    this.#jobs = new QueryRunner(client, {
+      projectId: location.projectId,
+      location: location.location,
+      maximumBytesBilled: location.maximumBytesBilled,
+      retry: location.retry,
+      // Oversized results go to a scratch table where the system may write: the results dataset.
+      scratchDataset: location.resultsDataset ?? location.dataset,
+    });
   }
 
-  #jobOptions(query: string, params: Record<string, unknown>, types: Record<string, unknown>): Record<string, unknown> {
-    return {
-      query,
-      params,
-      types,
-      useLegacySql: false,
-      ...(this.#at.location === undefined ? {} : { location: this.#at.location }),
-      ...(this.#at.maximumBytesBilled === undefined ? {} : { maximumBytesBilled: String(this.#at.maximumBytesBilled) }),
-    };
-  }
-
-  async #rows(
-    query: string,
-    params: Record<string, unknown> = {},
-    types: Record<string, unknown> = {},
-  ): Promise<Array<Record<string, unknown>>> {
-    const [job] = await this.#client.createQueryJob(this.#jobOptions(query, params, types));
-    const [rows] = await job.getQueryResults({ autoPaginate: true });
-    return rows;
-  }
-
-  get #datasetRef(): string {
-    return quoteBigquery(`${this.#at.projectId}.${this.#at.dataset}`);
-  }
-
+  /**
+   * Hidden columns (_PARTITIONTIME, _PARTITIONDATE) are left out: BigQuery
+   * refuses them in a select list without an alias. They still tell that
+   * the table is partitioned by ingestion time.
+   */
   async describeTable(table: string): Promise<TableSchema | null> {
-    const rows = await this.#rows(
-      `SELECT column_name, data_type, is_nullable FROM ${this.#datasetRef}.INFORMATION_SCHEMA.COLUMNS WHERE table_name = @table ORDER BY ordinal_position`,
-      { table },
-    );
+    const rows = await this.#jobs.all(bigquerySchemaQuery(this.#at.projectId, this.#at.dataset, table));
     if (rows.length === 0) return null;
+    const partition = rows.find((r) => r.is_partitioning_column === 'YES');
     return {
       table,
-      columns: rows.map((r) => ({
-        name: String(r.column_name),
-        type: String(r.data_type),
-        kind: columnKind(String(r.data_type)),
-        nullable: r.is_nullable === 'YES',
-      })),
+      columns: rows
+        .filter((r) => r.is_hidden !== 'YES')
+        .map((r) => ({
+          name: String(r.column_name),
+          type: String(r.data_type),
+          kind: columnKind(String(r.data_type)),
+          nullable: r.is_nullable === 'YES',
+        })),
+      ...(partition === undefined
+        ? {}
+        : {
+            partitioning: {
+              column: String(partition.column_name),
+              requireFilter: String(rows[0]!.require_partition_filter).toLowerCase() === 'true',
+            },
+          }),
     };
   }
 
   async listTables(): Promise<string[]> {
-    const rows = await this.#rows(
-      `SELECT table_name FROM ${this.#datasetRef}.INFORMATION_SCHEMA.TABLES ORDER BY table_name`,
-    );
+    const rows = await this.#jobs.all(bigqueryTablesQuery(this.#at.projectId, this.#at.dataset));
     return rows.map((r) => String(r.table_name));
   }
 
@@ -72,27 +67,24 @@ export class BigqueryWarehouse implements Warehouse {
     return compileBigquery(query, this.#at);
   }
 
-  async *stream(query: CompiledQuery): AsyncIterable<Row[]> {
-    const fixers = query.columns
-      .map((column) => [column.name, fixerFor(column, 'bigquery')] as const)
-      .filter(([, fix]) => fix !== null);
-    for await (const rows of pagedRows(this.#client, this.#jobOptions(query.sql, query.params, query.types))) {
-      for (const row of rows) for (const [name, fix] of fixers) row[name] = fix!(row[name]);
-      yield rows;
-    }
+  stream(query: CompiledQuery): AsyncIterable<Row[]> {
+    return this.#jobs.pages(query);
   }
 
   async estimate(query: CompiledQuery): Promise<ScanEstimate> {
-    const [job] = await this.#client.createQueryJob({
-      ...this.#jobOptions(query.sql, query.params, query.types),
-      dryRun: true,
-    });
-    const stats = job.metadata.statistics;
-    if (stats?.totalBytesProcessed === undefined || stats.totalBytesProcessedAccuracy === 'UNKNOWN') {
+    // The accuracy lives in statistics.query; an UNKNOWN estimate carries a meaningless byte count (0).
+    const statistics = await this.#jobs.dryRun(query);
+    const stats = statistics.query as
+      { totalBytesProcessed?: string; totalBytesProcessedAccuracy?: string } | undefined;
+    const accuracy = stats?.totalBytesProcessedAccuracy;
+    if (stats?.totalBytesProcessed === undefined || accuracy === 'UNKNOWN') {
       return { bytes: null, note: 'BigQuery could not estimate this query (accuracy UNKNOWN)' };
     }
-    const note = stats.totalBytesProcessedAccuracy === 'UPPER_BOUND' ? 'upper bound' : null;
-    return { bytes: Number(stats.totalBytesProcessed), note };
+    const notes: Record<string, string> = {
+      UPPER_BOUND: 'upper bound',
+      LOWER_BOUND: 'lower bound: it may scan more',
+    };
+    return { bytes: Number(stats.totalBytesProcessed), note: notes[accuracy ?? ''] ?? null };
   }
 
   readonly versionQueryCost = 'bills at least 10 MB (the INFORMATION_SCHEMA minimum), once per dataset per run';

@@ -1,54 +1,23 @@
+import type { RetrySettings } from './retry.ts';
+
 /**
- * The part of the @google-cloud/bigquery client the adapters use, typed
- * narrowly so the composition root can hand in a real `BigQuery` and unit
- * tests a recording stand-in (no BigQuery emulator exists).
+ * Where the BigQuery adapters read and write. The adapters receive a
+ * constructed `BigQuery` client (the composition root builds it); every
+ * job they start carries the location in its job reference, so BigQuery
+ * finds the job again in any region.
  */
-export interface QueryJobLike {
-  metadata: { statistics?: { totalBytesProcessed?: string; totalBytesProcessedAccuracy?: string } };
-  getQueryResults(
-    options: Record<string, unknown>,
-  ): Promise<[Array<Record<string, unknown>>, (Record<string, unknown> | null)?, ...unknown[]]>;
-}
-
-export interface TableLike {
-  exists(): Promise<[boolean]>;
-  load(source: string, metadata: Record<string, unknown>): Promise<unknown>;
-}
-
-export interface DatasetLike {
-  table(name: string): TableLike;
-  createTable(name: string, options: Record<string, unknown>): Promise<unknown>;
-}
-
-export interface BigQueryLike {
-  createQueryJob(options: Record<string, unknown>): Promise<[QueryJobLike, ...unknown[]]>;
-  dataset(name: string, options?: Record<string, unknown>): DatasetLike;
-}
-
-/** Where the adapters read and write. */
 export interface BigQueryLocation {
   projectId: string;
+  /** Dataset of the source tables computations require. */
   dataset: string;
   /** Dataset for results tables. (Default: the same dataset) */
   resultsDataset?: string;
+  /** Location of the source dataset, e.g. 'EU', 'asia-northeast1'. (Default: inferred by BigQuery) */
   location?: string;
-  /** Refuse queries that would bill more bytes. (Default: no limit) */
+  /** Location of the results dataset. (Default: `location`) */
+  resultsLocation?: string;
+  /** Refuse any query that would bill more bytes, results reads included. (Default: no limit) */
   maximumBytesBilled?: number;
-}
-
-/** Rows per page read from a query's results. */
-export const PAGE_ROWS = 10_000;
-
-/** Runs a query job and yields its result pages, one page in memory at a time. */
-export async function* pagedRows(
-  client: BigQueryLike,
-  jobOptions: Record<string, unknown>,
-): AsyncIterable<Array<Record<string, unknown>>> {
-  const [job] = await client.createQueryJob(jobOptions);
-  let page: Record<string, unknown> | null = { maxResults: PAGE_ROWS, autoPaginate: false, wrapIntegers: true };
-  while (page !== null) {
-    const [rows, next] = await job.getQueryResults(page);
-    if (rows.length > 0) yield rows;
-    page = next == null ? null : { ...next, maxResults: PAGE_ROWS, autoPaginate: false, wrapIntegers: true };
-  }
+  /** Retries of failures a retry can fix. (Default: 5 retries from 1 s, doubling, up to 32 s apart) */
+  retry?: RetrySettings;
 }

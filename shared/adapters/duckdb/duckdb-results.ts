@@ -133,7 +133,7 @@ export class DuckdbResultStore implements ResultStore {
       const params: Record<string, DuckDBValue> = { date };
       if (entityIds !== undefined) params.ids = listValue([...entityIds]);
       const result = await connection.stream(
-        `SELECT entity_id, result FROM ${this.#resultsTable(computation)} WHERE date = CAST($date AS DATE)${filter} ORDER BY entity_id`,
+        `SELECT entity_id, result FROM ${this.#resultsTable(computation)} WHERE date = CAST($date AS DATE)${filter} ORDER BY entity_id COLLATE "binary"`,
         params,
       );
       for (;;) {

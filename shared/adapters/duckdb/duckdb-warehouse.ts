@@ -1,4 +1,4 @@
-import { DuckDBInstance, JsonDuckDBValueConverter, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
 import type { Row } from '../../model/types.ts';
 import type {
   CompiledQuery,
@@ -9,7 +9,8 @@ import type {
   Warehouse,
 } from '../../ports/warehouse.ts';
 import { compileDuckdb } from '../../warehouse/dialects/duckdb.ts';
-import { columnKind, fixerFor } from '../../warehouse/values.ts';
+import { columnKind } from '../../warehouse/values.ts';
+import { converterFor } from './duckdb-values.ts';
 
 export interface DuckdbOptions {
   /** DuckDB's memory limit, e.g. '256MB'; beyond it sorts spill to disk. (Default: DuckDB's, 80% of RAM) */
@@ -102,16 +103,12 @@ export class DuckdbWarehouse implements Warehouse {
     try {
       const result = await connection.stream(query.sql, query.params as Record<string, DuckDBValue>);
       const names = result.deduplicatedColumnNames();
-      const fixers = query.columns.map((column) => fixerFor(column, 'duckdb'));
+      const converters = result.columnTypes().map(converterFor);
       for (;;) {
         const chunk = await result.fetchChunk();
         if (chunk === null || chunk.rowCount === 0) break;
         // Column-wise conversion allocates one array per column instead of one per row.
-        const columns = chunk.convertColumns(JsonDuckDBValueConverter);
-        for (let c = 0; c < columns.length; c++) {
-          const fix = fixers[c];
-          if (fix != null) columns[c] = columns[c]!.map(fix) as (typeof columns)[number];
-        }
+        const columns = converters.map((convert, c) => chunk.convertColumnValues(c, convert));
         const count = chunk.rowCount;
         const rows: Row[] = new Array(count);
         for (let r = 0; r < count; r++) {

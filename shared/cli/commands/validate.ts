@@ -17,7 +17,12 @@ export const validateCommand: Command = {
   async run(input) {
     const project = await loadProject(input);
     const { listing, problems, manifest } = await buildManifest(project);
-    if (input.flags.warehouse === true) problems.push(...(await warehouseProblems(project, manifest)));
+    const warnings: Problem[] = [];
+    if (input.flags.warehouse === true) {
+      const checked = await warehouseProblems(project, manifest);
+      problems.push(...checked.problems);
+      warnings.push(...checked.warnings);
+    }
     const ok = problems.length === 0;
     if (input.flags.json === true) {
       printJson(input, {
@@ -31,6 +36,7 @@ export const validateCommand: Command = {
           file,
         })),
         errors: problems.map(({ code, message, computation, file }) => ({ code, message, computation, file })),
+        warnings: warnings.map(({ code, message, computation }) => ({ code, message, computation })),
       });
       return ok ? 0 : 1;
     }
@@ -41,6 +47,11 @@ export const validateCommand: Command = {
       lines.push(`  ${pass.padEnd(7)} ${item.name} (${item.type})  ${item.codeHash?.slice(0, 12) ?? '-'}${deps}`);
     }
     input.io.stdout(`${listing.length} computation(s) in ${project.root}\n${lines.join('\n')}\n`);
+    if (warnings.length > 0) {
+      input.io.stderr(
+        `\n${warnings.length} warning(s):\n${warnings.map((w) => `  - [${w.code}] ${w.message}`).join('\n')}\n`,
+      );
+    }
     if (ok) {
       input.io.stdout('OK: the manifest is valid.\n');
       return 0;
@@ -55,7 +66,7 @@ export const validateCommand: Command = {
 async function warehouseProblems(
   project: Parameters<typeof openReader>[0],
   manifest: Awaited<ReturnType<typeof buildManifest>>['manifest'],
-): Promise<Problem[]> {
+): Promise<{ problems: Problem[]; warnings: Problem[] }> {
   const opened = await openReader(project);
   try {
     const reader = opened.reader;

@@ -26,6 +26,64 @@ export function compileBigquery(query: TableQuery, location: { projectId: string
   // Rows without an entity belong to no entity: leave them out of per-entity reads.
   if (query.orderByEntity && query.entity !== null) conditions.push(`${q(query.entity.name)} IS NOT NULL`);
   if (conditions.length > 0) sql += ` WHERE ${conditions.join(' AND ')}`;
-  if (query.orderByEntity && query.entity !== null) sql += ` ORDER BY CAST(${q(query.entity.name)} AS STRING)`;
+  // Bytes order no collation can change, the order compareEntityIds reproduces (entity-order.ts).
+  if (query.orderByEntity && query.entity !== null)
+    sql += ` ORDER BY CAST(CAST(${q(query.entity.name)} AS STRING) AS BYTES)`;
   return { sql, params, types, columns: query.columns };
+}
+
+/** A GoogleSQL statement with its typed parameters. */
+export interface BigquerySql {
+  sql: string;
+  params: Record<string, string | string[]>;
+  types: Record<string, string | string[]>;
+}
+
+/**
+ * Columns of one table, with what the partitioning needs checked: hidden
+ * pseudo-columns (_PARTITIONTIME, _PARTITIONDATE) come back flagged so the
+ * caller can leave them out of reads yet know the table is partitioned by
+ * ingestion time.
+ */
+export function bigquerySchemaQuery(projectId: string, dataset: string, table: string): BigquerySql {
+  const ref = quoteBigquery(`${projectId}.${dataset}`);
+  return {
+    sql:
+      'SELECT c.column_name, c.data_type, c.is_nullable, c.is_hidden, c.is_partitioning_column, ' +
+      "IFNULL(o.option_value, 'false') AS require_partition_filter " +
+      `FROM ${ref}.INFORMATION_SCHEMA.COLUMNS AS c ` +
+      `LEFT JOIN ${ref}.INFORMATION_SCHEMA.TABLE_OPTIONS AS o ` +
+      "ON o.table_name = c.table_name AND o.option_name = 'require_partition_filter' " +
+      'WHERE c.table_name = @table ORDER BY c.ordinal_position',
+    params: { table },
+    types: { table: 'STRING' },
+  };
+}
+
+/** Names of the dataset's tables. */
+export function bigqueryTablesQuery(projectId: string, dataset: string): BigquerySql {
+  return {
+    sql: `SELECT table_name FROM ${quoteBigquery(`${projectId}.${dataset}`)}.INFORMATION_SCHEMA.TABLES ORDER BY table_name`,
+    params: {},
+    types: {},
+  };
+}
+
+/** Stored results of one date (of some entities), in entity order. `table` is `project.dataset.table`. */
+export function bigqueryResultsRead(table: string, date: string, entityIds?: readonly string[]): BigquerySql {
+  const filter = entityIds === undefined ? '' : ' AND entity_id IN UNNEST(@ids)';
+  return {
+    sql: `SELECT entity_id, result FROM ${quoteBigquery(table)} WHERE date = @date${filter} ORDER BY CAST(entity_id AS BYTES)`,
+    params: entityIds === undefined ? { date } : { date, ids: [...entityIds] },
+    types: entityIds === undefined ? { date: 'DATE' } : { date: 'DATE', ids: ['STRING'] },
+  };
+}
+
+/** Deletes one date's stored results (a replace with no results). */
+export function bigqueryResultsDelete(table: string, date: string): BigquerySql {
+  return {
+    sql: `DELETE FROM ${quoteBigquery(table)} WHERE date = @date`,
+    params: { date },
+    types: { date: 'DATE' },
+  };
 }

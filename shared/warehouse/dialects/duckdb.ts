@@ -34,6 +34,8 @@ export function compileDuckdb(query: TableQuery): CompiledQuery {
   // Rows without an entity belong to no entity: leave them out of per-entity reads.
   if (query.orderByEntity && query.entity !== null) conditions.push(`${q(query.entity.name)} IS NOT NULL`);
   if (conditions.length > 0) sql += ` WHERE ${conditions.join(' AND ')}`;
-  if (query.orderByEntity && query.entity !== null) sql += ` ORDER BY CAST(${q(query.entity.name)} AS VARCHAR)`;
+  // Bytes order, whatever default_collation says: the order compareEntityIds reproduces (entity-order.ts).
+  if (query.orderByEntity && query.entity !== null)
+    sql += ` ORDER BY CAST(${q(query.entity.name)} AS VARCHAR) COLLATE "binary"`;
   return { sql, params, types: {}, columns: query.columns };
 }

@@ -8,11 +8,15 @@ import { ManualClock } from '../../../shared/ports/clock.ts';
 import { loadProjectConfig } from '../../../shared/project/project-config.ts';
 import { ComputationReader } from '../../../shared/warehouse/computation-reader.ts';
 import { SchemaRegistry } from '../../../shared/warehouse/schema-registry.ts';
-import { RecordingBigQuery } from '../../support/recording-bigquery.ts';
+import { FakeBigQuery } from '../../support/fake-bigquery/server.ts';
 import { computationSource, tempProject, type TempProject } from '../../support/temp-project.ts';
 
 let project: TempProject | undefined;
-afterAll(() => project?.remove());
+let fake: FakeBigQuery | undefined;
+afterAll(async () => {
+  await project?.remove();
+  await fake?.close();
+});
 
 describe('analyze on BigQuery', () => {
   it('prices the run with a dry run and bills no scan to look for empty mandatory tables', async () => {
@@ -25,16 +29,13 @@ describe('analyze on BigQuery', () => {
     });
     const config = await loadProjectConfig(project.root);
     const manifest = await requireManifest(config);
-    const client = new RecordingBigQuery();
-    client.answers.push([[{ table_name: 'events' }]]);
-    client.answers.push([
-      [
-        { column_name: 'date', data_type: 'DATE', is_nullable: 'YES' },
-        { column_name: 'entity_id', data_type: 'STRING', is_nullable: 'YES' },
-      ],
-    ]);
-    client.dryRunStatistics = { totalBytesProcessed: '5000000', totalBytesProcessedAccuracy: 'PRECISE' };
-    const warehouse = new BigqueryWarehouse(client, { projectId: 'acme', dataset: 'facts' });
+    fake = await FakeBigQuery.start('acme');
+    await fake.dataset('facts');
+    await fake.table('facts', 'events', {
+      columns: { date: 'DATE', entity_id: 'STRING' },
+      rows: [{ date: '2026-01-26', entity_id: 'e1' }],
+    });
+    const warehouse = new BigqueryWarehouse(fake.client() as never, { projectId: 'acme', dataset: 'facts' });
     const reader = new ComputationReader({
       warehouse,
       registry: new SchemaRegistry(warehouse, { clock: new ManualClock() }),
@@ -43,13 +44,14 @@ describe('analyze on BigQuery', () => {
     const state = new SqliteStateStore(join(project.root, '.compute/state.sqlite'));
     const [analysis] = await analyzeDates(manifest, state, reader, ['2026-01-26'], null, false);
     await state.close();
-    expect(analysis).toMatchObject({ name: 'Totals', decision: 'run', bytes: 5_000_000 });
+    // The fake prices a scan at 8 bytes per cell: 1 row of 2 columns.
+    expect(analysis).toMatchObject({ name: 'Totals', decision: 'run', bytes: 16 });
     expect(analysis!.reasons).toContain(
       'mandatory tables are checked when it runs (looking now would bill a BigQuery scan)',
     );
-    const billed = client.jobs.filter(
-      (job) => job.dryRun !== true && !String(job.query).includes('INFORMATION_SCHEMA'),
-    );
+    const billed = fake.queryJobs
+      .map((job) => (job.configuration.query as { query: string }).query)
+      .filter((sql) => !sql.includes('INFORMATION_SCHEMA'));
     expect(billed).toEqual([]);
   });
 });

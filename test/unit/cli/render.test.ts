@@ -53,7 +53,7 @@ describe('compute render', () => {
     expect(output.tables[0]!.sql).toContain('WHERE "date" BETWEEN CAST($from AS DATE) AND CAST($to AS DATE)');
     expect(output.tables[0]!.params).toEqual({ from: '2026-02-27', to: '2026-03-01' });
     expect(output.tables[1]!.sql).toBe(
-      'SELECT "user_id", "profile" FROM "users" WHERE "user_id" IS NOT NULL ORDER BY CAST("user_id" AS VARCHAR)',
+      'SELECT "user_id", "profile" FROM "users" WHERE "user_id" IS NOT NULL ORDER BY CAST("user_id" AS VARCHAR) COLLATE "binary"',
     );
     expect(output.tables[0]!.estimate.bytes).toBeNull();
     expect(output.totalBytes).toBeNull();

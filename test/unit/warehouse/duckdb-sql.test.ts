@@ -10,7 +10,7 @@ const col = (name: string, type: string, kind: ColumnInfo['kind']): ColumnInfo =
 });
 
 describe('DuckDB SQL', () => {
-  it('reads a DATE window as parameters, ordered by the entity as text', () => {
+  it('reads a DATE window as parameters, ordered by the entity as bytes', () => {
     const date = col('date', 'DATE', 'date');
     const user = col('user_id', 'BIGINT', 'integer');
     const compiled = compileDuckdb({
@@ -21,7 +21,7 @@ describe('DuckDB SQL', () => {
       orderByEntity: true,
     });
     expect(compiled.sql).toBe(
-      'SELECT CAST("date" AS VARCHAR) AS "date", "user_id" FROM "trades" WHERE "date" BETWEEN CAST($from AS DATE) AND CAST($to AS DATE) AND "user_id" IS NOT NULL ORDER BY CAST("user_id" AS VARCHAR)',
+      'SELECT CAST("date" AS VARCHAR) AS "date", "user_id" FROM "trades" WHERE "date" BETWEEN CAST($from AS DATE) AND CAST($to AS DATE) AND "user_id" IS NOT NULL ORDER BY CAST("user_id" AS VARCHAR) COLLATE "binary"',
     );
     expect(compiled.params).toEqual({ from: '2026-02-27', to: '2026-03-01' });
   });
