@@ -25,6 +25,7 @@ import {
   bigqueryResultsDelete,
   bigqueryResultsRead,
   bigquerySchemaQuery,
+  bigqueryPartitionsQuery,
   bigqueryTablesQuery,
   compileBigquery,
 } from '../shared/warehouse/dialects/bigquery.ts';
@@ -103,6 +104,17 @@ const INFORMATION_SCHEMA: Catalog = {
     creation_time: 'TIMESTAMP',
     ddl: 'STRING',
   },
+  PARTITIONS: {
+    table_catalog: 'STRING',
+    table_schema: 'STRING',
+    table_name: 'STRING',
+    partition_id: 'STRING',
+    total_rows: 'INT64',
+    total_logical_bytes: 'INT64',
+    total_billable_bytes: 'INT64',
+    last_modified_time: 'TIMESTAMP',
+    storage_tier: 'STRING',
+  },
   TABLE_OPTIONS: {
     table_catalog: 'STRING',
     table_schema: 'STRING',
@@ -170,6 +182,7 @@ const STATEMENTS: Array<[string, BigquerySql]> = [
   ['odd identifiers: backtick, spaces, dash', read('odd table-1', { entity: 'user id', window: 'day of' })],
   ['schema discovery (COLUMNS + TABLE_OPTIONS)', bigquerySchemaQuery(PROJECT, 'facts', 'trades')],
   ['table list', bigqueryTablesQuery(PROJECT, 'facts')],
+  ['input versions (PARTITIONS + COLUMNS)', bigqueryPartitionsQuery(PROJECT, 'facts', ['trades', 'logins'])],
   ['results read, whole date', bigqueryResultsRead(RESULTS, '2026-03-01')],
   ['results read, chosen entities', bigqueryResultsRead(RESULTS, '2026-03-01', ['u1', 'u2'])],
   ['results delete of one date', bigqueryResultsDelete(RESULTS, '2026-03-01')],

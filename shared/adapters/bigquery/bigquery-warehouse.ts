@@ -1,7 +1,20 @@
 import type { BigQuery } from '@google-cloud/bigquery';
 import type { Row } from '../../model/types.ts';
-import type { CompiledQuery, ScanEstimate, TableQuery, TableSchema, Warehouse } from '../../ports/warehouse.ts';
-import { bigquerySchemaQuery, bigqueryTablesQuery, compileBigquery } from '../../warehouse/dialects/bigquery.ts';
+import type {
+  CompiledQuery,
+  ScanEstimate,
+  TableQuery,
+  TableSchema,
+  VersionScope,
+  Warehouse,
+} from '../../ports/warehouse.ts';
+import {
+  bigqueryPartitionsQuery,
+  bigquerySchemaQuery,
+  bigqueryTablesQuery,
+  compileBigquery,
+} from '../../warehouse/dialects/bigquery.ts';
+import { partitionRows, partitionVersion, type PartitionRow } from './partition-versions.ts';
 import { columnKind } from '../../warehouse/values.ts';
 import type { BigQueryLocation } from './client.ts';
 import { QueryRunner } from './query-runner.ts';
@@ -89,8 +102,23 @@ export class BigqueryWarehouse implements Warehouse {
 
   readonly versionQueryCost = 'bills at least 10 MB (the INFORMATION_SCHEMA minimum), once per dataset per run';
 
-  /** Versions from partition metadata are not read yet: no version, so input changes are not seen on BigQuery. */
-  async inputVersion(): Promise<string | null> {
-    return null;
+  /**
+   * A version from partition metadata, never from the data: the partitions'
+   * last modification times (INFORMATION_SCHEMA.PARTITIONS). One query per
+   * dataset per scope lists every table of the scope, whatever the number of
+   * computations and dates asking.
+   */
+  async inputVersion(query: TableQuery, scope: VersionScope): Promise<string | null> {
+    const tables = scope.tables.includes(query.table) ? scope.tables : [query.table];
+    const key = `bigquery-partitions:${this.#at.dataset}:${tables.join(',')}`;
+    let partitions = scope.memo.get(key) as Promise<PartitionRow[]> | undefined;
+    if (partitions === undefined) {
+      scope.queries++;
+      partitions = this.#jobs
+        .all(bigqueryPartitionsQuery(this.#at.projectId, this.#at.dataset, tables))
+        .then(partitionRows);
+      scope.memo.set(key, partitions);
+    }
+    return partitionVersion(query, await partitions);
   }
 }

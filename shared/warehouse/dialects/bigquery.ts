@@ -87,3 +87,24 @@ export function bigqueryResultsDelete(table: string, date: string): BigquerySql 
     types: { date: 'DATE' },
   };
 }
+
+/**
+ * Partition metadata of the dataset's tables, for input versions: each
+ * partition's id, rows and last modification, with the table's partitioning
+ * column. Metadata only (no table data is scanned); one query covers every
+ * table a run reads.
+ */
+export function bigqueryPartitionsQuery(projectId: string, dataset: string, tables: readonly string[]): BigquerySql {
+  const ref = quoteBigquery(`${projectId}.${dataset}`);
+  return {
+    sql:
+      'SELECT p.table_name, p.partition_id, p.total_rows, p.last_modified_time, ' +
+      'c.column_name AS partition_column ' +
+      `FROM ${ref}.INFORMATION_SCHEMA.PARTITIONS AS p ` +
+      `LEFT JOIN ${ref}.INFORMATION_SCHEMA.COLUMNS AS c ` +
+      "ON c.table_name = p.table_name AND c.is_partitioning_column = 'YES' " +
+      'WHERE p.table_name IN UNNEST(@tables) ORDER BY p.table_name, p.partition_id',
+    params: { tables: [...tables] },
+    types: { tables: ['STRING'] },
+  };
+}

@@ -24,6 +24,8 @@ const INFO_SQL = [
      table_type VARCHAR)`,
   `CREATE TABLE IF NOT EXISTS "__info"."table_options" (table_catalog VARCHAR, table_schema VARCHAR,
      table_name VARCHAR, option_name VARCHAR, option_type VARCHAR, option_value VARCHAR)`,
+  `CREATE TABLE IF NOT EXISTS "__info"."partitions" (table_catalog VARCHAR, table_schema VARCHAR, table_name VARCHAR,
+     partition_id VARCHAR, total_rows BIGINT, last_modified_time TIMESTAMP)`,
 ];
 
 const q = (name: string) => `"${name.replaceAll('"', '""')}"`;
@@ -38,6 +40,9 @@ export class FakeCatalog implements Catalog {
   readonly #db: DuckDBConnection;
   readonly datasets = new Map<string, { location: string }>();
   readonly tables = new Map<string, TableMeta>();
+  /** Per table, per partition: a fingerprint of its rows and when it last changed, as BigQuery tracks it. */
+  readonly #partitions = new Map<string, Map<string, { fingerprint: string; modified: number }>>();
+  #lastModified = 0;
 
   constructor(projectId: string, db: DuckDBConnection) {
     this.projectId = projectId;
@@ -129,6 +134,47 @@ export class FakeCatalog implements Catalog {
     }
   }
 
+  /**
+   * Brings INFORMATION_SCHEMA.PARTITIONS up to date with the tables' rows:
+   * a partition whose rows changed (by a load, DML or a seeding helper) since
+   * the last look gets a new last_modified_time, as BigQuery gives it.
+   */
+  async refreshPartitions(): Promise<void> {
+    await this.#db.run('DELETE FROM "__info"."partitions"');
+    for (const [key, meta] of this.tables) {
+      const [dataset, table] = key.split('.') as [string, string];
+      const exists = await this.#db.runAndReadAll(
+        `SELECT count(*) FROM information_schema.tables WHERE table_schema = ${s(dataset)} AND table_name = ${s(table)}`,
+      );
+      if (Number(exists.getRows()[0]![0]) === 0) continue;
+      const field = meta.timePartitioning?.field;
+      const id =
+        meta.timePartitioning === undefined
+          ? 'NULL'
+          : field === undefined
+            ? "strftime(current_date, '%Y%m%d')"
+            : `coalesce(strftime(CAST(${q(field)} AS DATE), '%Y%m%d'), '__NULL__')`;
+      const reader = await this.#db.runAndReadAll(
+        `SELECT ${id} AS pid, count(*)::BIGINT AS n, coalesce(sum(hash(t)), 0)::VARCHAR AS h FROM ${q(dataset)}.${q(table)} t GROUP BY ALL`,
+      );
+      const known = this.#partitions.get(key) ?? new Map<string, { fingerprint: string; modified: number }>();
+      const seen = new Map<string, { fingerprint: string; modified: number }>();
+      for (const [pid, n, h] of reader.getRows() as Array<[string | null, bigint, string]>) {
+        const fingerprint = `${n}:${h}`;
+        const before = known.get(pid ?? '');
+        const modified =
+          before !== undefined && before.fingerprint === fingerprint
+            ? before.modified
+            : (this.#lastModified = Math.max(Date.now(), this.#lastModified + 1));
+        seen.set(pid ?? '', { fingerprint, modified });
+        await this.#db.run(
+          `INSERT INTO "__info"."partitions" VALUES (${s(this.projectId)}, ${s(dataset)}, ${s(table)}, ${pid === null ? 'NULL' : s(pid)}, ${n}, make_timestamp(${modified * 1000}))`,
+        );
+      }
+      this.#partitions.set(key, seen);
+    }
+  }
+
   /** A query's destination table, replaced by the query's result (WRITE_TRUNCATE). */
   async replaceFromQuery(
     dataset: string,
@@ -146,7 +192,8 @@ export class FakeCatalog implements Catalog {
   async dropTable(dataset: string, table: string): Promise<void> {
     this.tables.delete(`${dataset}.${table}`);
     await this.#db.run(`DROP TABLE IF EXISTS ${q(dataset)}.${q(table)}`);
-    for (const view of ['columns', 'tables', 'table_options']) {
+    this.#partitions.delete(`${dataset}.${table}`);
+    for (const view of ['columns', 'tables', 'table_options', 'partitions']) {
       await this.#db.run(
         `DELETE FROM "__info".${q(view)} WHERE table_schema = ${s(dataset)} AND table_name = ${s(table)}`,
       );

@@ -114,6 +114,7 @@ export async function runQuery(
   destination?: { datasetId: string; tableId: string },
 ): Promise<QueryRun> {
   const types = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v.type]));
+  if (/INFORMATION_SCHEMA\s*\.\s*PARTITIONS/i.test(sql)) await catalog.refreshPartitions();
   let translated;
   try {
     translated = translate(sql, types, catalog);

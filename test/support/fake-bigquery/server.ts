@@ -116,6 +116,15 @@ export class FakeBigQuery {
     return reader.getRowsJson() as unknown[][];
   }
 
+  /**
+   * Changes a table's rows behind the API, as an upstream writer would (a
+   * late row, a correction): DuckDB SQL over `"dataset"."table"`. Partitions
+   * whose rows change get a new last_modified_time in INFORMATION_SCHEMA.PARTITIONS.
+   */
+  async modify(sql: string): Promise<void> {
+    await this.#db.run(sql);
+  }
+
   /** Query jobs received (dry runs included), in order. */
   get queryJobs(): FakeJob[] {
     return [...this.jobs.values()].filter((job) => 'query' in job.configuration);
