@@ -154,6 +154,13 @@ describe('input versions (DuckDB)', () => {
     const runs = analysis.computations.filter((c) => c.decision === 'run').map((c) => `${c.date}/${c.name}`);
     expect(runs.sort()).toEqual(at(D4, 'Daily', 'Labeled', 'Running', 'Total', 'Window3').sort());
     expect(NAMES).toHaveLength(6);
+    // In words: DuckDB cannot price a scan, so its lines carry no 'scans unknown'; the version queries are counted.
+    const text = (await cli(['analyze', '--date', D4, '--project', project.root])).stdout;
+    expect(text).toContain(`input:events changed (window ${D4}..${D4})`);
+    expect(text).not.toContain('scans');
+    expect(text).toMatch(/^5 run, 1 skip, 0 blocked, 0 impossible$/m);
+    // events for D4 alone (Daily and Running share it), events D2..D4 (Window3), dims whole; logs opts out.
+    expect(text).toContain('Input versions: 3 queries; each free (a scan of the window in the local DuckDB file).');
   });
 });
 
