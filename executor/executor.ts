@@ -1,4 +1,4 @@
-import { UserError } from '../shared/errors.ts';
+import { errorText, UserError } from '../shared/errors.ts';
 import type { BatchCompleted, PassReady } from '../shared/events/contracts.ts';
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import type { IsoDate } from '../shared/model/types.ts';
@@ -7,7 +7,9 @@ import {
   leaseIsStale,
   StaleLeaseError,
   type BatchPlan,
+  type FinalStatus,
   type Lease,
+  type LedgerKey,
   type LedgerSummary,
   type RunRecord,
 } from '../shared/ports/state-store.ts';
@@ -25,6 +27,9 @@ export interface Executor {
   onPassReady(event: PassReady): Promise<void>;
   onBatchCompleted(event: BatchCompleted): Promise<void>;
 }
+
+/** Tries of one computation in one run before an error that keeps coming back fails it. */
+const MAX_TRIES = 3;
 
 /** One fan-out attempt as this process knows it. Sealed plans never change, so they are kept. */
 interface FanOutMemo {
@@ -139,7 +144,13 @@ export function createExecutor(ports: ServicePorts): Executor {
         resultHash: null,
       });
     if (outcome.status === 'failed')
-      return finish(runId, entry, date, lease, { ...base, status: 'failed', error: outcome.error, resultHash: null });
+      return finish(runId, entry, date, lease, {
+        ...base,
+        status: 'failed',
+        error: outcome.error,
+        resultHash: null,
+        ...(outcome.counts === undefined ? {} : { counts: outcome.counts }),
+      });
     return finish(runId, entry, date, lease, {
       ...base,
       status: 'completed',
@@ -331,6 +342,33 @@ export function createExecutor(ports: ServicePorts): Executor {
     }
   }
 
+  /** Fails a computation whose failed share passed the threshold, once, quoting a few of its entity errors. */
+  async function tripBreaker(
+    runId: string,
+    entry: ManifestEntry,
+    date: IsoDate,
+    key: LedgerKey,
+    lease: Lease,
+    summary: LedgerSummary,
+    plan: BatchPlan | null,
+  ): Promise<void> {
+    const current = await runningState(runId, entry, date);
+    if (current === null || !(await state.runs.claimStep(runId, `breaker/${date}/${entry.name}`))) return;
+    const processed = summary.succeeded + summary.failed;
+    const samples = (await state.ledger.batches(key))
+      .flatMap((record) => record.errors)
+      .slice(0, 3)
+      .map((e) => `${e.entityId}: ${e.error}`);
+    const error = `CIRCUIT BREAKER TRIPPED: ${summary.failed} of ${processed} entities failed (threshold ${Math.round(settings.breakerThreshold * 100)}%); no further batches were published. ${samples.join('; ')}`;
+    ports.log.error({ runId, date, computation: entry.name, failed: summary.failed, processed }, error);
+    const decision = { compositeHash: current.compositeHash, components: current.components } as Decision;
+    const counts =
+      plan === null
+        ? undefined
+        : { planned: plan.entityCount, succeeded: summary.succeeded, failed: summary.failed, stored: 0 };
+    return finishWith(runId, entry, date, lease, decision, { status: 'failed', error, counts }, current.bytesScanned);
+  }
+
   /** The computation's state when it is still running in this run, else null. */
   async function runningState(runId: string, entry: ManifestEntry, date: IsoDate) {
     const current = await state.states.get(date, entry.name);
@@ -356,14 +394,9 @@ export function createExecutor(ports: ServicePorts): Executor {
     const progress = memo(runId, date, entry.name, attempt);
     const summary = known ?? (await state.ledger.summary(key));
     const processed = summary.succeeded + summary.failed;
-    if (processed >= settings.breakerMinEntities && summary.failed / processed > settings.breakerThreshold) {
-      const current = await runningState(runId, entry, date);
-      if (current === null || !(await state.runs.claimStep(runId, `breaker/${date}/${entry.name}`))) return;
-      const error = `CIRCUIT BREAKER TRIPPED: ${summary.failed} of ${processed} entities failed (threshold ${Math.round(settings.breakerThreshold * 100)}%); no further batches were published`;
-      ports.log.error({ runId, date, computation: entry.name, failed: summary.failed, processed }, error);
-      const decision = { compositeHash: current.compositeHash, components: current.components } as Decision;
-      return finishWith(runId, entry, date, lease, decision, { status: 'failed', error }, current.bytesScanned);
-    }
+    const tooMany = processed > 0 && summary.failed / processed > settings.breakerThreshold;
+    if (tooMany && processed >= settings.breakerMinEntities)
+      return tripBreaker(runId, entry, date, key, lease, summary, progress.plan);
     if (!progress.allPublished) {
       if (known === undefined) {
         // Just sealed or resumed: fill the window.
@@ -381,6 +414,8 @@ export function createExecutor(ports: ServicePorts): Executor {
     }
     const plan = progress.plan;
     if (plan === null || summary.completed < plan.batches.length) return;
+    // The minimum volume only delays an early trip: at the end the share is judged whatever the size.
+    if (tooMany) return tripBreaker(runId, entry, date, key, lease, summary, plan);
     // Taken before anything is awaited: two completions handled side by side must not both finalize.
     const guard = computationRunId(runId, date, entry.name);
     if (finalizing.has(guard)) return;
@@ -423,6 +458,8 @@ export function createExecutor(ports: ServicePorts): Executor {
     const names = (manifest.passes[event.pass] ?? []).filter(
       (name) => run.computations === null || run.computations.includes(name),
     );
+    // One computation's error never stops the others: it is retried with the pass, then fails alone.
+    let retry: { error: unknown } | null = null;
     await forEachLimited(names, settings.computationConcurrency, async (name) => {
       const entry = manifest.byName.get(name)!;
       try {
@@ -432,9 +469,64 @@ export function createExecutor(ports: ServicePorts): Executor {
           ports.log.warn({ runId: run.runId, computation: name, date: event.date }, error.message);
           return;
         }
-        throw error;
+        try {
+          await failOrRetry(run.runId, entry, event.date, error);
+        } catch (again) {
+          retry ??= { error: again };
+        }
       }
     });
+    if (retry !== null) throw (retry as { error: unknown }).error;
+  }
+
+  /**
+   * After an error while a computation ran: rethrows it (so the event is
+   * redelivered) while tries are left and a retry can help, else fails the
+   * computation with the error and announces it, so the run goes on.
+   */
+  async function failOrRetry(
+    runId: string,
+    entry: ManifestEntry,
+    date: IsoDate,
+    error: unknown,
+    held?: Lease,
+  ): Promise<void> {
+    const log = ports.log.child({ runId, date, computation: entry.name });
+    const text = errorText(error);
+    const tries = error instanceof UserError ? 1 : await countTry(runId, `tries/${date}/${entry.name}`);
+    if (!(error instanceof UserError) && tries < MAX_TRIES) {
+      log.warn(
+        { error: text, tries },
+        `${entry.name} on ${date} hit an error (try ${tries} of ${MAX_TRIES}); retrying: ${text}`,
+      );
+      throw error;
+    }
+    const taken = held !== undefined ? { lease: held } : await takeLease(ports, { computation: entry.name, date });
+    if (!('lease' in taken)) {
+      log.warn(
+        { holder: taken.holder.owner },
+        `${entry.name} on ${date} failed here but is held by another executor; leaving it to it`,
+      );
+      return;
+    }
+    if ((await runningState(runId, entry, date)) === null) {
+      const current = await state.states.get(date, entry.name);
+      if (current !== null && current.runId === runId && current.status !== 'pending') {
+        await state.leases.release(taken.lease);
+        return complete(runId, entry, date, current.status as FinalStatus);
+      }
+    }
+    await finish(runId, entry, date, taken.lease, {
+      status: 'failed',
+      error: tries > 1 ? `${text} (after ${tries} tries)` : text,
+      resultHash: null,
+    });
+  }
+
+  /** Counts one more try of a step in a run (1, 2, ...), across processes; at most MAX_TRIES. */
+  async function countTry(runId: string, prefix: string): Promise<number> {
+    for (let n = 1; n < MAX_TRIES; n++) if (await state.runs.claimStep(runId, `${prefix}/${n}`)) return n;
+    return MAX_TRIES;
   }
 
   async function onBatchCompleted(event: BatchCompleted): Promise<void> {
@@ -476,7 +568,12 @@ export function createExecutor(ports: ServicePorts): Executor {
       });
       if (sent !== 'lease-lost') remember(progress, sent.plan, sent.allPublished);
     }
-    await advance(event.runId, entry, event.date, event.attempt, lease, summary);
+    try {
+      await advance(event.runId, entry, event.date, event.attempt, lease, summary);
+    } catch (error) {
+      if (error instanceof StaleLeaseError) return;
+      await failOrRetry(event.runId, entry, event.date, error, lease);
+    }
   }
 
   return { onPassReady, onBatchCompleted };

@@ -118,33 +118,55 @@ export async function fanOut(
   };
   const inFlight = new Set<Promise<void>>();
   const writing = new Set<Promise<void>>();
+  /** The first step that failed: it fails the whole fan-out (the pass is retried), never vanishes. */
+  let failure: { error: unknown } | null = null;
+  const track = (set: Set<Promise<void>>, step: Promise<void>) => {
+    set.add(step);
+    step.then(
+      () => set.delete(step),
+      (error: unknown) => {
+        set.delete(step);
+        failure ??= { error };
+      },
+    );
+  };
+  const check = () => {
+    if (failure !== null) throw failure.error;
+  };
   let group: Cut[] = [];
   let size = 1;
   const send = async (): Promise<void> => {
     const running = flush(group);
     group = [];
     size = Math.min(size * 2, MAX_GROUP);
-    inFlight.add(running);
-    void running.finally(() => inFlight.delete(running)).catch(() => undefined);
-    if (inFlight.size >= PIPELINE_DEPTH) await Promise.race(inFlight);
+    track(inFlight, running);
+    if (inFlight.size >= PIPELINE_DEPTH) await Promise.race(inFlight).catch(() => undefined);
+    check();
   };
-  for await (const context of opened.batches) {
-    // Written now, so the context is let go of; the group keeps only its id and size.
-    const written = ports.blobs.put(
-      contextBlobName(runId, entry.name, date, attempt, context.batchId),
-      JSON.stringify(context),
-    );
-    writing.add(written);
-    void written.finally(() => writing.delete(written)).catch(() => undefined);
-    group.push({ batchId: context.batchId, entityCount: context.entities.length, written });
-    if (writing.size >= WRITE_DEPTH) await Promise.race(writing).catch(() => undefined);
-    if (group.length >= size) await send();
-    if (lost) break;
+  try {
+    for await (const context of opened.batches) {
+      check();
+      // Written now, so the context is let go of; the group keeps only its id and size.
+      const written = ports.blobs.put(
+        contextBlobName(runId, entry.name, date, attempt, context.batchId),
+        JSON.stringify(context),
+      );
+      track(writing, written);
+      group.push({ batchId: context.batchId, entityCount: context.entities.length, written });
+      if (writing.size >= WRITE_DEPTH) await Promise.race(writing).catch(() => undefined);
+      if (group.length >= size) await send();
+      if (lost) break;
+    }
+    if (group.length > 0 && !lost) await send();
+  } finally {
+    // Nothing is left running behind a failure: every step is settled before the fan-out answers.
+    await Promise.allSettled([...inFlight, ...writing]);
   }
-  if (group.length > 0 && !lost) await send();
-  await Promise.all(inFlight);
+  check();
   // Completions do not publish before the plan is sealed: fill the window one last time first.
   if (!lost && heldBack > 0) await send();
+  await Promise.allSettled([...inFlight]);
+  check();
   plan.batches.sort((a, b) => a.batchId.localeCompare(b.batchId));
   if (lost) return { plan, attempt, allPublished: false };
   await ports.state.ledger.seal(key, plan.entityCount);

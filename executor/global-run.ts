@@ -1,6 +1,6 @@
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import { GLOBAL_ENTITY, type IsoDate } from '../shared/model/types.ts';
-import type { Lease } from '../shared/ports/state-store.ts';
+import type { EntityCounts, Lease } from '../shared/ports/state-store.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import { ResultHasher } from '../shared/runtime/result-hash.ts';
 import { processGlobal } from '../shared/runtime/process-global.ts';
@@ -18,7 +18,7 @@ export type RunOutcome =
       failures: string | null;
     }
   | { status: 'impossible'; reason: string }
-  | { status: 'failed'; error: string };
+  | { status: 'failed'; error: string; counts?: EntityCounts | undefined };
 
 /**
  * Runs a global computation in this process: reads every required table's
@@ -48,10 +48,9 @@ export async function runGlobal(
   const hasher = new ResultHasher();
   const writer = await ports.results.openReplace(entry.name, date);
   try {
-    if (result !== null && result !== undefined) {
-      const stored = JSON.parse(JSON.stringify(result)) as unknown;
-      await writer.append([{ entityId: GLOBAL_ENTITY, result: stored }]);
-      hasher.add(GLOBAL_ENTITY, stored);
+    if (result !== null) {
+      await writer.append([{ entityId: GLOBAL_ENTITY, result }]);
+      hasher.add(GLOBAL_ENTITY, result);
     }
     await writer.commit();
   } catch (error) {

@@ -1,8 +1,15 @@
 import { PoisonMessageError } from '../shared/errors.ts';
 import type { BatchReady } from '../shared/events/contracts.ts';
-import { ledgerKey, resultsBlobName, type BatchContext, type BatchResults } from '../shared/runtime/batch-files.ts';
+import type { Logger } from '../shared/ports/logger.ts';
+import {
+  contextBlobName,
+  ledgerKey,
+  resultsBlobName,
+  type BatchContext,
+  type BatchResults,
+} from '../shared/runtime/batch-files.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
-import { runBatch } from '../shared/runtime/run-batch.ts';
+import { runBatch, type BatchOutcome } from '../shared/runtime/run-batch.ts';
 
 /** The worker's code differs from the code the batch was planned with. */
 export class VersionSkewError extends Error {
@@ -29,6 +36,14 @@ export type WorkerPorts = Pick<ServicePorts, 'manifest' | 'state' | 'blobs' | 'b
  * ledger and announces its completion.
  */
 export function createWorker(ports: WorkerPorts): Worker {
+  async function lostBatch(event: BatchReady, log: Logger): Promise<BatchOutcome> {
+    const plan = await ports.state.ledger.getPlan(ledgerKey(event.runId, event.computation, event.date, event.attempt));
+    const entities = plan?.batches.find((b) => b.batchId === event.batchId)?.entityCount ?? 0;
+    const error = `batch context is missing from the blob store (${event.contextBlob}): its ${entities} entities were not processed; run the computation again`;
+    log.error({ blob: event.contextBlob, entities }, `Batch ${event.batchId} of ${event.computation}: ${error}`);
+    return { results: [], errors: [{ entityId: `batch ${event.batchId}`, error }], succeeded: 0, failed: entities };
+  }
+
   async function onBatchReady(event: BatchReady): Promise<void> {
     const entry = ports.manifest.byName.get(event.computation);
     if (entry === undefined)
@@ -43,14 +58,27 @@ export function createWorker(ports: WorkerPorts): Worker {
       computation: event.computation,
       batchId: event.batchId,
     });
+    const expected = contextBlobName(event.runId, event.computation, event.date, event.attempt, event.batchId);
+    if (event.contextBlob !== expected)
+      throw new PoisonMessageError(
+        'INVALID_CONTEXT_BLOB',
+        `batch.ready names context blob '${event.contextBlob}', but batch ${event.batchId} of ${event.computation} on ${event.date} keeps its context at '${expected}'`,
+      );
     const text = await ports.blobs.get(event.contextBlob);
-    if (text === null) {
-      // The computation was finalized and its blobs cleaned: this is a late duplicate.
-      log.warn({ blob: event.contextBlob }, 'Batch context is gone; the batch was already handled');
-      return;
+    let outcome: BatchOutcome;
+    if (text !== null) outcome = await runBatch(entry, JSON.parse(text) as BatchContext, log);
+    else {
+      const current = await ports.state.states.get(event.date, event.computation);
+      if (current === null || current.runId !== event.runId || current.status !== 'running') {
+        // The computation was finalized and its blobs cleaned: this is a late duplicate.
+        log.info({ blob: event.contextBlob }, 'Batch context is gone and the computation finished; a late duplicate');
+        return;
+      }
+      // Lost while the computation runs (deleted by hand or by a lifecycle rule): its
+      // entities cannot be processed. Count them failed, named, so the fan-out ends.
+      outcome = await lostBatch(event, log);
     }
-    const context = JSON.parse(text) as BatchContext;
-    const { results, errors, succeeded, failed } = await runBatch(entry, context, log);
+    const { results, errors, succeeded, failed } = outcome;
     const blob = resultsBlobName(event.runId, event.computation, event.date, event.batchId);
     const body: BatchResults = { v: 1, batchId: event.batchId, results, errors, succeeded, failed };
     await ports.blobs.put(blob, JSON.stringify(body));

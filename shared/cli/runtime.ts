@@ -6,6 +6,7 @@ import { PoisonMessageError } from '../errors.ts';
 import type { ComputeEvent } from '../events/contracts.ts';
 import type { Manifest } from '../manifest/manifest.ts';
 import { systemClock, type Clock } from '../ports/clock.ts';
+import type { BlobStore } from '../ports/blob-store.ts';
 import type { EventBus } from '../ports/event-bus.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { StateStore } from '../ports/state-store.ts';
@@ -67,6 +68,7 @@ export interface RuntimeOptions {
   clock?: Clock;
   settings?: Partial<RuntimeSettings>;
   state?: StateStore;
+  blobs?: BlobStore;
 }
 
 /** Opens every port a project's config names and wires planner, executor and worker to them. */
@@ -89,7 +91,7 @@ export async function openRuntime(
     state,
     results: warehouse.results,
     reader,
-    blobs: openBlobStore(manifest),
+    blobs: options.blobs ?? openBlobStore(manifest),
     bus,
     clock,
     log: options.log,

@@ -6,6 +6,7 @@ import type { EntityError } from '../ports/state-store.ts';
 import type { StoredResult } from '../ports/warehouse.ts';
 import type { BatchContext } from './batch-files.ts';
 import { buildContext } from './computation-context.ts';
+import { storableResult } from './json-value.ts';
 import { loadRules } from './rules.ts';
 
 /** At most this many entity errors are kept per batch. */
@@ -36,7 +37,8 @@ export function logSinkFor(log: Logger) {
 /**
  * Runs process() for each entity of a batch. A throwing entity is recorded
  * with its error and the rest go on; null stores nothing. Results are
- * plain JSON (what is stored is what a dependent will read).
+ * plain JSON (what is stored is what a dependent will read); a value JSON
+ * cannot hold is that entity's error, naming its path.
  */
 export async function runBatch(
   entry: ManifestEntry,
@@ -70,9 +72,10 @@ export async function runBatch(
           byEntity,
         }),
       );
+      const stored = storableResult(result);
+      if ('error' in stored) throw new Error(stored.error);
       outcome.succeeded++;
-      if (result !== null && result !== undefined)
-        outcome.results.push({ entityId: item.entityId, result: JSON.parse(JSON.stringify(result)) as unknown });
+      if (stored.value !== null) outcome.results.push({ entityId: item.entityId, result: stored.value });
     } catch (error) {
       outcome.failed++;
       const message = error instanceof Error ? error.message : String(error);
