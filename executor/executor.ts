@@ -1,4 +1,4 @@
-import { errorText, UserError } from '../shared/errors.ts';
+import { errorText, PoisonMessageError, UserError } from '../shared/errors.ts';
 import type { BatchCompleted, PassReady } from '../shared/events/contracts.ts';
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import type { IsoDate } from '../shared/model/types.ts';
@@ -454,7 +454,11 @@ export function createExecutor(ports: ServicePorts): Executor {
 
   async function onPassReady(event: PassReady): Promise<void> {
     const run = await state.runs.get(event.runId);
-    if (run === null) throw new Error(`pass.ready for unknown run ${event.runId}`);
+    if (run === null)
+      throw new PoisonMessageError(
+        'UNKNOWN_RUN',
+        `pass.ready names run ${event.runId}, which the state store does not hold (the planner records a run before it publishes its passes)`,
+      );
     const names = (manifest.passes[event.pass] ?? []).filter(
       (name) => run.computations === null || run.computations.includes(name),
     );

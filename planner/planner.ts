@@ -1,7 +1,9 @@
+import { PoisonMessageError } from '../shared/errors.ts';
 import type { ComputationCompleted, RunRequested } from '../shared/events/contracts.ts';
 import type { IsoDate } from '../shared/model/types.ts';
 import type { RunRecord } from '../shared/ports/state-store.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
+import { nearestName } from '../shared/util/nearest.ts';
 import { executionSummary, formatSummary, selectedNames } from './summary.ts';
 
 export interface Planner {
@@ -86,7 +88,18 @@ export function createPlanner(ports: PlannerPorts): Planner {
       progress: {},
     };
     const unknown = (event.computations ?? []).filter((name) => !manifest.byName.has(name));
-    if (unknown.length > 0) throw new Error(`run ${event.runId} names unknown computations: ${unknown.join(', ')}`);
+    if (unknown.length > 0) {
+      const names = unknown
+        .map((name) => {
+          const near = nearestName(name, manifest.byName.keys());
+          return `'${name}'${near === undefined ? '' : ` (did you mean '${near}'?)`}`;
+        })
+        .join(', ');
+      const error = `Run ${event.runId} names computations this project does not have: ${names}`;
+      // Recorded as failed, so status shows it; the message itself is poison (a retry cannot help).
+      await state.runs.create({ ...record, status: 'failed', finishedAt: clock.now().toISOString(), error });
+      throw new PoisonMessageError('UNKNOWN_COMPUTATION', error);
+    }
     if (await state.runs.create(record)) {
       const purged = await state.states.purgeExpired(clock.now());
       ports.log.info(

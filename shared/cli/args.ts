@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.ts';
+import { isCalendarDate } from '../model/iso-date.ts';
 import { didYouMean } from '../util/nearest.ts';
 
 export interface FlagSpec {
@@ -71,12 +72,7 @@ export function dateFlag(flags: Flags, name: string, required = false): string |
     if (required) throw new UsageError(`--${name} is required, e.g. --${name} 2026-01-26`);
     return undefined;
   }
-  if (
-    typeof value !== 'string' ||
-    !/^\d{4}-\d{2}-\d{2}$/.test(value) ||
-    Number.isNaN(Date.parse(`${value}T00:00:00Z`)) ||
-    new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value
-  ) {
+  if (typeof value !== 'string' || !isCalendarDate(value)) {
     throw new UsageError(`--${name} must be a calendar date as YYYY-MM-DD, e.g. 2026-01-26; got '${String(value)}'`);
   }
   return value;

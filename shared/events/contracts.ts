@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { isoDateSchema } from '../model/iso-date.ts';
 
 /**
  * Every event the services exchange. One zod schema per type, each with a
  * version field; a message that does not parse is poison (acked and
  * logged, never retried).
  */
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD');
+const isoDate = isoDateSchema;
 const base = { v: z.literal(1), runId: z.string().min(1) };
 
 export const runRequested = z.object({

@@ -1,10 +1,11 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
+import { isoDateSchema } from '../model/iso-date.ts';
 import type { Logger } from '../ports/logger.ts';
 import { describeIssues } from '../util/zod-problems.ts';
 
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD, e.g. 2026-01-26');
+const isoDate = isoDateSchema;
 const names = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
   error: 'must be a computation name or a list of them',
 });

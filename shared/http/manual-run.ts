@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { PoisonMessageError } from '../errors.ts';
+import { isoDateSchema } from '../model/iso-date.ts';
+import { describeIssues } from '../util/zod-problems.ts';
 import { dateRange } from '../warehouse/dates.ts';
 
 /**
@@ -10,11 +13,8 @@ import { dateRange } from '../warehouse/dates.ts';
  */
 const shortRun = z
   .object({
-    date: z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD'),
-    to: z
-      .string()
-      .regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD')
-      .optional(),
+    date: isoDateSchema,
+    to: isoDateSchema.optional(),
     computation: z.union([z.string(), z.array(z.string())]).optional(),
     computations: z.array(z.string()).optional(),
     force: z.boolean().optional(),
@@ -27,7 +27,12 @@ const shortRun = z
 export function expandRunRequest(body: unknown, messageId: string | undefined): unknown {
   if (body === null || typeof body !== 'object' || 'type' in body || !('date' in body)) return body;
   const parsed = shortRun.safeParse(body);
-  if (!parsed.success) return body;
+  if (!parsed.success)
+    throw new PoisonMessageError(
+      'INVALID_RUN_MESSAGE',
+      `Invalid run message${messageId === undefined ? '' : ` (message ${messageId})`}: ${describeIssues(parsed.error).join('; ')}`,
+      messageId === undefined ? {} : { messageId },
+    );
   const { date, to, computation, computations, force, trigger, runId } = parsed.data;
   const names =
     computations ?? (computation === undefined ? null : Array.isArray(computation) ? computation : [computation]);

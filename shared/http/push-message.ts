@@ -20,9 +20,10 @@ export interface DeliveredEvent {
   via: 'push' | 'eventarc';
 }
 
-function decode(message: PubsubMessage | undefined, via: DeliveredEvent['via']): DeliveredEvent {
-  const messageId = message?.messageId ?? message?.message_id;
-  if (message === undefined || typeof message.data !== 'string') {
+function decode(message: PubsubMessage | null | undefined, via: DeliveredEvent['via']): DeliveredEvent {
+  const valid = message !== null && typeof message === 'object';
+  const messageId = valid ? (message.messageId ?? message.message_id) : undefined;
+  if (!valid || typeof message.data !== 'string') {
     throw new PoisonMessageError(
       'INVALID_PUSH',
       `The ${via} body has no message.data${messageId === undefined ? '' : ` (message ${messageId})`}`,

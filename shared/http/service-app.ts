@@ -1,5 +1,5 @@
 import express, { type Express, type Request, type Response } from 'express';
-import { PoisonMessageError } from '../errors.ts';
+import { PoisonMessageError, UserError } from '../errors.ts';
 import type { ComputeEvent, EventType } from '../events/contracts.ts';
 import type { Logger } from '../ports/logger.ts';
 import { readPushRequest } from './push-message.ts';
@@ -68,9 +68,10 @@ export function createServiceApp(options: {
       response.status(204).end();
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
-      if (error instanceof PoisonMessageError) {
+      // A user must fix what a UserError names: a retry cannot help, so it is poison too.
+      if (error instanceof PoisonMessageError || error instanceof UserError) {
         options.log.error(
-          { code: error.code, messageId: error.messageId ?? null, service: options.name },
+          { code: error.code, messageId: (error as { messageId?: string }).messageId ?? null, service: options.name },
           `Poison message acknowledged: ${text}`,
         );
         response.status(204).end();

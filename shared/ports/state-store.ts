@@ -83,6 +83,8 @@ export interface RunRecord {
   finishedAt: string | null;
   /** Per date, the pass in flight and the number of passes. */
   progress: Record<IsoDate, { pass: number; passes: number; done: boolean }>;
+  /** Why a run failed before it started (e.g. it named an unknown computation). */
+  error?: string | null;
 }
 
 export interface RunStore {

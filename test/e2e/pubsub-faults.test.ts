@@ -1,5 +1,6 @@
 import { PubSub } from '@google-cloud/pubsub';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cli, json } from '../support/cli.ts';
 import { emulatorMissing, startEmulator, type Emulator } from '../support/emulators.ts';
 import { runProject } from '../support/embedded.ts';
 import { BODIES, scenarioProject } from '../support/scenario.ts';
@@ -99,20 +100,62 @@ describe.skipIf(missing !== null)('distributed run under faults (emulators)', ()
     expect(skewed.stdout.some((line) => line.includes('processed'))).toBe(false);
   }, 180_000);
 
-  it('malformed messages and an unknown event type are acknowledged, logged, and change nothing', async () => {
+  it('malformed, unknown and impossible messages are acknowledged once as poison, logged, and change nothing', async () => {
     topology = await startTopology(pubsub, firestore);
+    const validated = await cli(['validate', '--json', '--project', topology.project.root]);
+    const codeHash = json<{ computations: Array<{ name: string; codeHash: string }> }>(validated).computations.find(
+      (c) => c.name === 'Totals',
+    )!.codeHash;
     const client = new PubSub({ projectId: PROJECT_ID });
-    await client.topic(`${topology.prefix}-passes`).publishMessage({ data: Buffer.from('{ not json') });
-    await client
-      .topic(`${topology.prefix}-batches`)
-      .publishMessage({ json: { v: 1, type: 'coffee.ready', runId: 'x' } });
-    await client
-      .topic(`${topology.prefix}-passes`)
-      .publishMessage({ json: { v: 1, type: 'pass.ready', runId: 'x', date: 'yesterday', pass: 0 } });
+    const publish = (topic: string, message: { json: unknown } | { data: Buffer }) =>
+      client.topic(`${topology!.prefix}-${topic}`).publishMessage(message);
+    await publish('passes', { data: Buffer.from('{ not json') });
+    await publish('batches', { json: { v: 1, type: 'coffee.ready', runId: 'x' } });
+    await publish('passes', { json: { v: 1, type: 'pass.ready', runId: 'x', date: 'yesterday', pass: 0 } });
+    const unknownComputation = await publish('runs', { json: { date: D, computation: 'Total' } });
+    await publish('runs', { json: { date: '2026-02-30' } });
+    await publish('passes', { json: { v: 1, type: 'pass.ready', runId: 'run-nobody-started', date: D, pass: 0 } });
+    await publish('batches', {
+      json: {
+        v: 1,
+        type: 'batch.ready',
+        runId: 'run-x',
+        date: D,
+        computation: 'Totals',
+        batchId: 'b000000',
+        index: 0,
+        contextBlob: '../../../../etc/passwd',
+        codeHash,
+        leaseToken: 1,
+        attempt: 1,
+      },
+    });
     await client.close();
+    // A push body whose message is null, straight to the service.
+    const pushed = await fetch(topology.front.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ message: null, subscription: 'projects/p/subscriptions/s' }),
+    });
+    expect(pushed.status).toBe(204);
     expect((await runManually(topology, [D])).status).toBe('completed');
     const lines = [topology.executor, ...topology.workers].flatMap((s) => s.stdout);
-    expect(lines.filter((line) => line.includes('Poison message acknowledged')).length).toBeGreaterThanOrEqual(3);
+    const poison = lines.filter((line) => line.includes('Poison message acknowledged'));
+    const once = (text: string) =>
+      expect(
+        poison.filter((line) => line.includes(text)),
+        `${text} among:\n${poison.join('\n')}`,
+      ).toHaveLength(1);
+    once(`names computations this project does not have: 'Total' (did you mean 'Totals'?)`);
+    once("field 'date' is 2026-02-30, which is not a date on the calendar");
+    once('pass.ready names run run-nobody-started');
+    once(`batch.ready names context blob '../../../../etc/passwd'`);
+    once('The push body has no message.data');
+    // Nothing was answered with an error for Pub/Sub to retry.
+    expect(lines.filter((line) => line.includes('Pub/Sub will redeliver'))).toEqual([]);
+    expect(poison.length).toBeGreaterThanOrEqual(8);
+    const failedRun = await topology.store.runs.get(`run-${unknownComputation}`);
+    expect(failedRun).toMatchObject({ status: 'failed', error: expect.stringContaining("did you mean 'Totals'?") });
     expect(await checkInvariants(topology, [D])).toEqual(reference[25]);
   }, 180_000);
 

@@ -55,7 +55,7 @@ export async function statusReport(manifest: Manifest, store: StateStore, date: 
     manifest.computations.map((entry) => row(store, entry.name, latest.get(entry.name), now, leaseTtlMs)),
   );
   const runs = (await store.runs.list(5)).map(
-    ({ runId, dates, trigger, status, startedAt, finishedAt, computations: names, force }) => ({
+    ({ runId, dates, trigger, status, startedAt, finishedAt, computations: names, force, error }) => ({
       runId,
       dates,
       trigger,
@@ -64,6 +64,7 @@ export async function statusReport(manifest: Manifest, store: StateStore, date: 
       finishedAt,
       computations: names,
       force,
+      error: error ?? null,
     }),
   );
   return { date: date ?? null, computations, runs };

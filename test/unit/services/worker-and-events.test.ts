@@ -94,8 +94,17 @@ describe('parseEvent', () => {
       }
     })();
     expect(error).toBeInstanceOf(PoisonMessageError);
-    expect(error!.message).toBe("Invalid event 'pass.ready' (message m-17): field 'date' must be a date as YYYY-MM-DD");
+    expect(error!.message).toBe("Invalid event 'pass.ready' (message m-17): field 'date' must be a date as YYYY-MM-DD, e.g. 2026-01-26");
     expect(error!.messageId).toBe('m-17');
+  });
+
+  it('refuses a date that is not on the calendar, in events and in run messages', () => {
+    expect(() => parseEvent({ v: 1, type: 'pass.ready', runId: 'r', date: '2026-02-30', pass: 0 })).toThrow(
+      "field 'date' is 2026-02-30, which is not a date on the calendar",
+    );
+    expect(parseEvent({ v: 1, type: 'pass.ready', runId: 'r', date: '2028-02-29', pass: 0 })).toMatchObject({
+      date: '2028-02-29',
+    });
   });
 
   it('rejects an unknown type and a non-object', () => {
