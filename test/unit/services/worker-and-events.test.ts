@@ -94,7 +94,9 @@ describe('parseEvent', () => {
       }
     })();
     expect(error).toBeInstanceOf(PoisonMessageError);
-    expect(error!.message).toBe("Invalid event 'pass.ready' (message m-17): field 'date' must be a date as YYYY-MM-DD, e.g. 2026-01-26");
+    expect(error!.message).toBe(
+      "Invalid event 'pass.ready' (message m-17): field 'date' must be a date as YYYY-MM-DD, e.g. 2026-01-26",
+    );
     expect(error!.messageId).toBe('m-17');
   });
 
