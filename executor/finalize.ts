@@ -1,5 +1,5 @@
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
-import type { BatchPlan, Lease, LedgerKey } from '../shared/ports/state-store.ts';
+import type { BatchPlan, LedgerKey } from '../shared/ports/state-store.ts';
 import type { BatchResults } from '../shared/runtime/batch-files.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import { ResultHasher } from '../shared/runtime/result-hash.ts';
@@ -13,15 +13,11 @@ const QUOTED_FAILURES = 5;
 
 /**
  * Gathers every batch's results, in entity order, into one atomic replace
- * of the stored results, and hashes them on the way.
+ * of the stored results, and hashes them on the way. The caller heartbeats
+ * the lease meanwhile.
  */
-export async function finalizeBatches(
-  ports: ServicePorts,
-  entry: ManifestEntry,
-  plan: BatchPlan,
-  lease: Lease,
-): Promise<RunOutcome> {
-  const key: LedgerKey = { runId: plan.runId, computation: plan.computation, date: plan.date };
+export async function finalizeBatches(ports: ServicePorts, entry: ManifestEntry, plan: BatchPlan): Promise<RunOutcome> {
+  const key: LedgerKey = { runId: plan.runId, attempt: plan.attempt, computation: plan.computation, date: plan.date };
   const records = new Map((await ports.state.ledger.batches(key)).map((record) => [record.batchId, record]));
   const hasher = new ResultHasher();
   const writer = await ports.results.openReplace(entry.name, plan.date);
@@ -54,8 +50,6 @@ export async function finalizeBatches(
       const { results } = JSON.parse(text) as BatchResults;
       for (const { entityId, result } of results) hasher.add(entityId, result);
       await writer.append(results);
-      // Renew now and then: finalizing a large computation takes a while.
-      if (index % 20 === 19) await ports.state.leases.renew(lease, ports.clock.now());
     }
     await writer.commit();
   } catch (error) {

@@ -1,11 +1,11 @@
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import { GLOBAL_ENTITY, type IsoDate } from '../shared/model/types.ts';
-import type { EntityCounts, Lease } from '../shared/ports/state-store.ts';
+import type { EntityCounts } from '../shared/ports/state-store.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import { ResultHasher } from '../shared/runtime/result-hash.ts';
 import { processGlobal } from '../shared/runtime/process-global.ts';
 import type { PlannedRead } from '../shared/warehouse/computation-reader.ts';
-import { withHeartbeat } from './lease.ts';
+import { seconds, withTimeLimit } from '../shared/runtime/time-limit.ts';
 
 export type RunOutcome =
   | {
@@ -22,16 +22,16 @@ export type RunOutcome =
 
 /**
  * Runs a global computation in this process: reads every required table's
- * window, gathers dependency results, calls process() once and replaces
- * the stored result atomically.
+ * window, gathers dependency results, calls process() once (failing it
+ * after its timeout) and replaces the stored result atomically.
  */
 export async function runGlobal(
   ports: ServicePorts,
   entry: ManifestEntry,
   date: IsoDate,
   runId: string,
-  lease: Lease,
   reads: PlannedRead[],
+  timeoutMs: number,
 ): Promise<RunOutcome> {
   const { data, impossible } = await ports.reader.readAll(reads);
   if (impossible !== null) return { status: 'impossible', reason: impossible };
@@ -41,7 +41,8 @@ export async function runGlobal(
     date,
     data,
     ports.log.child({ runId, date, computation: entry.name }),
-    (work) => withHeartbeat(ports, lease, work),
+    (work) =>
+      withTimeLimit(work(), timeoutMs, () => ({ error: `timed out after ${seconds(timeoutMs)}` }) as { error: string }),
   );
   if ('error' in outcome) return { status: 'failed', error: outcome.error };
   const result = outcome.result;

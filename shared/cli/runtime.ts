@@ -11,7 +11,7 @@ import type { EventBus } from '../ports/event-bus.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { StateStore } from '../ports/state-store.ts';
 import { newOwnerId } from '../runtime/owner.ts';
-import { settingsFor, type RuntimeSettings, type ServicePorts } from '../runtime/ports.ts';
+import { settingsFor, timeoutsFor, type RuntimeSettings, type ServicePorts } from '../runtime/ports.ts';
 import { ComputationReader } from '../warehouse/computation-reader.ts';
 import { SchemaRegistry } from '../warehouse/schema-registry.ts';
 import { availableParallelism } from 'node:os';
@@ -41,11 +41,14 @@ function expect<T extends ComputeEvent['type']>(
 /** Subscribes each service's handlers to its topics. */
 export function subscribeServices(
   bus: EventBus,
-  services: { planner?: Planner; executor?: Executor; worker?: Worker },
+  services: { planner?: Planner; executor?: Executor; worker?: Pick<Worker, 'onBatchReady'> },
 ): void {
   const { planner, executor, worker } = services;
   if (planner !== undefined) {
-    bus.subscribe('runs', expect('run.requested', planner.onRunRequested));
+    bus.subscribe('runs', async (event) => {
+      if (event.type === 'sweep.requested') return planner.onSweepRequested(event);
+      return expect('run.requested', planner.onRunRequested)(event);
+    });
     bus.subscribe('computation-completions', expect('computation.completed', planner.onComputationCompleted));
   }
   if (executor !== undefined) {
@@ -113,6 +116,9 @@ export async function openRuntime(
           env: options.env ?? {},
           bus,
           logLine: options.logLine ?? (() => undefined),
+          entityTimeout: (event) =>
+            timeoutsFor(ports.settings, manifest.byName.get(event.computation)?.config ?? {}).entityMs,
+          onStuck: (event, error) => worker.failBatch(event, error),
         })
       : null;
   subscribeServices(bus, {

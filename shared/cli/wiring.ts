@@ -6,6 +6,7 @@ import type { ProjectConfig } from '../project/project-config.ts';
 import { systemClock } from '../ports/clock.ts';
 import { ComputationReader } from '../warehouse/computation-reader.ts';
 import { SchemaRegistry } from '../warehouse/schema-registry.ts';
+import { explainBusyWarehouse } from './busy-project.ts';
 
 /** Default embedded state file, inside the project's `.compute/` folder. */
 export const DEFAULT_STATE_PATH = '.compute/state.sqlite';
@@ -45,10 +46,12 @@ export async function openWarehouse(project: ProjectConfig): Promise<OpenWarehou
       import('../adapters/duckdb/duckdb-warehouse.ts'),
       import('../adapters/duckdb/duckdb-results.ts'),
     ]);
-    const instance = await openDuckdb(resolve(project.root, config.path), {
-      memoryLimit: config.memoryLimit,
-      threads: config.threads,
-    });
+    const path = resolve(project.root, config.path);
+    const instance = await openDuckdb(path, { memoryLimit: config.memoryLimit, threads: config.threads }).catch(
+      (error: unknown) => {
+        throw explainBusyWarehouse(error, path);
+      },
+    );
     const warehouse = new DuckdbWarehouse(instance);
     return {
       warehouse,

@@ -26,6 +26,20 @@ export const passReady = z.object({
   type: z.literal('pass.ready'),
   date: isoDate,
   pass: z.number().int().min(0),
+  /** An owner id whose leases the executor may take over however fresh their heartbeat: the sender knows that process is idle (the embedded run loop, once its bus is quiet). */
+  reclaim: z.string().optional(),
+});
+
+/**
+ * The watchdog: find runs and computations whose holder is gone and drive
+ * them on. Published to the runs topic as {"action": "sweep"} (Cloud
+ * Scheduler every few minutes; `compute sweep` by hand).
+ */
+export const sweepRequested = z.object({
+  ...base,
+  type: z.literal('sweep.requested'),
+  /** See pass.ready's `reclaim`. */
+  reclaim: z.string().optional(),
 });
 
 export const batchReady = z.object({
@@ -74,6 +88,7 @@ export const runCompleted = z.object({
 
 export const eventSchema = z.discriminatedUnion('type', [
   runRequested,
+  sweepRequested,
   passReady,
   batchReady,
   batchCompleted,
@@ -83,6 +98,7 @@ export const eventSchema = z.discriminatedUnion('type', [
 
 export type RunRequested = z.output<typeof runRequested>;
 export type PassReady = z.output<typeof passReady>;
+export type SweepRequested = z.output<typeof sweepRequested>;
 export type BatchReady = z.output<typeof batchReady>;
 export type BatchCompleted = z.output<typeof batchCompleted>;
 export type ComputationCompleted = z.output<typeof computationCompleted>;
@@ -93,6 +109,7 @@ export type EventType = ComputeEvent['type'];
 /** The topic each event travels on; each topic has one consuming service. */
 export const TOPIC_OF: Record<EventType, string> = {
   'run.requested': 'runs',
+  'sweep.requested': 'runs',
   'pass.ready': 'passes',
   'batch.ready': 'batches',
   'batch.completed': 'batch-completions',

@@ -1,5 +1,5 @@
 import type { IsoDate, Row } from '../model/types.ts';
-import type { EntityError } from '../ports/state-store.ts';
+import type { EntityError, LedgerKey } from '../ports/state-store.ts';
 import type { StoredResult } from '../ports/warehouse.ts';
 
 /** Everything a worker needs for one batch, written to the blob store by the executor. */
@@ -53,13 +53,8 @@ export function contextBlobName(
 }
 
 /** The ledger of one fan-out attempt of a computation in a run. */
-export function ledgerKey(
-  runId: string,
-  computation: string,
-  date: IsoDate,
-  attempt: number,
-): { runId: string; computation: string; date: IsoDate } {
-  return { runId: `${runId}#${attempt}`, computation, date };
+export function ledgerKey(runId: string, computation: string, date: IsoDate, attempt: number): LedgerKey {
+  return { runId, attempt, computation, date };
 }
 
 /** A fresh name per attempt, so a duplicate delivery never overwrites results already counted. */

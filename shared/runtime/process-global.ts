@@ -21,7 +21,9 @@ export async function processGlobal(
   date: IsoDate,
   data: Record<string, Row[]>,
   log: Logger,
-  wrap: <T>(work: () => Promise<T>) => Promise<T> = (work) => work(),
+  wrap: (
+    work: () => Promise<{ result: unknown } | { error: string }>,
+  ) => Promise<{ result: unknown } | { error: string }> = (work) => work(),
 ): Promise<{ result: unknown } | { error: string }> {
   const [{ globals, byEntity }, rules, previous] = await Promise.all([
     dependencyResults(ports, entry.config.dependencies, date),

@@ -1,5 +1,6 @@
 import { PubSub } from '@google-cloud/pubsub';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { acquireLease } from '../../shared/state/leases.ts';
 import { cli, json } from '../support/cli.ts';
 import { emulatorMissing, startEmulator, type Emulator } from '../support/emulators.ts';
 import { runProject } from '../support/embedded.ts';
@@ -162,11 +163,12 @@ describe.skipIf(missing !== null)('distributed run under faults (emulators)', ()
   it('a stale lease left by a dead executor elsewhere is taken over', async () => {
     topology = await startTopology(pubsub, firestore);
     const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
-    const stale = await topology.store.leases.acquire(
+    const stale = await acquireLease(
+      topology.store.leases,
       { computation: 'Totals', date: D },
       'another-host:4242:dead',
-      3_600_000,
       twoHoursAgo,
+      () => true,
     );
     expect(stale.acquired).toBe(true);
     expect((await runManually(topology, [D])).status).toBe('completed');

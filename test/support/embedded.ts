@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { openDuckdb } from '../../shared/adapters/duckdb/duckdb-warehouse.ts';
 import { InProcessBus, type InProcessBusOptions } from '../../shared/adapters/inprocess/inprocess-bus.ts';
 import { openBlobStore } from '../../shared/cli/blob-wiring.ts';
+import { settleRun } from '../../shared/cli/run-loop.ts';
 import { openRuntime } from '../../shared/cli/runtime.ts';
 import { openStateStore } from '../../shared/cli/wiring.ts';
 import type { FaultInjector } from './faults.ts';
@@ -75,8 +76,7 @@ export async function runProject(
       force: options.force ?? false,
       trigger: 'test',
     });
-    await bus.idle();
-    const run = await runtime.ports.state.runs.get(runId);
+    const run = await settleRun(runtime, bus, runId);
     if (run === null || run.status === 'running')
       throw new Error(`run did not complete: ${JSON.stringify(bus.deadLetters)}`);
     const summary = await executionSummary(manifest, runtime.ports.state, run, new Date());

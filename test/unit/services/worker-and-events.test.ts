@@ -12,6 +12,8 @@ import { parseEvent } from '../../../shared/events/parse.ts';
 import { silentLogger } from '../../../shared/logging/logger.ts';
 import type { Manifest } from '../../../shared/manifest/manifest.ts';
 import { systemClock } from '../../../shared/ports/clock.ts';
+import { settingsFor } from '../../../shared/runtime/ports.ts';
+import { acquireLease } from '../../../shared/state/leases.ts';
 import { entry } from '../../support/entries.ts';
 
 const event: BatchReady = {
@@ -47,6 +49,7 @@ describe('worker', () => {
       bus,
       log: silentLogger(),
       clock: systemClock,
+      settings: settingsFor({}, 'test-worker'),
     });
   });
   afterAll(async () => {
@@ -54,12 +57,19 @@ describe('worker', () => {
     await rm(folder, { recursive: true, force: true });
   });
 
-  it('refuses a batch planned with other code, with a version-skew error', async () => {
+  it('refuses a batch planned with other code while its attempt runs, with a version-skew error; acknowledges it once superseded', async () => {
+    const key = { computation: 'Totals', date: '2026-01-26' };
+    const first = await acquireLease(state.leases, key, 'executor-a', new Date(), () => false);
+    expect(first).toMatchObject({ acquired: true, lease: { attempt: 1 } });
     const error = await worker.onBatchReady({ ...event, codeHash: 'other-code-hash' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VersionSkewError);
     expect((error as Error).message).toBe(
       'Version skew: batch of Totals was planned with code other-code-h, this worker runs code. Deploy the same code to every service; the batch is left for a worker that has it.',
     );
+    // The executor re-planned under new code: attempt 2. The old batch is acknowledged, publishing nothing.
+    await acquireLease(state.leases, key, 'executor-b', new Date(), () => true);
+    await expect(worker.onBatchReady({ ...event, codeHash: 'other-code-hash' })).resolves.toBeUndefined();
+    expect(bus.published).toEqual([]);
   });
 
   it('treats a batch of an unknown computation as poison', async () => {
