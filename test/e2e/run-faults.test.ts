@@ -191,3 +191,40 @@ describe('a batch context deleted before a worker reads it', () => {
     await checkInvariant(project.root, outcome);
   });
 });
+
+describe('process() that never returns', () => {
+  it('fails the hung entity after its timeout (replacing a worker thread it blocks) and a hung global computation; the rest completes', async () => {
+    project = await scenarioProject({
+      dates: [D],
+      config: {
+        batchSize: 10,
+        execution: { entityTimeoutSeconds: 1, computationTimeoutSeconds: 3, breakerThreshold: 0.5 },
+      },
+      bodies: {
+        totals: `if (ctx.entityId === 'e003') await new Promise(() => {}); ${BODIES.totals}`,
+        streak: `if (ctx.entityId === 'e012') { const end = Date.now() + 60_000; while (Date.now() < end) {} } ${BODIES.streak}`,
+        summary: 'await new Promise(() => {});',
+      },
+    });
+    const result = await cli(['run', '--date', D, '--json', '--project', project.root]);
+    expect(result.stderr).not.toContain('Unexpected error');
+    expect(result.code).toBe(1);
+    const outcome = json<{
+      computations: Array<{ name: string; status: string; detail: string | null; entities: unknown }>;
+    }>(result);
+    const byName = Object.fromEntries(outcome.computations.map((c) => [c.name, c]));
+    expect(byName.Totals).toMatchObject({
+      status: 'completed',
+      entities: { planned: 25, succeeded: 24, failed: 1, stored: 24 },
+    });
+    expect(byName.Totals!.detail).toBe('1 of 25 entities failed: e003: timed out after 1 s');
+    // The thread stuck in a loop was replaced; its batch's ten entities are failed, named by batch.
+    expect(byName.Streak).toMatchObject({ status: 'completed', entities: { planned: 25, succeeded: 15, failed: 10 } });
+    expect(byName.Streak!.detail).toMatch(
+      /^10 of 25 entities failed: batch b000001: timed out after 1 s: a process\(\) call did not return/,
+    );
+    expect(byName.Doubled!.status).toBe('completed');
+    expect(byName.Summary).toMatchObject({ status: 'failed', detail: 'timed out after 3 s' });
+    expect(await storedResults(project.root, 'Totals', D)).toHaveLength(24);
+  }, 60_000);
+});
