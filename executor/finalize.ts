@@ -28,8 +28,12 @@ export async function finalizeBatches(ports: ServicePorts, entry: ManifestEntry,
   const texts = new Map<string, Promise<string | null>>();
   const fetch = (index: number) => {
     const record = records.get(plan.batches[index]?.batchId ?? '');
-    if (record?.resultsBlob != null && !texts.has(record.batchId))
-      texts.set(record.batchId, ports.blobs.get(record.resultsBlob));
+    if (record?.resultsBlob != null && !texts.has(record.batchId)) {
+      const text = ports.blobs.get(record.resultsBlob);
+      // Read ahead: it may fail before it is awaited; the await below still sees the failure.
+      text.catch(() => undefined);
+      texts.set(record.batchId, text);
+    }
   };
   try {
     for (let index = 0; index < plan.batches.length; index++) {

@@ -53,6 +53,8 @@ describe('a step of a fan-out that fails once', () => {
     ['the first batch-context write', { target: 'blobs.put', call: 1, kind: 'fail', match: /Totals.*context/ }],
     ['the first plan write', { target: 'state.ledger.planBatches', call: 1, kind: 'fail' }],
     ['a batch publish', { target: 'bus.publish', call: 4, kind: 'fail', match: /batch\.ready/ }],
+    // Found by the chaos test (seed 3012): a read-ahead failing before it was awaited crashed the process.
+    ['a results read while finalizing', { target: 'blobs.get', call: 3, kind: 'fail', match: /Totals.*results/ }],
   ];
   it.each(cases)('%s: the pass is retried and every entity is stored, as in a clean run', async (_name, fault) => {
     project = await scenarioProject({ dates: [D], entities: 59 });
