@@ -89,7 +89,7 @@ export function createCompletion(ports: ServicePorts, outcomes: Outcomes): Compl
     if (!(await state.runs.claimStep(fan.runId, step))) return;
     const current = await running(fan);
     if (current === null) return;
-    const outcome = await withHeartbeat(ports, fan.lease, () => finalizeBatches(ports, fan.entry, plan));
+    const outcome = await withHeartbeat(ports, fan.lease, () => finalizeBatches(ports, fan.entry, plan, fan.lease));
     await outcomes.finishWith(fan.runId, fan.entry, fan.date, fan.lease, current, outcome);
   }
 

@@ -31,6 +31,19 @@ export interface Executor {
 /** Tries of one computation in one run before an error that keeps coming back fails it. */
 const MAX_TRIES = 3;
 
+/**
+ * Errors a retry cannot mend: a user must fix something, or the warehouse
+ * refused the query itself (a table or column gone since the plan was
+ * made: DuckDB's Binder, Catalog and Parser errors, BigQuery's invalidQuery
+ * and notFound). They fail the computation at once.
+ */
+function isPermanent(error: unknown): boolean {
+  if (error instanceof UserError) return true;
+  const text = errorText(error);
+  const reason = (error as { errors?: Array<{ reason?: string }> }).errors?.[0]?.reason;
+  return /^(Binder|Catalog|Parser) Error/.test(text) || reason === 'invalidQuery' || reason === 'notFound';
+}
+
 function isFinal(status: string): status is FinalStatus {
   return (FINAL_STATUSES as readonly string[]).includes(status);
 }
@@ -208,7 +221,7 @@ export function createExecutor(ports: ServicePorts): Executor {
     const limits = timeoutsFor(settings, entry.config);
     if (entry.config.type === 'global') {
       const outcome = await withHeartbeat(ports, lease, () =>
-        runGlobal(ports, entry, date, runId, reads, limits.computationMs),
+        runGlobal(ports, entry, date, runId, reads, limits.computationMs, lease),
       );
       return outcomes.finishWith(runId, entry, date, lease, withBytes, outcome);
     }
@@ -244,7 +257,7 @@ export function createExecutor(ports: ServicePorts): Executor {
   ): Promise<void> {
     const log = ports.log.child({ runId, date, computation: entry.name });
     const text = errorText(error);
-    const permanent = error instanceof UserError;
+    const permanent = isPermanent(error);
     const tries = permanent ? 1 : await countTry(runId, `tries/${date}/${entry.name}`);
     const key = { computation: entry.name, date };
     if (!permanent && tries < MAX_TRIES) {

@@ -1,5 +1,7 @@
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
-import type { BatchPlan, LedgerKey } from '../shared/ports/state-store.ts';
+import { StaleLeaseError, type BatchPlan, type LeaseToken, type LedgerKey } from '../shared/ports/state-store.ts';
+import type { ResultWriter } from '../shared/ports/warehouse.ts';
+import { holdsLease } from '../shared/state/leases.ts';
 import type { BatchResults } from '../shared/runtime/batch-files.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import { ResultHasher } from '../shared/runtime/result-hash.ts';
@@ -13,10 +15,15 @@ const QUOTED_FAILURES = 5;
 
 /**
  * Gathers every batch's results, in entity order, into one atomic replace
- * of the stored results, and hashes them on the way. The caller heartbeats
- * the lease meanwhile.
+ * of the stored results, and hashes them on the way, committed only while
+ * `fence` is the current lease. The caller heartbeats the lease meanwhile.
  */
-export async function finalizeBatches(ports: ServicePorts, entry: ManifestEntry, plan: BatchPlan): Promise<RunOutcome> {
+export async function finalizeBatches(
+  ports: ServicePorts,
+  entry: ManifestEntry,
+  plan: BatchPlan,
+  fence: LeaseToken,
+): Promise<RunOutcome> {
   const key: LedgerKey = { runId: plan.runId, attempt: plan.attempt, computation: plan.computation, date: plan.date };
   const records = new Map((await ports.state.ledger.batches(key)).map((record) => [record.batchId, record]));
   const hasher = new ResultHasher();
@@ -55,7 +62,7 @@ export async function finalizeBatches(ports: ServicePorts, entry: ManifestEntry,
       for (const { entityId, result } of results) hasher.add(entityId, result);
       await writer.append(results);
     }
-    await writer.commit();
+    await commitFenced(ports, writer, fence);
   } catch (error) {
     await Promise.allSettled(texts.values());
     await writer.abort();
@@ -74,4 +81,21 @@ export async function finalizeBatches(ports: ServicePorts, entry: ManifestEntry,
     stored: hasher.count,
     failures: failuresText,
   };
+}
+
+/**
+ * Commits a results replace only while `fence` is still the current lease:
+ * a zombie finalizer (its lease taken over) writes no results. The check
+ * and the commit are two stores, so a takeover in the instant between them
+ * is not caught; the new holder then replaces the results again.
+ */
+export async function commitFenced(
+  ports: Pick<ServicePorts, 'state'>,
+  writer: ResultWriter,
+  fence: LeaseToken,
+): Promise<void> {
+  const lease = await ports.state.leases.get(fence);
+  const current = lease?.token ?? null;
+  if (!holdsLease(lease, fence)) throw new StaleLeaseError(fence, fence.token, current);
+  await writer.commit();
 }

@@ -1,6 +1,7 @@
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import { GLOBAL_ENTITY, type IsoDate } from '../shared/model/types.ts';
-import type { EntityCounts } from '../shared/ports/state-store.ts';
+import type { EntityCounts, LeaseToken } from '../shared/ports/state-store.ts';
+import { commitFenced } from './finalize.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import { ResultHasher } from '../shared/runtime/result-hash.ts';
 import { processGlobal } from '../shared/runtime/process-global.ts';
@@ -32,6 +33,7 @@ export async function runGlobal(
   runId: string,
   reads: PlannedRead[],
   timeoutMs: number,
+  fence: LeaseToken,
 ): Promise<RunOutcome> {
   const { data, impossible } = await ports.reader.readAll(reads);
   if (impossible !== null) return { status: 'impossible', reason: impossible };
@@ -53,7 +55,7 @@ export async function runGlobal(
       await writer.append([{ entityId: GLOBAL_ENTITY, result }]);
       hasher.add(GLOBAL_ENTITY, result);
     }
-    await writer.commit();
+    await commitFenced(ports, writer, fence);
   } catch (error) {
     await writer.abort();
     throw error;

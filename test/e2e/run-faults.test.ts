@@ -119,6 +119,29 @@ describe('compute run when one computation cannot run', () => {
   });
 });
 
+describe('a schema change between plan and run', () => {
+  it('fails the computation at once, without retries, naming the warehouse error', async () => {
+    project = await scenarioProject({ dates: [D] });
+    // The view still lists 'value' in INFORMATION_SCHEMA (the plan validates), but its query no longer binds.
+    await sql(project.root, [
+      'CREATE TABLE moving AS SELECT * FROM events',
+      'CREATE VIEW moving_events AS SELECT date, entity_id, value FROM moving',
+      'ALTER TABLE moving DROP COLUMN value',
+    ]);
+    await project.write(
+      'computations/moving.js',
+      computationFile('Moving', { type: 'per-entity', requires: { moving_events: {} } }, 'return { ok: 1 };'),
+    );
+    const outcome = await runProject(project.root, { dates: [D] });
+    const moving = outcome.states.get(`${D}/Moving`)!;
+    expect(moving.status).toBe('failed');
+    expect(moving.error).toMatch(/^Binder Error/);
+    expect(moving.error).not.toContain('tries');
+    expect(outcome.logs.filter((l) => String(l.message).includes('retrying'))).toEqual([]);
+    for (const name of NAMES) expect(outcome.states.get(`${D}/${name}`)!.status, name).toBe('completed');
+  });
+});
+
 describe('results JSON cannot hold exactly', () => {
   it('are entity errors naming the path; counts add up; a global computation with one fails alone', async () => {
     project = await scenarioProject({
@@ -229,4 +252,21 @@ describe('process() that never returns', () => {
     expect(byName.Summary).toMatchObject({ status: 'failed', detail: 'timed out after 3 s' });
     expect(await storedResults(project.root, 'Totals', D)).toHaveLength(24);
   }, 60_000);
+
+  it('fails the entities a batch has no time left for, so it answers before its push deadline; the counts add up', async () => {
+    project = await scenarioProject({
+      dates: [D],
+      config: { batchSize: 10, execution: { batchTimeoutSeconds: 0.15, breakerThreshold: 1 } },
+      bodies: { totals: `await new Promise((r) => setTimeout(r, 40)); ${BODIES.totals}` },
+    });
+    const outcome = await runProject(project.root, { dates: [D] });
+    const totals = outcome.states.get(`${D}/Totals`)!;
+    expect(totals.status).toBe('completed');
+    expect(totals.counts!.succeeded + totals.counts!.failed).toBe(25);
+    expect(totals.counts!.failed).toBeGreaterThan(5);
+    expect(totals.reason).toContain(
+      'not run: the batch ran out of time (batchTimeoutSeconds) before this entity started',
+    );
+    await checkInvariant(project.root, outcome);
+  });
 });

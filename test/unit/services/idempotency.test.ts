@@ -6,6 +6,9 @@ import { requireManifest } from '../../../shared/manifest/build-manifest.ts';
 import { ManualClock } from '../../../shared/ports/clock.ts';
 import { loadProjectConfig } from '../../../shared/project/project-config.ts';
 import { ledgerKey } from '../../../shared/runtime/batch-files.ts';
+import { StaleLeaseError } from '../../../shared/ports/state-store.ts';
+import { acquireLease } from '../../../shared/state/leases.ts';
+import { finalizeBatches } from '../../../executor/finalize.ts';
 import { ManualBus } from '../../support/manual-bus.ts';
 import { scenarioProject } from '../../support/scenario.ts';
 import type { TempProject } from '../../support/temp-project.ts';
@@ -194,5 +197,17 @@ describe('executor', () => {
     expect((await state.leases.get({ computation: 'Totals', date: D }))!).toMatchObject({ token: 2, attempt: 1 });
     await bus.drain();
     expect((await state.runs.get(RUN))!.status).toBe('completed');
+  });
+
+  it('a finalizer whose lease was taken over writes no results (zombie writes are fenced, results included)', async () => {
+    const { bus, request, state, runtime: rt } = await open();
+    await bus.deliver(request);
+    await bus.drain((e) => e.type === 'pass.ready' || e.type === 'batch.ready');
+    const held = (await state.leases.get({ computation: 'Totals', date: D }))!;
+    const plan = (await state.ledger.getPlan(ledgerKey(RUN, 'Totals', D, held.attempt)))!;
+    await acquireLease(state.leases, { computation: 'Totals', date: D }, 'new-holder', new Date(), () => true);
+    const entry = rt.ports.manifest.byName.get('Totals')!;
+    await expect(finalizeBatches(rt.ports, entry, plan, held)).rejects.toBeInstanceOf(StaleLeaseError);
+    expect(await rt.ports.results.read('Totals', D)).toEqual([]);
   });
 });
