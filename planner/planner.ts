@@ -59,14 +59,19 @@ export function createPlanner(ports: PlannerPorts): Planner {
    * than are done. Each start is a claimed step, so racing or redelivered
    * handlers start each date once and never start one early.
    */
-  async function startDates(run: RunRecord): Promise<void> {
+  async function startDates(run: RunRecord): Promise<IsoDate[]> {
     const limit = sequential(run) ? 1 : PARALLEL_DATES;
     const first = passesOf(run)[0];
-    if (first === undefined) return;
+    if (first === undefined) return [];
     const done = (await state.runs.steps(run.runId, 'date-done/')).length;
+    const started: IsoDate[] = [];
     for (const date of run.dates.slice(0, done + limit)) {
-      if (await state.runs.claimStep(run.runId, `date-start/${date}`)) await publishPass(run, date, first);
+      if (await state.runs.claimStep(run.runId, `date-start/${date}`)) {
+        await publishPass(run, date, first);
+        started.push(date);
+      }
     }
+    return started;
   }
 
   async function finishRun(run: RunRecord): Promise<void> {

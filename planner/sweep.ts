@@ -21,7 +21,7 @@ export interface SweepReport {
     runId: string;
     date?: IsoDate;
     pass?: number;
-    /** 'republished pass.ready' | 'announced again' | 'closed the pass' | 'finished the run' | 'started dates'. */
+    /** 'republished pass.ready' | 'announced again' | 'closed the date' | 'finished the run' | 'started DATES'. */
     action: string;
     /** What was found stuck, by computation: why it needs driving on. */
     computations?: Record<string, string>;
@@ -33,7 +33,7 @@ export interface PlannerSteps {
   passesOf(run: RunRecord): number[];
   onComputationCompleted(event: ComputationCompleted): Promise<void>;
   afterPassClosed(run: RunRecord, date: IsoDate, pass: number): Promise<void>;
-  startDates(run: RunRecord): Promise<void>;
+  startDates(run: RunRecord): Promise<IsoDate[]>;
   finishRun(run: RunRecord): Promise<void>;
 }
 
@@ -146,7 +146,9 @@ export async function sweepRuns(
         report.actions.push({ runId: run.runId, date, pass, action: 'announced again' });
       }
     }
-    await planner.startDates(run);
+    // Dates whose turn came while the planner was stopped (it claimed a date done, then died).
+    const begun = await planner.startDates(run);
+    if (begun.length > 0) report.actions.push({ runId: run.runId, action: `started ${begun.join(', ')}` });
   }
   if (report.actions.length > 0) ports.log.warn({ sweep: report }, `Watchdog: ${describeSweep(report)}`);
   return report;

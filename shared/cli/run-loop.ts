@@ -17,10 +17,28 @@ export async function settleRun(runtime: Runtime, bus: InProcessBus, runId: stri
   let run: RunRecord | null = null;
   for (let round = 0; ; round++) {
     await bus.idle();
-    run = await runtime.ports.state.runs.get(runId);
+    run = await readRun(runtime, runId);
     if (run === null || run.status !== 'running' || round === SWEEP_ROUNDS) return run;
-    const report = await runtime.planner.sweep({ runId, reclaim: runtime.ports.settings.ownerId });
-    runtime.ports.log.warn({ sweep: report }, `Run ${runId} went quiet before it finished; ${describeSweep(report)}`);
-    if (report.actions.length === 0) return run;
+    try {
+      const report = await runtime.planner.sweep({ runId, reclaim: runtime.ports.settings.ownerId });
+      runtime.ports.log.warn({ sweep: report }, `Run ${runId} went quiet before it finished; ${describeSweep(report)}`);
+      if (report.actions.length === 0) return run;
+    } catch (error) {
+      // The sweep is idempotent: one that failed half-way is simply run again.
+      runtime.ports.log.warn({ error: String(error) }, `Sweeping run ${runId} failed; trying again`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+}
+
+/** The run's record; a read that fails is tried again a few times (the run itself may be fine). */
+async function readRun(runtime: Runtime, runId: string): Promise<RunRecord | null> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await runtime.ports.state.runs.get(runId);
+    } catch (error) {
+      if (attempt >= 3) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
   }
 }

@@ -78,7 +78,7 @@ export async function runProject(
     });
     const run = await settleRun(runtime, bus, runId);
     if (run === null || run.status === 'running')
-      throw new Error(`run did not complete: ${JSON.stringify(bus.deadLetters)}`);
+      throw Object.assign(new Error(`run did not complete: ${JSON.stringify(bus.deadLetters)}`), { logs });
     const summary = await executionSummary(manifest, runtime.ports.state, run, new Date());
     const states = new Map<string, ComputationState>();
     for (const date of options.dates)
