@@ -14,6 +14,8 @@ interface Known {
   plan: BatchPlan | null;
   /** Every planned batch is claimed: completions have nothing left to publish. */
   allClaimed: boolean;
+  /** The plan is sealed and the window was filled after it: each completion frees one place. */
+  full: boolean;
 }
 
 export interface Completion {
@@ -33,7 +35,7 @@ export function createCompletion(ports: ServicePorts, outcomes: Outcomes): Compl
     let entry = known.get(id);
     if (entry === undefined) {
       if (known.size > 10_000) known.clear();
-      entry = { plan: null, allClaimed: false };
+      entry = { plan: null, allClaimed: false, full: false };
       known.set(id, entry);
     }
     return entry;
@@ -100,8 +102,12 @@ export function createCompletion(ports: ServicePorts, outcomes: Outcomes): Compl
     if (tooMany && processed >= settings.breakerMinEntities) return tripBreaker(fan, summary, memo.plan);
     const plan = await sealedPlan(fan, memo);
     if (!memo.allClaimed) {
-      const { claimed } = await topUp(ports, fan, summary);
-      if (plan !== null && claimed >= plan.batches.length) memo.allClaimed = true;
+      // Once sealed, the fan-out left the window full: this completion frees one place.
+      const { published, claimed } = await topUp(ports, fan, summary, memo.full ? 1 : undefined);
+      if (plan !== null) {
+        if (claimed === null ? published.length === 0 : claimed >= plan.batches.length) memo.allClaimed = true;
+        else memo.full = true;
+      }
     }
     if (plan === null || summary.completed < plan.batches.length) return;
     // The minimum volume only delays an early trip: at the end the share is judged whatever the size.

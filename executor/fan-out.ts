@@ -115,14 +115,23 @@ export async function planFanOut(
  * planned batches as there is room for (maxInFlightBatches published and
  * not completed) and publishes them. Racing callers never claim the same
  * batch; callers deciding at the same moment may send one more each.
- * Returns the ids published and how many batches are claimed now.
+ * With `freed`, claims that many without counting (a completion of a full
+ * window frees one place). Returns the ids published and, when it
+ * counted, how many batches are claimed now.
  */
 export async function topUp(
   ports: ServicePorts,
   fan: FanOut,
   known?: LedgerSummary,
-): Promise<{ published: string[]; claimed: number }> {
+  freed?: number,
+): Promise<{ published: string[]; claimed: number | null }> {
   const key = fanOutKey(fan);
+  if (freed !== undefined) {
+    // The caller knows how many places just freed up (one completion of a full window): no count needed.
+    const ids = await ports.state.ledger.claimNext(key, freed);
+    await Promise.all(ids.map((id) => ports.bus.publish(batchReady(fan, id))));
+    return { published: ids, claimed: null };
+  }
   const [claimed, summary] = await Promise.all([
     ports.state.ledger.claimedCount(key),
     known === undefined ? ports.state.ledger.summary(key) : Promise.resolve(known),
