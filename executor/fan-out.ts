@@ -75,20 +75,22 @@ export async function planFanOut(
   let size = 1;
   let entityCount = 0;
   let batches = 0;
+  /** Small contexts of the group being recorded: those its own top-up publishes travel inline. */
+  const inline = new Map<string, string>();
   const record = async (cuts: typeof group) => {
     await Promise.all(cuts.map((cut) => cut.written));
     const planned = cuts.map(({ batchId, entityCount: count }) => ({ batchId, entityCount: count, claimed: false }));
     await ports.state.ledger.planBatches(key, planned);
-    if (stillHeld()) await topUp(ports, fan);
+    if (stillHeld()) await topUp(ports, fan, undefined, undefined, inline);
+    for (const cut of cuts) inline.delete(cut.batchId);
   };
   try {
     for await (const context of opened.batches) {
       if (!stillHeld()) break;
-      // Written now, so the context is let go of; the group keeps only its id and size.
-      const written = ports.blobs.put(
-        contextBlobName(runId, entry.name, date, attempt, context.batchId),
-        JSON.stringify(context),
-      );
+      // Written now, so the context is let go of; the group keeps only its id and size (and small text).
+      const text = JSON.stringify(context);
+      const written = ports.blobs.put(contextBlobName(runId, entry.name, date, attempt, context.batchId), text);
+      if (text.length <= ports.settings.inlineContextBytes) inline.set(context.batchId, text);
       await writes.add(written);
       group.push({ batchId: context.batchId, entityCount: context.entities.length, claimed: false, written });
       entityCount += context.entities.length;
@@ -124,12 +126,15 @@ export async function topUp(
   fan: FanOut,
   known?: LedgerSummary,
   freed?: number,
+  inline?: ReadonlyMap<string, string>,
 ): Promise<{ published: string[]; claimed: number | null }> {
   const key = fanOutKey(fan);
+  const publish = (ids: string[]) =>
+    Promise.all(ids.map((id) => ports.bus.publish(batchReady(fan, id, inline?.get(id)))));
   if (freed !== undefined) {
     // The caller knows how many places just freed up (one completion of a full window): no count needed.
     const ids = await ports.state.ledger.claimNext(key, freed);
-    await Promise.all(ids.map((id) => ports.bus.publish(batchReady(fan, id))));
+    await publish(ids);
     return { published: ids, claimed: null };
   }
   const [claimed, summary] = await Promise.all([
@@ -139,7 +144,7 @@ export async function topUp(
   const room = ports.settings.maxInFlightBatches - (claimed - summary.completed);
   if (room <= 0) return { published: [], claimed };
   const ids = await ports.state.ledger.claimNext(key, room);
-  await Promise.all(ids.map((id) => ports.bus.publish(batchReady(fan, id))));
+  await publish(ids);
   return { published: ids, claimed: claimed + ids.length };
 }
 
@@ -157,8 +162,9 @@ export async function republishUnfinished(ports: ServicePorts, fan: FanOut): Pro
   return ids.length;
 }
 
-function batchReady(fan: FanOut, batchId: string): BatchReady {
+function batchReady(fan: FanOut, batchId: string, context?: string): BatchReady {
   return {
+    ...(context === undefined ? {} : { context: JSON.parse(context) as NonNullable<BatchReady['context']> }),
     v: 1,
     type: 'batch.ready',
     runId: fan.runId,

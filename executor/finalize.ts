@@ -1,6 +1,6 @@
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import { StaleLeaseError, type BatchPlan, type LeaseToken, type LedgerKey } from '../shared/ports/state-store.ts';
-import type { ResultWriter } from '../shared/ports/warehouse.ts';
+import type { ResultWriter, StoredResult } from '../shared/ports/warehouse.ts';
 import { holdsLease } from '../shared/state/leases.ts';
 import type { BatchResults } from '../shared/runtime/batch-files.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
@@ -35,7 +35,7 @@ export async function finalizeBatches(
   const texts = new Map<string, Promise<string | null>>();
   const fetch = (index: number) => {
     const record = records.get(plan.batches[index]?.batchId ?? '');
-    if (record?.resultsBlob != null && !texts.has(record.batchId)) {
+    if (record?.resultsBlob != null && record.results === undefined && !texts.has(record.batchId)) {
       const text = ports.blobs.get(record.resultsBlob);
       // Read ahead: it may fail before it is awaited; the await below still sees the failure.
       text.catch(() => undefined);
@@ -53,12 +53,16 @@ export async function finalizeBatches(
       failed += record.failed;
       for (const error of record.errors)
         if (failures.length < QUOTED_FAILURES) failures.push(`${error.entityId}: ${error.error}`);
-      if (record.resultsBlob === null) continue;
-      const text = await texts.get(batchId)!;
-      texts.delete(batchId);
-      if (text === null)
-        throw new Error(`results of batch ${batchId} (${record.resultsBlob}) are missing from the blob store`);
-      const { results } = JSON.parse(text) as BatchResults;
+      let results: StoredResult[];
+      if (record.results !== undefined) results = record.results;
+      else if (record.resultsBlob === null) continue;
+      else {
+        const text = await texts.get(batchId)!;
+        texts.delete(batchId);
+        if (text === null)
+          throw new Error(`results of batch ${batchId} (${record.resultsBlob}) are missing from the blob store`);
+        results = (JSON.parse(text) as BatchResults).results;
+      }
       for (const { entityId, result } of results) hasher.add(entityId, result);
       await writer.append(results);
     }

@@ -2,6 +2,8 @@ import { PoisonMessageError } from '../shared/errors.ts';
 import type { BatchReady } from '../shared/events/contracts.ts';
 import {
   contextBlobName,
+  INLINE_BYTES,
+  INLINE_RESULTS,
   ledgerKey,
   resultsBlobName,
   type BatchContext,
@@ -67,9 +69,12 @@ export function createWorker(ports: WorkerPorts, options: WorkerOptions = {}): W
   async function complete(event: BatchReady, outcome: BatchOutcome): Promise<void> {
     const log = logFor(event);
     const { results, errors, succeeded, failed } = outcome;
-    const blob = resultsBlobName(event.runId, event.computation, event.date, event.batchId);
     const body: BatchResults = { v: 1, batchId: event.batchId, results, errors, succeeded, failed };
-    await ports.blobs.put(blob, JSON.stringify(body));
+    const text = JSON.stringify(body);
+    // Small results travel in the ledger record; larger ones go to a blob the record names.
+    const blob =
+      text.length <= INLINE_BYTES ? null : resultsBlobName(event.runId, event.computation, event.date, event.batchId);
+    if (blob !== null) await ports.blobs.put(blob, text);
     const recorded = await ports.state.ledger.record({
       ...ledgerKey(event.runId, event.computation, event.date, event.attempt),
       batchId: event.batchId,
@@ -77,13 +82,14 @@ export function createWorker(ports: WorkerPorts, options: WorkerOptions = {}): W
       failed,
       stored: results.length,
       errors,
-      resultsBlob: blob,
+      resultsBlob: blob ?? INLINE_RESULTS,
+      ...(blob === null ? { results } : {}),
       recordedAt: ports.clock.now().toISOString(),
     });
     log.info({ succeeded, failed, stored: results.length }, `Batch ${event.batchId} of ${event.computation} processed`);
     if (!recorded) {
       log.info({}, 'Batch was already recorded by an earlier delivery; announcing it again');
-      await ports.blobs.deletePrefix(blob);
+      if (blob !== null) await ports.blobs.deletePrefix(blob);
     }
     await ports.bus.publish({
       v: 1,
@@ -124,8 +130,9 @@ export function createWorker(ports: WorkerPorts, options: WorkerOptions = {}): W
         'INVALID_CONTEXT_BLOB',
         `batch.ready names context blob '${event.contextBlob}', but batch ${event.batchId} of ${event.computation} on ${event.date} keeps its context at '${expected}'`,
       );
-    const text = await ports.blobs.get(event.contextBlob);
-    if (text === null) {
+    // A small context travels in the message; the blob (always written) is the claim check.
+    const text = event.context !== undefined ? null : await ports.blobs.get(event.contextBlob);
+    if (event.context === undefined && text === null) {
       const current = await ports.state.states.get(event.date, event.computation);
       if (current === null || current.runId !== event.runId || current.status !== 'running') {
         // The computation was finalized and its blobs cleaned: this is a late duplicate.
@@ -138,7 +145,12 @@ export function createWorker(ports: WorkerPorts, options: WorkerOptions = {}): W
       log.error({ blob: event.contextBlob }, `Batch ${event.batchId} of ${event.computation}: ${error}`);
       return complete(event, await failedOutcome(event, error));
     }
-    const context = JSON.parse(text) as BatchContext;
+    const context = (event.context ?? JSON.parse(text!)) as BatchContext;
+    if (context.batchId !== event.batchId || context.computation !== event.computation)
+      throw new PoisonMessageError(
+        'INVALID_CONTEXT',
+        `batch.ready ${event.batchId} of ${event.computation} carries the context of batch ${context.batchId} of ${context.computation}`,
+      );
     const limits = timeoutsFor(ports.settings, entry.config);
     const outcome = await withLeaseHeartbeat(event, () =>
       runBatch(entry, context, log, undefined, {

@@ -98,7 +98,7 @@ export async function openRuntime(
     bus,
     clock,
     log: options.log,
-    settings: { ...settingsFor(project.execution, newOwnerId()), ...options.settings },
+    settings: { ...settingsFor(project.execution, newOwnerId()), inlineContextBytes: 0, ...options.settings },
   };
   const planner = createPlanner(ports);
   const executor = createExecutor(ports);

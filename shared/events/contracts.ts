@@ -51,6 +51,11 @@ export const batchReady = z.object({
   index: z.number().int().min(0),
   /** Blob holding the batch context (claim check: messages stay small). */
   contextBlob: z.string(),
+  /** The batch context itself, when small (see INLINE_BYTES); the blob holds it too. */
+  context: z
+    .object({ v: z.literal(1), batchId: z.string(), computation: z.string(), entities: z.array(z.unknown()) })
+    .loose()
+    .optional(),
   /** Code hash the batch was planned with; a worker with other code refuses it. */
   codeHash: z.string(),
   /** Fencing token of the executor's lease: completions under an older token are ignored. */

@@ -1,5 +1,6 @@
 import type { HashComponents } from '../manifest/composite-hash.ts';
 import type { IsoDate } from '../model/types.ts';
+import type { StoredResult } from './warehouse.ts';
 
 /**
  * The state repository: what ran, with which hashes, who is running what,
@@ -188,8 +189,10 @@ export interface BatchRecord extends LedgerKey {
   stored: number;
   /** At most a handful of the batch's entity errors. */
   errors: EntityError[];
-  /** Blob holding the batch's results, when any. */
+  /** Blob holding the batch's results, or INLINE_RESULTS when `results` holds them. */
   resultsBlob: string | null;
+  /** The batch's results, in entity order, when small enough to travel in the record (no blob). */
+  results?: StoredResult[];
   recordedAt: string;
 }
 

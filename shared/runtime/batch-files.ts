@@ -33,6 +33,22 @@ export interface BatchResults {
   failed: number;
 }
 
+/**
+ * Payloads up to this size travel inline (a batch context in its
+ * batch.ready message, a batch's results in its ledger record); larger
+ * ones go to the blob store and the message or record carries the name
+ * (claim check). Contexts are written to the blob store either way, so a
+ * takeover can send any batch again.
+ */
+export const INLINE_BYTES = 32 * 1024;
+
+/**
+ * The results blob name of a ledger record that holds its results itself.
+ * Not null: an earlier version, which knows only blobs, then fails loudly
+ * (no such blob) instead of finalizing without those results.
+ */
+export const INLINE_RESULTS = 'inline';
+
 /** Zero-padded so batch ids sort in entity order. */
 export function batchId(index: number): string {
   return `b${String(index).padStart(6, '0')}`;

@@ -6,6 +6,7 @@ import type { Logger } from '../ports/logger.ts';
 import { DEFAULT_LEASE_STALE_MS, type StateStore } from '../ports/state-store.ts';
 import type { ResultStore } from '../ports/warehouse.ts';
 import type { ComputationReader } from '../warehouse/computation-reader.ts';
+import { INLINE_BYTES } from './batch-files.ts';
 
 /** Tunables of the run, with their defaults in DEFAULT_SETTINGS. */
 export interface RuntimeSettings {
@@ -29,6 +30,13 @@ export interface RuntimeSettings {
   batchTimeoutMs: number;
   /** On SIGTERM, requests in flight get this long to finish before they are answered for redelivery. (Default: 8 s, under Cloud Run's 10 s) */
   shutdownGraceMs: number;
+  /**
+   * Batch contexts up to this size also travel in their batch.ready
+   * message, sparing the worker a blob read; 0 sends names only. (Default:
+   * 32 KiB; the embedded runtime, whose blobs are local files and whose bus
+   * keeps every event, sets 0)
+   */
+  inlineContextBytes: number;
 }
 
 export const DEFAULT_SETTINGS: Omit<RuntimeSettings, 'ownerId'> = {
@@ -41,6 +49,7 @@ export const DEFAULT_SETTINGS: Omit<RuntimeSettings, 'ownerId'> = {
   computationTimeoutMs: 3_600_000,
   batchTimeoutMs: 540_000,
   shutdownGraceMs: 8_000,
+  inlineContextBytes: INLINE_BYTES,
 };
 
 /** How often a lease holder heartbeats: a fifth of the staleness, so one lost heartbeat never makes a live holder stale. */
@@ -105,6 +114,7 @@ export function settingsFor(
     computationTimeoutMs: ms(execution.computationTimeoutSeconds, d.computationTimeoutMs),
     batchTimeoutMs: ms(execution.batchTimeoutSeconds, d.batchTimeoutMs),
     shutdownGraceMs: ms(execution.shutdownGraceSeconds, d.shutdownGraceMs),
+    inlineContextBytes: d.inlineContextBytes,
   };
 }
 
