@@ -19,6 +19,7 @@ import {
   type RunStore,
   type StateStore,
 } from '../../ports/state-store.ts';
+import { planFrom } from '../../state/plans.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS states (date TEXT NOT NULL, computation TEXT NOT NULL, expires_at TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (date, computation));
@@ -122,14 +123,7 @@ export class SqliteStateStore implements StateStore {
     const sealed = this.#prepare(
       'SELECT entity_count FROM sealed WHERE run_id = ? AND computation = ? AND date = ?',
     ).get(...params) as { entity_count: number } | undefined;
-    if (batches.length === 0 && sealed === undefined) return null;
-    return {
-      ...key,
-      batches,
-      sealed: sealed !== undefined,
-      entityCount:
-        sealed === undefined ? batches.reduce((sum, b) => sum + b.entityCount, 0) : Number(sealed.entity_count),
-    };
+    return planFrom(key, batches, sealed === undefined ? null : Number(sealed.entity_count));
   }
 
   #statesPort(): ComputationStates {

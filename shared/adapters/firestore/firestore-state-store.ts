@@ -23,6 +23,7 @@ import {
   type RunStore,
   type StateStore,
 } from '../../ports/state-store.ts';
+import { planFrom } from '../../state/plans.ts';
 
 /** gRPC FAILED_PRECONDITION: an update's lastUpdateTime no longer matches. */
 const FAILED_PRECONDITION = 9;
@@ -237,21 +238,12 @@ export class FirestoreStateStore implements StateStore {
           this.#ledgerRef(key).get(),
           this.#ledgerRef(key).collection('planned').get(),
         ]);
-        if (!head.exists && planned.empty) return null;
-        const batches = planned.docs
-          .map((doc) => ({
-            batchId: String(doc.get('batchId')),
-            entityCount: Number(doc.get('entityCount')),
-            claimed: doc.get('published') === true,
-          }))
-          .sort((a, b) => a.batchId.localeCompare(b.batchId));
-        const sealed = head.get('sealed') === true;
-        return {
-          ...key,
-          batches,
-          sealed,
-          entityCount: sealed ? Number(head.get('entityCount')) : batches.reduce((sum, b) => sum + b.entityCount, 0),
-        };
+        const batches = planned.docs.map((doc) => ({
+          batchId: String(doc.get('batchId')),
+          entityCount: Number(doc.get('entityCount')),
+          claimed: doc.get('published') === true,
+        }));
+        return planFrom(key, batches, head.get('sealed') === true ? Number(head.get('entityCount')) : null);
       },
       record: (batch) => createIfAbsent(batches(batch).doc(docId(batch.batchId)), plain(batch)),
       summary: async (key) => {
