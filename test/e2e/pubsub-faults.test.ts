@@ -257,11 +257,12 @@ describe.skipIf(missing !== null)('distributed run under faults (emulators)', ()
   it('SIGTERM in the middle of a batch: the worker answers within its grace and exits; the batch is redone', async () => {
     topology = await startTopology(pubsub, firestore, {
       entities: 20,
-      bodies: { totals: slow(600) + BODIES.totals },
+      // Every batch of the first pass takes four seconds.
+      bodies: { totals: slow(400) + BODIES.totals, streak: slow(400) + BODIES.streak },
       execution: { shutdownGraceSeconds: 2 },
     });
     const run = runManually(topology, [D]);
-    // Wait until the victim holds a batch of Totals (ten entities, six seconds of work).
+    // Wait until the victim holds a batch (ten entities, four seconds of work).
     const victim = topology.workers[0]!;
     const busy = async () =>
       ((await (await fetch(`${victim.url}healthz`)).json()) as { inFlight: number }).inFlight > 0;

@@ -192,7 +192,10 @@ export async function runManually(
   const deadline = Date.now() + timeoutMs;
   let status = 'missing';
   while (Date.now() < deadline) {
-    status = (await topology.store.runs.get(runId))?.status ?? 'missing';
+    // The topology may be closed under a test that failed before it awaited this: stop quietly.
+    const run = await topology.store.runs.get(runId).catch(() => undefined);
+    if (run === undefined) return { runId, status: 'closed' };
+    status = run?.status ?? 'missing';
     if (status !== 'running' && status !== 'missing') break;
     await new Promise((r) => setTimeout(r, 200));
   }
