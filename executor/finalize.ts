@@ -1,5 +1,7 @@
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
-import type { BatchPlan, Lease, LedgerKey } from '../shared/ports/state-store.ts';
+import { StaleLeaseError, type BatchPlan, type LeaseToken, type LedgerKey } from '../shared/ports/state-store.ts';
+import type { ResultWriter, StoredResult } from '../shared/ports/warehouse.ts';
+import { holdsLease } from '../shared/state/leases.ts';
 import type { BatchResults } from '../shared/runtime/batch-files.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import { ResultHasher } from '../shared/runtime/result-hash.ts';
@@ -13,15 +15,16 @@ const QUOTED_FAILURES = 5;
 
 /**
  * Gathers every batch's results, in entity order, into one atomic replace
- * of the stored results, and hashes them on the way.
+ * of the stored results, and hashes them on the way, committed only while
+ * `fence` is the current lease. The caller heartbeats the lease meanwhile.
  */
 export async function finalizeBatches(
   ports: ServicePorts,
   entry: ManifestEntry,
   plan: BatchPlan,
-  lease: Lease,
+  fence: LeaseToken,
 ): Promise<RunOutcome> {
-  const key: LedgerKey = { runId: plan.runId, computation: plan.computation, date: plan.date };
+  const key: LedgerKey = { runId: plan.runId, attempt: plan.attempt, computation: plan.computation, date: plan.date };
   const records = new Map((await ports.state.ledger.batches(key)).map((record) => [record.batchId, record]));
   const hasher = new ResultHasher();
   const writer = await ports.results.openReplace(entry.name, plan.date);
@@ -32,8 +35,12 @@ export async function finalizeBatches(
   const texts = new Map<string, Promise<string | null>>();
   const fetch = (index: number) => {
     const record = records.get(plan.batches[index]?.batchId ?? '');
-    if (record?.resultsBlob != null && !texts.has(record.batchId))
-      texts.set(record.batchId, ports.blobs.get(record.resultsBlob));
+    if (record?.resultsBlob != null && record.results === undefined && !texts.has(record.batchId)) {
+      const text = ports.blobs.get(record.resultsBlob);
+      // Read ahead: it may fail before it is awaited; the await below still sees the failure.
+      text.catch(() => undefined);
+      texts.set(record.batchId, text);
+    }
   };
   try {
     for (let index = 0; index < plan.batches.length; index++) {
@@ -46,18 +53,20 @@ export async function finalizeBatches(
       failed += record.failed;
       for (const error of record.errors)
         if (failures.length < QUOTED_FAILURES) failures.push(`${error.entityId}: ${error.error}`);
-      if (record.resultsBlob === null) continue;
-      const text = await texts.get(batchId)!;
-      texts.delete(batchId);
-      if (text === null)
-        throw new Error(`results of batch ${batchId} (${record.resultsBlob}) are missing from the blob store`);
-      const { results } = JSON.parse(text) as BatchResults;
+      let results: StoredResult[];
+      if (record.results !== undefined) results = record.results;
+      else if (record.resultsBlob === null) continue;
+      else {
+        const text = await texts.get(batchId)!;
+        texts.delete(batchId);
+        if (text === null)
+          throw new Error(`results of batch ${batchId} (${record.resultsBlob}) are missing from the blob store`);
+        results = (JSON.parse(text) as BatchResults).results;
+      }
       for (const { entityId, result } of results) hasher.add(entityId, result);
       await writer.append(results);
-      // Renew now and then: finalizing a large computation takes a while.
-      if (index % 20 === 19) await ports.state.leases.renew(lease, ports.clock.now());
     }
-    await writer.commit();
+    await commitFenced(ports, writer, fence);
   } catch (error) {
     await Promise.allSettled(texts.values());
     await writer.abort();
@@ -76,4 +85,21 @@ export async function finalizeBatches(
     stored: hasher.count,
     failures: failuresText,
   };
+}
+
+/**
+ * Commits a results replace only while `fence` is still the current lease:
+ * a zombie finalizer (its lease taken over) writes no results. The check
+ * and the commit are two stores, so a takeover in the instant between them
+ * is not caught; the new holder then replaces the results again.
+ */
+export async function commitFenced(
+  ports: Pick<ServicePorts, 'state'>,
+  writer: ResultWriter,
+  fence: LeaseToken,
+): Promise<void> {
+  const lease = await ports.state.leases.get(fence);
+  const current = lease?.token ?? null;
+  if (!holdsLease(lease, fence)) throw new StaleLeaseError(fence, fence.token, current);
+  await writer.commit();
 }

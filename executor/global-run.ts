@@ -1,11 +1,12 @@
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import { GLOBAL_ENTITY, type IsoDate } from '../shared/model/types.ts';
-import type { Lease } from '../shared/ports/state-store.ts';
+import type { EntityCounts, LeaseToken } from '../shared/ports/state-store.ts';
+import { commitFenced } from './finalize.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import { ResultHasher } from '../shared/runtime/result-hash.ts';
 import { processGlobal } from '../shared/runtime/process-global.ts';
 import type { PlannedRead } from '../shared/warehouse/computation-reader.ts';
-import { withHeartbeat } from './lease.ts';
+import { seconds, withTimeLimit } from '../shared/runtime/time-limit.ts';
 
 export type RunOutcome =
   | {
@@ -18,20 +19,21 @@ export type RunOutcome =
       failures: string | null;
     }
   | { status: 'impossible'; reason: string }
-  | { status: 'failed'; error: string };
+  | { status: 'failed'; error: string; counts?: EntityCounts | undefined };
 
 /**
  * Runs a global computation in this process: reads every required table's
- * window, gathers dependency results, calls process() once and replaces
- * the stored result atomically.
+ * window, gathers dependency results, calls process() once (failing it
+ * after its timeout) and replaces the stored result atomically.
  */
 export async function runGlobal(
   ports: ServicePorts,
   entry: ManifestEntry,
   date: IsoDate,
   runId: string,
-  lease: Lease,
   reads: PlannedRead[],
+  timeoutMs: number,
+  fence: LeaseToken,
 ): Promise<RunOutcome> {
   const { data, impossible } = await ports.reader.readAll(reads);
   if (impossible !== null) return { status: 'impossible', reason: impossible };
@@ -41,19 +43,19 @@ export async function runGlobal(
     date,
     data,
     ports.log.child({ runId, date, computation: entry.name }),
-    (work) => withHeartbeat(ports, lease, work),
+    (work) =>
+      withTimeLimit(work(), timeoutMs, () => ({ error: `timed out after ${seconds(timeoutMs)}` }) as { error: string }),
   );
   if ('error' in outcome) return { status: 'failed', error: outcome.error };
   const result = outcome.result;
   const hasher = new ResultHasher();
   const writer = await ports.results.openReplace(entry.name, date);
   try {
-    if (result !== null && result !== undefined) {
-      const stored = JSON.parse(JSON.stringify(result)) as unknown;
-      await writer.append([{ entityId: GLOBAL_ENTITY, result: stored }]);
-      hasher.add(GLOBAL_ENTITY, stored);
+    if (result !== null) {
+      await writer.append([{ entityId: GLOBAL_ENTITY, result }]);
+      hasher.add(GLOBAL_ENTITY, result);
     }
-    await writer.commit();
+    await commitFenced(ports, writer, fence);
   } catch (error) {
     await writer.abort();
     throw error;

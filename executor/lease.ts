@@ -1,40 +1,87 @@
 import type { Lease, LeaseKey } from '../shared/ports/state-store.ts';
-import type { ServicePorts } from '../shared/runtime/ports.ts';
 import { ownerIsDeadHere } from '../shared/runtime/owner.ts';
+import { heartbeatEvery, type ServicePorts } from '../shared/runtime/ports.ts';
+import { acquireLease, leaseIsFree, renewLease, type AcquireResult } from '../shared/state/leases.ts';
 
-export type LeaseOutcome = { lease: Lease } | { holder: Lease };
-
-/**
- * Takes the lease on (computation, date): free, released or stale leases
- * are taken; a live one held by a process on this host that has died is
- * taken over at once (a killed local run must not wait an hour).
- */
-export async function takeLease(ports: ServicePorts, key: LeaseKey): Promise<LeaseOutcome> {
-  const { state, settings, clock } = ports;
-  const first = await state.leases.acquire(key, settings.ownerId, settings.leaseTtlMs, clock.now());
-  if (first.acquired) return { lease: first.lease };
-  if (!ownerIsDeadHere(first.holder.owner)) return { holder: first.holder };
-  ports.log.warn(
-    { computation: key.computation, date: key.date, deadOwner: first.holder.owner },
-    'Taking over the lease of a process that died',
-  );
-  const second = await state.leases.acquire(key, settings.ownerId, 0, clock.now());
-  return second.acquired ? { lease: second.lease } : { holder: second.holder };
+/** Why a live-looking holder may still be replaced. */
+export interface TakeoverReasons {
+  /** The holder's owner id, when the sender knows that process is idle (the embedded run loop after its bus went quiet). */
+  reclaim?: string | undefined;
+  /** The holder runs other code (a rolling deploy): the new code supersedes it. */
+  supersede?: boolean;
+  /** The computation ran past its timeout: it is failed whoever holds it. */
+  timedOut?: boolean;
 }
 
-/** Renews a lease every quarter of its time to live while `work` runs. */
-export async function withHeartbeat<T>(ports: ServicePorts, lease: Lease, work: () => Promise<T>): Promise<T> {
-  const timer = setInterval(
-    () => {
-      ports.state.leases
-        .renew(lease, ports.clock.now())
-        .catch((error: unknown) => ports.log.warn({ error: String(error) }, 'Lease heartbeat failed'));
-    },
-    Math.max(1000, ports.settings.leaseTtlMs / 4),
+/** Why a holder may be replaced, or null when it is live and must be left alone. */
+export function takeoverReason(
+  ports: Pick<ServicePorts, 'settings'>,
+  holder: Lease,
+  now: Date,
+  reasons: TakeoverReasons = {},
+): string | null {
+  if (holder.released) return 'released';
+  if (leaseIsFree(holder, ports.settings.leaseStaleMs, now)) return 'stale (no heartbeat)';
+  if (ownerIsDeadHere(holder.owner)) return 'its process on this host is gone';
+  if (reasons.reclaim !== undefined && holder.owner === reasons.reclaim) return 'its owner is idle';
+  if (reasons.supersede === true) return 'it runs other code';
+  if (reasons.timedOut === true) return 'the computation timed out';
+  return null;
+}
+
+/**
+ * Takes the lease on (computation, date): a free lease, or one whose
+ * holder may be replaced (see takeoverReason). A live holder keeps it.
+ */
+export async function takeLease(
+  ports: ServicePorts,
+  key: LeaseKey,
+  reasons: TakeoverReasons = {},
+): Promise<AcquireResult> {
+  const now = ports.clock.now();
+  const taken = await acquireLease(
+    ports.state.leases,
+    key,
+    ports.settings.ownerId,
+    now,
+    (holder) => takeoverReason(ports, holder, now, reasons) !== null,
   );
+  if (taken.acquired && taken.previous !== null && !taken.previous.released) {
+    ports.log.warn(
+      {
+        computation: key.computation,
+        date: key.date,
+        previousOwner: taken.previous.owner,
+        reason: takeoverReason(ports, taken.previous, now, reasons),
+      },
+      `Took the lease of ${key.computation} on ${key.date} over from ${taken.previous.owner}`,
+    );
+  }
+  return taken;
+}
+
+/**
+ * Renews a lease every fifth of its staleness while `work` runs, so the
+ * watchdog never mistakes a busy holder for a gone one. `held()` turns
+ * false once a heartbeat finds the lease taken over: the work should stop.
+ */
+export async function withHeartbeat<T>(
+  ports: ServicePorts,
+  lease: Lease,
+  work: (held: () => boolean) => Promise<T>,
+): Promise<T> {
+  let held = true;
+  const timer = setInterval(() => {
+    renewLease(ports.state.leases, lease, ports.clock.now()).then(
+      (renewed) => {
+        if (!renewed) held = false;
+      },
+      (error: unknown) => ports.log.warn({ error: String(error) }, 'Lease heartbeat failed'),
+    );
+  }, heartbeatEvery(ports.settings));
   timer.unref();
   try {
-    return await work();
+    return await work(() => held);
   } finally {
     clearInterval(timer);
   }

@@ -1,16 +1,23 @@
-import type { ComputationCompleted, RunRequested } from '../shared/events/contracts.ts';
+import { PoisonMessageError } from '../shared/errors.ts';
+import type { ComputationCompleted, RunRequested, SweepRequested } from '../shared/events/contracts.ts';
 import type { IsoDate } from '../shared/model/types.ts';
 import type { RunRecord } from '../shared/ports/state-store.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import { scheduledSelection } from '../shared/schedule/due.ts';
+import { nearestName } from '../shared/util/nearest.ts';
 import { executionSummary, formatSummary, selectedNames } from './summary.ts';
+import { describeSweep, sweepRuns, type SweepOptions, type SweepReport } from './sweep.ts';
 
 export interface Planner {
   onRunRequested(event: RunRequested): Promise<void>;
   onComputationCompleted(event: ComputationCompleted): Promise<void>;
+  /** The watchdog, as a handler of the runs topic's sweep message. */
+  onSweepRequested(event: SweepRequested): Promise<void>;
+  /** The watchdog: finds running runs whose work has stalled and drives them on; says what it found and did. */
+  sweep(options?: SweepOptions): Promise<SweepReport>;
 }
 
-export type PlannerPorts = Pick<ServicePorts, 'manifest' | 'state' | 'bus' | 'clock' | 'log'>;
+export type PlannerPorts = Pick<ServicePorts, 'manifest' | 'state' | 'bus' | 'clock' | 'log' | 'settings'>;
 
 /** Dates run one after another when a historical computation needs yesterday; otherwise up to this many at once. */
 const PARALLEL_DATES = 4;
@@ -53,20 +60,26 @@ export function createPlanner(ports: PlannerPorts): Planner {
    * than are done. Each start is a claimed step, so racing or redelivered
    * handlers start each date once and never start one early.
    */
-  async function startDates(run: RunRecord): Promise<void> {
+  async function startDates(run: RunRecord): Promise<IsoDate[]> {
     const limit = sequential(run) ? 1 : PARALLEL_DATES;
     const first = passesOf(run)[0];
-    if (first === undefined) return;
+    if (first === undefined) return [];
     const done = (await state.runs.steps(run.runId, 'date-done/')).length;
+    const started: IsoDate[] = [];
     for (const date of run.dates.slice(0, done + limit)) {
-      if (await state.runs.claimStep(run.runId, `date-start/${date}`)) await publishPass(run, date, first);
+      if (await state.runs.claimStep(run.runId, `date-start/${date}`)) {
+        await publishPass(run, date, first);
+        started.push(date);
+      }
     }
+    return started;
   }
 
   async function finishRun(run: RunRecord): Promise<void> {
-    if (!(await state.runs.claimStep(run.runId, 'run-done'))) return;
     const summary = await executionSummary(manifest, state, run, clock.now());
+    // The status first and every time: a planner that died after claiming the step must not leave the run running.
     await state.runs.update(run.runId, { status: summary.status, finishedAt: clock.now().toISOString() });
+    if (!(await state.runs.claimStep(run.runId, 'run-done'))) return;
     const log = ports.log.child({ runId: run.runId });
     const fields = { executionSummary: summary };
     if (summary.status === 'failed') log.error(fields, formatSummary(summary));
@@ -90,7 +103,18 @@ export function createPlanner(ports: PlannerPorts): Planner {
       progress: {},
     };
     const unknown = (event.computations ?? []).filter((name) => !manifest.byName.has(name));
-    if (unknown.length > 0) throw new Error(`run ${event.runId} names unknown computations: ${unknown.join(', ')}`);
+    if (unknown.length > 0) {
+      const names = unknown
+        .map((name) => {
+          const near = nearestName(name, manifest.byName.keys());
+          return `'${name}'${near === undefined ? '' : ` (did you mean '${near}'?)`}`;
+        })
+        .join(', ');
+      const error = `Run ${event.runId} names computations this project does not have: ${names}`;
+      // Recorded as failed, so status shows it; the message itself is poison (a retry cannot help).
+      await state.runs.create({ ...record, status: 'failed', finishedAt: clock.now().toISOString(), error });
+      throw new PoisonMessageError('UNKNOWN_COMPUTATION', error);
+    }
     if (await state.runs.create(record)) {
       const purged = await state.states.purgeExpired(clock.now());
       ports.log.info(
@@ -123,19 +147,33 @@ export function createPlanner(ports: PlannerPorts): Planner {
     );
     if (!names.every((name) => done.has(name))) return;
     if (!(await state.runs.claimStep(run.runId, `closed/${event.date}/${event.pass}`))) return;
+    await afterPassClosed(run, event.date, event.pass);
+  }
+
+  /** Opens the next pass of a date, or closes the date (and the run, or starts the next dates). */
+  async function afterPassClosed(run: RunRecord, date: IsoDate, pass: number): Promise<void> {
     const passes = passesOf(run);
-    const next = passes[passes.indexOf(event.pass) + 1];
-    if (next !== undefined) return publishPass(run, event.date, next);
-    if (!(await state.runs.claimStep(run.runId, `date-done/${event.date}`))) return;
-    await state.runs.update(run.runId, {
-      progress: {
-        ...(await state.runs.get(run.runId))!.progress,
-        [event.date]: { pass: event.pass, passes: passes.length, done: true },
-      },
-    });
+    const next = passes[passes.indexOf(pass) + 1];
+    if (next !== undefined) return publishPass(run, date, next);
+    if (await state.runs.claimStep(run.runId, `date-done/${date}`)) {
+      await state.runs.update(run.runId, {
+        progress: {
+          ...(await state.runs.get(run.runId))!.progress,
+          [date]: { pass, passes: passes.length, done: true },
+        },
+      });
+    }
     if ((await state.runs.steps(run.runId, 'date-done/')).length === run.dates.length) return finishRun(run);
     await startDates(run);
   }
 
-  return { onRunRequested, onComputationCompleted };
+  const sweep = (options: SweepOptions = {}) =>
+    sweepRuns(ports, { passesOf, onComputationCompleted, afterPassClosed, startDates, finishRun }, options);
+
+  async function onSweepRequested(event: SweepRequested): Promise<void> {
+    const report = await sweep(event.reclaim === undefined ? {} : { reclaim: event.reclaim });
+    ports.log.info({ sweep: report }, `Sweep ${event.runId}: ${describeSweep(report)}`);
+  }
+
+  return { onRunRequested, onComputationCompleted, onSweepRequested, sweep };
 }

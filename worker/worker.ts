@@ -1,8 +1,17 @@
 import { PoisonMessageError } from '../shared/errors.ts';
 import type { BatchReady } from '../shared/events/contracts.ts';
-import { ledgerKey, resultsBlobName, type BatchContext, type BatchResults } from '../shared/runtime/batch-files.ts';
-import type { ServicePorts } from '../shared/runtime/ports.ts';
-import { runBatch } from '../shared/runtime/run-batch.ts';
+import {
+  contextBlobName,
+  INLINE_BYTES,
+  INLINE_RESULTS,
+  ledgerKey,
+  resultsBlobName,
+  type BatchContext,
+  type BatchResults,
+} from '../shared/runtime/batch-files.ts';
+import { heartbeatEvery, timeoutsFor, type ServicePorts } from '../shared/runtime/ports.ts';
+import { attemptOf, renewLease } from '../shared/state/leases.ts';
+import { runBatch, type BatchOutcome } from '../shared/runtime/run-batch.ts';
 
 /** The worker's code differs from the code the batch was planned with. */
 export class VersionSkewError extends Error {
@@ -18,42 +27,54 @@ export class VersionSkewError extends Error {
 
 export interface Worker {
   onBatchReady(event: BatchReady): Promise<void>;
+  /**
+   * Records a batch that could not be processed (its worker thread hung
+   * and was replaced): every entity failed with `error`, and the
+   * completion announced, so the fan-out ends.
+   */
+  failBatch(event: BatchReady, error: string): Promise<void>;
 }
 
 /** The parts of the ports a worker uses: it holds no state between messages. */
-export type WorkerPorts = Pick<ServicePorts, 'manifest' | 'state' | 'blobs' | 'bus' | 'log' | 'clock'>;
+export type WorkerPorts = Pick<ServicePorts, 'manifest' | 'state' | 'blobs' | 'bus' | 'log' | 'clock' | 'settings'>;
+
+export interface WorkerOptions {
+  /** Called as each entity starts (a thread pool watches it to find a thread stuck in one entity). */
+  onEntity?: (entityId: string) => void;
+}
 
 /**
  * Processes one batch: runs process() per entity, isolating each entity's
- * failure, writes the batch's results blob, records the batch once in the
- * ledger and announces its completion.
+ * failure and timing out a hung one, writes the batch's results blob,
+ * records the batch once in the ledger and announces its completion. The
+ * lease of the batch's computation is heartbeated meanwhile.
  */
-export function createWorker(ports: WorkerPorts): Worker {
-  async function onBatchReady(event: BatchReady): Promise<void> {
-    const entry = ports.manifest.byName.get(event.computation);
-    if (entry === undefined)
-      throw new PoisonMessageError(
-        'UNKNOWN_COMPUTATION',
-        `batch.ready names computation '${event.computation}', which this worker does not have`,
-      );
-    if (entry.codeHash !== event.codeHash) throw new VersionSkewError(entry.name, event.codeHash, entry.codeHash);
-    const log = ports.log.child({
-      runId: event.runId,
-      date: event.date,
-      computation: event.computation,
-      batchId: event.batchId,
-    });
-    const text = await ports.blobs.get(event.contextBlob);
-    if (text === null) {
-      // The computation was finalized and its blobs cleaned: this is a late duplicate.
-      log.warn({ blob: event.contextBlob }, 'Batch context is gone; the batch was already handled');
-      return;
-    }
-    const context = JSON.parse(text) as BatchContext;
-    const { results, errors, succeeded, failed } = await runBatch(entry, context, log);
-    const blob = resultsBlobName(event.runId, event.computation, event.date, event.batchId);
+export function createWorker(ports: WorkerPorts, options: WorkerOptions = {}): Worker {
+  const logFor = (event: BatchReady) =>
+    ports.log.child({ runId: event.runId, date: event.date, computation: event.computation, batchId: event.batchId });
+
+  /** A batch of an attempt that is no longer the one its computation's lease drives (re-planned, or finished). */
+  async function superseded(event: BatchReady): Promise<boolean> {
+    const lease = await ports.state.leases.get({ computation: event.computation, date: event.date });
+    return lease === null || lease.released || attemptOf(lease) !== event.attempt;
+  }
+
+  async function failedOutcome(event: BatchReady, error: string): Promise<BatchOutcome> {
+    const plan = await ports.state.ledger.getPlan(ledgerKey(event.runId, event.computation, event.date, event.attempt));
+    const entities = plan?.batches.find((b) => b.batchId === event.batchId)?.entityCount ?? 0;
+    return { results: [], errors: [{ entityId: `batch ${event.batchId}`, error }], succeeded: 0, failed: entities };
+  }
+
+  /** Writes the batch's results, records it once, and announces its completion. */
+  async function complete(event: BatchReady, outcome: BatchOutcome): Promise<void> {
+    const log = logFor(event);
+    const { results, errors, succeeded, failed } = outcome;
     const body: BatchResults = { v: 1, batchId: event.batchId, results, errors, succeeded, failed };
-    await ports.blobs.put(blob, JSON.stringify(body));
+    const text = JSON.stringify(body);
+    // Small results travel in the ledger record; larger ones go to a blob the record names.
+    const blob =
+      text.length <= INLINE_BYTES ? null : resultsBlobName(event.runId, event.computation, event.date, event.batchId);
+    if (blob !== null) await ports.blobs.put(blob, text);
     const recorded = await ports.state.ledger.record({
       ...ledgerKey(event.runId, event.computation, event.date, event.attempt),
       batchId: event.batchId,
@@ -61,13 +82,14 @@ export function createWorker(ports: WorkerPorts): Worker {
       failed,
       stored: results.length,
       errors,
-      resultsBlob: blob,
+      resultsBlob: blob ?? INLINE_RESULTS,
+      ...(blob === null ? { results } : {}),
       recordedAt: ports.clock.now().toISOString(),
     });
     log.info({ succeeded, failed, stored: results.length }, `Batch ${event.batchId} of ${event.computation} processed`);
     if (!recorded) {
       log.info({}, 'Batch was already recorded by an earlier delivery; announcing it again');
-      await ports.blobs.deletePrefix(blob);
+      if (blob !== null) await ports.blobs.deletePrefix(blob);
     }
     await ports.bus.publish({
       v: 1,
@@ -83,5 +105,84 @@ export function createWorker(ports: WorkerPorts): Worker {
     });
   }
 
-  return { onBatchReady };
+  async function onBatchReady(event: BatchReady): Promise<void> {
+    const entry = ports.manifest.byName.get(event.computation);
+    if (entry === undefined)
+      throw new PoisonMessageError(
+        'UNKNOWN_COMPUTATION',
+        `batch.ready names computation '${event.computation}', which this worker does not have`,
+      );
+    const log = logFor(event);
+    if (entry.codeHash !== event.codeHash) {
+      // An old attempt's batch after the executor re-planned under new code: nothing left to do for it.
+      if (await superseded(event)) {
+        log.info(
+          { plannedWith: event.codeHash },
+          `Batch ${event.batchId} of ${event.computation} was superseded; acknowledged`,
+        );
+        return;
+      }
+      throw new VersionSkewError(entry.name, event.codeHash, entry.codeHash);
+    }
+    const expected = contextBlobName(event.runId, event.computation, event.date, event.attempt, event.batchId);
+    if (event.contextBlob !== expected)
+      throw new PoisonMessageError(
+        'INVALID_CONTEXT_BLOB',
+        `batch.ready names context blob '${event.contextBlob}', but batch ${event.batchId} of ${event.computation} on ${event.date} keeps its context at '${expected}'`,
+      );
+    // A small context travels in the message; the blob (always written) is the claim check.
+    const text = event.context !== undefined ? null : await ports.blobs.get(event.contextBlob);
+    if (event.context === undefined && text === null) {
+      const current = await ports.state.states.get(event.date, event.computation);
+      if (current === null || current.runId !== event.runId || current.status !== 'running') {
+        // The computation was finalized and its blobs cleaned: this is a late duplicate.
+        log.info({ blob: event.contextBlob }, 'Batch context is gone and the computation finished; a late duplicate');
+        return;
+      }
+      // Lost while the computation runs (deleted by hand or by a lifecycle rule): its
+      // entities cannot be processed. Count them failed, named, so the fan-out ends.
+      const error = `batch context is missing from the blob store (${event.contextBlob}): its entities were not processed; run the computation again`;
+      log.error({ blob: event.contextBlob }, `Batch ${event.batchId} of ${event.computation}: ${error}`);
+      return complete(event, await failedOutcome(event, error));
+    }
+    const context = (event.context ?? JSON.parse(text!)) as BatchContext;
+    if (context.batchId !== event.batchId || context.computation !== event.computation)
+      throw new PoisonMessageError(
+        'INVALID_CONTEXT',
+        `batch.ready ${event.batchId} of ${event.computation} carries the context of batch ${context.batchId} of ${context.computation}`,
+      );
+    const limits = timeoutsFor(ports.settings, entry.config);
+    const outcome = await withLeaseHeartbeat(event, () =>
+      runBatch(entry, context, log, undefined, {
+        entityTimeoutMs: limits.entityMs,
+        deadline: ports.clock.now().getTime() + ports.settings.batchTimeoutMs,
+        now: () => ports.clock.now().getTime(),
+        ...(options.onEntity === undefined ? {} : { onEntity: options.onEntity }),
+      }),
+    );
+    await complete(event, outcome);
+  }
+
+  /** Keeps the computation's lease fresh while this batch runs, so the watchdog does not take a busy fan-out over. */
+  async function withLeaseHeartbeat<T>(event: BatchReady, work: () => Promise<T>): Promise<T> {
+    const token = { computation: event.computation, date: event.date, token: event.leaseToken };
+    const timer = setInterval(() => {
+      renewLease(ports.state.leases, token, ports.clock.now()).catch((error: unknown) =>
+        ports.log.warn({ error: String(error) }, 'Lease heartbeat failed'),
+      );
+    }, heartbeatEvery(ports.settings));
+    timer.unref();
+    try {
+      return await work();
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  async function failBatch(event: BatchReady, error: string): Promise<void> {
+    logFor(event).error({}, `Batch ${event.batchId} of ${event.computation}: ${error}`);
+    await complete(event, await failedOutcome(event, error));
+  }
+
+  return { onBatchReady, failBatch };
 }

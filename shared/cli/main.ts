@@ -12,6 +12,7 @@ import { renderCommand } from './commands/render.ts';
 import { showCommand } from './commands/show.ts';
 import { runCommand } from './commands/run.ts';
 import { statusCommand } from './commands/status.ts';
+import { sweepCommand } from './commands/sweep.ts';
 import { validateCommand } from './commands/validate.ts';
 import { didYouMean } from '../util/nearest.ts';
 
@@ -22,6 +23,7 @@ const COMMANDS: Command[] = [
   analyzeCommand,
   runCommand,
   statusCommand,
+  sweepCommand,
   executeCommand,
   showCommand,
   serveCommand,

@@ -6,11 +6,12 @@ import { PoisonMessageError } from '../errors.ts';
 import type { ComputeEvent } from '../events/contracts.ts';
 import type { Manifest } from '../manifest/manifest.ts';
 import { systemClock, type Clock } from '../ports/clock.ts';
+import type { BlobStore } from '../ports/blob-store.ts';
 import type { EventBus } from '../ports/event-bus.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { StateStore } from '../ports/state-store.ts';
 import { newOwnerId } from '../runtime/owner.ts';
-import { settingsFor, type RuntimeSettings, type ServicePorts } from '../runtime/ports.ts';
+import { settingsFor, timeoutsFor, type RuntimeSettings, type ServicePorts } from '../runtime/ports.ts';
 import { ComputationReader } from '../warehouse/computation-reader.ts';
 import { SchemaRegistry } from '../warehouse/schema-registry.ts';
 import { availableParallelism } from 'node:os';
@@ -40,11 +41,14 @@ function expect<T extends ComputeEvent['type']>(
 /** Subscribes each service's handlers to its topics. */
 export function subscribeServices(
   bus: EventBus,
-  services: { planner?: Planner; executor?: Executor; worker?: Worker },
+  services: { planner?: Planner; executor?: Executor; worker?: Pick<Worker, 'onBatchReady'> },
 ): void {
   const { planner, executor, worker } = services;
   if (planner !== undefined) {
-    bus.subscribe('runs', expect('run.requested', planner.onRunRequested));
+    bus.subscribe('runs', async (event) => {
+      if (event.type === 'sweep.requested') return planner.onSweepRequested(event);
+      return expect('run.requested', planner.onRunRequested)(event);
+    });
     bus.subscribe('computation-completions', expect('computation.completed', planner.onComputationCompleted));
   }
   if (executor !== undefined) {
@@ -67,6 +71,7 @@ export interface RuntimeOptions {
   clock?: Clock;
   settings?: Partial<RuntimeSettings>;
   state?: StateStore;
+  blobs?: BlobStore;
 }
 
 /** Opens every port a project's config names and wires planner, executor and worker to them. */
@@ -90,11 +95,11 @@ export async function openRuntime(
     state,
     results: warehouse.results,
     reader,
-    blobs: openBlobStore(manifest),
+    blobs: options.blobs ?? openBlobStore(manifest),
     bus,
     clock,
     log: options.log,
-    settings: { ...settingsFor(project.execution, newOwnerId()), ...options.settings },
+    settings: { ...settingsFor(project.execution, newOwnerId()), inlineContextBytes: 0, ...options.settings },
   };
   const planner = createPlanner(ports);
   const executor = createExecutor(ports);
@@ -112,6 +117,9 @@ export async function openRuntime(
           env: options.env ?? {},
           bus,
           logLine: options.logLine ?? (() => undefined),
+          entityTimeout: (event) =>
+            timeoutsFor(ports.settings, manifest.byName.get(event.computation)?.config ?? {}).entityMs,
+          onStuck: (event, error) => worker.failBatch(event, error),
         })
       : null;
   subscribeServices(bus, {

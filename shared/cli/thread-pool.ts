@@ -11,6 +11,9 @@ interface Pending {
   reject: (error: Error) => void;
 }
 
+/** How long past its entity timeout a silent thread is given before it is replaced. */
+const STUCK_GRACE_MS = 2000;
+
 interface Slot {
   thread: Worker;
   ready: Promise<void>;
@@ -30,7 +33,10 @@ export class WorkerThreadPool {
   readonly #logLine: (line: string) => void;
   readonly #slots: Slot[] = [];
   readonly #queue: Pending[] = [];
-  readonly #inFlight = new Map<number, Pending & { slot: Slot }>();
+  readonly #inFlight = new Map<number, Pending & { slot: Slot; progressAt: number }>();
+  readonly #entityTimeout: (event: BatchReady) => number;
+  readonly #onStuck: (event: BatchReady, error: string) => Promise<void>;
+  #watch: NodeJS.Timeout | undefined;
   #nextId = 0;
 
   constructor(options: {
@@ -39,12 +45,41 @@ export class WorkerThreadPool {
     env: Record<string, string | undefined>;
     bus: EventBus;
     logLine: (line: string) => void;
+    /** The entity timeout of a batch's computation: a thread silent for longer is stuck in one entity. */
+    entityTimeout: (event: BatchReady) => number;
+    /** Records a stuck batch as failed once its thread is replaced. */
+    onStuck: (event: BatchReady, error: string) => Promise<void>;
   }) {
     this.#size = options.size;
     this.#root = options.root;
     this.#env = options.env;
     this.#bus = options.bus;
     this.#logLine = options.logLine;
+    this.#entityTimeout = options.entityTimeout;
+    this.#onStuck = options.onStuck;
+  }
+
+  /**
+   * A thread whose batch started no entity for longer than the entity
+   * timeout is stuck in one (a process() that never yields): it is
+   * terminated and replaced, and its batch recorded with its entities failed.
+   */
+  #checkStuck(): void {
+    const now = Date.now();
+    for (const [id, pending] of this.#inFlight) {
+      const limit = this.#entityTimeout(pending.event);
+      if (now - pending.progressAt <= limit + STUCK_GRACE_MS) continue;
+      this.#inFlight.delete(id);
+      const slot = pending.slot;
+      const index = this.#slots.indexOf(slot);
+      if (index >= 0) this.#slots.splice(index, 1, this.#start());
+      void slot.thread.terminate();
+      const error = `timed out after ${Math.round(limit / 1000)} s: a process() call did not return and blocked its worker thread, which was replaced; the batch's entities were not all processed`;
+      this.#onStuck(pending.event, error).then(pending.resolve, (failure: unknown) =>
+        pending.reject(failure instanceof Error ? failure : new Error(String(failure))),
+      );
+      this.#dispatch();
+    }
   }
 
   /** Starts the threads now, so their start-up overlaps the fan-out instead of following it. */
@@ -78,7 +113,10 @@ export class WorkerThreadPool {
       if (message.type === 'ready') markReady();
       else if (message.type === 'log') this.#logLine(message.line);
       else if (message.type === 'publish') void this.#bus.publish(message.event);
-      else this.#finish(message);
+      else if (message.type === 'progress') {
+        const pending = this.#inFlight.get(message.id);
+        if (pending !== undefined) pending.progressAt = Date.now();
+      } else this.#finish(message);
     });
     thread.on('error', (error) => {
       failStart(error);
@@ -112,9 +150,18 @@ export class WorkerThreadPool {
       const pending = this.#queue.shift()!;
       slot.busy = true;
       const id = this.#nextId++;
-      this.#inFlight.set(id, { ...pending, slot });
+      this.#inFlight.set(id, { ...pending, slot, progressAt: Date.now() });
+      if (this.#watch === undefined) {
+        this.#watch = setInterval(() => this.#checkStuck(), 500);
+        this.#watch.unref();
+      }
       slot.ready.then(
-        () => slot.thread.postMessage({ id, event: pending.event } satisfies ToThread),
+        () => {
+          // The clock starts once the thread has loaded the project.
+          const started = this.#inFlight.get(id);
+          if (started !== undefined) started.progressAt = Date.now();
+          slot.thread.postMessage({ id, event: pending.event } satisfies ToThread);
+        },
         (error: unknown) =>
           this.#finish({
             type: 'error',
@@ -127,6 +174,7 @@ export class WorkerThreadPool {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.#watch);
     await Promise.all(this.#slots.map((slot) => slot.thread.terminate()));
     this.#slots.length = 0;
   }

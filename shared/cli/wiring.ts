@@ -9,6 +9,7 @@ import type { ProjectConfig } from '../project/project-config.ts';
 import { systemClock } from '../ports/clock.ts';
 import { ComputationReader } from '../warehouse/computation-reader.ts';
 import { SchemaRegistry } from '../warehouse/schema-registry.ts';
+import { explainBusyWarehouse } from './busy-project.ts';
 
 /** Default embedded state file, inside the project's `.compute/` folder. */
 export const DEFAULT_STATE_PATH = '.compute/state.sqlite';
@@ -87,10 +88,11 @@ export async function openWarehouse(
     ]);
     const path = resolve(project.root, config.path);
     if (options.create !== true) await requireWarehouseFile(path, config.path, project);
-    const instance = await openDuckdb(path, {
-      memoryLimit: config.memoryLimit,
-      threads: config.threads,
-    });
+    const instance = await openDuckdb(path, { memoryLimit: config.memoryLimit, threads: config.threads }).catch(
+      (error: unknown) => {
+        throw explainBusyWarehouse(error, path);
+      },
+    );
     const warehouse = new DuckdbWarehouse(instance);
     return {
       warehouse,

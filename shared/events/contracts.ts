@@ -1,11 +1,12 @@
 import { z } from 'zod';
+import { isoDateSchema } from '../model/iso-date.ts';
 
 /**
  * Every event the services exchange. One zod schema per type, each with a
  * version field; a message that does not parse is poison (acked and
  * logged, never retried).
  */
-const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date as YYYY-MM-DD');
+const isoDate = isoDateSchema;
 const base = { v: z.literal(1), runId: z.string().min(1) };
 
 export const runRequested = z.object({
@@ -34,6 +35,20 @@ export const passReady = z.object({
   type: z.literal('pass.ready'),
   date: isoDate,
   pass: z.number().int().min(0),
+  /** An owner id whose leases the executor may take over however fresh their heartbeat: the sender knows that process is idle (the embedded run loop, once its bus is quiet). */
+  reclaim: z.string().optional(),
+});
+
+/**
+ * The watchdog: find runs and computations whose holder is gone and drive
+ * them on. Published to the runs topic as {"action": "sweep"} (Cloud
+ * Scheduler every few minutes; `compute sweep` by hand).
+ */
+export const sweepRequested = z.object({
+  ...base,
+  type: z.literal('sweep.requested'),
+  /** See pass.ready's `reclaim`. */
+  reclaim: z.string().optional(),
 });
 
 export const batchReady = z.object({
@@ -45,6 +60,11 @@ export const batchReady = z.object({
   index: z.number().int().min(0),
   /** Blob holding the batch context (claim check: messages stay small). */
   contextBlob: z.string(),
+  /** The batch context itself, when small (see INLINE_BYTES); the blob holds it too. */
+  context: z
+    .object({ v: z.literal(1), batchId: z.string(), computation: z.string(), entities: z.array(z.unknown()) })
+    .loose()
+    .optional(),
   /** Code hash the batch was planned with; a worker with other code refuses it. */
   codeHash: z.string(),
   /** Fencing token of the executor's lease: completions under an older token are ignored. */
@@ -82,6 +102,7 @@ export const runCompleted = z.object({
 
 export const eventSchema = z.discriminatedUnion('type', [
   runRequested,
+  sweepRequested,
   passReady,
   batchReady,
   batchCompleted,
@@ -91,6 +112,7 @@ export const eventSchema = z.discriminatedUnion('type', [
 
 export type RunRequested = z.output<typeof runRequested>;
 export type PassReady = z.output<typeof passReady>;
+export type SweepRequested = z.output<typeof sweepRequested>;
 export type BatchReady = z.output<typeof batchReady>;
 export type BatchCompleted = z.output<typeof batchCompleted>;
 export type ComputationCompleted = z.output<typeof computationCompleted>;
@@ -101,6 +123,7 @@ export type EventType = ComputeEvent['type'];
 /** The topic each event travels on; each topic has one consuming service. */
 export const TOPIC_OF: Record<EventType, string> = {
   'run.requested': 'runs',
+  'sweep.requested': 'runs',
   'pass.ready': 'passes',
   'batch.ready': 'batches',
   'batch.completed': 'batch-completions',

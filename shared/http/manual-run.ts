@@ -1,10 +1,14 @@
 import { z } from 'zod';
 import { PoisonMessageError } from '../errors.ts';
 import { resolveRunDate, runDateProblem, RUN_DATE_FORMS } from '../util/relative-date.ts';
+import { describeIssues } from '../util/zod-problems.ts';
 import { dateRange } from '../warehouse/dates.ts';
 
 /** A calendar date, or 'today' / 'yesterday' / 'today-N' resolved against the message's publish time. */
-const runDate = z.string().refine((text) => runDateProblem(text) === null, `must be ${RUN_DATE_FORMS}`);
+const runDate = z.string({ error: `must be ${RUN_DATE_FORMS}` }).superRefine((text, context) => {
+  const problem = runDateProblem(text);
+  if (problem !== null) context.addIssue({ code: 'custom', message: `must be ${RUN_DATE_FORMS}: ${problem}` });
+});
 
 /**
  * The short form of a run request that a person (gcloud pubsub topics
@@ -39,7 +43,12 @@ export function expandRunRequest(
 ): unknown {
   if (body === null || typeof body !== 'object' || 'type' in body || !('date' in body)) return body;
   const parsed = shortRun.safeParse(body);
-  if (!parsed.success) return body;
+  if (!parsed.success)
+    throw new PoisonMessageError(
+      'INVALID_RUN_MESSAGE',
+      `Invalid run message${messageId === undefined ? '' : ` (message ${messageId})`}: ${describeIssues(parsed.error).join('; ')}`,
+      messageId === undefined ? {} : { messageId },
+    );
   const { computation, computations, force, trigger, runId, schedule } = parsed.data;
   const published = publishTime === undefined ? new Date() : new Date(publishTime);
   const at = Number.isNaN(published.getTime()) ? new Date() : published;

@@ -4,6 +4,19 @@ import type { ComputeEvent } from '../events/contracts.ts';
 import { parseEvent } from '../events/parse.ts';
 import { expandRunRequest } from './manual-run.ts';
 
+/** The sweep message of the runs topic, {"action": "sweep"}, as the watchdog's event; null for anything else. */
+export function expandSweep(body: unknown, messageId: string | undefined): unknown {
+  if (body === null || typeof body !== 'object' || (body as { action?: unknown }).action !== 'sweep') return null;
+  const extra = Object.keys(body).filter((key) => key !== 'action');
+  if (extra.length > 0)
+    throw new PoisonMessageError(
+      'INVALID_SWEEP_MESSAGE',
+      `The sweep message takes no other field than "action"; got ${extra.join(', ')}`,
+      messageId === undefined ? {} : { messageId },
+    );
+  return { v: 1, type: 'sweep.requested', runId: `sweep-${messageId ?? Date.now().toString(36)}` };
+}
+
 /** A Pub/Sub message as both push bodies and Eventarc events carry it. */
 interface PubsubMessage {
   data?: string;
@@ -22,9 +35,10 @@ export interface DeliveredEvent {
   via: 'push' | 'eventarc';
 }
 
-function decode(message: PubsubMessage | undefined, via: DeliveredEvent['via']): DeliveredEvent {
-  const messageId = message?.messageId ?? message?.message_id;
-  if (message === undefined || typeof message.data !== 'string') {
+function decode(message: PubsubMessage | null | undefined, via: DeliveredEvent['via']): DeliveredEvent {
+  const valid = message !== null && typeof message === 'object';
+  const messageId = valid ? (message.messageId ?? message.message_id) : undefined;
+  if (!valid || typeof message.data !== 'string') {
     throw new PoisonMessageError(
       'INVALID_PUSH',
       `The ${via} body has no message.data${messageId === undefined ? '' : ` (message ${messageId})`}`,
@@ -41,7 +55,11 @@ function decode(message: PubsubMessage | undefined, via: DeliveredEvent['via']):
     });
   }
   const publishTime = message.publishTime ?? message.publish_time;
-  return { event: parseEvent(expandRunRequest(body, messageId, publishTime), messageId), messageId, via };
+  return {
+    event: parseEvent(expandSweep(body, messageId) ?? expandRunRequest(body, messageId, publishTime), messageId),
+    messageId,
+    via,
+  };
 }
 
 /**

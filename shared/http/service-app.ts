@@ -1,5 +1,5 @@
 import express, { type Express, type Request, type Response } from 'express';
-import { PoisonMessageError } from '../errors.ts';
+import { PoisonMessageError, UserError } from '../errors.ts';
 import type { ComputeEvent, EventType } from '../events/contracts.ts';
 import type { Logger } from '../ports/logger.ts';
 import { managementGuard, pushGuard, type ServiceAuth } from './auth.ts';
@@ -14,6 +14,8 @@ export interface ServiceApp {
   inFlight(): number;
   /** Resolves when every request in flight has been answered. */
   drained(): Promise<void>;
+  /** Answers every request still in flight with 503, so Pub/Sub redelivers it (SIGTERM past its grace); returns how many. */
+  handBack(): number;
 }
 
 /** Errors whose retry cannot help the same way; Pub/Sub still redelivers a 409 (to another instance, say). */
@@ -59,6 +61,7 @@ export function createServiceApp(options: {
   });
   let inFlight = 0;
   let waiters: Array<() => void> = [];
+  const open = new Set<Response>();
   const settle = () => {
     inFlight--;
     if (inFlight === 0) {
@@ -73,6 +76,7 @@ export function createServiceApp(options: {
 
   const receive = async (request: Request, response: Response) => {
     inFlight++;
+    open.add(response);
     try {
       const delivered = readPushRequest(request.headers, request.body as unknown);
       const handler = options.handlers[delivered.event.type] as ((event: ComputeEvent) => Promise<void>) | undefined;
@@ -83,12 +87,14 @@ export function createServiceApp(options: {
         );
       }
       await withTrace(traceFromHeaders(request.headers, options.traceProject), () => handler(delivered.event));
-      response.status(204).end();
+      if (!response.headersSent) response.status(204).end();
     } catch (error) {
       const text = error instanceof Error ? error.message : String(error);
-      if (error instanceof PoisonMessageError) {
+      if (response.headersSent) return; // handed back on shutdown: Pub/Sub redelivers it
+      // A user must fix what a UserError names: a retry cannot help, so it is poison too.
+      if (error instanceof PoisonMessageError || error instanceof UserError) {
         options.log.error(
-          { code: error.code, messageId: error.messageId ?? null, service: options.name },
+          { code: error.code, messageId: (error as { messageId?: string }).messageId ?? null, service: options.name },
           `Poison message acknowledged: ${text}`,
         );
         response.status(204).end();
@@ -100,6 +106,7 @@ export function createServiceApp(options: {
         response.status(500).json({ error: text });
       }
     } finally {
+      open.delete(response);
       settle();
     }
   };
@@ -133,5 +140,12 @@ export function createServiceApp(options: {
     app,
     inFlight: () => inFlight,
     drained: () => (inFlight === 0 ? Promise.resolve() : new Promise((resolve) => waiters.push(resolve))),
+    handBack: () => {
+      const count = open.size;
+      for (const response of open)
+        if (!response.headersSent) response.status(503).json({ error: 'shutting down; redeliver' });
+      open.clear();
+      return count;
+    },
   };
 }

@@ -136,6 +136,25 @@ export const computationConfigSchema = z
         .default(365),
       /** When true, `previousResult` holds the previous date's own result. (Default: false) */
       isHistorical: z.boolean({ error: 'must be true or false' }).default(false),
+      /** Time limits of this computation, over the project's `execution` ones. */
+      timeouts: z
+        .object(
+          {
+            /** One entity's process() running longer fails that entity. (Default: the project's entityTimeoutSeconds, 300) */
+            entitySeconds: z
+              .number({ error: 'must be a number of seconds' })
+              .positive('must be more than 0')
+              .optional(),
+            /** The whole computation running longer fails it. (Default: the project's computationTimeoutSeconds, 3600) */
+            computationSeconds: z
+              .number({ error: 'must be a number of seconds' })
+              .positive('must be more than 0')
+              .optional(),
+          },
+          { error: 'must be an object such as { entitySeconds: 60 }' },
+        )
+        .strict()
+        .optional(),
       /** Rule modules (files in the rules folder) exposed as `ctx.rules.NAME`. (Default: none) */
       rules: z
         .array(z.string({ error: 'must be a rule module name' }), { error: 'must be a list of rule module names' })

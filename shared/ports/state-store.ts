@@ -1,10 +1,13 @@
 import type { HashComponents } from '../manifest/composite-hash.ts';
 import type { IsoDate } from '../model/types.ts';
+import type { StoredResult } from './warehouse.ts';
 
 /**
  * The state repository: what ran, with which hashes, who is running what,
  * and which batches finished. Four narrow ports, one adapter per backend
- * (embedded SQLite file, Firestore) implementing all four.
+ * (embedded SQLite file, Firestore) implementing all four. Adapters do
+ * reads, transactions and writes; the rules (what a new lease is, when a
+ * fenced write may happen) live in the core: shared/state/leases.ts.
  */
 export interface StateStore {
   states: ComputationStates;
@@ -83,6 +86,8 @@ export interface RunRecord {
   finishedAt: string | null;
   /** Per date, the pass in flight and the number of passes. */
   progress: Record<IsoDate, { pass: number; passes: number; done: boolean }>;
+  /** Why a run failed before it started (e.g. it named an unknown computation). */
+  error?: string | null;
 }
 
 export interface RunStore {
@@ -113,6 +118,8 @@ export interface LeaseToken extends LeaseKey {
 }
 
 export interface Lease extends LeaseToken {
+  /** The fan-out attempt this lease drives: its own token for a new attempt, an older one when it adopted a sealed plan. */
+  attempt: number;
   owner: string;
   acquiredAt: string;
   /** Last heartbeat; null until the first one, when the start time counts. */
@@ -120,25 +127,29 @@ export interface Lease extends LeaseToken {
   released: boolean;
 }
 
-export type AcquireResult = { acquired: true; lease: Lease } | { acquired: false; holder: Lease };
-
+/**
+ * The lease records, one per (computation, date). Only reads and one
+ * transaction here: what a new lease, a heartbeat or a release looks like
+ * is decided once, in shared/state/leases.ts, for every adapter.
+ */
 export interface LeaseStore {
-  /**
-   * Takes the lease when it is free, released, or stale (no heartbeat, or
-   * start when none, within `ttlMs` of `now`). A live lease is refused and
-   * its holder returned.
-   */
-  acquire(key: LeaseKey, owner: string, ttlMs: number, now: Date): Promise<AcquireResult>;
-  /** Records a heartbeat; false when the token is no longer current. */
-  renew(token: LeaseToken, now: Date): Promise<boolean>;
-  /** Releases the lease if the token is still current. */
-  release(token: LeaseToken): Promise<void>;
   get(key: LeaseKey): Promise<Lease | null>;
+  /**
+   * Reads the lease and writes what `decide` returns, in one transaction
+   * (null: write nothing). `decide` may run more than once (Firestore retries
+   * contended transactions), so it must have no side effects. Returns the
+   * lease read and the lease written, if any.
+   */
+  change(
+    key: LeaseKey,
+    decide: (current: Lease | null) => Lease | null,
+  ): Promise<{ read: Lease | null; written: Lease | null }>;
 }
 
-/** Which fan-out a batch belongs to. */
+/** Which fan-out a batch belongs to: a computation on a date in a run, and the attempt (a fan-out redone after a takeover is a new attempt). */
 export interface LedgerKey {
   runId: string;
+  attempt: number;
   computation: string;
   date: IsoDate;
 }
@@ -147,20 +158,20 @@ export interface PlannedBatch {
   batchId: string;
   entityCount: number;
   /**
-   * Whether the batch is claimed for publishing. A batch is published at
-   * most once by the fan-out or a later completion (a crash resume sends
-   * claimed, unfinished batches again on purpose).
+   * Whether the batch is claimed for publishing. A claimed batch is
+   * published by whoever claimed it, once (a takeover sends claimed,
+   * unfinished batches again on purpose).
    */
-  published: boolean;
+  claimed: boolean;
 }
 
-/** The batches of a fan-out, recorded one by one as they are cut, then sealed. */
+/** The batches of a fan-out, recorded in groups as they are cut, then sealed. */
 export interface BatchPlan extends LedgerKey {
   /** In batch order. */
   batches: PlannedBatch[];
   /** Whether every batch is planned (the fan-out finished reading). */
   sealed: boolean;
-  /** Entities over all batches; known once sealed. */
+  /** Entities over all batches (so far, until sealed). */
   entityCount: number;
 }
 
@@ -178,8 +189,10 @@ export interface BatchRecord extends LedgerKey {
   stored: number;
   /** At most a handful of the batch's entity errors. */
   errors: EntityError[];
-  /** Blob holding the batch's results, when any. */
+  /** Blob holding the batch's results, or INLINE_RESULTS when `results` holds them. */
   resultsBlob: string | null;
+  /** The batch's results, in entity order, when small enough to travel in the record (no blob). */
+  results?: StoredResult[];
   recordedAt: string;
 }
 
@@ -194,18 +207,16 @@ export interface BatchLedger {
   /**
    * Records planned batches before any of them is published, in one write
    * where the store allows (each created only if absent, so a retry changes
-   * nothing). A fan-out records its batches in groups as it cuts them, those
-   * it publishes at once already claimed, and seals the plan once it has
-   * read everything.
+   * nothing).
    */
   planBatches(key: LedgerKey, batches: PlannedBatch[]): Promise<void>;
   /**
-   * Claims up to `limit` planned batches not yet claimed for publishing, in
-   * batch order, and returns their ids. Racing callers never get the same batch.
+   * Claims up to `limit` planned batches not yet claimed, in batch order,
+   * and returns their ids. Racing callers never get the same batch.
    */
-  claimUnpublished(key: LedgerKey, limit: number): Promise<string[]>;
-  /** How many planned batches are claimed for publishing. */
-  publishedCount(key: LedgerKey): Promise<number>;
+  claimNext(key: LedgerKey, limit: number): Promise<string[]>;
+  /** How many planned batches are claimed. */
+  claimedCount(key: LedgerKey): Promise<number>;
   /** Marks the plan complete with its entity count. */
   seal(key: LedgerKey, entityCount: number): Promise<void>;
   /** The plan so far, or null when nothing was planned. */
@@ -218,13 +229,6 @@ export interface BatchLedger {
   summary(key: LedgerKey): Promise<LedgerSummary>;
   /** Every recorded batch, ordered by batch id. */
   batches(key: LedgerKey): Promise<BatchRecord[]>;
-  /**
-   * Exactly one owner holds the claim to finalize the computation. The same
-   * owner asking again gets it too, so a finalization that failed half-way
-   * can be retried; `replacing` takes it over from a holder known to be dead
-   * (compare-and-set: only if that is still the holder). Returns the holder.
-   */
-  claimFinalization(key: LedgerKey, owner: string, replacing?: string): Promise<{ claimed: boolean; holder: string }>;
 }
 
 /** A write carried a lease token that is no longer current. */
@@ -246,12 +250,15 @@ export class StaleLeaseError extends Error {
   }
 }
 
-/** Whether a lease can be taken: released, or no heartbeat (or start) within ttl. */
-export function leaseIsStale(lease: Lease, ttlMs: number, now: Date): boolean {
-  if (lease.released) return true;
-  const last = new Date(lease.heartbeatAt ?? lease.acquiredAt).getTime();
-  return now.getTime() - last >= ttlMs;
+/** Whether a write fenced by `fence` may happen: the lease read in the same transaction still carries its token. */
+export function fenceHolds(lease: Lease | null | undefined, fence: LeaseToken): boolean {
+  return lease !== null && lease !== undefined && lease.token === fence.token;
 }
 
-/** Default lease expiry: one hour without a heartbeat. */
-export const DEFAULT_LEASE_TTL_MS = 60 * 60 * 1000;
+/** How a storage key is made of a ledger key: run and attempt in one field, as stored since the first version. */
+export function ledgerRunField(key: LedgerKey): string {
+  return `${key.runId}#${key.attempt}`;
+}
+
+/** Default staleness: five minutes without a heartbeat (heartbeats come every fifth of it while work runs). */
+export const DEFAULT_LEASE_STALE_MS = 5 * 60 * 1000;

@@ -85,8 +85,8 @@ const pubsubBus = z
 
 const execution = z
   .object({
-    /** A lease with no heartbeat for this long may be taken over. (Default: 3600) */
-    leaseTtlSeconds: z.number().int().min(10).optional(),
+    /** A lease with no heartbeat for this long is stale: the watchdog takes the work over. Holders heartbeat every fifth of it. (Default: 300) */
+    leaseTtlSeconds: z.number().min(1).optional(),
     /** Share of failed entities (0-1) that trips the circuit breaker. (Default: 0.3) */
     breakerThreshold: z.number().min(0).max(1).optional(),
     /** Entities processed before the breaker may trip. (Default: 100) */
@@ -95,6 +95,14 @@ const execution = z
     maxInFlightBatches: z.number().int().min(1).max(10_000).optional(),
     /** Computations of one pass started at once by one executor. (Default: 4) */
     computationConcurrency: z.number().int().min(1).max(256).optional(),
+    /** One entity's process() running longer fails that entity ("timed out after 300 s"). (Default: 300) */
+    entityTimeoutSeconds: z.number().positive().optional(),
+    /** A computation running longer than this since it started is failed by the watchdog. (Default: 3600) */
+    computationTimeoutSeconds: z.number().positive().optional(),
+    /** A batch's entities not started within this fail, so a push request answers before its 600 s deadline. (Default: 540) */
+    batchTimeoutSeconds: z.number().positive().max(600).optional(),
+    /** On SIGTERM, requests in flight get this long before they are handed back for redelivery. (Default: 8, under Cloud Run's 10) */
+    shutdownGraceSeconds: z.number().min(0).max(3600).optional(),
   })
   .strict();
 

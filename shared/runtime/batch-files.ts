@@ -1,5 +1,5 @@
 import type { IsoDate, Row } from '../model/types.ts';
-import type { EntityError } from '../ports/state-store.ts';
+import type { EntityError, LedgerKey } from '../ports/state-store.ts';
 import type { StoredResult } from '../ports/warehouse.ts';
 
 /** Everything a worker needs for one batch, written to the blob store by the executor. */
@@ -33,6 +33,22 @@ export interface BatchResults {
   failed: number;
 }
 
+/**
+ * Payloads up to this size travel inline (a batch context in its
+ * batch.ready message, a batch's results in its ledger record); larger
+ * ones go to the blob store and the message or record carries the name
+ * (claim check). Contexts are written to the blob store either way, so a
+ * takeover can send any batch again.
+ */
+export const INLINE_BYTES = 32 * 1024;
+
+/**
+ * The results blob name of a ledger record that holds its results itself.
+ * Not null: an earlier version, which knows only blobs, then fails loudly
+ * (no such blob) instead of finalizing without those results.
+ */
+export const INLINE_RESULTS = 'inline';
+
 /** Zero-padded so batch ids sort in entity order. */
 export function batchId(index: number): string {
   return `b${String(index).padStart(6, '0')}`;
@@ -53,13 +69,8 @@ export function contextBlobName(
 }
 
 /** The ledger of one fan-out attempt of a computation in a run. */
-export function ledgerKey(
-  runId: string,
-  computation: string,
-  date: IsoDate,
-  attempt: number,
-): { runId: string; computation: string; date: IsoDate } {
-  return { runId: `${runId}#${attempt}`, computation, date };
+export function ledgerKey(runId: string, computation: string, date: IsoDate, attempt: number): LedgerKey {
+  return { runId, attempt, computation, date };
 }
 
 /** A fresh name per attempt, so a duplicate delivery never overwrites results already counted. */

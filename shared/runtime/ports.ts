@@ -3,33 +3,59 @@ import type { BlobStore } from '../ports/blob-store.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { EventBus } from '../ports/event-bus.ts';
 import type { Logger } from '../ports/logger.ts';
-import { DEFAULT_LEASE_TTL_MS, type StateStore } from '../ports/state-store.ts';
+import { DEFAULT_LEASE_STALE_MS, type StateStore } from '../ports/state-store.ts';
 import type { ResultStore } from '../ports/warehouse.ts';
 import type { ComputationReader } from '../warehouse/computation-reader.ts';
+import { INLINE_BYTES } from './batch-files.ts';
 
 /** Tunables of the run, with their defaults in DEFAULT_SETTINGS. */
 export interface RuntimeSettings {
   /** Identifies this process as a lease holder: host:pid:random. */
   ownerId: string;
-  /** A lease with no heartbeat for this long may be taken over. (Default: 1 hour) */
-  leaseTtlMs: number;
+  /** A lease with no heartbeat for this long is stale: its holder is presumed gone and the watchdog takes over. (Default: 5 minutes) */
+  leaseStaleMs: number;
   /** Failed share of processed entities that trips the circuit breaker. (Default: 0.3) */
   breakerThreshold: number;
-  /** Entities processed before the breaker may trip. (Default: 100) */
+  /** Entities processed before the breaker may trip early; at the end the share is judged whatever the size. (Default: 100) */
   breakerMinEntities: number;
   /** Batches of one computation published and not yet completed. (Default: 16) */
   maxInFlightBatches: number;
   /** Computations of one pass run at once. (Default: 4) */
   computationConcurrency: number;
+  /** One entity's process() that has not returned after this long fails ("timed out after 300 s"). (Default: 300 s) */
+  entityTimeoutMs: number;
+  /** A computation still running this long after it started is failed by the watchdog. (Default: 3600 s) */
+  computationTimeoutMs: number;
+  /** A batch's entities not started within this long fail, so the batch answers before Pub/Sub's 600 s push deadline. (Default: 540 s) */
+  batchTimeoutMs: number;
+  /** On SIGTERM, requests in flight get this long to finish before they are answered for redelivery. (Default: 8 s, under Cloud Run's 10 s) */
+  shutdownGraceMs: number;
+  /**
+   * Batch contexts up to this size also travel in their batch.ready
+   * message, sparing the worker a blob read; 0 sends names only. (Default:
+   * 32 KiB; the embedded runtime, whose blobs are local files and whose bus
+   * keeps every event, sets 0)
+   */
+  inlineContextBytes: number;
 }
 
 export const DEFAULT_SETTINGS: Omit<RuntimeSettings, 'ownerId'> = {
-  leaseTtlMs: DEFAULT_LEASE_TTL_MS,
+  leaseStaleMs: DEFAULT_LEASE_STALE_MS,
   breakerThreshold: 0.3,
   breakerMinEntities: 100,
   maxInFlightBatches: 16,
   computationConcurrency: 4,
+  entityTimeoutMs: 300_000,
+  computationTimeoutMs: 3_600_000,
+  batchTimeoutMs: 540_000,
+  shutdownGraceMs: 8_000,
+  inlineContextBytes: INLINE_BYTES,
 };
+
+/** How often a lease holder heartbeats: a fifth of the staleness, so one lost heartbeat never makes a live holder stale. */
+export function heartbeatEvery(settings: Pick<RuntimeSettings, 'leaseStaleMs'>): number {
+  return Math.max(200, Math.floor(settings.leaseStaleMs / 5));
+}
 
 /** Everything a service handler may touch. Built by a composition root. */
 export interface ServicePorts {
@@ -68,16 +94,37 @@ export function settingsFor(
     breakerMinEntities?: number | undefined;
     maxInFlightBatches?: number | undefined;
     computationConcurrency?: number | undefined;
+    entityTimeoutSeconds?: number | undefined;
+    computationTimeoutSeconds?: number | undefined;
+    batchTimeoutSeconds?: number | undefined;
+    shutdownGraceSeconds?: number | undefined;
   },
   ownerId: string,
 ): RuntimeSettings {
+  const ms = (seconds: number | undefined, fallback: number) => (seconds === undefined ? fallback : seconds * 1000);
+  const d = DEFAULT_SETTINGS;
   return {
     ownerId,
-    leaseTtlMs:
-      execution.leaseTtlSeconds === undefined ? DEFAULT_SETTINGS.leaseTtlMs : execution.leaseTtlSeconds * 1000,
-    breakerThreshold: execution.breakerThreshold ?? DEFAULT_SETTINGS.breakerThreshold,
-    breakerMinEntities: execution.breakerMinEntities ?? DEFAULT_SETTINGS.breakerMinEntities,
-    maxInFlightBatches: execution.maxInFlightBatches ?? DEFAULT_SETTINGS.maxInFlightBatches,
-    computationConcurrency: execution.computationConcurrency ?? DEFAULT_SETTINGS.computationConcurrency,
+    leaseStaleMs: ms(execution.leaseTtlSeconds, d.leaseStaleMs),
+    breakerThreshold: execution.breakerThreshold ?? d.breakerThreshold,
+    breakerMinEntities: execution.breakerMinEntities ?? d.breakerMinEntities,
+    maxInFlightBatches: execution.maxInFlightBatches ?? d.maxInFlightBatches,
+    computationConcurrency: execution.computationConcurrency ?? d.computationConcurrency,
+    entityTimeoutMs: ms(execution.entityTimeoutSeconds, d.entityTimeoutMs),
+    computationTimeoutMs: ms(execution.computationTimeoutSeconds, d.computationTimeoutMs),
+    batchTimeoutMs: ms(execution.batchTimeoutSeconds, d.batchTimeoutMs),
+    shutdownGraceMs: ms(execution.shutdownGraceSeconds, d.shutdownGraceMs),
+    inlineContextBytes: d.inlineContextBytes,
+  };
+}
+
+/** A computation's own timeouts (getConfig's `timeouts`) over the project's. */
+export function timeoutsFor(
+  settings: RuntimeSettings,
+  config: { timeouts?: { entitySeconds?: number | undefined; computationSeconds?: number | undefined } | undefined },
+): { entityMs: number; computationMs: number } {
+  return {
+    entityMs: (config.timeouts?.entitySeconds ?? settings.entityTimeoutMs / 1000) * 1000,
+    computationMs: (config.timeouts?.computationSeconds ?? settings.computationTimeoutMs / 1000) * 1000,
   };
 }

@@ -5,14 +5,15 @@ import type { Logger } from '../ports/logger.ts';
 import { addDays } from '../warehouse/dates.ts';
 import { dependencyResults, type ReadPorts } from './assemble-batches.ts';
 import { buildContext } from './computation-context.ts';
+import { storableResult } from './json-value.ts';
 import { loadRules } from './rules.ts';
 import { logSinkFor } from './run-batch.ts';
 
 /**
  * Calls a global computation's process() once: with every required table's
  * rows, its dependencies' results, its rules and (historical) the previous
- * date's result. What process() throws is returned as the computation's
- * failure; anything failing around it (reading results) is thrown, to be retried.
+ * date's result. What process() throws, or a value JSON cannot hold, is
+ * returned as the computation's failure; anything failing around it (reading results) is thrown, to be retried.
  */
 export async function processGlobal(
   ports: Pick<ReadPorts, 'manifest' | 'results'>,
@@ -20,7 +21,9 @@ export async function processGlobal(
   date: IsoDate,
   data: Record<string, Row[]>,
   log: Logger,
-  wrap: <T>(work: () => Promise<T>) => Promise<T> = (work) => work(),
+  wrap: (
+    work: () => Promise<{ result: unknown } | { error: string }>,
+  ) => Promise<{ result: unknown } | { error: string }> = (work) => work(),
 ): Promise<{ result: unknown } | { error: string }> {
   const [{ globals, byEntity }, rules, previous] = await Promise.all([
     dependencyResults(ports, entry.config.dependencies, date),
@@ -45,7 +48,8 @@ export async function processGlobal(
   });
   return wrap(async () => {
     try {
-      return { result: await instance.process(context) };
+      const stored = storableResult(await instance.process(context));
+      return 'error' in stored ? { error: stored.error } : { result: stored.value };
     } catch (error) {
       return { error: error instanceof Error ? error.message : String(error) };
     }

@@ -6,6 +6,8 @@ import type { EntityError } from '../ports/state-store.ts';
 import type { StoredResult } from '../ports/warehouse.ts';
 import type { BatchContext } from './batch-files.ts';
 import { buildContext } from './computation-context.ts';
+import { storableResult } from './json-value.ts';
+import { seconds, withTimeLimit } from './time-limit.ts';
 import { loadRules } from './rules.ts';
 
 /** At most this many entity errors are kept per batch. */
@@ -36,14 +38,28 @@ export function logSinkFor(log: Logger) {
 /**
  * Runs process() for each entity of a batch. A throwing entity is recorded
  * with its error and the rest go on; null stores nothing. Results are
- * plain JSON (what is stored is what a dependent will read).
+ * plain JSON (what is stored is what a dependent will read); a value JSON
+ * cannot hold is that entity's error, naming its path.
  */
+export interface BatchLimits {
+  /** One entity's process() not settled after this long fails ("timed out after 300 s"). */
+  entityTimeoutMs?: number;
+  /** Epoch ms after which entities not started yet fail, so the batch answers in time. */
+  deadline?: number;
+  now?: () => number;
+  /** Called as each entity starts. */
+  onEntity?: (entityId: string) => void;
+}
+
 export async function runBatch(
   entry: ManifestEntry,
   context: BatchContext,
   log: Logger,
   only?: (entityId: string) => boolean,
+  limits: BatchLimits = {},
 ): Promise<BatchOutcome> {
+  const now = limits.now ?? Date.now;
+  const timeout = limits.entityTimeoutMs;
   const rules = await loadRules(entry);
   const instance = new entry.Class();
   const perEntityDeps = Object.keys(context.entities[0]?.dependencies ?? {});
@@ -55,8 +71,11 @@ export async function runBatch(
     if (only !== undefined && !only(item.entityId)) continue;
     const entityLog = log.child({ entityId: item.entityId });
     instance[LOG_SINK] = logSinkFor(entityLog);
+    limits.onEntity?.(item.entityId);
     try {
-      const result = await instance.process(
+      if (limits.deadline !== undefined && now() > limits.deadline)
+        throw new Error('not run: the batch ran out of time (batchTimeoutSeconds) before this entity started');
+      const running = instance.process(
         buildContext({
           computation: entry.name,
           date: context.date,
@@ -70,9 +89,16 @@ export async function runBatch(
           byEntity,
         }),
       );
+      const result =
+        timeout === undefined
+          ? await running
+          : await withTimeLimit(Promise.resolve(running), timeout, () => {
+              throw new Error(`timed out after ${seconds(timeout)}`);
+            });
+      const stored = storableResult(result);
+      if ('error' in stored) throw new Error(stored.error);
       outcome.succeeded++;
-      if (result !== null && result !== undefined)
-        outcome.results.push({ entityId: item.entityId, result: JSON.parse(JSON.stringify(result)) as unknown });
+      if (stored.value !== null) outcome.results.push({ entityId: item.entityId, result: stored.value });
     } catch (error) {
       outcome.failed++;
       const message = error instanceof Error ? error.message : String(error);

@@ -1,3 +1,4 @@
+import { isCalendarDate } from '../model/iso-date.ts';
 import type { IsoDate } from '../model/types.ts';
 import { addDays } from '../warehouse/dates.ts';
 
@@ -14,13 +15,6 @@ const MAX_DAYS_BACK = 3660;
 
 const ISO = /^\d{4}-\d{2}-\d{2}$/;
 const RELATIVE = /^today-(\d{1,4})$/;
-
-/** Whether `text` is a real calendar date as YYYY-MM-DD (2026-02-30 is not). */
-export function isCalendarDate(text: string): boolean {
-  if (!ISO.test(text)) return false;
-  const time = Date.parse(`${text}T00:00:00Z`);
-  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 10) === text;
-}
 
 /** Why `text` is not a run date, or null when it is one. */
 export function runDateProblem(text: string): string | null {

@@ -47,6 +47,13 @@ function plainMessage(issue: z.core.$ZodIssue): string {
     const values = issue.values.map((v) => (typeof v === 'string' ? `'${v}'` : String(v)));
     return values.length === 1 ? `must be ${values[0]}` : `must be one of ${values.join(', ')}`;
   }
+  const discriminator = /^Invalid discriminator value\. Expected (.+)$/.exec(issue.message);
+  if (discriminator !== null) {
+    return `must be one of ${discriminator[1]!
+      .split(' | ')
+      .map((v) => v.replaceAll("'", ''))
+      .join(', ')}`;
+  }
   if (issue.code === 'invalid_format' && issue.message.startsWith('Invalid string: ')) {
     return issue.message.slice('Invalid string: '.length);
   }

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { HashComponents } from '../../shared/manifest/composite-hash.ts';
+import { acquireLease, leaseIsFree, releaseLease, renewLease } from '../../shared/state/leases.ts';
 import {
   StaleLeaseError,
+  type LeaseKey,
   type BatchRecord,
   type ComputationState,
   type RunRecord,
@@ -59,7 +61,10 @@ function run(overrides: Partial<RunRecord> = {}): RunRecord {
   };
 }
 
-const ledgerKey = { runId: 'run-1', computation: 'UserPositions', date: '2026-01-26' };
+const ledgerKey = { runId: 'run-1', attempt: 1, computation: 'UserPositions', date: '2026-01-26' };
+
+const acquire = (store: StateStore, key: LeaseKey, owner: string, staleMs: number, now: Date) =>
+  acquireLease(store.leases, key, owner, now, (holder) => leaseIsFree(holder, staleMs, now));
 
 function batch(batchId: string, overrides: Partial<BatchRecord> = {}): BatchRecord {
   return {
@@ -166,45 +171,45 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
 
       it('refuses a second holder while the lease is live', () =>
         withStore('lease-live', async (store) => {
-          const first = await store.leases.acquire(key, 'exec-a', HOUR, T0);
+          const first = await acquire(store, key, 'exec-a', HOUR, T0);
           expect(first.acquired).toBe(true);
-          const second = await store.leases.acquire(key, 'exec-b', HOUR, at(HOUR - 1));
+          const second = await acquire(store, key, 'exec-b', HOUR, at(HOUR - 1));
           expect(second).toMatchObject({ acquired: false, holder: { owner: 'exec-a', token: 1 } });
         }));
 
       it('judges a lease that never heartbeated by its start, and allows takeover after expiry', () =>
         withStore('lease-takeover', async (store) => {
-          await store.leases.acquire(key, 'exec-a', HOUR, T0);
-          const later = await store.leases.acquire(key, 'exec-b', HOUR, at(HOUR));
+          await acquire(store, key, 'exec-a', HOUR, T0);
+          const later = await acquire(store, key, 'exec-b', HOUR, at(HOUR));
           expect(later).toMatchObject({ acquired: true, lease: { owner: 'exec-b', token: 2 } });
         }));
 
       it('keeps a lease alive with heartbeats', () =>
         withStore('lease-heartbeat', async (store) => {
-          const first = await store.leases.acquire(key, 'exec-a', HOUR, T0);
+          const first = await acquire(store, key, 'exec-a', HOUR, T0);
           if (!first.acquired) throw new Error('expected the lease');
-          expect(await store.leases.renew(first.lease, at(HOUR - 10))).toBe(true);
-          expect((await store.leases.acquire(key, 'exec-b', HOUR, at(HOUR + 10))).acquired).toBe(false);
-          expect((await store.leases.acquire(key, 'exec-b', HOUR, at(2 * HOUR))).acquired).toBe(true);
-          expect(await store.leases.renew(first.lease, at(2 * HOUR + 1))).toBe(false);
+          expect(await renewLease(store.leases, first.lease, at(HOUR - 10))).toBe(true);
+          expect((await acquire(store, key, 'exec-b', HOUR, at(HOUR + 10))).acquired).toBe(false);
+          expect((await acquire(store, key, 'exec-b', HOUR, at(2 * HOUR))).acquired).toBe(true);
+          expect(await renewLease(store.leases, first.lease, at(2 * HOUR + 1))).toBe(false);
         }));
 
       it('frees the lease on release, but only for its current holder', () =>
         withStore('lease-release', async (store) => {
-          const first = await store.leases.acquire(key, 'exec-a', HOUR, T0);
+          const first = await acquire(store, key, 'exec-a', HOUR, T0);
           if (!first.acquired) throw new Error('expected the lease');
-          await store.leases.release({ ...first.lease, token: 99 });
+          await releaseLease(store.leases, { ...first.lease, token: 99 });
           expect((await store.leases.get(key))!.released).toBe(false);
-          await store.leases.release(first.lease);
-          expect((await store.leases.acquire(key, 'exec-b', HOUR, at(1))).acquired).toBe(true);
+          await releaseLease(store.leases, first.lease);
+          expect((await acquire(store, key, 'exec-b', HOUR, at(1))).acquired).toBe(true);
         }));
 
       it("refuses a stale holder's write by its fencing token", () =>
         withStore('lease-fence', async (store) => {
-          const old = await store.leases.acquire(key, 'exec-a', HOUR, T0);
+          const old = await acquire(store, key, 'exec-a', HOUR, T0);
           if (!old.acquired) throw new Error('expected the lease');
           await store.states.put(state({ resultHash: 'by-a' }), old.lease);
-          const taken = await store.leases.acquire(key, 'exec-b', HOUR, at(2 * HOUR));
+          const taken = await acquire(store, key, 'exec-b', HOUR, at(2 * HOUR));
           if (!taken.acquired) throw new Error('expected takeover');
           await expect(store.states.put(state({ resultHash: 'late-a' }), old.lease)).rejects.toBeInstanceOf(
             StaleLeaseError,
@@ -217,19 +222,37 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
       it('gives the lease to exactly one of many racing executors', () =>
         withStore('lease-race', async (store) => {
           const results = await Promise.all(
-            Array.from({ length: 8 }, (_, i) => store.leases.acquire(key, `exec-${i}`, HOUR, T0)),
+            Array.from({ length: 8 }, (_, i) => acquire(store, key, `exec-${i}`, HOUR, T0)),
           );
           expect(results.filter((r) => r.acquired)).toHaveLength(1);
           const winner = results.find((r) => r.acquired)!;
           expect((await store.leases.get(key))!.owner).toBe(winner.acquired ? winner.lease.owner : '');
         }));
+
+      it('changes a lease only when the decision says so, and reports what it read', () =>
+        withStore('lease-change', async (store) => {
+          expect(await store.leases.change(key, () => null)).toEqual({ read: null, written: null });
+          const first = await acquire(store, key, 'exec-a', HOUR, T0);
+          if (!first.acquired) throw new Error('expected the lease');
+          expect(first.lease).toMatchObject({ token: 1, attempt: 1, heartbeatAt: null, released: false });
+          const kept = await store.leases.change(key, () => null);
+          expect(kept).toEqual({ read: first.lease, written: null });
+          // A takeover that adopts attempt 1's plan keeps driving it under token 2.
+          const taken = await acquireLease(store.leases, key, 'exec-b', at(2 * HOUR), () => true, 1);
+          expect(taken).toMatchObject({
+            acquired: true,
+            lease: { token: 2, attempt: 1 },
+            previous: { owner: 'exec-a' },
+          });
+          expect(await store.leases.get(key)).toMatchObject({ owner: 'exec-b', token: 2, attempt: 1 });
+        }));
     });
 
     describe('batch ledger', () => {
       const planned = [
-        { batchId: 'b000', entityCount: 10, published: true },
-        { batchId: 'b001', entityCount: 10, published: false },
-        { batchId: 'b002', entityCount: 5, published: false },
+        { batchId: 'b000', entityCount: 10, claimed: true },
+        { batchId: 'b001', entityCount: 10, claimed: false },
+        { batchId: 'b002', entityCount: 5, claimed: false },
       ];
       async function planAll(store: StateStore, batches = planned): Promise<void> {
         await store.ledger.planBatches(ledgerKey, batches);
@@ -242,7 +265,7 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
           await store.ledger.planBatches(ledgerKey, [planned[0]!]);
           // A retried group: the batch already there keeps its first record, the new one is added.
           await store.ledger.planBatches(ledgerKey, [
-            { batchId: 'b000', entityCount: 999, published: false },
+            { batchId: 'b000', entityCount: 999, claimed: false },
             planned[2]!,
           ]);
           expect(await store.ledger.getPlan(ledgerKey)).toEqual({
@@ -269,21 +292,19 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
           const ids = Array.from({ length: 12 }, (_, i) => `b${String(i).padStart(3, '0')}`);
           await planAll(
             store,
-            ids.map((batchId, i) => ({ batchId, entityCount: 1, published: i < 2 })),
+            ids.map((batchId, i) => ({ batchId, entityCount: 1, claimed: i < 2 })),
           );
-          expect(await store.ledger.publishedCount(ledgerKey)).toBe(2);
-          expect(await store.ledger.claimUnpublished(ledgerKey, 3)).toEqual(['b002', 'b003', 'b004']);
-          expect(await store.ledger.publishedCount(ledgerKey)).toBe(5);
-          const racing = await Promise.all(
-            Array.from({ length: 4 }, () => store.ledger.claimUnpublished(ledgerKey, 2)),
-          );
+          expect(await store.ledger.claimedCount(ledgerKey)).toBe(2);
+          expect(await store.ledger.claimNext(ledgerKey, 3)).toEqual(['b002', 'b003', 'b004']);
+          expect(await store.ledger.claimedCount(ledgerKey)).toBe(5);
+          const racing = await Promise.all(Array.from({ length: 4 }, () => store.ledger.claimNext(ledgerKey, 2)));
           const won = racing.flat();
           expect(new Set(won).size).toBe(won.length);
           expect(won.length).toBe(7);
-          expect(await store.ledger.claimUnpublished(ledgerKey, 5)).toEqual([]);
-          expect(await store.ledger.publishedCount(ledgerKey)).toBe(12);
-          expect(await store.ledger.claimUnpublished({ ...ledgerKey, runId: 'none' }, 5)).toEqual([]);
-          expect((await store.ledger.getPlan(ledgerKey))!.batches.every((b) => b.published)).toBe(true);
+          expect(await store.ledger.claimNext(ledgerKey, 5)).toEqual([]);
+          expect(await store.ledger.claimedCount(ledgerKey)).toBe(12);
+          expect(await store.ledger.claimNext({ ...ledgerKey, runId: 'none' }, 5)).toEqual([]);
+          expect((await store.ledger.getPlan(ledgerKey))!.batches.every((b) => b.claimed)).toBe(true);
         }));
 
       it('records each batch once and sums the counts from the records', () =>
@@ -318,7 +339,7 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
             const ids = Array.from({ length: 200 }, (_, i) => `b${String(i).padStart(3, '0')}`);
             await planAll(
               store,
-              ids.map((batchId) => ({ batchId, entityCount: 1, published: true })),
+              ids.map((batchId) => ({ batchId, entityCount: 1, claimed: true })),
             );
             const deliveries = [...ids, ...ids].map((id) =>
               store.ledger.record(batch(id, { succeeded: 1, failed: 0, stored: 1 })),
@@ -335,28 +356,15 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
         60_000,
       );
 
-      it('lets exactly one of two racing finalizers win', () =>
-        withStore('ledger-finalize', async (store) => {
-          const [a, b] = await Promise.all([
-            store.ledger.claimFinalization(ledgerKey, 'exec-a'),
-            store.ledger.claimFinalization(ledgerKey, 'exec-b'),
-          ]);
-          expect([a.claimed, b.claimed].filter(Boolean)).toHaveLength(1);
-          const winner = a.claimed ? 'exec-a' : 'exec-b';
-          expect(a.holder).toBe(winner);
-          expect(b.holder).toBe(winner);
-          expect(await store.ledger.claimFinalization(ledgerKey, 'exec-c')).toEqual({ claimed: false, holder: winner });
-          expect(await store.ledger.claimFinalization(ledgerKey, winner)).toEqual({ claimed: true, holder: winner });
-          // Taking over from a dead holder works only while it is still the holder.
-          expect(await store.ledger.claimFinalization(ledgerKey, 'exec-d', 'someone-else')).toEqual({
-            claimed: false,
-            holder: winner,
-          });
-          expect(await store.ledger.claimFinalization(ledgerKey, 'exec-d', winner)).toEqual({
-            claimed: true,
-            holder: 'exec-d',
-          });
-          expect((await store.ledger.claimFinalization({ ...ledgerKey, runId: 'run-2' }, 'exec-c')).claimed).toBe(true);
+      it('keeps plans and records of two attempts of one computation apart', () =>
+        withStore('ledger-attempts', async (store) => {
+          const second = { ...ledgerKey, attempt: 2 };
+          await store.ledger.planBatches(ledgerKey, [{ batchId: 'b000', entityCount: 4, claimed: true }]);
+          await store.ledger.planBatches(second, [{ batchId: 'b000', entityCount: 6, claimed: false }]);
+          await store.ledger.record(batch('b000', { succeeded: 4 }));
+          expect((await store.ledger.getPlan(second))!.entityCount).toBe(6);
+          expect(await store.ledger.summary(second)).toEqual({ completed: 0, succeeded: 0, failed: 0, stored: 0 });
+          expect((await store.ledger.summary(ledgerKey)).succeeded).toBe(4);
         }));
     });
   });

@@ -6,7 +6,8 @@ import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { PubSub, type Subscription } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BatchContext } from '../../shared/runtime/batch-files.ts';
+import { SqliteStateStore } from '../../shared/adapters/embedded/sqlite-state-store.ts';
+import { INLINE_RESULTS, ledgerKey, type BatchContext } from '../../shared/runtime/batch-files.ts';
 import { cli, json } from '../support/cli.ts';
 import { node24Bin, replayDockerfile, startImage, type ReplayedImage } from '../support/dockerfile-replay.ts';
 import { emulatorMissing, freePort, startEmulator, uniqueName, type Emulator } from '../support/emulators.ts';
@@ -295,12 +296,15 @@ describe('compute init, then the image built from its Dockerfile', () => {
       const accepted = await post({ authorization: `Bearer ${issuer.sign({ aud: audience, email: pusher })}` });
       expect(accepted.status).toBe(204);
 
-      const resultsFolder = join(blobs, `runs/run-image/UserActivity/${D}`);
-      const resultsFile = (await readdir(resultsFolder)).find((f) => f.includes('.results.'))!;
-      const results = JSON.parse(await readFile(join(resultsFolder, resultsFile), 'utf8')) as {
-        results: Array<{ entityId: string; result: unknown }>;
-        succeeded: number;
-      };
+      // The batch's record in the ledger holds its results (inline when small, else in a results blob).
+      const store = new SqliteStateStore(join(work, 'state.sqlite'));
+      const [record] = await store.ledger.batches(ledgerKey('run-image', 'UserActivity', D, 0));
+      await store.close();
+      const results =
+        record!.resultsBlob === INLINE_RESULTS
+          ? { results: record!.results }
+          : (JSON.parse(await readFile(join(blobs, record!.resultsBlob!), 'utf8')) as { results: unknown });
+      expect(record).toMatchObject({ batchId: 'b000000', succeeded: 1, failed: 0 });
       expect(results.results).toEqual([
         {
           entityId: 'u2',

@@ -44,7 +44,7 @@ describe('embedded state store durability', () => {
     raw.close();
 
     const store = new SqliteStateStore(path);
-    const key = { runId: 'run-crash', computation: 'Crash', date: '2026-01-26' };
+    const key = { runId: 'run-crash', attempt: 1, computation: 'Crash', date: '2026-01-26' };
     const summary = await store.ledger.summary(key);
     // Every acknowledged batch is there; at most the one in flight beyond it.
     expect(summary.completed).toBeGreaterThanOrEqual(lastAcknowledged + 1);
@@ -105,7 +105,9 @@ describe('embedded state store shared by several processes', () => {
     expect(outputs.filter((o) => o.final)).toHaveLength(1);
     expect(outputs.reduce((sum, o) => sum + o.recorded, 0)).toBe(50);
     const store = new SqliteStateStore(path);
-    expect((await store.ledger.summary({ runId: 'r', computation: 'Race', date: '2026-01-26' })).completed).toBe(50);
+    expect(
+      (await store.ledger.summary({ runId: 'r', attempt: 1, computation: 'Race', date: '2026-01-26' })).completed,
+    ).toBe(50);
     await store.close();
     await rm(folder, { recursive: true, force: true });
   }, 60_000);
@@ -122,13 +124,14 @@ describe('embedded state files from an earlier version', () => {
     old.exec("INSERT INTO planned VALUES ('r#1', 'Totals', '2026-01-26', 'b000000', 10)");
     old.close();
     const store = new SqliteStateStore(path);
-    const key = { runId: 'r#1', computation: 'Totals', date: '2026-01-26' };
+    // Run and attempt were stored in one field, 'r#1': the key of run r, attempt 1.
+    const key = { runId: 'r', attempt: 1, computation: 'Totals', date: '2026-01-26' };
     expect((await store.ledger.getPlan(key))!.batches).toEqual([
-      { batchId: 'b000000', entityCount: 10, published: false },
+      { batchId: 'b000000', entityCount: 10, claimed: false },
     ]);
     // A batch planned by the earlier version is published through a claim, once.
-    expect(await store.ledger.claimUnpublished(key, 5)).toEqual(['b000000']);
-    expect(await store.ledger.claimUnpublished(key, 5)).toEqual([]);
+    expect(await store.ledger.claimNext(key, 5)).toEqual(['b000000']);
+    expect(await store.ledger.claimNext(key, 5)).toEqual([]);
     await store.close();
     await rm(folder, { recursive: true, force: true });
   });

@@ -1,7 +1,11 @@
 import { join } from 'node:path';
 import { openDuckdb } from '../../shared/adapters/duckdb/duckdb-warehouse.ts';
 import { InProcessBus, type InProcessBusOptions } from '../../shared/adapters/inprocess/inprocess-bus.ts';
+import { openBlobStore } from '../../shared/cli/blob-wiring.ts';
+import { settleRun } from '../../shared/cli/run-loop.ts';
 import { openRuntime } from '../../shared/cli/runtime.ts';
+import { openStateStore } from '../../shared/cli/wiring.ts';
+import type { FaultInjector } from './faults.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
 import { requireManifest } from '../../shared/manifest/build-manifest.ts';
 import { loadProjectConfig } from '../../shared/project/project-config.ts';
@@ -36,10 +40,14 @@ export async function runProject(
     settings?: Partial<RuntimeSettings>;
     env?: Record<string, string>;
     threads?: boolean;
+    /** Wraps the real blob store, state store and bus so chosen calls fail or stall. */
+    faults?: FaultInjector;
   },
 ): Promise<RunOutcome> {
   const project = await loadProjectConfig(root, options.env ?? {});
   const manifest = await requireManifest(project);
+  const faults = options.faults;
+  const ownState = faults === undefined ? undefined : await openStateStore(project);
   const logs: Array<Record<string, unknown>> = [];
   const log = createLogger({
     destination: { write: (line: string) => void logs.push(JSON.parse(line) as Record<string, unknown>) },
@@ -48,7 +56,10 @@ export async function runProject(
   const bus = new InProcessBus({ log, ...options.bus });
   const runtime = await openRuntime(manifest, {
     log,
-    bus,
+    bus: faults === undefined ? bus : faults.wrap('bus', bus),
+    ...(faults === undefined
+      ? {}
+      : { state: faults.wrap('state', ownState!), blobs: faults.wrap('blobs', openBlobStore(manifest)) }),
     settings: options.settings,
     useThreads: options.threads === true,
     env: options.env ?? {},
@@ -65,10 +76,9 @@ export async function runProject(
       force: options.force ?? false,
       trigger: 'test',
     });
-    await bus.idle();
-    const run = await runtime.ports.state.runs.get(runId);
+    const run = await settleRun(runtime, bus, runId);
     if (run === null || run.status === 'running')
-      throw new Error(`run did not complete: ${JSON.stringify(bus.deadLetters)}`);
+      throw Object.assign(new Error(`run did not complete: ${JSON.stringify(bus.deadLetters)}`), { logs });
     const summary = await executionSummary(manifest, runtime.ports.state, run, new Date());
     const states = new Map<string, ComputationState>();
     for (const date of options.dates)
@@ -76,6 +86,7 @@ export async function runProject(
     return { runId, summary, events: bus.published, logs, deadLetters: bus.deadLetters, states };
   } finally {
     await runtime.close();
+    await ownState?.close();
   }
 }
 

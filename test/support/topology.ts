@@ -78,6 +78,8 @@ export interface Topology {
   store: FirestoreStateStore;
   /** Kills the planner+executor process and starts a new one on the same port. */
   restartExecutor(signal?: NodeJS.Signals): Promise<void>;
+  /** Stops worker `index` and starts a new one on the same port (with the project's code as it is now). */
+  restartWorker(index: number, signal?: NodeJS.Signals): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -159,6 +161,11 @@ export async function startTopology(
       await stop(topology.executor, signal);
       topology.executor = await serve(project.root, 'planner,executor', env, topology.executor.port);
     },
+    restartWorker: async (index, signal = 'SIGTERM') => {
+      const old = topology.workers[index]!;
+      await stop(old, signal);
+      topology.workers[index] = await serve(old.root, 'worker', env, old.port);
+    },
     close: async () => {
       await Promise.all([topology.executor, ...topology.workers].map((s) => stop(s)));
       await balancer.close();
@@ -185,7 +192,10 @@ export async function runManually(
   const deadline = Date.now() + timeoutMs;
   let status = 'missing';
   while (Date.now() < deadline) {
-    status = (await topology.store.runs.get(runId))?.status ?? 'missing';
+    // The topology may be closed under a test that failed before it awaited this: stop quietly.
+    const run = await topology.store.runs.get(runId).catch(() => undefined);
+    if (run === undefined) return { runId, status: 'closed' };
+    status = run?.status ?? 'missing';
     if (status !== 'running' && status !== 'missing') break;
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -231,4 +241,19 @@ export async function checkInvariants(topology: Topology, dates: string[]): Prom
   }
   if (problems.length > 0) throw new Error(`Invariant broken:\n  ${problems.join('\n  ')}`);
   return hashes;
+}
+
+/** Publishes the watchdog's message, {"action": "sweep"}, to the runs topic every `ms`, as Cloud Scheduler would. */
+export function startSweeping(topology: Topology, ms = 1000): { stop(): Promise<void> } {
+  const client = new PubSub({ projectId: PROJECT_ID });
+  const topic = client.topic(`${topology.prefix}-runs`);
+  const timer = setInterval(() => {
+    topic.publishMessage({ json: { action: 'sweep' } }).catch(() => undefined);
+  }, ms);
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await client.close();
+    },
+  };
 }

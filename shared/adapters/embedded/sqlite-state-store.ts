@@ -2,9 +2,9 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import {
-  leaseIsStale,
+  fenceHolds,
+  ledgerRunField,
   StaleLeaseError,
-  type AcquireResult,
   type BatchLedger,
   type BatchPlan,
   type BatchRecord,
@@ -13,13 +13,13 @@ import {
   type Lease,
   type LeaseKey,
   type LeaseStore,
-  type LeaseToken,
   type LedgerKey,
   type LedgerSummary,
   type RunRecord,
   type RunStore,
   type StateStore,
 } from '../../ports/state-store.ts';
+import { planFrom } from '../../state/plans.ts';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS states (date TEXT NOT NULL, computation TEXT NOT NULL, expires_at TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (date, computation));
@@ -106,35 +106,24 @@ export class SqliteStateStore implements StateStore {
     }
   }
 
-  #currentToken(key: LeaseKey): number | null {
-    const row = this.#prepare('SELECT token FROM leases WHERE computation = ? AND date = ?').get(
-      key.computation,
-      key.date,
-    ) as { token: number } | undefined;
-    return row === undefined ? null : Number(row.token);
+  #lease(key: LeaseKey): Lease | null {
+    return this.#one<Lease>('SELECT body FROM leases WHERE computation = ? AND date = ?', key.computation, key.date);
   }
 
   #plan(key: LedgerKey): BatchPlan | null {
-    const params = [key.runId, key.computation, key.date];
+    const params = [ledgerRunField(key), key.computation, key.date];
     const rows = this.#prepare(
       'SELECT batch_id, entity_count, published FROM planned WHERE run_id = ? AND computation = ? AND date = ? ORDER BY batch_id',
     ).all(...params) as Array<{ batch_id: string; entity_count: number; published: number }>;
     const batches = rows.map((r) => ({
       batchId: r.batch_id,
       entityCount: Number(r.entity_count),
-      published: Number(r.published) === 1,
+      claimed: Number(r.published) === 1,
     }));
     const sealed = this.#prepare(
       'SELECT entity_count FROM sealed WHERE run_id = ? AND computation = ? AND date = ?',
     ).get(...params) as { entity_count: number } | undefined;
-    if (batches.length === 0 && sealed === undefined) return null;
-    return {
-      ...key,
-      batches,
-      sealed: sealed !== undefined,
-      entityCount:
-        sealed === undefined ? batches.reduce((sum, b) => sum + b.entityCount, 0) : Number(sealed.entity_count),
-    };
+    return planFrom(key, batches, sealed === undefined ? null : Number(sealed.entity_count));
   }
 
   #statesPort(): ComputationStates {
@@ -148,8 +137,8 @@ export class SqliteStateStore implements StateStore {
       put: async (state, fence) => {
         this.#transaction(() => {
           if (fence !== undefined) {
-            const current = this.#currentToken(fence);
-            if (current !== fence.token) throw new StaleLeaseError(fence, fence.token, current);
+            const lease = this.#lease(fence);
+            if (!fenceHolds(lease, fence)) throw new StaleLeaseError(fence, fence.token, lease?.token ?? null);
           }
           this.#run(
             'INSERT INTO states (date, computation, expires_at, body) VALUES (?, ?, ?, ?) ON CONFLICT (date, computation) DO UPDATE SET expires_at = excluded.expires_at, body = excluded.body',
@@ -197,54 +186,27 @@ export class SqliteStateStore implements StateStore {
   }
 
   #leasesPort(): LeaseStore {
-    const read = (key: LeaseKey) =>
-      this.#one<Lease>('SELECT body FROM leases WHERE computation = ? AND date = ?', key.computation, key.date);
-    const write = (lease: Lease) =>
-      this.#run(
-        'INSERT INTO leases (computation, date, token, body) VALUES (?, ?, ?, ?) ON CONFLICT (computation, date) DO UPDATE SET token = excluded.token, body = excluded.body',
-        lease.computation,
-        lease.date,
-        lease.token,
-        JSON.stringify(lease),
-      );
-    const isCurrent = (lease: Lease | null, token: LeaseToken): lease is Lease =>
-      lease !== null && lease.token === token.token && !lease.released;
     return {
-      acquire: async (key, owner, ttlMs, now): Promise<AcquireResult> =>
+      get: async (key) => this.#lease(key),
+      change: async (key, decide) =>
         this.#transaction(() => {
-          const existing = read(key);
-          if (existing !== null && !leaseIsStale(existing, ttlMs, now)) return { acquired: false, holder: existing };
-          const lease: Lease = {
-            computation: key.computation,
-            date: key.date,
-            token: (existing?.token ?? 0) + 1,
-            owner,
-            acquiredAt: now.toISOString(),
-            heartbeatAt: null,
-            released: false,
-          };
-          write(lease);
-          return { acquired: true, lease };
+          const read = this.#lease(key);
+          const written = decide(read);
+          if (written !== null)
+            this.#run(
+              'INSERT INTO leases (computation, date, token, body) VALUES (?, ?, ?, ?) ON CONFLICT (computation, date) DO UPDATE SET token = excluded.token, body = excluded.body',
+              key.computation,
+              key.date,
+              written.token,
+              JSON.stringify(written),
+            );
+          return { read, written };
         }),
-      renew: async (token, now) =>
-        this.#transaction(() => {
-          const lease = read(token);
-          if (!isCurrent(lease, token)) return false;
-          write({ ...lease, heartbeatAt: now.toISOString() });
-          return true;
-        }),
-      release: async (token) => {
-        this.#transaction(() => {
-          const lease = read(token);
-          if (isCurrent(lease, token)) write({ ...lease, released: true });
-        });
-      },
-      get: async (key) => read(key),
     };
   }
 
   #ledgerPort(): BatchLedger {
-    const keyParams = (key: LedgerKey): SqlValue[] => [key.runId, key.computation, key.date];
+    const keyParams = (key: LedgerKey): SqlValue[] => [ledgerRunField(key), key.computation, key.date];
     const where = 'run_id = ? AND computation = ? AND date = ?';
     return {
       planBatches: async (key, batches) => {
@@ -255,12 +217,12 @@ export class SqliteStateStore implements StateStore {
               ...keyParams(key),
               batch.batchId,
               batch.entityCount,
-              batch.published ? 1 : 0,
+              batch.claimed ? 1 : 0,
             );
           }
         });
       },
-      publishedCount: async (key) =>
+      claimedCount: async (key) =>
         Number(
           (
             this.#prepare(`SELECT COUNT(*) AS n FROM planned WHERE ${where} AND published = 1`).get(
@@ -268,7 +230,7 @@ export class SqliteStateStore implements StateStore {
             ) as { n: number }
           ).n,
         ),
-      claimUnpublished: async (key, limit) => {
+      claimNext: async (key, limit) => {
         if (limit <= 0) return [];
         const rows = this.#prepare(
           `UPDATE planned SET published = 1 WHERE rowid IN (SELECT rowid FROM planned WHERE ${where} AND published = 0 ORDER BY batch_id LIMIT ?) RETURNING batch_id`,
@@ -310,25 +272,6 @@ export class SqliteStateStore implements StateStore {
       },
       batches: async (key) =>
         this.#all<BatchRecord>(`SELECT body FROM batches WHERE ${where} ORDER BY batch_id`, ...keyParams(key)),
-      claimFinalization: async (key, owner, replacing) =>
-        this.#transaction(() => {
-          this.#run(
-            'INSERT OR IGNORE INTO finalizations (run_id, computation, date, owner) VALUES (?, ?, ?, ?)',
-            ...keyParams(key),
-            owner,
-          );
-          if (replacing !== undefined)
-            this.#run(
-              `UPDATE finalizations SET owner = ? WHERE ${where} AND owner = ?`,
-              owner,
-              ...keyParams(key),
-              replacing,
-            );
-          const row = this.#prepare(`SELECT owner FROM finalizations WHERE ${where}`).get(...keyParams(key)) as {
-            owner: string;
-          };
-          return { claimed: row.owner === owner, holder: row.owner };
-        }),
     };
   }
 }

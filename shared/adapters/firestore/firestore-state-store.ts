@@ -7,9 +7,9 @@ import {
   type Firestore,
 } from '@google-cloud/firestore';
 import {
-  leaseIsStale,
+  fenceHolds,
+  ledgerRunField,
   StaleLeaseError,
-  type AcquireResult,
   type BatchLedger,
   type PlannedBatch,
   type BatchRecord,
@@ -23,6 +23,7 @@ import {
   type RunStore,
   type StateStore,
 } from '../../ports/state-store.ts';
+import { planFrom } from '../../state/plans.ts';
 
 /** gRPC FAILED_PRECONDITION: an update's lastUpdateTime no longer matches. */
 const FAILED_PRECONDITION = 9;
@@ -95,7 +96,7 @@ export class FirestoreStateStore implements StateStore {
   }
 
   #ledgerRef(key: LedgerKey): DocumentReference {
-    return this.#collection('ledgers').doc(docId(key.runId, key.computation, key.date));
+    return this.#collection('ledgers').doc(docId(ledgerRunField(key), key.computation, key.date));
   }
 
   #statesPort(): ComputationStates {
@@ -116,8 +117,7 @@ export class FirestoreStateStore implements StateStore {
         }
         await this.#db.runTransaction(async (tx) => {
           const lease = (await tx.get(this.#leaseRef(fence))).data() as Lease | undefined;
-          const current = lease?.token ?? null;
-          if (current !== fence.token) throw new StaleLeaseError(fence, fence.token, current);
+          if (!fenceHolds(lease, fence)) throw new StaleLeaseError(fence, fence.token, lease?.token ?? null);
           tx.set(ref(state.date, state.computation), data);
         });
       },
@@ -163,43 +163,25 @@ export class FirestoreStateStore implements StateStore {
 
   #leasesPort(): LeaseStore {
     return {
-      acquire: (key, owner, ttlMs, now) =>
-        this.#db.runTransaction(async (tx): Promise<AcquireResult> => {
-          const existing = (await tx.get(this.#leaseRef(key))).data() as Lease | undefined;
-          if (existing !== undefined && !leaseIsStale(existing, ttlMs, now))
-            return { acquired: false, holder: existing };
-          const lease: Lease = {
-            computation: key.computation,
-            date: key.date,
-            token: (existing?.token ?? 0) + 1,
-            owner,
-            acquiredAt: now.toISOString(),
-            heartbeatAt: null,
-            released: false,
-          };
-          tx.set(this.#leaseRef(key), lease);
-          return { acquired: true, lease };
-        }),
-      renew: (token, now) =>
-        this.#db.runTransaction(async (tx) => {
-          const lease = (await tx.get(this.#leaseRef(token))).data() as Lease | undefined;
-          if (lease === undefined || lease.token !== token.token || lease.released) return false;
-          tx.update(this.#leaseRef(token), { heartbeatAt: now.toISOString() });
-          return true;
-        }),
-      release: async (token) => {
-        await this.#db.runTransaction(async (tx) => {
-          const lease = (await tx.get(this.#leaseRef(token))).data() as Lease | undefined;
-          if (lease !== undefined && lease.token === token.token && !lease.released)
-            tx.update(this.#leaseRef(token), { released: true });
-        });
-      },
       get: async (key) => ((await this.#leaseRef(key).get()).data() as Lease | undefined) ?? null,
+      change: (key, decide) =>
+        this.#db.runTransaction(async (tx) => {
+          const read = ((await tx.get(this.#leaseRef(key))).data() as Lease | undefined) ?? null;
+          const written = decide(read);
+          if (written !== null) tx.set(this.#leaseRef(key), plain(written));
+          return { read, written };
+        }),
     };
   }
 
   #ledgerPort(): BatchLedger {
     const batches = (key: LedgerKey) => this.#ledgerRef(key).collection('batches');
+    // The claim is stored as 'published', its name since the first version.
+    const stored = (batch: PlannedBatch) => ({
+      batchId: batch.batchId,
+      entityCount: batch.entityCount,
+      published: batch.claimed,
+    });
     return {
       planBatches: async (key, planned) => {
         // One commit per group (Firestore takes up to 500 writes in one); a retry that
@@ -209,17 +191,17 @@ export class FirestoreStateStore implements StateStore {
           const refs = group.map((batch) => this.#ledgerRef(key).collection('planned').doc(docId(batch.batchId)));
           try {
             const write = this.#db.batch();
-            group.forEach((batch, index) => write.create(refs[index]!, plain(batch)));
+            group.forEach((batch, index) => write.create(refs[index]!, stored(batch)));
             await write.commit();
           } catch (error) {
             if ((error as { code?: number }).code !== ALREADY_EXISTS) throw error;
-            await Promise.all(group.map((batch, index) => createIfAbsent(refs[index]!, plain(batch))));
+            await Promise.all(group.map((batch, index) => createIfAbsent(refs[index]!, stored(batch))));
           }
         }
       },
-      publishedCount: async (key) =>
+      claimedCount: async (key) =>
         (await this.#ledgerRef(key).collection('planned').where('published', '==', true).count().get()).data().count,
-      claimUnpublished: async (key, limit) => {
+      claimNext: async (key, limit) => {
         const claimed: string[] = [];
         const unpublished = this.#ledgerRef(key)
           .collection('planned')
@@ -256,17 +238,12 @@ export class FirestoreStateStore implements StateStore {
           this.#ledgerRef(key).get(),
           this.#ledgerRef(key).collection('planned').get(),
         ]);
-        if (!head.exists && planned.empty) return null;
-        const batches = planned.docs
-          .map((doc) => ({ ...(doc.data() as PlannedBatch), published: doc.get('published') === true }))
-          .sort((a, b) => a.batchId.localeCompare(b.batchId));
-        const sealed = head.get('sealed') === true;
-        return {
-          ...key,
-          batches,
-          sealed,
-          entityCount: sealed ? Number(head.get('entityCount')) : batches.reduce((sum, b) => sum + b.entityCount, 0),
-        };
+        const batches = planned.docs.map((doc) => ({
+          batchId: String(doc.get('batchId')),
+          entityCount: Number(doc.get('entityCount')),
+          claimed: doc.get('published') === true,
+        }));
+        return planFrom(key, batches, head.get('sealed') === true ? Number(head.get('entityCount')) : null);
       },
       record: (batch) => createIfAbsent(batches(batch).doc(docId(batch.batchId)), plain(batch)),
       summary: async (key) => {
@@ -290,18 +267,6 @@ export class FirestoreStateStore implements StateStore {
         (await batches(key).get()).docs
           .map((doc) => doc.data() as BatchRecord)
           .sort((a, b) => a.batchId.localeCompare(b.batchId)),
-      claimFinalization: async (key, owner, replacing) => {
-        const ref = this.#ledgerRef(key).collection('claims').doc('finalize');
-        if (await createIfAbsent(ref, { owner })) return { claimed: true, holder: owner };
-        return this.#db.runTransaction(async (tx) => {
-          const holder = String((await tx.get(ref)).get('owner'));
-          if (replacing !== undefined && holder === replacing) {
-            tx.set(ref, { owner });
-            return { claimed: true, holder: owner };
-          }
-          return { claimed: holder === owner, holder };
-        });
-      },
     };
   }
 }

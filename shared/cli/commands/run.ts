@@ -11,6 +11,7 @@ import { dateRange } from '../../warehouse/dates.ts';
 import { dateFlag, stringFlag, type Flags } from '../args.ts';
 import { loadProject, printJson, type Command, type CommandInput } from '../command.ts';
 import { ProgressDisplay } from '../progress.ts';
+import { settleRun } from '../run-loop.ts';
 import { openRuntime } from '../runtime.ts';
 
 /** Longest date range one command may cover. */
@@ -104,9 +105,8 @@ export async function runInProcess(
       trigger: 'cli',
       ...(schedule === null ? {} : { schedule }),
     });
-    await bus.idle();
+    const run = await settleRun(runtime, bus, runId);
     progress.finish();
-    const run = await runtime.ports.state.runs.get(runId);
     if (run === null || run.status === 'running') {
       const dead = bus.deadLetters.map((d) => `${d.event.type}: ${d.error}`).join('\n  ');
       throw new Error(

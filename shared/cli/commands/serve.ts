@@ -101,6 +101,7 @@ export const serveCommand: Command = {
     if (roles.includes('planner')) {
       const planner = createPlanner(base);
       handlers['run.requested'] = planner.onRunRequested;
+      handlers['sweep.requested'] = planner.onSweepRequested;
       handlers['computation.completed'] = planner.onComputationCompleted;
     }
     if (opened !== null && roles.includes('executor')) {
@@ -142,19 +143,34 @@ export const serveCommand: Command = {
     const actual = typeof address === 'object' && address !== null ? address.port : port;
     input.io.stderr(`compute ${name} listening on http://${host}:${actual}\n`);
     log.info({ port: actual, roles }, `compute ${name} listening`);
-    // Cloud Run sends SIGTERM and gives ten seconds: stop taking requests, finish those in flight.
+    // Cloud Run sends SIGTERM and gives ten seconds: stop taking requests, let those in flight
+    // finish within the grace, and answer the rest with 503 so Pub/Sub redelivers them.
+    const grace = base.settings.shutdownGraceMs;
     await new Promise<void>((resolve) => {
       const stop = () => {
-        log.info({ inFlight: service.inFlight() }, 'SIGTERM: draining');
+        log.info({ inFlight: service.inFlight(), graceMs: grace }, 'SIGTERM: draining');
         server.close();
-        void service.drained().then(resolve);
+        let timer: NodeJS.Timeout | undefined;
+        const expired = new Promise<void>((done) => (timer = setTimeout(done, grace)));
+        void Promise.race([service.drained(), expired]).then(() => {
+          clearTimeout(timer);
+          const handedBack = service.handBack();
+          if (handedBack > 0)
+            log.warn(
+              { handedBack },
+              `${handedBack} request(s) still running after the grace: answered 503 for redelivery`,
+            );
+          server.closeAllConnections();
+          resolve();
+        });
       };
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
     });
-    await opened?.close();
-    await state.close();
-    await bus.close();
+    // A handler still running (hung user code) must not keep the process past the grace.
+    setTimeout(() => process.exit(0), 1000).unref();
+    const closing = Promise.allSettled([opened?.close(), state.close(), bus.close()]);
+    await Promise.race([closing, new Promise((done) => setTimeout(done, 1000).unref())]);
     return 0;
   },
 };

@@ -1,7 +1,9 @@
 import { requireManifest } from '../../manifest/build-manifest.ts';
 import type { Manifest } from '../../manifest/manifest.ts';
 import { STATUS_ICONS } from '../../model/statuses.ts';
-import { leaseIsStale, type ComputationState, type StateStore } from '../../ports/state-store.ts';
+import type { ComputationState, StateStore } from '../../ports/state-store.ts';
+import { ownerIsDeadHere } from '../../runtime/owner.ts';
+import { leaseIsFree } from '../../state/leases.ts';
 import { settingsFor } from '../../runtime/ports.ts';
 import { dateFlag } from '../args.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
@@ -16,7 +18,7 @@ interface StatusRow {
   updatedAt: string | null;
   error: string | null;
   reason: string | null;
-  /** A 'running' state whose lease has expired: the next run takes it over. */
+  /** A 'running' state whose holder is gone (no heartbeat within the staleness, or its process on this host died): the watchdog takes it over. */
   stale: boolean;
 }
 
@@ -25,12 +27,12 @@ async function row(
   name: string,
   state: ComputationState | undefined,
   now: Date,
-  leaseTtlMs: number,
+  leaseStaleMs: number,
 ): Promise<StatusRow> {
   let stale = false;
   if (state?.status === 'running') {
     const lease = await store.leases.get({ computation: name, date: state.date });
-    stale = lease === null || leaseIsStale(lease, leaseTtlMs, now);
+    stale = lease === null || leaseIsFree(lease, leaseStaleMs, now) || ownerIsDeadHere(lease.owner);
   }
   return {
     name,
@@ -50,12 +52,12 @@ export async function statusReport(manifest: Manifest, store: StateStore, date: 
   const states = await store.states.list(date);
   const latest = new Map<string, ComputationState>();
   for (const state of states) latest.set(state.computation, state);
-  const { leaseTtlMs } = settingsFor(manifest.project.execution, '');
+  const { leaseStaleMs } = settingsFor(manifest.project.execution, '');
   const computations = await Promise.all(
-    manifest.computations.map((entry) => row(store, entry.name, latest.get(entry.name), now, leaseTtlMs)),
+    manifest.computations.map((entry) => row(store, entry.name, latest.get(entry.name), now, leaseStaleMs)),
   );
   const runs = (await store.runs.list(5)).map(
-    ({ runId, dates, trigger, status, startedAt, finishedAt, computations: names, force }) => ({
+    ({ runId, dates, trigger, status, startedAt, finishedAt, computations: names, force, error }) => ({
       runId,
       dates,
       trigger,
@@ -64,6 +66,7 @@ export async function statusReport(manifest: Manifest, store: StateStore, date: 
       finishedAt,
       computations: names,
       force,
+      error: error ?? null,
     }),
   );
   return { date: date ?? null, computations, runs };
@@ -87,7 +90,7 @@ export const statusCommand: Command = {
       const lines = rows.map((r) => {
         const icon = STATUS_ICONS[r.status] ?? ' ';
         const detail = r.error ?? r.reason ?? '';
-        const stale = r.stale ? '  (stale lease: the next run takes it over)' : '';
+        const stale = r.stale ? '  (its holder is gone: compute sweep, or the next run, takes it over)' : '';
         return `  ${icon} ${r.name.padEnd(28)} ${(r.date ?? '-').padEnd(11)} ${r.status.padEnd(10)} ${r.resultHash?.slice(0, 12) ?? '-'.padEnd(12)}  ${detail}${stale}`;
       });
       input.io.stdout(

@@ -4,7 +4,7 @@ import { SqliteStateStore } from '../../../shared/adapters/embedded/sqlite-state
 
 const path = process.argv[2]!;
 const store = new SqliteStateStore(path);
-const key = { runId: 'run-crash', computation: 'Crash', date: '2026-01-26' };
+const key = { runId: 'run-crash', attempt: 1, computation: 'Crash', date: '2026-01-26' };
 for (let i = 0; ; i++) {
   await store.ledger.record({
     ...key,

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { acquireLease } from '../../../shared/state/leases.ts';
 import { SqliteStateStore } from '../../../shared/adapters/embedded/sqlite-state-store.ts';
 import { cli, json } from '../../support/cli.ts';
 import { computationSource, tempProject, type TempProject } from '../../support/temp-project.ts';
@@ -19,11 +20,12 @@ describe('compute status', () => {
     await store.states.put(state({ computation: 'A', date: '2026-01-25', resultHash: 'old' }));
     await store.states.put(state({ computation: 'A', date: '2026-01-26', resultHash: 'new' }));
     await store.states.put(state({ computation: 'B', date: '2026-01-26', status: 'running', resultHash: null }));
-    await store.leases.acquire(
+    await acquireLease(
+      store.leases,
       { computation: 'B', date: '2026-01-26' },
       'crashed-executor',
-      3_600_000,
       new Date('2026-01-26T02:00:00Z'),
+      () => true,
     );
     await store.runs.create({
       runId: 'run-7',
@@ -61,7 +63,7 @@ describe('compute status', () => {
     expect(onDate.computations.find((c) => c.name === 'A')!.resultHash).toBe('old');
 
     const text = await cli(['status', '--project', project.root]);
-    expect(text.stdout).toContain('stale lease: the next run takes it over');
+    expect(text.stdout).toContain('its holder is gone: compute sweep, or the next run, takes it over');
   });
 
   it("judges a running lease by the project's lease TTL", async () => {
@@ -71,11 +73,12 @@ describe('compute status', () => {
     });
     const store = new SqliteStateStore(join(project.root, '.compute/state.sqlite'));
     await store.states.put(state({ computation: 'B', date: '2026-01-26', status: 'running', resultHash: null }));
-    await store.leases.acquire(
+    await acquireLease(
+      store.leases,
       { computation: 'B', date: '2026-01-26' },
       'busy-executor',
-      3_600_000,
       new Date('2026-01-26T02:00:00Z'),
+      () => true,
     );
     await store.close();
     const output = json<{ computations: Array<{ name: string; stale: boolean }> }>(

@@ -12,6 +12,8 @@ import { parseEvent } from '../../../shared/events/parse.ts';
 import { silentLogger } from '../../../shared/logging/logger.ts';
 import type { Manifest } from '../../../shared/manifest/manifest.ts';
 import { systemClock } from '../../../shared/ports/clock.ts';
+import { settingsFor } from '../../../shared/runtime/ports.ts';
+import { acquireLease } from '../../../shared/state/leases.ts';
 import { entry } from '../../support/entries.ts';
 
 const event: BatchReady = {
@@ -47,6 +49,7 @@ describe('worker', () => {
       bus,
       log: silentLogger(),
       clock: systemClock,
+      settings: settingsFor({}, 'test-worker'),
     });
   });
   afterAll(async () => {
@@ -54,12 +57,19 @@ describe('worker', () => {
     await rm(folder, { recursive: true, force: true });
   });
 
-  it('refuses a batch planned with other code, with a version-skew error', async () => {
+  it('refuses a batch planned with other code while its attempt runs, with a version-skew error; acknowledges it once superseded', async () => {
+    const key = { computation: 'Totals', date: '2026-01-26' };
+    const first = await acquireLease(state.leases, key, 'executor-a', new Date(), () => false);
+    expect(first).toMatchObject({ acquired: true, lease: { attempt: 1 } });
     const error = await worker.onBatchReady({ ...event, codeHash: 'other-code-hash' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VersionSkewError);
     expect((error as Error).message).toBe(
       'Version skew: batch of Totals was planned with code other-code-h, this worker runs code. Deploy the same code to every service; the batch is left for a worker that has it.',
     );
+    // The executor re-planned under new code: attempt 2. The old batch is acknowledged, publishing nothing.
+    await acquireLease(state.leases, key, 'executor-b', new Date(), () => true);
+    await expect(worker.onBatchReady({ ...event, codeHash: 'other-code-hash' })).resolves.toBeUndefined();
+    expect(bus.published).toEqual([]);
   });
 
   it('treats a batch of an unknown computation as poison', async () => {
@@ -94,12 +104,26 @@ describe('parseEvent', () => {
       }
     })();
     expect(error).toBeInstanceOf(PoisonMessageError);
-    expect(error!.message).toBe("Invalid event 'pass.ready' (message m-17): field 'date' must be a date as YYYY-MM-DD");
+    expect(error!.message).toBe(
+      "Invalid event 'pass.ready' (message m-17): field 'date' must be a date as YYYY-MM-DD, e.g. 2026-01-26",
+    );
     expect(error!.messageId).toBe('m-17');
+  });
+
+  it('refuses a date that is not on the calendar, in events and in run messages', () => {
+    expect(() => parseEvent({ v: 1, type: 'pass.ready', runId: 'r', date: '2026-02-30', pass: 0 })).toThrow(
+      "field 'date' is 2026-02-30, which is not a date on the calendar",
+    );
+    expect(parseEvent({ v: 1, type: 'pass.ready', runId: 'r', date: '2028-02-29', pass: 0 })).toMatchObject({
+      date: '2028-02-29',
+    });
   });
 
   it('rejects an unknown type and a non-object', () => {
     expect(() => parseEvent({ v: 1, type: 'coffee.ready', runId: 'r' })).toThrow(PoisonMessageError);
+    expect(() => parseEvent({ v: 1, type: 'coffee.ready', runId: 'r' })).toThrow(
+      "field 'type' must be one of run.requested, sweep.requested, pass.ready, batch.ready, batch.completed, computation.completed, run.completed",
+    );
     expect(() => parseEvent('hello')).toThrow(/Invalid message/);
   });
 });

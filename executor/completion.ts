@@ -1,0 +1,119 @@
+import type { BatchPlan, LedgerSummary } from '../shared/ports/state-store.ts';
+import type { ServicePorts } from '../shared/runtime/ports.ts';
+import { finalizeBatches } from './finalize.ts';
+import { fanOutKey, topUp, type FanOut } from './fan-out.ts';
+import { withHeartbeat } from './lease.ts';
+import type { Outcomes, RunningWith } from './outcomes.ts';
+
+/** How many entity errors the breaker's message quotes. */
+const QUOTED = 3;
+
+/** What this process knows of a fan-out: hints that save reads, never needed for correctness. */
+interface Known {
+  /** The sealed plan (sealed plans never change). */
+  plan: BatchPlan | null;
+  /** Every planned batch is claimed: completions have nothing left to publish. */
+  allClaimed: boolean;
+  /** The plan is sealed and the window was filled after it: each completion frees one place. */
+  full: boolean;
+}
+
+export interface Completion {
+  /**
+   * Moves a fan-out on, from a ledger summary read after a batch completed
+   * (or the plan was sealed): trips the breaker, tops the window up, or
+   * finalizes once every planned batch of the sealed plan is recorded.
+   */
+  advance(fan: FanOut, summary: LedgerSummary): Promise<void>;
+}
+
+export function createCompletion(ports: ServicePorts, outcomes: Outcomes): Completion {
+  const { state, settings } = ports;
+  const known = new Map<string, Known>();
+  const knownOf = (fan: FanOut): Known => {
+    const id = `${fan.runId}/${fan.date}/${fan.entry.name}/${fan.attempt}`;
+    let entry = known.get(id);
+    if (entry === undefined) {
+      if (known.size > 10_000) known.clear();
+      entry = { plan: null, allClaimed: false, full: false };
+      known.set(id, entry);
+    }
+    return entry;
+  };
+
+  /** The computation's state when it still runs in this fan-out's run, else null. */
+  async function running(fan: FanOut): Promise<RunningWith | null> {
+    const current = await state.states.get(fan.date, fan.entry.name);
+    return current !== null && current.runId === fan.runId && current.status === 'running' ? current : null;
+  }
+
+  async function sealedPlan(fan: FanOut, memo: Known): Promise<BatchPlan | null> {
+    if (memo.plan !== null) return memo.plan;
+    const key = fanOutKey(fan);
+    // Until it is sealed, ask only whether it is (one read), not for every planned batch.
+    if (!(await state.ledger.isSealed(key))) return null;
+    const plan = await state.ledger.getPlan(key);
+    if (plan === null || !plan.sealed) return null;
+    memo.plan = plan;
+    return plan;
+  }
+
+  /** Fails a computation whose failed share passed the threshold, once, quoting a few of its entity errors. */
+  async function tripBreaker(fan: FanOut, summary: LedgerSummary, plan: BatchPlan | null): Promise<void> {
+    const current = await running(fan);
+    if (current === null) return;
+    if (!(await state.runs.claimStep(fan.runId, `breaker/${fan.date}/${fan.entry.name}/${fan.attempt}`))) return;
+    const processed = summary.succeeded + summary.failed;
+    const samples = (await state.ledger.batches(fanOutKey(fan)))
+      .flatMap((record) => record.errors)
+      .slice(0, QUOTED)
+      .map((e) => `${e.entityId}: ${e.error}`);
+    const error = `CIRCUIT BREAKER TRIPPED: ${summary.failed} of ${processed} entities failed (threshold ${Math.round(settings.breakerThreshold * 100)}%); no further batches were published. ${samples.join('; ')}`;
+    ports.log.error(
+      { runId: fan.runId, date: fan.date, computation: fan.entry.name, failed: summary.failed, processed },
+      error,
+    );
+    const counts =
+      plan === null
+        ? undefined
+        : { planned: plan.entityCount, succeeded: summary.succeeded, failed: summary.failed, stored: 0 };
+    await outcomes.finishWith(fan.runId, fan.entry, fan.date, fan.lease, current, { status: 'failed', error, counts });
+  }
+
+  /**
+   * Finalizes the fan-out exactly once per lease token: the claim is a
+   * step of the run keyed by attempt and fencing token, so two completions
+   * racing (in one process or several) finalize once, and a takeover (a new
+   * token) may finalize again after a finalizer died half-way.
+   */
+  async function finalizeOnce(fan: FanOut, plan: BatchPlan): Promise<void> {
+    const step = `finalize/${fan.date}/${fan.entry.name}/${fan.attempt}/${fan.lease.token}`;
+    if (!(await state.runs.claimStep(fan.runId, step))) return;
+    const current = await running(fan);
+    if (current === null) return;
+    const outcome = await withHeartbeat(ports, fan.lease, () => finalizeBatches(ports, fan.entry, plan, fan.lease));
+    await outcomes.finishWith(fan.runId, fan.entry, fan.date, fan.lease, current, outcome);
+  }
+
+  async function advance(fan: FanOut, summary: LedgerSummary): Promise<void> {
+    const memo = knownOf(fan);
+    const processed = summary.succeeded + summary.failed;
+    const tooMany = processed > 0 && summary.failed / processed > settings.breakerThreshold;
+    if (tooMany && processed >= settings.breakerMinEntities) return tripBreaker(fan, summary, memo.plan);
+    const plan = await sealedPlan(fan, memo);
+    if (!memo.allClaimed) {
+      // Once sealed, the fan-out left the window full: this completion frees one place.
+      const { published, claimed } = await topUp(ports, fan, summary, memo.full ? 1 : undefined);
+      if (plan !== null) {
+        if (claimed === null ? published.length === 0 : claimed >= plan.batches.length) memo.allClaimed = true;
+        else memo.full = true;
+      }
+    }
+    if (plan === null || summary.completed < plan.batches.length) return;
+    // The minimum volume only delays an early trip: at the end the share is judged whatever the size.
+    if (tooMany) return tripBreaker(fan, summary, plan);
+    await finalizeOnce(fan, plan);
+  }
+
+  return { advance };
+}

@@ -1,0 +1,137 @@
+import type { ManifestEntry } from '../shared/manifest/manifest.ts';
+import type { IsoDate } from '../shared/model/types.ts';
+import type { FinalStatus, Lease } from '../shared/ports/state-store.ts';
+import { batchPrefix } from '../shared/runtime/batch-files.ts';
+import type { ServicePorts } from '../shared/runtime/ports.ts';
+import { writeState, type StateFields } from '../shared/runtime/state-writes.ts';
+import { releaseLease } from '../shared/state/leases.ts';
+import type { RunOutcome } from './global-run.ts';
+
+/** What a computation was running with, kept in its final state. */
+export interface RunningWith {
+  compositeHash: string | null;
+  components: StateFields['components'];
+  bytesScanned: number | null;
+}
+
+export interface Outcomes {
+  /** Announces a computation's final status to the planner. */
+  announce(runId: string, entry: ManifestEntry, date: IsoDate, status: FinalStatus): Promise<void>;
+  /** Whether this process already announced it (a hint: the first announcement may have been lost elsewhere). */
+  announced(runId: string, entry: ManifestEntry, date: IsoDate): boolean;
+  /** Writes a final state under the lease, releases it, announces the outcome and cleans the batch blobs. */
+  finish(
+    runId: string,
+    entry: ManifestEntry,
+    date: IsoDate,
+    lease: Lease,
+    fields: StateFields & { status: FinalStatus },
+  ): Promise<void>;
+  /** `finish` with what a run of the computation came to. */
+  finishWith(
+    runId: string,
+    entry: ManifestEntry,
+    date: IsoDate,
+    lease: Lease,
+    running: RunningWith,
+    outcome: RunOutcome,
+  ): Promise<void>;
+}
+
+export function createOutcomes(ports: ServicePorts): Outcomes {
+  const { state, bus, clock } = ports;
+  /**
+   * Outcomes this process has announced. Late completions of a finished
+   * computation announce it again only when this process has not; otherwise
+   * each late batch would wake the planner for nothing.
+   */
+  const done = new Set<string>();
+  const id = (runId: string, date: IsoDate, name: string) => `${runId}/${date}/${name}`;
+
+  async function announce(runId: string, entry: ManifestEntry, date: IsoDate, status: FinalStatus): Promise<void> {
+    await bus.publish({
+      v: 1,
+      type: 'computation.completed',
+      runId,
+      date,
+      computation: entry.name,
+      pass: entry.pass,
+      status,
+    });
+    if (done.size > 10_000) done.clear();
+    done.add(id(runId, date, entry.name));
+  }
+
+  async function finish(
+    runId: string,
+    entry: ManifestEntry,
+    date: IsoDate,
+    lease: Lease,
+    fields: StateFields & { status: FinalStatus },
+  ): Promise<void> {
+    await writeState(state, entry, date, runId, clock.now(), fields, lease);
+    await releaseLease(state.leases, lease);
+    const log = ports.log.child({ runId, date, computation: entry.name });
+    if (fields.status === 'failed') log.error({ error: fields.error }, `${entry.name} failed on ${date}`);
+    else
+      log.info({ status: fields.status, reason: fields.reason ?? null }, `${entry.name} ${fields.status} on ${date}`);
+    await announce(runId, entry, date, fields.status);
+    // Cleanup last and best-effort: late batches may still be writing here, and the outcome is already announced.
+    if (fields.status !== 'skipped' && fields.status !== 'blocked') {
+      await ports.blobs
+        .deletePrefix(batchPrefix(runId, entry.name, date))
+        .catch((error: unknown) =>
+          log.warn({ error: String(error) }, 'Could not delete batch blobs; they are garbage now'),
+        );
+    }
+  }
+
+  async function finishWith(
+    runId: string,
+    entry: ManifestEntry,
+    date: IsoDate,
+    lease: Lease,
+    running: RunningWith,
+    outcome: RunOutcome,
+  ): Promise<void> {
+    const base = {
+      compositeHash: running.compositeHash,
+      components: running.components,
+      bytesScanned: running.bytesScanned,
+    };
+    if (outcome.status === 'impossible')
+      return finish(runId, entry, date, lease, {
+        ...base,
+        status: 'impossible',
+        reason: outcome.reason,
+        resultHash: null,
+      });
+    if (outcome.status === 'failed')
+      return finish(runId, entry, date, lease, {
+        ...base,
+        status: 'failed',
+        error: outcome.error,
+        resultHash: null,
+        ...(outcome.counts === undefined ? {} : { counts: outcome.counts }),
+      });
+    return finish(runId, entry, date, lease, {
+      ...base,
+      status: 'completed',
+      resultHash: outcome.resultHash,
+      counts: {
+        planned: outcome.planned,
+        succeeded: outcome.succeeded,
+        failed: outcome.failed,
+        stored: outcome.stored,
+      },
+      reason: outcome.failures,
+    });
+  }
+
+  return {
+    announce,
+    announced: (runId, entry, date) => done.has(id(runId, date, entry.name)),
+    finish,
+    finishWith,
+  };
+}

@@ -1,0 +1,81 @@
+import type { Lease, LeaseKey, LeaseStore, LeaseToken } from '../ports/state-store.ts';
+
+/**
+ * The lease rules, once for every state adapter. A lease gives one
+ * executor the right to drive one (computation, date); its token fences
+ * writes (a newer holder has a larger token). A lease is free when it was
+ * released, or when it had no heartbeat (or, before the first one, no
+ * start) within the staleness time: its holder is presumed gone.
+ */
+
+/** The lease taken (and the one it replaced, if any), or the holder that kept it. */
+export type AcquireResult =
+  { acquired: true; lease: Lease; previous: Lease | null } | { acquired: false; holder: Lease };
+
+/** Whether a lease may be taken: released, or silent (no heartbeat, or start when none) for `staleMs`. */
+export function leaseIsFree(lease: Lease, staleMs: number, now: Date): boolean {
+  if (lease.released) return true;
+  return now.getTime() - Date.parse(lease.heartbeatAt ?? lease.acquiredAt) >= staleMs;
+}
+
+/** Whether `lease` is still the one `token` proves, and not released. */
+export function holdsLease(lease: Lease | null, token: LeaseToken): lease is Lease {
+  return lease !== null && lease.token === token.token && !lease.released;
+}
+
+/** The attempt a lease drives; leases written before attempts were recorded drive their own token's. */
+export function attemptOf(lease: Lease): number {
+  return (lease as { attempt?: number }).attempt ?? lease.token;
+}
+
+/**
+ * Takes the lease when there is none or `canTake(holder)` says the holder
+ * may be replaced; the new lease's token is one more than the last one.
+ * `attempt` keeps driving an older fan-out attempt (adopting its sealed
+ * plan); by default the new token starts a new attempt.
+ */
+export async function acquireLease(
+  leases: LeaseStore,
+  key: LeaseKey,
+  owner: string,
+  now: Date,
+  canTake: (holder: Lease) => boolean,
+  attempt?: number,
+): Promise<AcquireResult> {
+  const { read, written } = await leases.change(key, (current) => {
+    if (current !== null && !canTake(current)) return null;
+    const token = (current?.token ?? 0) + 1;
+    return {
+      computation: key.computation,
+      date: key.date,
+      token,
+      attempt: attempt ?? token,
+      owner,
+      acquiredAt: now.toISOString(),
+      heartbeatAt: null,
+      released: false,
+    };
+  });
+  return written !== null ? { acquired: true, lease: written, previous: read } : { acquired: false, holder: read! };
+}
+
+/** Records a heartbeat; false when the token is no longer the current one. */
+export async function renewLease(leases: LeaseStore, token: LeaseToken, now: Date): Promise<boolean> {
+  const { written } = await leases.change(token, (current) =>
+    holdsLease(current, token) ? { ...current, heartbeatAt: now.toISOString() } : null,
+  );
+  return written !== null;
+}
+
+/** Releases the lease if the token is still the current one. */
+export async function releaseLease(leases: LeaseStore, token: LeaseToken): Promise<void> {
+  await leases.change(token, (current) => (holdsLease(current, token) ? { ...current, released: true } : null));
+}
+
+/** Points the current lease at another fan-out attempt (a takeover adopting a sealed plan). */
+export async function driveAttempt(leases: LeaseStore, token: LeaseToken, attempt: number): Promise<boolean> {
+  const { written } = await leases.change(token, (current) =>
+    holdsLease(current, token) ? { ...current, attempt } : null,
+  );
+  return written !== null;
+}

@@ -1,0 +1,213 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { openRuntime, type Runtime } from '../../../shared/cli/runtime.ts';
+import type { ComputeEvent } from '../../../shared/events/contracts.ts';
+import { silentLogger } from '../../../shared/logging/logger.ts';
+import { requireManifest } from '../../../shared/manifest/build-manifest.ts';
+import { ManualClock } from '../../../shared/ports/clock.ts';
+import { loadProjectConfig } from '../../../shared/project/project-config.ts';
+import { ledgerKey } from '../../../shared/runtime/batch-files.ts';
+import { StaleLeaseError } from '../../../shared/ports/state-store.ts';
+import { acquireLease } from '../../../shared/state/leases.ts';
+import { finalizeBatches } from '../../../executor/finalize.ts';
+import { ManualBus } from '../../support/manual-bus.ts';
+import { scenarioProject } from '../../support/scenario.ts';
+import type { TempProject } from '../../support/temp-project.ts';
+
+/**
+ * Planner and executor handlers driven by hand over an in-memory bus and
+ * the embedded adapters: one test per idempotency rule (DESIGN.md 3 and 6).
+ */
+const D = '2026-01-26';
+const RUN = 'run-unit';
+const of =
+  (type: ComputeEvent['type'], computation?: string) =>
+  (event: ComputeEvent): boolean =>
+    event.type === type && (computation === undefined || ('computation' in event && event.computation === computation));
+
+let project: TempProject | undefined;
+let runtime: (Runtime & { close(): Promise<void> }) | undefined;
+afterEach(async () => {
+  await runtime?.close();
+  await project?.remove();
+  runtime = undefined;
+  project = undefined;
+});
+
+async function open(options: { window?: number; clock?: ManualClock } = {}) {
+  project = await scenarioProject({
+    entities: 25,
+    dates: [D],
+    config: { batchSize: 10, execution: { maxInFlightBatches: options.window ?? 16 } },
+  });
+  const manifest = await requireManifest(await loadProjectConfig(project.root, {}));
+  const bus = new ManualBus();
+  runtime = await openRuntime(manifest, {
+    log: silentLogger(),
+    bus,
+    env: {},
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+  });
+  const request: ComputeEvent = {
+    v: 1,
+    type: 'run.requested',
+    runId: RUN,
+    dates: [D],
+    computations: null,
+    force: false,
+    trigger: 'test',
+  };
+  return { bus, runtime, request, state: runtime.ports.state };
+}
+
+describe('planner', () => {
+  it('records a run once and opens its first pass once, however often the request is delivered', async () => {
+    const { bus, request, state } = await open();
+    await bus.deliver(request);
+    await bus.deliver(request);
+    expect((await state.runs.list(10)).map((r) => r.runId)).toEqual([RUN]);
+    expect(bus.take(of('pass.ready'))).toEqual([{ v: 1, type: 'pass.ready', runId: RUN, date: D, pass: 0 }]);
+  });
+
+  it('closes a pass once and opens the next once when completions are delivered twice', async () => {
+    const { bus, request } = await open();
+    await bus.deliver(request);
+    await bus.drain(of('pass.ready'));
+    await bus.drain((e) => e.type !== 'computation.completed' && e.type !== 'pass.ready');
+    const completions = bus.take(of('computation.completed'));
+    expect(completions.map((e) => 'computation' in e && e.computation).sort()).toEqual(['Streak', 'Totals']);
+    for (const event of [...completions, ...completions]) await bus.deliver(event);
+    expect(bus.take(of('pass.ready'))).toEqual([{ v: 1, type: 'pass.ready', runId: RUN, date: D, pass: 1 }]);
+  });
+
+  it('republishes a lost pass.ready, and does nothing once the run is healthy', async () => {
+    const { bus, request, runtime: rt } = await open();
+    await bus.deliver(request);
+    // The pass.ready is lost (never delivered): the run would wait forever.
+    expect(bus.take(of('pass.ready'))).toHaveLength(1);
+    const report = await rt.planner.sweep();
+    expect(report.actions).toEqual([
+      {
+        runId: RUN,
+        date: D,
+        pass: 0,
+        action: 'republished pass.ready',
+        computations: { Totals: 'not decided in this run', Streak: 'not decided in this run' },
+      },
+    ]);
+    await bus.drain();
+    expect((await rt.ports.state.runs.get(RUN))!.status).toBe('completed');
+    expect((await rt.planner.sweep()).actions).toEqual([]);
+  });
+
+  it('announces again a completion the planner never got, so the pass closes', async () => {
+    const { bus, request, runtime: rt } = await open();
+    await bus.deliver(request);
+    await bus.drain((e) => e.type !== 'computation.completed');
+    // Both completions of pass 0 are lost.
+    expect(bus.take(of('computation.completed'))).toHaveLength(2);
+    const report = await rt.planner.sweep();
+    expect(report.actions.map((a) => a.action)).toEqual(['announced again']);
+    expect(bus.take(of('pass.ready'))).toEqual([{ v: 1, type: 'pass.ready', runId: RUN, date: D, pass: 1 }]);
+  });
+});
+
+describe('executor', () => {
+  it('runs a computation once when its pass.ready is delivered twice: one attempt, each batch published once', async () => {
+    const { bus, request, state } = await open();
+    await bus.deliver(request);
+    const [pass] = bus.take(of('pass.ready'));
+    await bus.deliver(pass!);
+    await bus.deliver(pass!);
+    const batches = bus.queue.filter(of('batch.ready', 'Totals'));
+    expect(batches.map((e) => 'batchId' in e && e.batchId)).toEqual(['b000000', 'b000001', 'b000002']);
+    expect(await state.runs.steps(RUN, `attempt/${D}/Totals/`)).toHaveLength(1);
+  });
+
+  it('counts a completion delivered twice once and finalizes once', async () => {
+    const { bus, request, state } = await open();
+    await bus.deliver(request);
+    await bus.drain((e) => e.type === 'pass.ready' || e.type === 'batch.ready');
+    const completions = bus.take(of('batch.completed', 'Totals'));
+    expect(completions).toHaveLength(3);
+    for (const event of [...completions, ...completions]) await bus.deliver(event);
+    const attempt = (completions[0] as { attempt: number }).attempt;
+    expect(await state.ledger.summary(ledgerKey(RUN, 'Totals', D, attempt))).toMatchObject({ completed: 3 });
+    expect(await state.runs.steps(RUN, `finalize/${D}/Totals/`)).toHaveLength(1);
+    expect(bus.queue.filter(of('computation.completed', 'Totals'))).toHaveLength(1);
+    expect((await state.states.get(D, 'Totals'))!.counts).toEqual({
+      planned: 25,
+      succeeded: 25,
+      failed: 0,
+      stored: 25,
+    });
+  });
+
+  it('finalizes once when the last completions are handled side by side', async () => {
+    const { bus, request, state } = await open();
+    await bus.deliver(request);
+    await bus.drain((e) => e.type === 'pass.ready' || e.type === 'batch.ready');
+    const completions = bus.take(of('batch.completed', 'Totals'));
+    await Promise.all([...completions, ...completions].map((event) => bus.deliver(event)));
+    expect(await state.runs.steps(RUN, `finalize/${D}/Totals/`)).toHaveLength(1);
+    expect((await state.states.get(D, 'Totals'))!.status).toBe('completed');
+  });
+
+  it('says a finished computation is finished again when its pass.ready comes back, changing nothing', async () => {
+    const { bus, request, state } = await open();
+    await bus.deliver(request);
+    const [pass] = bus.take(of('pass.ready'));
+    await bus.deliver(pass!);
+    await bus.drain((e) => e.type === 'batch.ready' || e.type === 'batch.completed');
+    const before = await state.states.get(D, 'Totals');
+    bus.take(of('computation.completed'));
+    await bus.deliver(pass!);
+    expect(await state.states.get(D, 'Totals')).toEqual(before);
+    expect(bus.take(of('computation.completed')).map((e) => 'status' in e && e.status)).toEqual([
+      'completed',
+      'completed',
+    ]);
+    expect(bus.queue.filter(of('batch.ready'))).toEqual([]);
+  });
+
+  it('ignores completions of an attempt its lease no longer drives', async () => {
+    const { bus, request, state } = await open();
+    await bus.deliver(request);
+    await bus.drain((e) => e.type === 'pass.ready' || e.type === 'batch.ready');
+    const completions = bus.take(of('batch.completed', 'Totals'));
+    const stale = completions.map((e) => ({ ...e, attempt: 99 }) as ComputeEvent);
+    for (const event of stale) await bus.deliver(event);
+    expect(await state.runs.steps(RUN, `finalize/${D}/Totals/`)).toEqual([]);
+    expect((await state.states.get(D, 'Totals'))!.status).toBe('running');
+  });
+
+  it('leaves a computation held by a live lease alone, and takes over one whose lease went stale', async () => {
+    const clock = new ManualClock(new Date());
+    const { bus, request, state } = await open({ clock });
+    await bus.deliver(request);
+    const [pass] = bus.take(of('pass.ready'));
+    await bus.deliver(pass!);
+    // Its batches are lost; the pass comes back while the lease is fresh: nothing happens.
+    bus.take(of('batch.ready'));
+    await bus.deliver(pass!);
+    expect(bus.queue.filter(of('batch.ready'))).toEqual([]);
+    // Five minutes without a heartbeat: the holder is presumed gone. The sealed plan is adopted, its batches sent again.
+    clock.advance(5 * 60_000 + 1);
+    await bus.deliver(pass!);
+    expect(bus.queue.filter(of('batch.ready', 'Totals'))).toHaveLength(3);
+    expect((await state.leases.get({ computation: 'Totals', date: D }))!).toMatchObject({ token: 2, attempt: 1 });
+    await bus.drain();
+    expect((await state.runs.get(RUN))!.status).toBe('completed');
+  });
+
+  it('a finalizer whose lease was taken over writes no results (zombie writes are fenced, results included)', async () => {
+    const { bus, request, state, runtime: rt } = await open();
+    await bus.deliver(request);
+    await bus.drain((e) => e.type === 'pass.ready' || e.type === 'batch.ready');
+    const held = (await state.leases.get({ computation: 'Totals', date: D }))!;
+    const plan = (await state.ledger.getPlan(ledgerKey(RUN, 'Totals', D, held.attempt)))!;
+    await acquireLease(state.leases, { computation: 'Totals', date: D }, 'new-holder', new Date(), () => true);
+    const entry = rt.ports.manifest.byName.get('Totals')!;
+    await expect(finalizeBatches(rt.ports, entry, plan, held)).rejects.toBeInstanceOf(StaleLeaseError);
+    expect(await rt.ports.results.read('Totals', D)).toEqual([]);
+  });
+});
