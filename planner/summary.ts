@@ -6,7 +6,14 @@ export interface SummaryRow {
   date: string;
   name: string;
   status: string;
+  /**
+   * What happened, in words: the status, or for a computation that completed
+   * with some entities failing, 'completed with N failed entities'.
+   */
+  outcome: string;
   icon: string;
+  /** Whether it ran in this run (a skipped or blocked one did not). */
+  ran: boolean;
   resultHash: string | null;
   durationMs: number | null;
   entities: { planned: number; succeeded: number; failed: number; stored: number } | null;
@@ -32,13 +39,18 @@ export function selectedNames(manifest: Manifest, run: Pick<RunRecord, 'computat
     .map((entry) => entry.name);
 }
 
+/** A computation that completed while some of its entities failed: its own icon, not a green check. */
+export const PARTIAL_ICON = '⚠️';
+
 function row(date: string, name: string, state: ComputationState | null, runId: string): SummaryRow {
   if (state === null || state.runId !== runId) {
     return {
       date,
       name,
       status: 'blocked',
+      outcome: 'blocked',
       icon: ICONS.blocked!,
+      ran: false,
       resultHash: null,
       durationMs: null,
       entities: null,
@@ -50,14 +62,22 @@ function row(date: string, name: string, state: ComputationState | null, runId: 
     state.startedAt !== null && state.finishedAt !== null
       ? Date.parse(state.finishedAt) - Date.parse(state.startedAt)
       : null;
+  const ran = state.status === 'completed' || state.status === 'failed';
+  const failedEntities = state.status === 'completed' ? (state.counts?.failed ?? 0) : 0;
   return {
     date,
     name,
     status: state.status,
-    icon: ICONS[state.status] ?? '',
+    outcome:
+      failedEntities > 0
+        ? `completed with ${failedEntities} failed entit${failedEntities === 1 ? 'y' : 'ies'}`
+        : state.status,
+    icon: failedEntities > 0 ? PARTIAL_ICON : (ICONS[state.status] ?? ''),
+    ran,
     resultHash: state.resultHash,
     durationMs: duration,
-    entities: state.counts,
+    // A skipped computation's counts are those of the run that computed it: not this run's work.
+    entities: ran ? state.counts : null,
     bytesScanned: state.bytesScanned,
     detail: state.error ?? state.reason,
   };
@@ -95,45 +115,75 @@ export async function executionSummary(
   };
 }
 
+/** How a row is tallied: its status, with completed-with-failures apart from completed. */
+function kind(r: SummaryRow): string {
+  return r.icon === PARTIAL_ICON ? 'completed with failed entities' : r.status;
+}
+
+const COLOURS: Record<string, string> = {
+  completed: '\x1b[32m',
+  'completed with failed entities': '\x1b[33m',
+  failed: '\x1b[31m',
+  blocked: '\x1b[33m',
+  impossible: '\x1b[35m',
+};
+
 /**
  * The summary as lines a person reads: one line per computation and date
  * for a single date; for a range, one line per computation with its
- * statuses counted, plus every date that did not complete or skip.
+ * outcomes counted, plus every date that did not simply complete or skip.
+ * Entities count only where the computation ran in this run, so the counts
+ * add up: succeeded + failed = planned. `colour` paints each outcome.
  */
-export function formatSummary(summary: ExecutionSummary): string {
+export function formatSummary(summary: ExecutionSummary, options: { colour?: boolean } = {}): string {
+  const paint = (k: string, text: string) =>
+    options.colour === true && COLOURS[k] !== undefined ? `${COLOURS[k]}${text}\x1b[0m` : text;
+  const tallies = new Map<string, number>();
+  for (const r of summary.computations) tallies.set(kind(r), (tallies.get(kind(r)) ?? 0) + 1);
   const lines = [
-    `Execution Summary: run ${summary.runId} ${summary.status} in ${(summary.durationMs / 1000).toFixed(1)} s (${Object.entries(
-      summary.counts,
-    )
-      .map(([k, v]) => `${v} ${k}`)
+    `Execution Summary: run ${summary.runId} ${summary.status} in ${(summary.durationMs / 1000).toFixed(1)} s (${[
+      ...tallies,
+    ]
+      .map(([k, v]) => paint(k, `${v} ${k}`))
       .join(', ')})`,
   ];
+  const entityText = (rows: SummaryRow[]): string => {
+    const ran = rows.filter((r) => r.entities !== null);
+    if (ran.length === 0) return '';
+    const planned = ran.reduce((sum, r) => sum + r.entities!.planned, 0);
+    const failed = ran.reduce((sum, r) => sum + r.entities!.failed, 0);
+    const succeeded = ran.reduce((sum, r) => sum + r.entities!.succeeded, 0);
+    return `  ${succeeded}/${planned} entities${failed > 0 ? `, ${failed} failed` : ''}`;
+  };
   if (summary.dates.length > 1) {
     const names = [...new Set(summary.computations.map((r) => r.name))];
     for (const name of names) {
       const rows = summary.computations.filter((r) => r.name === name);
-      const tally = Object.entries(Object.groupBy(rows, (r) => r.status)).map(
-        ([status, list]) => `${ICONS[status] ?? ''} ${list!.length} ${status}`,
+      const tally = Object.entries(Object.groupBy(rows, kind)).map(([k, list]) =>
+        paint(k, `${list![0]!.icon} ${list!.length} ${k}`),
       );
-      const entities = rows.reduce((sum, r) => sum + (r.entities?.succeeded ?? 0), 0);
-      lines.push(`  ${name.padEnd(26)} ${tally.join(', ')}${entities > 0 ? `  (${entities} entities processed)` : ''}`);
+      lines.push(`  ${name.padEnd(26)} ${tally.join(', ')}${entityText(rows)}`);
     }
-    for (const r of summary.computations.filter((x) => x.status !== 'completed' && x.status !== 'skipped')) {
-      lines.push(`  ${r.icon} ${r.date} ${r.name}: ${r.status}${r.detail === null ? '' : ` - ${r.detail}`}`);
+    for (const r of summary.computations.filter((x) => x.outcome !== 'completed' && x.status !== 'skipped')) {
+      lines.push(
+        paint(kind(r), `  ${r.icon} ${r.date} ${r.name}: ${r.outcome}${r.detail === null ? '' : ` - ${r.detail}`}`),
+      );
     }
-    if (summary.resume !== null) lines.push(`Resume with: ${summary.resume}`);
-    return lines.join('\n');
-  }
-  for (const r of summary.computations) {
-    const entities =
-      r.entities === null
-        ? ''
-        : `  ${r.entities.succeeded}/${r.entities.planned} entities${r.entities.failed > 0 ? `, ${r.entities.failed} failed` : ''}`;
-    const duration = r.durationMs === null ? '' : `  ${(r.durationMs / 1000).toFixed(2)} s`;
-    lines.push(
-      `  ${r.icon} ${r.date} ${r.name.padEnd(26)} ${r.status.padEnd(10)}${duration}${entities}${r.detail === null ? '' : `  ${r.detail}`}`,
-    );
+  } else {
+    for (const r of summary.computations) {
+      const duration = r.durationMs === null ? '' : `  ${(r.durationMs / 1000).toFixed(2)} s`;
+      lines.push(
+        `  ${r.icon} ${r.date} ${r.name.padEnd(26)} ${paint(kind(r), r.outcome.padEnd(10))}${duration}${entityText([r])}${r.detail === null ? '' : `  ${r.detail}`}`,
+      );
+    }
   }
   if (summary.resume !== null) lines.push(`Resume with: ${summary.resume}`);
+  const partial = summary.computations.filter((r) => r.icon === PARTIAL_ICON);
+  if (partial.length > 0) {
+    const first = partial[0]!;
+    lines.push(
+      `Entities failed in ${partial.length} computation${partial.length === 1 ? '' : 's'}: fix the code or data, then re-run them with --force, e.g. compute run --date ${first.date} --computation ${first.name} --force`,
+    );
+  }
   return lines.join('\n');
 }

@@ -10,6 +10,8 @@ export interface CliIo {
   cwd: string;
   /** Whether stderr is a terminal (progress display). */
   isTty: boolean;
+  /** Whether stdout is a terminal (colours in the summary). (Default: false) */
+  stdoutIsTty?: boolean;
 }
 
 export interface CommandInput {

@@ -13,6 +13,8 @@ export async function main(): Promise<void> {
     env: process.env,
     cwd: process.cwd(),
     isTty: process.stderr.isTTY === true,
+    // NO_COLOR (no-color.org) turns colours off wherever output goes.
+    stdoutIsTty: process.stdout.isTTY === true && process.env.NO_COLOR === undefined,
   });
   process.exitCode = code;
 }

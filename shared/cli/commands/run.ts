@@ -1,7 +1,9 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { executionSummary, formatSummary } from '../../../planner/summary.ts';
+import { executionSummary, formatSummary, PARTIAL_ICON, type ExecutionSummary } from '../../../planner/summary.ts';
+import { previousDate } from '../../plan/decide.ts';
+import type { StateStore } from '../../ports/state-store.ts';
 import { InProcessBus } from '../../adapters/inprocess/inprocess-bus.ts';
 import { UsageError } from '../../errors.ts';
 import { createLogger } from '../../logging/logger.ts';
@@ -114,6 +116,7 @@ export async function runInProcess(
       );
     }
     const summary = await executionSummary(manifest, runtime.ports.state, run, new Date());
+    const notes = await historicalStarts(manifest, runtime.ports.state, summary);
     if (input.flags.json === true) {
       printJson(input, {
         runId,
@@ -126,15 +129,19 @@ export async function runInProcess(
           entities: r.entities,
           durationMs: r.durationMs,
           detail: r.detail,
+          outcome: r.outcome,
         })),
         resume: summary.resume === null ? null : `${summary.resume} --project ${project.root}`,
+        notes,
       });
     } else {
-      input.io.stdout(
-        `${formatSummary({ ...summary, resume: summary.resume === null ? null : `${summary.resume} --project ${project.root}` })}\n`,
-      );
+      const resume = summary.resume === null ? null : `${summary.resume} --project ${project.root}`;
+      input.io.stdout(`${formatSummary({ ...summary, resume }, { colour: input.io.stdoutIsTty === true })}\n`);
+      for (const note of notes) input.io.stdout(`Note: ${note}\n`);
     }
-    return summary.status === 'failed' ? 1 : 0;
+    // Failed entities fail the command as they fail a dry run: the work is not all done.
+    const partial = summary.computations.some((r) => r.icon === PARTIAL_ICON);
+    return summary.status === 'failed' || partial ? 1 : 0;
   } finally {
     await runtime.close();
     await new Promise((resolve) => file.end(resolve));
@@ -147,3 +154,23 @@ export const runCommand: Command = {
   flags: RUN_FLAGS,
   run: (input) => runInProcess(input, { force: input.flags.force === true }),
 };
+
+/**
+ * Historical computations that began the run from no previous result: the
+ * first date each one ran on had no usable result of its own for the day
+ * before, so ctx.previousResult was null there. Said once per computation.
+ */
+async function historicalStarts(manifest: Manifest, state: StateStore, summary: ExecutionSummary): Promise<string[]> {
+  const notes: string[] = [];
+  for (const entry of manifest.computations.filter((e) => e.config.isHistorical)) {
+    const first = summary.computations.find((r) => r.name === entry.name && r.ran);
+    if (first === undefined) continue;
+    const before = previousDate(first.date);
+    const previous = await state.states.get(before, entry.name);
+    if (previous !== null && (previous.status === 'completed' || previous.status === 'skipped')) continue;
+    notes.push(
+      `${entry.name} (historical) started on ${first.date} from no previous result: nothing usable is stored for ${before}${previous === null ? '' : ` (it is ${previous.status})`}, so ctx.previousResult was null. Run ${before} first if it should carry over.`,
+    );
+  }
+  return notes;
+}
