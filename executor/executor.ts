@@ -25,8 +25,8 @@ import { createOutcomes } from './outcomes.ts';
 
 /** The executor: decides, leases and runs computations; fans per-entity work out and in. */
 export interface Executor {
-  onPassReady(event: PassReady): Promise<void>;
-  onBatchCompleted(event: BatchCompleted): Promise<void>;
+  onPassReady: (event: PassReady) => Promise<void>;
+  onBatchCompleted: (event: BatchCompleted) => Promise<void>;
 }
 
 /** Tries of one computation in one run before an error that keeps coming back fails it. */

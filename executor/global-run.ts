@@ -43,8 +43,7 @@ export async function runGlobal(
     date,
     data,
     ports.log.child({ runId, date, computation: entry.name }),
-    (work) =>
-      withTimeLimit(work(), timeoutMs, () => ({ error: `timed out after ${seconds(timeoutMs)}` }) as { error: string }),
+    (work) => withTimeLimit(work(), timeoutMs, () => ({ error: `timed out after ${seconds(timeoutMs)}` })),
   );
   if ('error' in outcome) return { status: 'failed', error: outcome.error };
   const result = outcome.result;

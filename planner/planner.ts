@@ -9,12 +9,12 @@ import { executionSummary, formatSummary, selectedNames } from './summary.ts';
 import { describeSweep, sweepRuns, type SweepOptions, type SweepReport } from './sweep.ts';
 
 export interface Planner {
-  onRunRequested(event: RunRequested): Promise<void>;
-  onComputationCompleted(event: ComputationCompleted): Promise<void>;
+  onRunRequested: (event: RunRequested) => Promise<void>;
+  onComputationCompleted: (event: ComputationCompleted) => Promise<void>;
   /** The watchdog, as a handler of the runs topic's sweep message. */
-  onSweepRequested(event: SweepRequested): Promise<void>;
+  onSweepRequested: (event: SweepRequested) => Promise<void>;
   /** The watchdog: finds running runs whose work has stalled and drives them on; says what it found and did. */
-  sweep(options?: SweepOptions): Promise<SweepReport>;
+  sweep: (options?: SweepOptions) => Promise<SweepReport>;
 }
 
 export type PlannerPorts = Pick<ServicePorts, 'manifest' | 'state' | 'bus' | 'clock' | 'log' | 'settings'>;

@@ -230,7 +230,7 @@ async function main(): Promise<number> {
     default?: { ZetaSQLClient: { HOST: string; init(port: number): void; getInstance(): Client } };
     ZetaSQLClient?: { HOST: string; init(port: number): void; getInstance(): Client };
   };
-  const ZetaSQLClient = (zetasql.ZetaSQLClient ?? zetasql.default!.ZetaSQLClient)!;
+  const ZetaSQLClient = zetasql.ZetaSQLClient ?? zetasql.default!.ZetaSQLClient;
   const binary = join(
     pkg,
     'lib',

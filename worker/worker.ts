@@ -26,13 +26,13 @@ export class VersionSkewError extends Error {
 }
 
 export interface Worker {
-  onBatchReady(event: BatchReady): Promise<void>;
+  onBatchReady: (event: BatchReady) => Promise<void>;
   /**
    * Records a batch that could not be processed (its worker thread hung
    * and was replaced): every entity failed with `error`, and the
    * completion announced, so the fan-out ends.
    */
-  failBatch(event: BatchReady, error: string): Promise<void>;
+  failBatch: (event: BatchReady, error: string) => Promise<void>;
 }
 
 /** The parts of the ports a worker uses: it holds no state between messages. */

@@ -50,7 +50,7 @@ export function parseFlags(
   }
   const flags: Flags = {};
   for (const [spelling, value] of Object.entries(parsed.values)) {
-    flags[canonical.get(spelling)!] = value as string | boolean;
+    flags[canonical.get(spelling)!] = value;
   }
   return { flags, positionals: parsed.positionals };
 }

@@ -17,9 +17,9 @@ function isNoise(warning: unknown, rest: unknown[]): boolean {
   return type === 'ExperimentalWarning' && /stripTypeScriptTypes|SQLite|Type Stripping/i.test(text);
 }
 
-process.emitWarning = ((warning: unknown, ...rest: unknown[]) => {
+process.emitWarning = (warning: unknown, ...rest: unknown[]) => {
   if (isNoise(warning, rest)) return;
   emitWarning(warning, ...rest);
-}) as typeof process.emitWarning;
+};
 
 export {};

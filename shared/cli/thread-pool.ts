@@ -118,7 +118,7 @@ export class WorkerThreadPool {
         if (pending !== undefined) pending.progressAt = Date.now();
       } else this.#finish(message);
     });
-    thread.on('error', (error) => {
+    thread.on('error', (error: Error) => {
       failStart(error);
       for (const [id, pending] of this.#inFlight) {
         if (pending.slot !== slot) continue;

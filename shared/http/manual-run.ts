@@ -36,11 +36,7 @@ const shortRun = z
   .strict();
 
 /** The event for a short-form run request, or the body unchanged when it is not one. */
-export function expandRunRequest(
-  body: unknown,
-  messageId: string | undefined,
-  publishTime?: string | undefined,
-): unknown {
+export function expandRunRequest(body: unknown, messageId: string | undefined, publishTime?: string): unknown {
   if (body === null || typeof body !== 'object' || 'type' in body || !('date' in body)) return body;
   const parsed = shortRun.safeParse(body);
   if (!parsed.success)

@@ -44,7 +44,7 @@ export function createLogger(options: {
       },
     },
     options.destination,
-  ) as unknown as Logger;
+  );
 }
 
 /** A logger that drops everything. */

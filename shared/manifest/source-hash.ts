@@ -71,7 +71,7 @@ function importSpecifiers(program: Node): string[] {
     ImportExpression: (node) => add(node.source),
     CallExpression: (node) => {
       const callee = node.callee as { type: string; name?: string };
-      if (callee.type === 'Identifier' && callee.name === 'require') add(node.arguments[0] as Node | undefined);
+      if (callee.type === 'Identifier' && callee.name === 'require') add(node.arguments[0]);
     },
   });
   return found;

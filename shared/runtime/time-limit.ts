@@ -10,7 +10,7 @@ export async function withTimeLimit<T>(work: Promise<T>, ms: number, fallback: (
       try {
         resolve(fallback());
       } catch (error) {
-        reject(error as Error);
+        reject(error instanceof Error ? error : new Error(String(error)));
       }
     }, ms);
   });

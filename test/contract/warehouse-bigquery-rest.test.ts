@@ -22,8 +22,8 @@ beforeAll(async () => {
   const client = fake.client({ location: 'EU' });
   const at = { projectId: 'contract-project', dataset: 'facts', resultsDataset: 'computed', location: 'EU' };
   underTest = {
-    warehouse: new BigqueryWarehouse(client as never, at),
-    results: new BigqueryResultStore(client as never, at),
+    warehouse: new BigqueryWarehouse(client, at),
+    results: new BigqueryResultStore(client, at),
   };
 });
 

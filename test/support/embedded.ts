@@ -121,8 +121,7 @@ export async function sql(
   const connection = await instance.connect();
   try {
     let rows: Array<Record<string, unknown>> = [];
-    for (const statement of statements)
-      rows = (await connection.runAndReadAll(statement)).getRowObjectsJson() as Array<Record<string, unknown>>;
+    for (const statement of statements) rows = (await connection.runAndReadAll(statement)).getRowObjectsJson();
     return rows;
   } finally {
     connection.closeSync();

@@ -40,7 +40,7 @@ export async function serve(root: string, roles: string, env: Record<string, str
     { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const service: Service = { roles, root, port: chosen, child, url: `http://127.0.0.1:${chosen}/`, stdout: [] };
-  child.stdout!.on('data', (chunk: Buffer) =>
+  child.stdout.on('data', (chunk: Buffer) =>
     service.stdout.push(
       ...chunk
         .toString()
@@ -50,7 +50,7 @@ export async function serve(root: string, roles: string, env: Record<string, str
   );
   await new Promise<void>((resolve, reject) => {
     let err = '';
-    child.stderr!.on('data', (chunk: Buffer) => {
+    child.stderr.on('data', (chunk: Buffer) => {
       err += chunk.toString();
       if (err.includes('listening on')) resolve();
     });
@@ -131,7 +131,7 @@ export async function startTopology(
     workers.push(await serve(skewed.root, 'worker', env));
   }
   const balancer = await roundRobinProxy(workers.map((w) => w.url));
-  const front = await roundRobinProxy([executor!.url]);
+  const front = await roundRobinProxy([executor.url]);
   const bootstrap = await cli(
     [
       'bootstrap',
@@ -152,7 +152,7 @@ export async function startTopology(
     project,
     prefix,
     env,
-    executor: executor!,
+    executor: executor,
     workers,
     balancer,
     front,

@@ -13,14 +13,21 @@ export interface PartitionRow {
   partitionColumn: string | null;
 }
 
+/** A metadata cell as text: these columns hold strings, integers (as numbers or strings) and timestamps (as strings). */
+function text(value: unknown): string | null {
+  if (value === null || value === undefined) return null;
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint'
+    ? String(value)
+    : JSON.stringify(value);
+}
+
 export function partitionRows(rows: readonly Row[]): PartitionRow[] {
   return rows.map((row) => ({
-    table: String(row.table_name),
-    partitionId: row.partition_id === null || row.partition_id === undefined ? null : String(row.partition_id),
-    totalRows: String(row.total_rows ?? ''),
-    lastModified: String(row.last_modified_time ?? ''),
-    partitionColumn:
-      row.partition_column === null || row.partition_column === undefined ? null : String(row.partition_column),
+    table: text(row.table_name) ?? '',
+    partitionId: text(row.partition_id),
+    totalRows: text(row.total_rows) ?? '',
+    lastModified: text(row.last_modified_time) ?? '',
+    partitionColumn: text(row.partition_column),
   }));
 }
 

@@ -81,7 +81,8 @@ export class QueryRunner {
       });
     }
     try {
-      let [rows, next, response] = first.page;
+      const response = first.page[2];
+      let [rows, next] = first.page;
       const convert = rowConverter((response as { schema?: { fields?: ResultField[] } })?.schema?.fields ?? []);
       for (;;) {
         if (rows.length > 0) yield rows.map(convert);

@@ -50,7 +50,9 @@ const NETWORK = new Set([
 /** The error reasons BigQuery gave (ApiError.errors[].reason), for retry decisions and messages. */
 export function reasonsOf(error: unknown): string[] {
   const errors = (error as { errors?: Array<{ reason?: unknown }> } | null)?.errors;
-  return Array.isArray(errors) ? errors.map((e) => String(e.reason ?? '')).filter((r) => r !== '') : [];
+  return Array.isArray(errors)
+    ? errors.map((e) => (typeof e.reason === 'string' ? e.reason : '')).filter((r) => r !== '')
+    : [];
 }
 
 /** Whether retrying the whole operation can succeed where this attempt failed. */

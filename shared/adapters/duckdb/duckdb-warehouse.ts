@@ -110,7 +110,7 @@ export class DuckdbWarehouse implements Warehouse {
         // Column-wise conversion allocates one array per column instead of one per row.
         const columns = converters.map((convert, c) => chunk.convertColumnValues(c, convert));
         const count = chunk.rowCount;
-        const rows: Row[] = new Array(count);
+        const rows = new Array<Row>(count);
         for (let r = 0; r < count; r++) {
           const row: Row = {};
           for (let c = 0; c < names.length; c++) row[names[c]!] = columns[c]![r];

@@ -51,7 +51,7 @@ export async function runLoad(
   const location = fake.locate(asked.location, [datasetId]);
   const job: FakeJob = {
     reference: { projectId: fake.projectId, jobId: asked.jobId ?? randomUUID(), location },
-    configuration: configuration as Record<string, unknown>,
+    configuration: configuration,
     status: { state: 'DONE' },
     statistics: { creationTime: String(Date.now()) },
     params: {},

@@ -113,7 +113,7 @@ export class FakeBigQuery {
   /** Rows of a table, read straight from DuckDB (for assertions). */
   async rows(dataset: string, table: string, orderBy = '1'): Promise<unknown[][]> {
     const reader = await this.#db.runAndReadAll(`SELECT * FROM "${dataset}"."${table}" ORDER BY ${orderBy}`);
-    return reader.getRowsJson() as unknown[][];
+    return reader.getRowsJson();
   }
 
   /**
@@ -262,7 +262,7 @@ export class FakeBigQuery {
       job !== undefined &&
       (location === undefined ? ['US', 'EU'].includes(job.reference.location) : location === job.reference.location);
     if (!findable) throw new ApiFailure(404, 'notFound', `Not found: Job ${this.projectId}:${jobId}`);
-    return job!;
+    return job;
   }
 
   /** The job's location: the one asked for, else the datasets'; a dataset elsewhere is not found. */
@@ -316,7 +316,7 @@ export class FakeBigQuery {
     const unknown = accuracy === 'UNKNOWN';
     const job: FakeJob = {
       reference,
-      configuration: config as Record<string, unknown>,
+      configuration: config,
       status: { state: 'DONE' },
       params,
       statistics: {

@@ -59,7 +59,7 @@ describe('input versions on BigQuery (partition metadata)', () => {
       timePartitioning: { type: 'DAY', field: 'ingested' },
       rows: DATES.map((date) => ({ date, ingested: date, entity_id: 'e1' })),
     });
-    const warehouse = new BigqueryWarehouse(fake.client() as never, { projectId: 'acme', dataset: 'facts' });
+    const warehouse = new BigqueryWarehouse(fake.client(), { projectId: 'acme', dataset: 'facts' });
     reader = new ComputationReader({
       warehouse,
       registry: new SchemaRegistry(warehouse, { clock: new ManualClock() }),

@@ -35,7 +35,7 @@ describe('analyze on BigQuery', () => {
       columns: { date: 'DATE', entity_id: 'STRING' },
       rows: [{ date: '2026-01-26', entity_id: 'e1' }],
     });
-    const warehouse = new BigqueryWarehouse(fake.client() as never, { projectId: 'acme', dataset: 'facts' });
+    const warehouse = new BigqueryWarehouse(fake.client(), { projectId: 'acme', dataset: 'facts' });
     const reader = new ComputationReader({
       warehouse,
       registry: new SchemaRegistry(warehouse, { clock: new ManualClock() }),
