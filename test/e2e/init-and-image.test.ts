@@ -73,6 +73,7 @@ describe('compute init, then the image built from its Dockerfile', () => {
       expect.arrayContaining([
         '.dockerignore',
         '.gitignore',
+        '.npmrc',
         'Dockerfile',
         'compute.config.json',
         'computations/daily-active-users.ts',
@@ -90,7 +91,14 @@ describe('compute init, then the image built from its Dockerfile', () => {
   it('ships the scaffold and the Terraform module in the package: the installed compute init makes the same project', async () => {
     const second = join(work, 'second');
     await run('npx', ['--no-install', 'compute', 'init', second], { cwd: project, timeout: 60_000 });
-    for (const file of ['.gitignore', '.dockerignore', 'Dockerfile', 'deploy/main.tf', 'computations/user-activity.ts'])
+    for (const file of [
+      '.gitignore',
+      '.dockerignore',
+      '.npmrc',
+      'Dockerfile',
+      'deploy/main.tf',
+      'computations/user-activity.ts',
+    ])
       expect(await readFile(join(second, file), 'utf8')).toBe(await readFile(join(project, file), 'utf8'));
     const installed = join(project, 'node_modules/computation-system');
     const deploy = await readFile(join(project, 'deploy/main.tf'), 'utf8');

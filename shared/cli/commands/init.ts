@@ -23,7 +23,7 @@ function packageRoot(): string {
 }
 
 /** Template files npm would drop or misread in a package, stored under other names. */
-const RENAMED: Record<string, string> = { gitignore: '.gitignore', dockerignore: '.dockerignore' };
+const RENAMED: Record<string, string> = { gitignore: '.gitignore', dockerignore: '.dockerignore', npmrc: '.npmrc' };
 
 /** An npm package name from a folder name: lowercase, URL-safe. */
 function packageName(folder: string): string {

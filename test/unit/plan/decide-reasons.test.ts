@@ -73,11 +73,26 @@ describe('decision reasons', () => {
     expect(two.reasons).toEqual(['A, B run first; this re-runs unless their output is unchanged']);
   });
 
-  it('lists a pending dependency once among the changed components, after what else changed', () => {
+  it('lists each pending dependency once among the changed components, after what else changed', () => {
     const before = decideWith({});
-    const stored = storedFrom(before, { components: { ...before.components!, code: 'old' } });
-    const pending = decideWith({ stored, deps: { A: { kind: 'will-run' } } });
-    expect(pending.changed).toEqual(['code', 'dependency:A']);
+    const stored = storedFrom(before, {
+      components: { ...before.components!, code: 'old', dependencies: { A: 'old-a', B: 'old-b' } },
+    });
+    const one = decideWith({ stored, deps: { A: { kind: 'will-run' } } });
+    expect(one.changed).toEqual(['code', 'dependency:B', 'dependency:A']);
+    const two = decideWith({ stored, deps: { A: { kind: 'will-run' }, B: { kind: 'will-run' } } });
+    expect(two.changed).toEqual(['code', 'dependency:A', 'dependency:B']);
+  });
+
+  it('keeps previous out of a computation that is not historical, and says a failure without an error plainly', () => {
+    expect(decideWith({}).components).not.toHaveProperty('previous');
+    const before = decideWith({});
+    expect(decideWith({ stored: storedFrom(before, { status: 'failed', error: null }) }).reasons).toEqual([
+      'last attempt was failed',
+    ]);
+    expect(decideWith({ deps: { A: final('A', 'x'), B: { kind: 'will-not-run', status: 'blocked' } } })).toEqual(
+      expect.objectContaining({ decision: 'blocked', changed: [] }),
+    );
   });
 
   it('names each kind of change in words', () => {
@@ -120,6 +135,7 @@ describe('decision reasons', () => {
     expect(decideWith({ stored, inputs: inputs('v1') })).toMatchObject({
       decision: 'skip',
       reasons: ['up to date; the versions of its inputs are recorded for the first time'],
+      changed: [],
       components: { inputs: { orders: 'v1' } },
     });
     // Forced, or after a failure, it runs: the upgrade shortcut is only for what is up to date.
