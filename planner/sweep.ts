@@ -154,19 +154,20 @@ export async function sweepRuns(
   return report;
 }
 
+/** One action of a sweep in words: run, date and pass, what was done, and why per computation. */
+export function describeSweepAction(a: SweepReport['actions'][number]): string {
+  const where = `${a.runId}${a.date === undefined ? '' : ` ${a.date}`}${a.pass === undefined ? '' : ` pass ${a.pass}`}`;
+  const why =
+    a.computations === undefined
+      ? ''
+      : ` (${Object.entries(a.computations)
+          .map(([name, reason]) => `${name}: ${reason}`)
+          .join(', ')})`;
+  return `${where}: ${a.action}${why}`;
+}
+
 /** One line for logs and the CLI. */
 export function describeSweep(report: SweepReport): string {
   if (report.actions.length === 0) return `${report.looked} running run(s), nothing stuck`;
-  return `${report.looked} running run(s); ${report.actions
-    .map(
-      (a) =>
-        `${a.runId}${a.date === undefined ? '' : ` ${a.date}`}${a.pass === undefined ? '' : ` pass ${a.pass}`}: ${a.action}${
-          a.computations === undefined
-            ? ''
-            : ` (${Object.entries(a.computations)
-                .map(([name, why]) => `${name}: ${why}`)
-                .join(', ')})`
-        }`,
-    )
-    .join('; ')}`;
+  return `${report.looked} running run(s); ${report.actions.map(describeSweepAction).join('; ')}`;
 }

@@ -1,7 +1,7 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPlanner } from '../../../planner/planner.ts';
-import type { SweepReport } from '../../../planner/sweep.ts';
+import { describeSweepAction, type SweepReport } from '../../../planner/sweep.ts';
 import { InProcessBus } from '../../adapters/inprocess/inprocess-bus.ts';
 import { createLogger, silentLogger } from '../../logging/logger.ts';
 import { requireManifest } from '../../manifest/build-manifest.ts';
@@ -61,16 +61,7 @@ export const sweepCommand: Command = {
     }
     if (input.flags.json === true) printJson(input, { ...report, runs });
     else {
-      const lines = report.actions.map(
-        (a) =>
-          `  ${a.runId}${a.date === undefined ? '' : ` ${a.date}`}${a.pass === undefined ? '' : ` pass ${a.pass}`}: ${a.action}${
-            a.computations === undefined
-              ? ''
-              : ` (${Object.entries(a.computations)
-                  .map(([name, why]) => `${name}: ${why}`)
-                  .join(', ')})`
-          }`,
-      );
+      const lines = report.actions.map((a) => `  ${describeSweepAction(a)}`);
       input.io.stdout(
         `Sweep: ${report.looked} running run(s) looked at; ${report.actions.length === 0 ? 'nothing stuck.' : `${report.actions.length} action(s):`}\n${lines.join('\n')}${lines.length > 0 ? '\n' : ''}${runs.map((r) => `  ${r.runId} is now ${r.status}\n`).join('')}`,
       );
