@@ -1,5 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { EMULATOR_CLIENT_OPTIONS } from '../shared/cli/pubsub-wiring.ts';
 import { PubSub, type Topic } from '@google-cloud/pubsub';
 import { emulatorMissing, startEmulator, type Emulator } from '../test/support/emulators.ts';
 import { emulatorFirestore } from '../test/support/firestore.ts';
@@ -122,7 +123,7 @@ export const distributedBench: Bench = {
       } finally {
         await topology.close();
       }
-      const client = new PubSub({ projectId: PROJECT_ID });
+      const client = new PubSub({ projectId: PROJECT_ID, ...EMULATOR_CLIENT_OPTIONS });
       let raw = 0;
       let floor = 0;
       try {
@@ -142,8 +143,9 @@ export const distributedBench: Bench = {
           unit: 'ops/s',
           value: rate,
           baselineValue: raw,
-          target: '>= 30% of the raw rate',
-          minRatio: 0.3,
+          // Information only: the emulator's two-at-a-time push puts the raw rate out of reach of any design
+          // that does per-batch work (issue 11 restated the target against the floor below).
+          target: null,
           notes,
         }),
         result({
@@ -154,7 +156,8 @@ export const distributedBench: Bench = {
           unit: 'ops/s',
           value: rate,
           baselineValue: floor,
-          target: null,
+          target: '>= 50% of the floor rate',
+          minRatio: 0.5,
           notes:
             'the emulator pushes at most two messages at a time per subscription, so any per-message work divides the raw rate',
         }),

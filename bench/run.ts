@@ -3,11 +3,15 @@
  * measured in the same run, and prints the ratios. Exit code 0 always: the
  * figures are information for docs/benchmarks.md, not a gate.
  */
-import { format, type Bench, type BenchResult } from './harness.ts';
-import { distributedBench } from './distributed.bench.ts';
-import { manifestBench } from './manifest.bench.ts';
-import { runBench } from './run.bench.ts';
-import { warehouseBench } from './warehouse.bench.ts';
+import '../shared/cli/quiet-warnings.ts';
+import type { Bench, BenchResult } from './harness.ts';
+
+// Loaded after the warning filter: Node warns when node:sqlite is linked, before a static import's code runs.
+const { format } = await import('./harness.ts');
+const { distributedBench } = await import('./distributed.bench.ts');
+const { manifestBench } = await import('./manifest.bench.ts');
+const { runBench } = await import('./run.bench.ts');
+const { warehouseBench } = await import('./warehouse.bench.ts');
 
 const BENCHES: Bench[] = [manifestBench, warehouseBench, runBench, distributedBench];
 

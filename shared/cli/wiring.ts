@@ -28,6 +28,8 @@ export async function openStateStore(project: ProjectConfig): Promise<StateStore
   const db = new Firestore({
     ...(config.projectId === undefined ? {} : { projectId: config.projectId }),
     ...(config.databaseId === undefined ? {} : { databaseId: config.databaseId }),
+    // On the emulator: no credentials lookup (and no MetadataLookupWarning) before the first call.
+    ...(process.env.FIRESTORE_EMULATOR_HOST ? { universeDomain: 'googleapis.com' } : {}),
   });
   return new FirestoreStateStore(
     db,

@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PubSubBus } from '../../shared/adapters/pubsub/pubsub-bus.ts';
@@ -10,7 +13,9 @@ import { emulatorFirestore } from '../support/firestore.ts';
 import { roundRobinProxy } from '../support/round-robin-proxy.ts';
 import { scenarioProject } from '../support/scenario.ts';
 import { serve, stop, type Service } from '../support/topology.ts';
-import type { TempProject } from '../support/temp-project.ts';
+import { PACKAGE_ROOT, type TempProject } from '../support/temp-project.ts';
+
+const exec = promisify(execFile);
 
 const DATES = ['2026-01-25', '2026-01-26', '2026-01-27'];
 import { PROJECT_ID } from '../support/topology.ts';
@@ -151,5 +156,31 @@ describe.skipIf(missing !== null)('distributed run on the Pub/Sub and Firestore 
         .filter((c) => c.name === 'Totals')
         .reduce((s, c) => s + (c.entities?.stored ?? 0), 0),
     );
+  }, 60_000);
+
+  it('bootstrap and the services, started as a user starts them, print no Node or client warnings', async () => {
+    const { stderr } = await exec(
+      process.execPath,
+      [
+        join(PACKAGE_ROOT, 'bin/compute.js'),
+        'bootstrap',
+        '--planner-url',
+        services[0]!.url,
+        '--executor-url',
+        services[0]!.url,
+        '--worker-url',
+        balancer.url,
+        '--project',
+        project.root,
+      ],
+      { env: { PATH: process.env.PATH, HOME: process.env.HOME, PUBSUB_EMULATOR_HOST: pubsub.host } },
+    );
+    // Node's and the client libraries' warnings (ExperimentalWarning, MetadataLookupWarning), not the tool's own
+    // "warning: No authentication ..." that the open mode prints on purpose.
+    const warnings = (lines: string[]) =>
+      lines.filter((line) => /\w+Warning\b|\(node:\d+\)|--trace-warnings/.test(line));
+    expect(warnings(stderr.split('\n'))).toEqual([]);
+    // The services have used both clients by now (three dates run), and drained on SIGTERM.
+    expect(services.flatMap((s) => warnings(s.stderr))).toEqual([]);
   }, 60_000);
 });

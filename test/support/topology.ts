@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { EMULATOR_CLIENT_OPTIONS } from '../../shared/cli/pubsub-wiring.ts';
 import { PubSub } from '@google-cloud/pubsub';
 import { FirestoreStateStore } from '../../shared/adapters/firestore/firestore-state-store.ts';
 import { cli } from './cli.ts';
@@ -19,6 +20,8 @@ export interface Service {
   child: ChildProcess;
   url: string;
   stdout: string[];
+  /** Everything the process wrote on stderr (its start-up line, warnings if any). */
+  stderr: string[];
 }
 
 /** One `compute serve` process on a loopback port, ready once it says it listens. */
@@ -39,9 +42,25 @@ export async function serve(root: string, roles: string, env: Record<string, str
     ],
     { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  const service: Service = { roles, root, port: chosen, child, url: `http://127.0.0.1:${chosen}/`, stdout: [] };
+  const service: Service = {
+    roles,
+    root,
+    port: chosen,
+    child,
+    url: `http://127.0.0.1:${chosen}/`,
+    stdout: [],
+    stderr: [],
+  };
   child.stdout.on('data', (chunk: Buffer) =>
     service.stdout.push(
+      ...chunk
+        .toString()
+        .split('\n')
+        .filter((l) => l !== ''),
+    ),
+  );
+  child.stderr.on('data', (chunk: Buffer) =>
+    service.stderr.push(
       ...chunk
         .toString()
         .split('\n')
@@ -183,7 +202,7 @@ export async function runManually(
   dates: string[],
   timeoutMs = 120_000,
 ): Promise<{ runId: string; status: string }> {
-  const client = new PubSub({ projectId: PROJECT_ID });
+  const client = new PubSub({ projectId: PROJECT_ID, ...EMULATOR_CLIENT_OPTIONS });
   const messageId = await client
     .topic(`${topology.prefix}-runs`)
     .publishMessage({ json: { date: dates[0], to: dates[dates.length - 1] } });
@@ -245,7 +264,7 @@ export async function checkInvariants(topology: Topology, dates: string[]): Prom
 
 /** Publishes the watchdog's message, {"action": "sweep"}, to the runs topic every `ms`, as Cloud Scheduler would. */
 export function startSweeping(topology: Topology, ms = 1000): { stop(): Promise<void> } {
-  const client = new PubSub({ projectId: PROJECT_ID });
+  const client = new PubSub({ projectId: PROJECT_ID, ...EMULATOR_CLIENT_OPTIONS });
   const topic = client.topic(`${topology.prefix}-runs`);
   const timer = setInterval(() => {
     topic.publishMessage({ json: { action: 'sweep' } }).catch(() => undefined);
