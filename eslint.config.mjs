@@ -24,6 +24,9 @@ export default tseslint.config(
       'dist/**',
       'test/fixtures/**',
       'coverage/**',
+      // Stryker's sandbox copies of the tree (left behind when a mutation run is interrupted).
+      '.stryker-tmp/**',
+      'reports/**',
       '**/.compute/**',
       'bin/**',
       'examples/**/.compute/**',

@@ -1,9 +1,10 @@
-import { execFile, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
+import { EMULATOR_CLIENT_OPTIONS } from '../../shared/cli/pubsub-wiring.ts';
 import { PubSub, type Subscription } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteStateStore } from '../../shared/adapters/embedded/sqlite-state-store.ts';
@@ -15,6 +16,24 @@ import { startTestIssuer, type TestIssuer } from '../support/oidc.ts';
 import { PACKAGE_ROOT } from '../support/temp-project.ts';
 
 const run = promisify(execFile);
+
+/** A `node` on PATH older than the 22 the Google clients need (a system Node 20), or null. */
+function olderSystemNode(): string | null {
+  for (const folder of (process.env.PATH ?? '').split(delimiter)) {
+    if (folder === '' || folder.includes('node_modules')) continue;
+    const candidate = join(folder, 'node');
+    if (!existsSync(candidate)) continue;
+    const version = execFileSync(candidate, ['--version'], { encoding: 'utf8' }).trim();
+    return Number(version.replace(/^v/, '').split('.')[0]) < 22 ? candidate : null;
+  }
+  return null;
+}
+
+/** npm's own entry script for that Node: the npm installed beside it. */
+function olderNpm(node: string): string {
+  const beside = join(dirname(node), '../lib/node_modules/npm/bin/npm-cli.js');
+  return existsSync(beside) ? resolve(beside) : join(dirname(node), 'npm');
+}
 const D = '2026-01-05';
 const VERSION = (JSON.parse(await readFile(join(PACKAGE_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -107,6 +126,28 @@ describe('compute init, then the image built from its Dockerfile', () => {
       (await readdir(join(PACKAGE_ROOT, 'infra/terraform'))).sort(),
     );
   });
+
+  it('npm install under an older system Node prints no EBADENGINE line per package (the project .npmrc)', async (context) => {
+    const older = olderSystemNode();
+    if (older === null) {
+      context.skip('no Node older than 22 on PATH besides the project one: nothing to warn about here');
+      return;
+    }
+    const npmCli = olderNpm(older);
+    const install = (extra: string[]) =>
+      run(older, [npmCli, 'install', '--no-save', '--prefer-offline', '--no-audit', '--no-fund', ...extra], {
+        cwd: project,
+        timeout: 120_000,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME },
+      });
+    const engineLines = (text: string) => text.split('\n').filter((line) => line.includes('EBADENGINE'));
+    // The control: npm's own default log level shows what a user would otherwise see.
+    const loud = await install(['--loglevel=warn']);
+    expect(engineLines(loud.stderr).length).toBeGreaterThan(10);
+    const quiet = await install([]);
+    expect(engineLines(quiet.stderr)).toEqual([]);
+    expect(quiet.stderr.trim()).toBe('');
+  }, 300_000);
 
   it('refuses to scaffold over an existing project, naming the files', async () => {
     const again = await cli(['init', project], { cwd: work });
@@ -213,7 +254,7 @@ describe('compute init, then the image built from its Dockerfile', () => {
       const audience = 'https://compute-worker-abc-ew.a.run.app/';
       const pusher = 'compute-push@demo-compute.iam.gserviceaccount.com';
       process.env.PUBSUB_EMULATOR_HOST = pubsub.host;
-      const client = new PubSub({ projectId: 'demo-compute' });
+      const client = new PubSub({ projectId: 'demo-compute', ...EMULATOR_CLIENT_OPTIONS });
       const [topic] = await client.createTopic(`${prefix}-batch-completions`);
       const [subscription]: [Subscription, ...unknown[]] = await topic.createSubscription(`${prefix}-observer`);
       const blobs = join(work, 'blobs');

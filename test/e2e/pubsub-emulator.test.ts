@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { EMULATOR_CLIENT_OPTIONS } from '../../shared/cli/pubsub-wiring.ts';
 import { PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PubSubBus } from '../../shared/adapters/pubsub/pubsub-bus.ts';
@@ -107,12 +108,14 @@ describe.skipIf(missing !== null)('distributed run on the Pub/Sub and Firestore 
   });
 
   it('runs three dates from a manual run message, with the result hashes of the embedded run', async () => {
-    const client = new PubSub({ projectId: PROJECT_ID });
+    const client = new PubSub({ projectId: PROJECT_ID, ...EMULATOR_CLIENT_OPTIONS });
     const messageId = await client.topic(`${prefix}-runs`).publishMessage({ json: { date: DATES[0], to: DATES[2] } });
     await client.close();
     const runId = `run-${messageId}`;
     // The bus's pull side: run.completed lands on the run-completions pull subscription bootstrap made.
-    const observer = new PubSubBus(new PubSub({ projectId: PROJECT_ID }), { topicPrefix: prefix });
+    const observer = new PubSubBus(new PubSub({ projectId: PROJECT_ID, ...EMULATOR_CLIENT_OPTIONS }), {
+      topicPrefix: prefix,
+    });
     const announced = new Promise<ComputeEvent>((resolve) =>
       observer.subscribe('run-completions', async (event) => resolve(event)),
     );

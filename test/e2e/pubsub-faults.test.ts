@@ -1,3 +1,4 @@
+import { EMULATOR_CLIENT_OPTIONS } from '../../shared/cli/pubsub-wiring.ts';
 import { PubSub } from '@google-cloud/pubsub';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerKey } from '../../shared/runtime/batch-files.ts';
@@ -67,7 +68,7 @@ describe.skipIf(missing !== null)('distributed run under faults (emulators)', ()
   it('every message delivered twice', async () => {
     topology = await startTopology(pubsub, firestore);
     // A second push subscription on every pushed topic: each message arrives twice, with two message ids.
-    const client = new PubSub({ projectId: PROJECT_ID });
+    const client = new PubSub({ projectId: PROJECT_ID, ...EMULATOR_CLIENT_OPTIONS });
     const [subscriptions] = await client.getSubscriptions();
     for (const subscription of subscriptions.filter(
       (s) => s.name.includes(`${topology!.prefix}-`) && s.name.includes('-to-'),
@@ -126,7 +127,7 @@ describe.skipIf(missing !== null)('distributed run under faults (emulators)', ()
     const codeHash = json<{ computations: Array<{ name: string; codeHash: string }> }>(validated).computations.find(
       (c) => c.name === 'Totals',
     )!.codeHash;
-    const client = new PubSub({ projectId: PROJECT_ID });
+    const client = new PubSub({ projectId: PROJECT_ID, ...EMULATOR_CLIENT_OPTIONS });
     const publish = (topic: string, message: { json: unknown } | { data: Buffer }) =>
       client.topic(`${topology!.prefix}-${topic}`).publishMessage(message);
     await publish('passes', { data: Buffer.from('{ not json') });

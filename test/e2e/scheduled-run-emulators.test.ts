@@ -1,3 +1,4 @@
+import { EMULATOR_CLIENT_OPTIONS } from '../../shared/cli/pubsub-wiring.ts';
 import { PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FirestoreStateStore } from '../../shared/adapters/firestore/firestore-state-store.ts';
@@ -95,7 +96,7 @@ describe.skipIf(missing !== null)('a scheduled run on the Pub/Sub and Firestore 
     const job = jobs[0]!;
     expect(job.data).toEqual({ date: 'yesterday', schedule: '02:00' });
 
-    const client = new PubSub({ projectId: PROJECT_ID });
+    const client = new PubSub({ projectId: PROJECT_ID, ...EMULATOR_CLIENT_OPTIONS });
     const messageId = await client.topic(job.topic).publishMessage({ data: Buffer.from(JSON.stringify(job.data)) });
     await client.close();
     const runId = `run-${messageId}`;
