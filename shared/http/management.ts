@@ -2,31 +2,24 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
 import type { Logger } from '../ports/logger.ts';
-import { RUN_DATE_FORMS, resolveRunDate, runDateProblem } from '../util/relative-date.ts';
+import { resolveRunDate, runDateSchema } from '../util/relative-date.ts';
 import { describeIssues } from '../util/zod-problems.ts';
 
-/** A calendar date, or a relative one resolved against the time of the request. */
-const isoDate = z
-  .string({
-    error: (issue) => (issue.input === undefined ? 'is required' : `must be ${RUN_DATE_FORMS}, e.g. 2026-01-26`),
-  })
-  .superRefine((text, context) => {
-    const problem = runDateProblem(text);
-    if (problem !== null) context.addIssue({ code: 'custom', message: `must be ${RUN_DATE_FORMS}: ${problem}` });
-  });
-const names = z.union([z.string().min(1), z.array(z.string().min(1)).min(1)], {
+const name = z.string().min(1, 'must be a computation name, not empty');
+const names = z.union([name, z.array(name).min(1, 'must name at least one computation')], {
   error: 'must be a computation name or a list of them',
 });
 
+/** Dates are calendar dates or relative ones ('yesterday'), resolved against the time of the request. */
 const request = z.discriminatedUnion(
   'action',
   [
-    z.object({ action: z.literal('status'), date: isoDate.optional() }).strict(),
+    z.object({ action: z.literal('status'), date: runDateSchema.optional() }).strict(),
     z
       .object({
         action: z.literal('analyze'),
-        date: isoDate,
-        to: isoDate.optional(),
+        date: runDateSchema,
+        to: runDateSchema.optional(),
         computation: names.optional(),
         force: z.boolean().optional(),
       })
@@ -34,8 +27,8 @@ const request = z.discriminatedUnion(
     z
       .object({
         action: z.literal('run'),
-        date: isoDate,
-        to: isoDate.optional(),
+        date: runDateSchema,
+        to: runDateSchema.optional(),
         computation: names.optional(),
         force: z.boolean().optional(),
       })

@@ -1,14 +1,8 @@
 import { z } from 'zod';
 import { PoisonMessageError } from '../errors.ts';
-import { resolveRunDate, runDateProblem, RUN_DATE_FORMS } from '../util/relative-date.ts';
+import { resolveRunDate, runDateSchema } from '../util/relative-date.ts';
 import { describeIssues } from '../util/zod-problems.ts';
 import { dateRange } from '../warehouse/dates.ts';
-
-/** A calendar date, or 'today' / 'yesterday' / 'today-N' resolved against the message's publish time. */
-const runDate = z.string({ error: `must be ${RUN_DATE_FORMS}` }).superRefine((text, context) => {
-  const problem = runDateProblem(text);
-  if (problem !== null) context.addIssue({ code: 'custom', message: `must be ${RUN_DATE_FORMS}: ${problem}` });
-});
 
 /**
  * The short form of a run request that a person (gcloud pubsub topics
@@ -21,11 +15,11 @@ const runDate = z.string({ error: `must be ${RUN_DATE_FORMS}` }).superRefine((te
  */
 const shortRun = z
   .object({
-    date: runDate,
-    to: runDate.optional(),
+    date: runDateSchema,
+    to: runDateSchema.optional(),
     schedule: z
       .string()
-      .regex(/^([01]\d|2[0-3]):[0-5]\d$/)
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be the schedule's time of day as 'HH:MM' (UTC), e.g. '02:00'")
       .optional(),
     computation: z.union([z.string(), z.array(z.string())]).optional(),
     computations: z.array(z.string()).optional(),

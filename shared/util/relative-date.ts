@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { isCalendarDate } from '../model/iso-date.ts';
 import type { IsoDate } from '../model/types.ts';
 import { addDays } from '../warehouse/dates.ts';
@@ -26,6 +27,25 @@ export function runDateProblem(text: string): string | null {
   if (ISO.test(text)) return `'${text}' is not a calendar date`;
   return `'${text}' is not ${RUN_DATE_FORMS}`;
 }
+
+/**
+ * A run date in a request or a message (the management API, the runs
+ * topic), still unresolved: check it here, resolve it with
+ * {@link resolveRunDate} against the request's or the message's time.
+ */
+export const runDateSchema = z
+  .string({
+    error: (issue) => (issue.input === undefined ? 'is required' : `must be ${RUN_DATE_FORMS}, e.g. 2026-01-26`),
+  })
+  .superRefine((text, context) => {
+    const problem = runDateProblem(text);
+    if (problem === null) return;
+    // The generic problem already lists the forms: say them once.
+    context.addIssue({
+      code: 'custom',
+      message: problem.includes(RUN_DATE_FORMS) ? problem : `must be ${RUN_DATE_FORMS}: ${problem}`,
+    });
+  });
 
 /** Whether a date is relative (resolved against a time) rather than a calendar date. */
 export function isRelativeDate(text: string): boolean {

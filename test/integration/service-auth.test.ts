@@ -8,6 +8,7 @@ import type { ManagementActions } from '../../shared/http/management.ts';
 import { managementHandler } from '../../shared/http/management.ts';
 import { createServiceApp } from '../../shared/http/service-app.ts';
 import { silentLogger } from '../../shared/logging/logger.ts';
+import { RUN_DATE_FORMS } from '../../shared/util/relative-date.ts';
 import { startTestIssuer, type TestIssuer } from '../support/oidc.ts';
 
 const AUDIENCE = 'https://planner-abc123-ew.a.run.app/';
@@ -209,6 +210,24 @@ describe('bad management bodies get 400 naming the problem', () => {
     ['an array', '[{"action": "status"}]', 'application/json', 'not an array'],
     ['an impossible date', '{"action": "run", "date": "2026-02-30"}', 'application/json', 'is not a calendar date'],
     ['a misspelled relative date', '{"action": "run", "date": "yesterdy"}', 'application/json', "'yesterdy' is not"],
+    [
+      'a misspelled end date, naming the forms once',
+      '{"action": "run", "date": "2026-01-26", "to": "tomorrow"}',
+      'application/json',
+      "Invalid request: field 'to' 'tomorrow' is not a date as YYYY-MM-DD, or 'today', 'yesterday' or 'today-N' (UTC)",
+    ],
+    [
+      'an empty list of computations',
+      '{"action": "run", "date": "2026-01-26", "computation": []}',
+      'application/json',
+      "field 'computation' must name at least one computation",
+    ],
+    [
+      'an empty computation name',
+      '{"action": "analyze", "date": "2026-01-26", "computation": ""}',
+      'application/json',
+      "field 'computation' must be a computation name, not empty",
+    ],
   ])('%s', async (_label, body, type, text) => {
     const response = await fetch(`${service.url}/api`, {
       method: 'POST',
@@ -216,7 +235,10 @@ describe('bad management bodies get 400 naming the problem', () => {
       body,
     });
     expect(response.status).toBe(400);
-    expect(await errorOf(response)).toContain(text);
+    const error = await errorOf(response);
+    expect(error).toContain(text);
+    // The date forms, when named, are named once.
+    expect(error.split(RUN_DATE_FORMS).length).toBeLessThanOrEqual(2);
     expect(service.apiRuns).toEqual([]);
   });
 

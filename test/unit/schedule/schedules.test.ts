@@ -74,6 +74,15 @@ describe('a scheduled message resolves its date against the publish time', () =>
     ]);
   });
 
+  it('refuses a scheduled message with a bad time or date as poison, naming the field and the form', () => {
+    expect(() => readPushRequest({}, push({ date: 'yesterday', schedule: '2:00' }, '2026-01-08T02:00:00Z'))).toThrow(
+      "Invalid run message (message sched-1): field 'schedule' must be the schedule's time of day as 'HH:MM' (UTC), e.g. '02:00'",
+    );
+    expect(() => readPushRequest({}, push({ date: 'yesterdy', schedule: '02:00' }, '2026-01-08T02:00:00Z'))).toThrow(
+      "Invalid run message (message sched-1): field 'date' 'yesterdy' is not a date as YYYY-MM-DD, or 'today', 'yesterday' or 'today-N' (UTC)",
+    );
+  });
+
   it('refuses a scheduled message over a range as poison, saying why', () => {
     expect(() =>
       readPushRequest({}, push({ date: 'today-7', to: 'yesterday', schedule: '02:00' }, '2026-01-08T02:00:00Z')),
