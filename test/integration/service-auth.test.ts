@@ -250,6 +250,32 @@ describe('bad management bodies get 400 naming the problem', () => {
   });
 });
 
+describe("Google's certificates out of reach", () => {
+  it('answers 503 so Pub/Sub redelivers the push, and starts nothing', async () => {
+    const gone = await startTestIssuer();
+    const token = gone.sign({ aud: AUDIENCE, email: PUSHER });
+    await gone.close();
+    const { auth } = resolveServiceAuth(
+      {
+        COMPUTE_API_AUTH: 'token',
+        COMPUTE_PUSH_AUDIENCE: AUDIENCE,
+        COMPUTE_PUSH_SERVICE_ACCOUNT: PUSHER,
+        COMPUTE_PUSH_CERTS_URL: gone.certsUrl,
+      },
+      'demo-compute',
+    );
+    const service = await startService(auth);
+    try {
+      const response = await post(`${service.url}/`, runPush('9501'), { authorization: `Bearer ${token}` });
+      expect(response.status).toBe(503);
+      expect(await errorOf(response)).toContain('could not be verified now');
+      expect(service.runs).toEqual([]);
+    } finally {
+      await service.close();
+    }
+  });
+});
+
 describe('iam and open modes leave checking to Cloud Run, or to nobody', () => {
   it.each(['iam', 'open'] as const)('%s: a push without a token is handled', async (mode) => {
     const service = await startService({ mode });
