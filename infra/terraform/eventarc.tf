@@ -17,7 +17,7 @@ resource "google_eventarc_trigger" "deliveries" {
 
   destination {
     cloud_run_service {
-      service = each.value.role == "worker" ? google_cloud_run_v2_service.worker.name : google_cloud_run_v2_service.planner_executor.name
+      service = google_cloud_run_v2_service.services[local.service_of_role[each.value.role]].name
       region  = var.region
       path    = "/"
     }
@@ -29,8 +29,5 @@ resource "google_eventarc_trigger" "deliveries" {
     }
   }
 
-  depends_on = [
-    google_cloud_run_v2_service_iam_member.push_invokes_planner_executor,
-    google_cloud_run_v2_service_iam_member.push_invokes_worker,
-  ]
+  depends_on = [google_cloud_run_v2_service_iam_member.push_invokes]
 }

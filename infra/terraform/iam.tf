@@ -79,18 +79,11 @@ resource "google_storage_bucket_iam_member" "blob_users" {
 }
 
 # Deliveries: the push account may invoke both services; nobody else may, except the named API callers.
-resource "google_cloud_run_v2_service_iam_member" "push_invokes_planner_executor" {
+resource "google_cloud_run_v2_service_iam_member" "push_invokes" {
+  for_each = google_cloud_run_v2_service.services
   project  = var.project_id
   location = var.region
-  name     = google_cloud_run_v2_service.planner_executor.name
-  role     = "roles/run.invoker"
-  member   = google_service_account.push.member
-}
-
-resource "google_cloud_run_v2_service_iam_member" "push_invokes_worker" {
-  project  = var.project_id
-  location = var.region
-  name     = google_cloud_run_v2_service.worker.name
+  name     = each.value.name
   role     = "roles/run.invoker"
   member   = google_service_account.push.member
 }
@@ -99,7 +92,7 @@ resource "google_cloud_run_v2_service_iam_member" "api_invokers" {
   for_each = toset(var.api_invokers)
   project  = var.project_id
   location = var.region
-  name     = google_cloud_run_v2_service.planner_executor.name
+  name     = google_cloud_run_v2_service.services["planner_executor"].name
   role     = "roles/run.invoker"
   member   = each.value
 }

@@ -6,7 +6,7 @@ resource "google_logging_metric" "failed_computations" {
   name    = "${local.prefix}-failed-computations"
   filter  = <<-EOT
     resource.type="cloud_run_revision"
-    resource.labels.service_name="${google_cloud_run_v2_service.planner_executor.name}"
+    resource.labels.service_name="${google_cloud_run_v2_service.services["planner_executor"].name}"
     severity>=ERROR
     jsonPayload.computation:*
     jsonPayload.message=~" failed on [0-9]{4}-[0-9]{2}-[0-9]{2}$"

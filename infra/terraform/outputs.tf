@@ -1,11 +1,11 @@
 output "planner_url" {
   description = "URL of the planner+executor service; the management API is at /api."
-  value       = google_cloud_run_v2_service.planner_executor.uri
+  value       = google_cloud_run_v2_service.services["planner_executor"].uri
 }
 
 output "worker_url" {
   description = "URL of the worker service."
-  value       = google_cloud_run_v2_service.worker.uri
+  value       = google_cloud_run_v2_service.services["worker"].uri
 }
 
 output "runs_topic" {

@@ -35,7 +35,7 @@ resource "google_pubsub_subscription" "push" {
   ack_deadline_seconds = each.value.ack_deadline
 
   push_config {
-    push_endpoint = "${each.value.role == "worker" ? google_cloud_run_v2_service.worker.uri : google_cloud_run_v2_service.planner_executor.uri}/"
+    push_endpoint = "${google_cloud_run_v2_service.services[local.service_of_role[each.value.role]].uri}/"
     # Signed by Google for the push account; Cloud Run lets it in because that account may invoke the service.
     oidc_token {
       service_account_email = google_service_account.push.email
@@ -56,10 +56,7 @@ resource "google_pubsub_subscription" "push" {
     ttl = ""
   }
 
-  depends_on = [
-    google_cloud_run_v2_service_iam_member.push_invokes_planner_executor,
-    google_cloud_run_v2_service_iam_member.push_invokes_worker,
-  ]
+  depends_on = [google_cloud_run_v2_service_iam_member.push_invokes]
 }
 
 # run.completed has no consuming service: a pull subscription for observers.

@@ -134,7 +134,7 @@ describe('the schema check catches mistakes (negative controls)', () => {
     ]);
     expect(await withEdit('run.tf', 'startup_cpu_boost = true', 'startup_cpu_bost = true')).toContainEqual(
       expect.stringContaining(
-        'google_cloud_run_v2_service.planner_executor.template.containers.resources: unknown argument startup_cpu_bost',
+        'google_cloud_run_v2_service.services.template.containers.resources: unknown argument startup_cpu_bost',
       ),
     );
   });
