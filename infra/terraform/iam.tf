@@ -20,10 +20,14 @@ resource "google_service_account" "push" {
 }
 
 locals {
-  publisher_grants = merge(
-    { for topic in local.publishes.planner_executor : "planner_executor/${topic}" => { topic = topic, member = google_service_account.planner_executor.member } },
-    { for topic in local.publishes.worker : "worker/${topic}" => { topic = topic, member = google_service_account.worker.member } },
-  )
+  # The member of each service's account, keyed like local.services.
+  service_members = {
+    planner_executor = google_service_account.planner_executor.member
+    worker           = google_service_account.worker.member
+  }
+  publisher_grants = merge([
+    for service, topics in local.publishes : { for topic in topics : "${service}/${topic}" => { topic = topic, member = local.service_members[service] } }
+  ]...)
 }
 
 # Publishing: each service on the topics it publishes to, nothing else.
@@ -58,24 +62,18 @@ resource "google_project_iam_member" "runs_bigquery_jobs" {
 
 # Firestore: both keep state (runs, leases, the batch ledger).
 resource "google_project_iam_member" "firestore_users" {
-  for_each = {
-    planner_executor = google_service_account.planner_executor.member
-    worker           = google_service_account.worker.member
-  }
-  project = var.project_id
-  role    = "roles/datastore.user"
-  member  = each.value
+  for_each = local.service_members
+  project  = var.project_id
+  role     = "roles/datastore.user"
+  member   = each.value
 }
 
 # Blobs: both read, write and delete objects in the bucket (and only there).
 resource "google_storage_bucket_iam_member" "blob_users" {
-  for_each = {
-    planner_executor = google_service_account.planner_executor.member
-    worker           = google_service_account.worker.member
-  }
-  bucket = google_storage_bucket.blobs.name
-  role   = "roles/storage.objectUser"
-  member = each.value
+  for_each = local.service_members
+  bucket   = google_storage_bucket.blobs.name
+  role     = "roles/storage.objectUser"
+  member   = each.value
 }
 
 # Deliveries: the push account may invoke both services; nobody else may, except the named API callers.
