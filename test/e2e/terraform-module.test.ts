@@ -48,6 +48,8 @@ describe('the Terraform module (infra/terraform) and the scaffold deploy/ root',
   it('asks for a provider version the schema was checked against', async () => {
     const versions = await readFile(join(MODULE, 'versions.tf'), 'utf8');
     expect(versions).toContain('version = ">= 6.50, < 7.0"');
+    // The deploy/ root states none of its own, so the two cannot drift apart.
+    expect(await readFile(join(DEPLOY, 'main.tf'), 'utf8')).not.toMatch(/^\s*version\s*=/m);
   });
 
   it('creates the topics and push subscriptions compute bootstrap would, by the same names', async () => {

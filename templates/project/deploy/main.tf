@@ -5,9 +5,9 @@
 terraform {
   required_version = ">= 1.5"
   required_providers {
+    # The version: the module's own constraint (its versions.tf), checked against the provider's schema.
     google = {
-      source  = "hashicorp/google"
-      version = ">= 6.50, < 7.0"
+      source = "hashicorp/google"
     }
   }
   # Keep the state in a bucket so a team shares it:
