@@ -49,6 +49,16 @@ describe('scheduled runs in the embedded mode', () => {
     expect(JSON.parse(tfvars.scheduled_runs['0600']!.data)).toEqual({ date: 'yesterday', schedule: '06:00' });
   });
 
+  it('prints the jobs as text by default, and names the formats when given another', async () => {
+    const text = await cli(['schedules', '--project', project.root]);
+    expect(text.stdout).toContain(
+      `compute-run-0600  cron '0 6 * * *' (UTC)  publishes {"date":"yesterday","schedule":"06:00"} to compute-runs\n`,
+    );
+    expect(text.stdout).toMatch(/^ {4}Weekly +weekly on mondays at 02:00 UTC$/m);
+    const bad = await cli(['schedules', '--format', 'yaml', '--project', project.root]);
+    expect([bad.code, bad.stderr]).toEqual([2, "--format must be one of text, json, tfvars; got 'yaml'\n"]);
+  });
+
   it("the 02:00 run on a Monday's date holds the daily and the weekly computation, not the 06:00 one", async () => {
     const result = await cli(['run', '--date', MONDAY, '--schedule', '02:00', '--json', '--project', project.root]);
     expect(result.code).toBe(0);
