@@ -40,11 +40,9 @@ export const runDateSchema = z
   .superRefine((text, context) => {
     const problem = runDateProblem(text);
     if (problem === null) return;
-    // The generic problem already lists the forms: say them once.
-    context.addIssue({
-      code: 'custom',
-      message: problem.includes(RUN_DATE_FORMS) ? problem : `must be ${RUN_DATE_FORMS}: ${problem}`,
-    });
+    // The generic problem lists the forms again: say them once.
+    const detail = problem.includes(RUN_DATE_FORMS) ? `; got '${text}'` : `: ${problem}`;
+    context.addIssue({ code: 'custom', message: `must be ${RUN_DATE_FORMS}${detail}` });
   });
 
 /** Whether a date is relative (resolved against a time) rather than a calendar date. */

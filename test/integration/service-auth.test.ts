@@ -209,12 +209,12 @@ describe('bad management bodies get 400 naming the problem', () => {
     ['the wrong content type', '{"action": "status"}', 'text/plain', 'Content-Type: application/json (got text/plain)'],
     ['an array', '[{"action": "status"}]', 'application/json', 'not an array'],
     ['an impossible date', '{"action": "run", "date": "2026-02-30"}', 'application/json', 'is not a calendar date'],
-    ['a misspelled relative date', '{"action": "run", "date": "yesterdy"}', 'application/json', "'yesterdy' is not"],
+    ['a misspelled relative date', '{"action": "run", "date": "yesterdy"}', 'application/json', "got 'yesterdy'"],
     [
       'a misspelled end date, naming the forms once',
       '{"action": "run", "date": "2026-01-26", "to": "tomorrow"}',
       'application/json',
-      "Invalid request: field 'to' 'tomorrow' is not a date as YYYY-MM-DD, or 'today', 'yesterday' or 'today-N' (UTC)",
+      "Invalid request: field 'to' must be a date as YYYY-MM-DD, or 'today', 'yesterday' or 'today-N' (UTC); got 'tomorrow'",
     ],
     [
       'an empty list of computations',

@@ -79,7 +79,7 @@ describe('a scheduled message resolves its date against the publish time', () =>
       "Invalid run message (message sched-1): field 'schedule' must be the schedule's time of day as 'HH:MM' (UTC), e.g. '02:00'",
     );
     expect(() => readPushRequest({}, push({ date: 'yesterdy', schedule: '02:00' }, '2026-01-08T02:00:00Z'))).toThrow(
-      "Invalid run message (message sched-1): field 'date' 'yesterdy' is not a date as YYYY-MM-DD, or 'today', 'yesterday' or 'today-N' (UTC)",
+      "Invalid run message (message sched-1): field 'date' must be a date as YYYY-MM-DD, or 'today', 'yesterday' or 'today-N' (UTC); got 'yesterdy'",
     );
   });
 
