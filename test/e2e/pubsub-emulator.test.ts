@@ -13,13 +13,12 @@ import { runProject, sql, type RunOutcome } from '../support/embedded.ts';
 import { emulatorFirestore } from '../support/firestore.ts';
 import { roundRobinProxy } from '../support/round-robin-proxy.ts';
 import { scenarioProject } from '../support/scenario.ts';
-import { serve, stop, type Service } from '../support/topology.ts';
+import { bootstrapArgs, PROJECT_ID, serve, stop, type Service } from '../support/topology.ts';
 import { PACKAGE_ROOT, type TempProject } from '../support/temp-project.ts';
 
 const exec = promisify(execFile);
 
 const DATES = ['2026-01-25', '2026-01-26', '2026-01-27'];
-import { PROJECT_ID } from '../support/topology.ts';
 const missing = emulatorMissing('pubsub') ?? emulatorMissing('firestore');
 
 describe.skipIf(missing !== null)('distributed run on the Pub/Sub and Firestore emulators', () => {
@@ -69,18 +68,7 @@ describe.skipIf(missing !== null)('distributed run on the Pub/Sub and Firestore 
   it('creates topics and push subscriptions, idempotently', async () => {
     const planner = services[0]!;
     const worker = { url: balancer.url };
-    const args = [
-      'bootstrap',
-      '--planner-url',
-      planner.url,
-      '--executor-url',
-      planner.url,
-      '--worker-url',
-      worker.url,
-      '--json',
-      '--project',
-      project.root,
-    ];
+    const args = [...bootstrapArgs(project.root, { executor: planner.url, worker: worker.url }), '--json'];
     const first = json<{ subscriptions: Array<{ name: string; pushEndpoint: string | null; created: boolean }> }>(
       await cli(args, { env: process.env }),
     );
@@ -166,15 +154,7 @@ describe.skipIf(missing !== null)('distributed run on the Pub/Sub and Firestore 
       process.execPath,
       [
         join(PACKAGE_ROOT, 'bin/compute.js'),
-        'bootstrap',
-        '--planner-url',
-        services[0]!.url,
-        '--executor-url',
-        services[0]!.url,
-        '--worker-url',
-        balancer.url,
-        '--project',
-        project.root,
+        ...bootstrapArgs(project.root, { executor: services[0]!.url, worker: balancer.url }),
       ],
       { env: { PATH: process.env.PATH, HOME: process.env.HOME, PUBSUB_EMULATOR_HOST: pubsub.host } },
     );

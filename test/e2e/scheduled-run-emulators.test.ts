@@ -8,7 +8,7 @@ import { emulatorMissing, startEmulator, uniqueName, type Emulator } from '../su
 import { emulatorFirestore } from '../support/firestore.ts';
 import { computationFile, scenarioProject } from '../support/scenario.ts';
 import type { TempProject } from '../support/temp-project.ts';
-import { PROJECT_ID, serve, stop, type Service } from '../support/topology.ts';
+import { bootstrap, PROJECT_ID, serve, stop, type Service } from '../support/topology.ts';
 
 const missing = emulatorMissing('pubsub') ?? emulatorMissing('firestore');
 const DAY_MS = 86_400_000;
@@ -63,21 +63,7 @@ describe.skipIf(missing !== null)('a scheduled run on the Pub/Sub and Firestore 
     );
     const env = { PUBSUB_EMULATOR_HOST: pubsub.host, FIRESTORE_EMULATOR_HOST: firestore.host };
     services = await Promise.all([serve(project.root, 'planner,executor', env), serve(project.root, 'worker', env)]);
-    const bootstrap = await cli(
-      [
-        'bootstrap',
-        '--planner-url',
-        services[0]!.url,
-        '--executor-url',
-        services[0]!.url,
-        '--worker-url',
-        services[1]!.url,
-        '--project',
-        project.root,
-      ],
-      { env: { ...process.env, ...env } },
-    );
-    if (bootstrap.code !== 0) throw new Error(`bootstrap failed: ${bootstrap.stderr}`);
+    await bootstrap(project.root, { executor: services[0]!.url, worker: services[1]!.url }, env);
     store = new FirestoreStateStore(emulatorFirestore(firestore.host, PROJECT_ID), { collectionPrefix: prefix });
   }, 180_000);
 

@@ -78,6 +78,31 @@ export async function serve(root: string, roles: string, env: Record<string, str
   return service;
 }
 
+/** `compute bootstrap`'s arguments: planner and executor at one URL (one `serve planner,executor`), workers at another. */
+export function bootstrapArgs(root: string, urls: { executor: string; worker: string }): string[] {
+  return [
+    'bootstrap',
+    '--planner-url',
+    urls.executor,
+    '--executor-url',
+    urls.executor,
+    '--worker-url',
+    urls.worker,
+    '--project',
+    root,
+  ];
+}
+
+/** Creates the project's topics and push subscriptions on the emulator (in process), or throws with bootstrap's stderr. */
+export async function bootstrap(
+  root: string,
+  urls: { executor: string; worker: string },
+  env: Record<string, string>,
+): Promise<void> {
+  const result = await cli(bootstrapArgs(root, urls), { env: { ...process.env, ...env } });
+  if (result.code !== 0) throw new Error(`bootstrap failed: ${result.stderr}`);
+}
+
 export async function stop(service: Service, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
   if (service.child.exitCode !== null || service.child.signalCode !== null) return service.child.exitCode;
   const exited = new Promise<number | null>((resolve) => service.child.once('exit', (code) => resolve(code)));
@@ -151,21 +176,7 @@ export async function startTopology(
   }
   const balancer = await roundRobinProxy(workers.map((w) => w.url));
   const front = await roundRobinProxy([executor.url]);
-  const bootstrap = await cli(
-    [
-      'bootstrap',
-      '--planner-url',
-      front.url,
-      '--executor-url',
-      front.url,
-      '--worker-url',
-      balancer.url,
-      '--project',
-      project.root,
-    ],
-    { env: { ...process.env, ...env } },
-  );
-  if (bootstrap.code !== 0) throw new Error(`bootstrap failed: ${bootstrap.stderr}`);
+  await bootstrap(project.root, { executor: front.url, worker: balancer.url }, env);
   const store = new FirestoreStateStore(emulatorFirestore(firestore.host, PROJECT_ID), { collectionPrefix: prefix });
   const topology: Topology = {
     project,
