@@ -448,6 +448,28 @@ describe('BigQuery results too large for a query response', () => {
     expect(Number((created.body as { expirationTime: string }).expirationTime)).toBeGreaterThan(Date.now());
     expect(fake.catalog.hasTable('computed', destination.tableId)).toBe(false);
   });
+  it('drops the scratch table when the read through it fails', async () => {
+    const { warehouse } = open();
+    const scratches = () => [...fake.catalog.tables.keys()].filter((key) => key.startsWith('computed._compute_read_'));
+    fake.responseRowsLimit = 2;
+    // The first job fails at insert (responseTooLarge); the second, into the scratch table, when its rows are read.
+    // (Answered as 503, which the client itself retries 3 times.)
+    fake.faults.push({
+      on: 'results',
+      match: /facts\.trades/,
+      reason: 'accessDenied',
+      message: 'Access Denied',
+      times: 4,
+    });
+    try {
+      await expect(readAll(warehouse, tradesWindow('2026-02-26', '2026-03-02'))).rejects.toThrow('Access Denied');
+    } finally {
+      fake.responseRowsLimit = Number.POSITIVE_INFINITY;
+      fake.faults.length = 0;
+    }
+    expect(fake.queryJobs.at(-1)!.configuration.query).toHaveProperty('destinationTable');
+    expect(scratches()).toEqual([]);
+  });
 });
 
 describe('BigQuery partitioning checks (validate --warehouse)', () => {
