@@ -28,14 +28,12 @@ import {
   bigqueryPartitionsQuery,
   bigqueryTablesQuery,
   compileBigquery,
+  type BigquerySql as DialectSql,
 } from '../shared/warehouse/dialects/bigquery.ts';
+import { columnKind } from '../shared/warehouse/values.ts';
 
 /** What the analyzer is given of a statement: its text and its parameters' types. */
-interface BigquerySql {
-  sql: string;
-  types: Record<string, string | string[]>;
-}
-import { columnKind } from '../shared/warehouse/values.ts';
+type BigquerySql = Pick<DialectSql, 'sql' | 'types'>;
 
 const VERSION = '1.13.0';
 const dir = process.env.COMPUTE_ZETASQL_DIR ?? join(homedir(), '.cache', 'computation-system', 'zetasql');

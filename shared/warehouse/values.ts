@@ -69,8 +69,7 @@ const TIMESTAMP_TEXT =
  * ('YYYY-MM-DD HH:MM:SS[.ffffff][+00]', zone-less read as UTC) and the
  * BigQuery client's (nanosecond digits included).
  */
-export function portableTimestamp(value: string | Date): string {
-  if (value instanceof Date) return value.toISOString();
+export function portableTimestamp(value: string): string {
   const m = TIMESTAMP_TEXT.exec(value);
   if (m === null) return value;
   let zone = (m[4] ?? 'Z').toUpperCase();

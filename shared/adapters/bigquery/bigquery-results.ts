@@ -78,7 +78,11 @@ export class BigqueryResultStore implements ResultStore {
 
   async #exists(computation: string): Promise<boolean> {
     if (this.#known.has(computation)) return true;
-    const [exists] = await this.#dataset().table(resultsTableName(computation)).exists();
+    // A lookup: asking again changes nothing.
+    const [exists] = await withRetries(
+      () => this.#dataset().table(resultsTableName(computation)).exists(),
+      this.#at.retry,
+    );
     if (exists) this.#known.add(computation);
     return exists;
   }

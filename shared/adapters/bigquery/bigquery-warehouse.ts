@@ -14,8 +14,9 @@ import {
   bigqueryTablesQuery,
   compileBigquery,
 } from '../../warehouse/dialects/bigquery.ts';
-import { partitionRows, partitionVersion, type PartitionRow } from './partition-versions.ts';
+import { partitionRows, partitionVersion } from './partition-versions.ts';
 import { columnKind } from '../../warehouse/values.ts';
+import { sharedVersionQuery } from '../../warehouse/version-scope.ts';
 import type { BigQueryLocation } from './client.ts';
 import { QueryRunner } from './query-runner.ts';
 
@@ -111,14 +112,9 @@ export class BigqueryWarehouse implements Warehouse {
   async inputVersion(query: TableQuery, scope: VersionScope): Promise<string | null> {
     const tables = scope.tables.includes(query.table) ? scope.tables : [query.table];
     const key = `bigquery-partitions:${this.#at.dataset}:${tables.join(',')}`;
-    let partitions = scope.memo.get(key) as Promise<PartitionRow[]> | undefined;
-    if (partitions === undefined) {
-      scope.queries++;
-      partitions = this.#jobs
-        .all(bigqueryPartitionsQuery(this.#at.projectId, this.#at.dataset, tables))
-        .then(partitionRows);
-      scope.memo.set(key, partitions);
-    }
-    return partitionVersion(query, await partitions);
+    const partitions = await sharedVersionQuery(scope, key, () =>
+      this.#jobs.all(bigqueryPartitionsQuery(this.#at.projectId, this.#at.dataset, tables)).then(partitionRows),
+    );
+    return partitionVersion(query, partitions);
   }
 }

@@ -69,18 +69,18 @@ export class QueryRunner {
    */
   async *pages(statement: Statement): AsyncIterable<Row[]> {
     let scratch: string | null = null;
-    let first: { job: Job; page: Page };
     try {
-      first = await this.#start(statement, {});
-    } catch (error) {
-      if (!reasonsOf(error).includes('responseTooLarge') || this.#settings.scratchDataset === undefined) throw error;
-      scratch = await this.#createScratch();
-      first = await this.#start(statement, {
-        destination: this.#dataset(this.#settings.scratchDataset).table(scratch),
-        writeDisposition: 'WRITE_TRUNCATE',
-      });
-    }
-    try {
+      let first: { job: Job; page: Page };
+      try {
+        first = await this.#start(statement, {});
+      } catch (error) {
+        if (!reasonsOf(error).includes('responseTooLarge') || this.#settings.scratchDataset === undefined) throw error;
+        scratch = await this.#createScratch();
+        first = await this.#start(statement, {
+          destination: this.#dataset(this.#settings.scratchDataset).table(scratch),
+          writeDisposition: 'WRITE_TRUNCATE',
+        });
+      }
       const response = first.page[2];
       let [rows, next] = first.page;
       const convert = rowConverter((response as { schema?: { fields?: ResultField[] } })?.schema?.fields ?? []);

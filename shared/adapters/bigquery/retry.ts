@@ -67,20 +67,65 @@ export function isRetryable(error: unknown): boolean {
   return /socket hang up|other side closed|ECONNRESET|network|terminated/i.test(text);
 }
 
+/** What the user can do about a failure no retry fixed, by BigQuery's reason. */
+const ADVICE: Record<string, string> = {
+  bytesBilledLimitExceeded:
+    'Raise warehouse.maximumBytesBilled in compute.config.json, or read less: a shorter window, fewer columns, ' +
+    'a source table partitioned on its dateField.',
+  accessDenied:
+    'Grant the service account roles/bigquery.jobUser on the project, roles/bigquery.dataViewer on the source ' +
+    'dataset and roles/bigquery.dataEditor on the results dataset.',
+  notFound:
+    'Check warehouse.projectId, dataset, resultsDataset and location in compute.config.json: BigQuery looks ' +
+    'for datasets and jobs in that project and location.',
+  billingNotEnabled: 'Enable billing on the project in the Google Cloud console.',
+  quotaExceeded: 'Wait for the quota to reset, or ask for more in the Google Cloud console (IAM & Admin > Quotas).',
+};
+
+/**
+ * The error with what to do appended to its message (the error itself, so
+ * its reasons and code still drive decisions): a fix for a failure the user
+ * must act on, or "run again later" when retries ran out.
+ */
+function withAdvice(error: unknown, attempts: number): unknown {
+  if (!(error instanceof Error)) return error;
+  const reason = reasonsOf(error).find((r) => ADVICE[r] !== undefined);
+  const advice =
+    reason !== undefined
+      ? ADVICE[reason]!
+      : isRetryable(error)
+        ? `BigQuery failed ${attempts} times in a row; run again later.`
+        : null;
+  if (advice !== null && !error.message.includes(advice)) error.message = `${error.message} ${advice}`;
+  return error;
+}
+
 /**
  * Runs an idempotent BigQuery operation, retrying failures a retry can fix
  * (backendError, rate limits, an interrupted upload) with exponential
  * backoff, never those it cannot (invalidQuery, accessDenied, ...). Only
  * operations whose repetition leaves the same state may be passed here;
- * each caller says why its operation is one.
+ * each caller says why its operation is one. A failure that remains says
+ * what to do about it.
  */
-export function withRetries<T>(operation: () => Promise<T>, settings: RetrySettings = {}): Promise<T> {
-  return pRetry(operation, {
-    retries: settings.retries ?? 5,
-    minTimeout: settings.minTimeout ?? 1000,
-    maxTimeout: settings.maxTimeout ?? 32_000,
-    factor: 2,
-    randomize: true,
-    shouldRetry: ({ error }) => isRetryable(error),
-  });
+export async function withRetries<T>(operation: () => Promise<T>, settings: RetrySettings = {}): Promise<T> {
+  let attempts = 0;
+  try {
+    return await pRetry(
+      () => {
+        attempts++;
+        return operation();
+      },
+      {
+        retries: settings.retries ?? 5,
+        minTimeout: settings.minTimeout ?? 1000,
+        maxTimeout: settings.maxTimeout ?? 32_000,
+        factor: 2,
+        randomize: true,
+        shouldRetry: ({ error }) => isRetryable(error),
+      },
+    );
+  } catch (error) {
+    throw withAdvice(error, attempts);
+  }
 }

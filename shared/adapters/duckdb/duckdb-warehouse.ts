@@ -10,6 +10,7 @@ import type {
 } from '../../ports/warehouse.ts';
 import { compileDuckdb } from '../../warehouse/dialects/duckdb.ts';
 import { columnKind } from '../../warehouse/values.ts';
+import { sharedVersionQuery } from '../../warehouse/version-scope.ts';
 import { converterFor } from './duckdb-values.ts';
 
 export interface DuckdbOptions {
@@ -140,17 +141,12 @@ export class DuckdbWarehouse implements Warehouse {
     const compiled = compileDuckdb({ ...query, orderByEntity: false });
     const sql = `SELECT count(*)::BIGINT AS n, coalesce(sum(hash(q)), 0)::VARCHAR AS h FROM (${compiled.sql}) q`;
     const key = `duckdb:${sql}:${JSON.stringify(compiled.params)}`;
-    let version = scope.memo.get(key) as Promise<string> | undefined;
-    if (version === undefined) {
-      scope.queries++;
-      version = this.#metadata().then(async (connection) => {
-        const reader = await connection.runAndReadAll(sql, compiled.params as Record<string, DuckDBValue>);
-        const [row] = reader.getRowObjectsJson() as Array<{ n: string; h: string }>;
-        return `${row!.n}:${row!.h}`;
-      });
-      scope.memo.set(key, version);
-    }
-    return version;
+    return sharedVersionQuery(scope, key, async () => {
+      const connection = await this.#metadata();
+      const reader = await connection.runAndReadAll(sql, compiled.params as Record<string, DuckDBValue>);
+      const [row] = reader.getRowObjectsJson() as Array<{ n: string; h: string }>;
+      return `${row!.n}:${row!.h}`;
+    });
   }
 
   /** Closes the metadata connection; the instance belongs to the caller. */

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BigqueryResultStore } from '../../../shared/adapters/bigquery/bigquery-results.ts';
 import { BigqueryWarehouse } from '../../../shared/adapters/bigquery/bigquery-warehouse.ts';
+import type { BigQueryLocation } from '../../../shared/adapters/bigquery/client.ts';
 import type { ColumnInfo, TableQuery } from '../../../shared/ports/warehouse.ts';
 import { ManualClock } from '../../../shared/ports/clock.ts';
 import { ComputationReader } from '../../../shared/warehouse/computation-reader.ts';
@@ -44,7 +45,7 @@ beforeAll(async () => {
 });
 afterAll(() => fake?.close());
 
-function open(overrides: Partial<typeof at> & { maximumBytesBilled?: number } = {}) {
+function open(overrides: Partial<BigQueryLocation> = {}) {
   const client = fake.client();
   const settings = { ...at, ...overrides };
   return { warehouse: new BigqueryWarehouse(client, settings), results: new BigqueryResultStore(client, settings) };
@@ -312,7 +313,9 @@ describe('BigQuery retries', () => {
     const { warehouse } = open();
     const before = fake.queryJobs.length;
     fake.faults.push({ on: 'insert', match: /facts\.trades/, reason: 'accessDenied', message: 'Access Denied: Table' });
-    await expect(readAll(warehouse, tradesWindow('2026-02-27', '2026-03-01'))).rejects.toThrow('Access Denied');
+    await expect(readAll(warehouse, tradesWindow('2026-02-27', '2026-03-01'))).rejects.toThrow(
+      /^Access Denied: Table Grant the service account roles\/bigquery.jobUser on the project, roles\/bigquery.dataViewer on the source dataset/,
+    );
     expect(fake.queryJobs.length - before).toBe(1);
     const inserts = fake.received.filter((r) => r.method === 'POST' && r.path.endsWith('/jobs')).length;
     await expect(
@@ -361,7 +364,25 @@ describe('BigQuery job settings', () => {
   it('refuses a read that would bill more than the budget, naming the limit', async () => {
     const { warehouse } = open({ maximumBytesBilled: 10 });
     await expect(readAll(warehouse, tradesWindow('2026-02-27', '2026-03-01'))).rejects.toThrow(
-      'Query exceeded limit for bytes billed: 10',
+      /Query exceeded limit for bytes billed: 10\b.* Raise warehouse.maximumBytesBilled in compute.config.json/,
+    );
+  });
+
+  it('says which settings to check when the dataset is not found, and to run again when retries ran out', async () => {
+    const { warehouse } = open({ dataset: 'fact' });
+    await expect(warehouse.describeTable('trades')).rejects.toThrow(
+      /Not found: Dataset acme-prod:fact\b.* Check warehouse.projectId, dataset, resultsDataset and location in compute.config.json/,
+    );
+    fake.faults.push({
+      on: 'insert',
+      match: /facts\.trades/,
+      reason: 'backendError',
+      message: 'Backend error',
+      times: 3,
+    });
+    const { warehouse: impatient } = open({ retry: { retries: 2, minTimeout: 1, maxTimeout: 5 } });
+    await expect(readAll(impatient, tradesWindow('2026-02-27', '2026-03-01'))).rejects.toThrow(
+      'Backend error BigQuery failed 3 times in a row; run again later.',
     );
   });
 
@@ -426,6 +447,28 @@ describe('BigQuery results too large for a query response', () => {
     )!;
     expect(Number((created.body as { expirationTime: string }).expirationTime)).toBeGreaterThan(Date.now());
     expect(fake.catalog.hasTable('computed', destination.tableId)).toBe(false);
+  });
+  it('drops the scratch table when the read through it fails', async () => {
+    const { warehouse } = open();
+    const scratches = () => [...fake.catalog.tables.keys()].filter((key) => key.startsWith('computed._compute_read_'));
+    fake.responseRowsLimit = 2;
+    // The first job fails at insert (responseTooLarge); the second, into the scratch table, when its rows are read.
+    // (Answered as 503, which the client itself retries 3 times.)
+    fake.faults.push({
+      on: 'results',
+      match: /facts\.trades/,
+      reason: 'accessDenied',
+      message: 'Access Denied',
+      times: 4,
+    });
+    try {
+      await expect(readAll(warehouse, tradesWindow('2026-02-26', '2026-03-02'))).rejects.toThrow('Access Denied');
+    } finally {
+      fake.responseRowsLimit = Number.POSITIVE_INFINITY;
+      fake.faults.length = 0;
+    }
+    expect(fake.queryJobs.at(-1)!.configuration.query).toHaveProperty('destinationTable');
+    expect(scratches()).toEqual([]);
   });
 });
 

@@ -128,6 +128,20 @@ describe('input versions on BigQuery (partition metadata)', () => {
     );
   });
 
+  it('asks the metadata again in the same run after the query failed, instead of keeping the error', async () => {
+    const scope = versionScope(manifest);
+    const [entry] = manifest.computations;
+    fake.faults.push({
+      on: 'insert',
+      match: /INFORMATION_SCHEMA\.PARTITIONS/,
+      reason: 'accessDenied',
+      message: 'Access Denied',
+    });
+    await expect(inputVersionsFor(reader, entry!, DATES[0]!, scope)).rejects.toThrow('Access Denied');
+    expect(Object.keys((await inputVersionsFor(reader, entry!, DATES[0]!, scope))!.versions)).not.toEqual([]);
+    expect(scope.queries).toBe(2);
+  });
+
   it('builds the metadata query for the tables asked, typed as a string array', () => {
     expect(bigqueryPartitionsQuery('acme', 'facts', ['events', 'dims'])).toEqual({
       sql:
