@@ -45,8 +45,6 @@ export interface CompiledQuery {
   params: Record<string, string | number | string[]>;
   /** Parameter types, for warehouses that need them (BigQuery). */
   types: Record<string, string | string[]>;
-  /** Portable conversion of each selected column, in order. */
-  columns: ColumnInfo[];
 }
 
 /** What a dry run says a query would scan. null bytes means unknown, never 0. */

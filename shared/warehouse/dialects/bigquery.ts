@@ -29,7 +29,7 @@ export function compileBigquery(query: TableQuery, location: { projectId: string
   // Bytes order no collation can change, the order compareEntityIds reproduces (entity-order.ts).
   if (query.orderByEntity && query.entity !== null)
     sql += ` ORDER BY CAST(CAST(${q(query.entity.name)} AS STRING) AS BYTES)`;
-  return { sql, params, types, columns: query.columns };
+  return { sql, params, types };
 }
 
 /** A GoogleSQL statement with its typed parameters. */

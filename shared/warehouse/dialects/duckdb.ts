@@ -37,5 +37,5 @@ export function compileDuckdb(query: TableQuery): CompiledQuery {
   // Bytes order, whatever default_collation says: the order compareEntityIds reproduces (entity-order.ts).
   if (query.orderByEntity && query.entity !== null)
     sql += ` ORDER BY CAST(${q(query.entity.name)} AS VARCHAR) COLLATE "binary"`;
-  return { sql, params, types: {}, columns: query.columns };
+  return { sql, params, types: {} };
 }
