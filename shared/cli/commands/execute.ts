@@ -10,7 +10,7 @@ import { processGlobal } from '../../runtime/process-global.ts';
 import { runBatch } from '../../runtime/run-batch.ts';
 import { dateFlag, oneComputationFlag, stringFlag } from '../args.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
-import { openReader, openStateStore } from '../wiring.ts';
+import { openReader, openStateStore, readsNoTable } from '../wiring.ts';
 import type { ProjectConfig } from '../../project/project-config.ts';
 import { didYouMean } from '../../util/nearest.ts';
 import { runInProcess } from './run.ts';
@@ -58,7 +58,7 @@ export const executeCommand: Command = {
         });
       return 1;
     }
-    const opened = await openReader(project);
+    const opened = await openReader(project, { create: readsNoTable(manifest) });
     try {
       const reader = opened.reader;
       const { reads, problems } = await reader.plan(entry, date);

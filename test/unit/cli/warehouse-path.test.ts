@@ -42,3 +42,27 @@ describe('a warehouse path that names no file', () => {
     expect(states.map((s) => [s.name, s.status])).toEqual([['Count', 'pending']]);
   });
 });
+
+describe('a project that reads no table', () => {
+  let project: TempProject | undefined;
+  afterEach(async () => {
+    await project?.remove();
+    project = undefined;
+  });
+
+  it('needs no warehouse file before its first run, for analyze, render and a dry run as for run', async () => {
+    project = await tempProject({ 'computations/hello.ts': computationSource({ name: 'Hello', type: 'global' }) });
+    const at = ['--date', '2026-03-01', '--project', project.root];
+    for (const args of [
+      ['analyze', ...at],
+      ['render', '--computation', 'Hello', ...at],
+      ['execute', '--dry-run', '--computation', 'Hello', ...at],
+      ['validate', '--warehouse', '--project', project.root],
+      ['run', ...at],
+    ]) {
+      const result = await cli(args);
+      expect({ args, code: result.code }).toEqual({ args, code: 0 });
+      expect(result.stderr).not.toContain('does not exist');
+    }
+  });
+});
