@@ -13,6 +13,7 @@ import { loadProject, printJson, type Command } from '../command.ts';
 import { openReader, openStateStore, readsNoTable } from '../wiring.ts';
 import type { ProjectConfig } from '../../project/project-config.ts';
 import { didYouMean } from '../../util/nearest.ts';
+import { hasUsableResult } from '../../plan/decide.ts';
 import { runInProcess } from './run.ts';
 import { ENTITY_FLAG } from './show.ts';
 
@@ -134,8 +135,7 @@ async function dependenciesWithoutResult(
     for (const name of dependencies) {
       const state = await store.states.get(date, name);
       if (state === null) missing.push({ name, why: 'has not run' });
-      else if ((state.status !== 'completed' && state.status !== 'skipped') || state.resultHash === null)
-        missing.push({ name, why: `is ${state.status}` });
+      else if (!hasUsableResult(state)) missing.push({ name, why: `is ${state.status}` });
     }
     return missing;
   } finally {
