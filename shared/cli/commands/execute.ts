@@ -95,7 +95,8 @@ export const executeCommand: Command = {
             );
             results.push(...outcome.results);
             errors.push(...outcome.errors);
-            for (const entity of context.entities) seen.push(entity.entityId);
+            // Kept only to name a missing --entity-id: a whole dry run need not hold every id.
+            if (entityId !== undefined) for (const entity of context.entities) seen.push(entity.entityId);
           }
         }
       }
