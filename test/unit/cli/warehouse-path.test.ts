@@ -4,13 +4,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cli, json } from '../../support/cli.ts';
 import { computationSource, tempProject, type TempProject } from '../../support/temp-project.ts';
 
-describe('a warehouse path that names no file', () => {
-  let project: TempProject | undefined;
-  afterEach(async () => {
-    await project?.remove();
-    project = undefined;
-  });
+let project: TempProject | undefined;
+afterEach(async () => {
+  await project?.remove();
+  project = undefined;
+});
 
+describe('a warehouse path that names no file', () => {
   it('is refused without creating the file, naming the path, the config key and a near file', async () => {
     project = await tempProject({
       'compute.config.json': JSON.stringify({ warehouse: { type: 'duckdb', path: 'data/warehous.duckdb' } }),
@@ -44,12 +44,6 @@ describe('a warehouse path that names no file', () => {
 });
 
 describe('a project that reads no table', () => {
-  let project: TempProject | undefined;
-  afterEach(async () => {
-    await project?.remove();
-    project = undefined;
-  });
-
   it('needs no warehouse file before its first run, for analyze, render and a dry run as for run', async () => {
     project = await tempProject({ 'computations/hello.ts': computationSource({ name: 'Hello', type: 'global' }) });
     const at = ['--date', '2026-03-01', '--project', project.root];
