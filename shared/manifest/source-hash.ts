@@ -60,7 +60,8 @@ function stringLiteral(node: Node | null | undefined): string | undefined {
   return literal?.type === 'Literal' && typeof literal.value === 'string' ? literal.value : undefined;
 }
 
-function importSpecifiers(program: Node): string[] {
+/** The module specifiers a program imports (static, dynamic and require). */
+export function importSpecifiers(program: Node): string[] {
   const found: string[] = [];
   const add = (node: Node | null | undefined) => {
     const value = stringLiteral(node);
