@@ -20,9 +20,8 @@ export function explainBusyWarehouse(error: unknown, path: string): unknown {
   const text = error instanceof Error ? error.message : String(error);
   if (!/Could not set lock/i.test(text)) return error;
   const pid = Number(/\(PID (\d+)\)/.exec(text)?.[1] ?? NaN);
-  const who = Number.isInteger(pid)
-    ? `process ${pid}${commandOf(pid) === null ? '' : ` (${commandOf(pid)})`}`
-    : 'another process';
+  const command = Number.isInteger(pid) ? commandOf(pid) : null;
+  const who = Number.isInteger(pid) ? `process ${pid}${command === null ? '' : ` (${command})`}` : 'another process';
   return new UserError(
     'PROJECT_BUSY',
     `The warehouse file ${path} is in use by ${who}: DuckDB lets one process at a time open it. If a compute run is still running there, wait for it to finish${Number.isInteger(pid) ? `; if it is stuck, stop it (kill ${pid})` : ''}, then run again: compute sweep (or the same compute run) takes over what it left running.`,

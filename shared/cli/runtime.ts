@@ -17,7 +17,7 @@ import { SchemaRegistry } from '../warehouse/schema-registry.ts';
 import { availableParallelism } from 'node:os';
 import { openBlobStore } from './blob-wiring.ts';
 import { WorkerThreadPool } from './thread-pool.ts';
-import { openStateStore, openWarehouse, type OpenWarehouse } from './wiring.ts';
+import { openStateStore, openWarehouse, readsNoTable, type OpenWarehouse } from './wiring.ts';
 
 /** The services wired over one set of ports. */
 export interface Runtime {
@@ -81,8 +81,7 @@ export async function openRuntime(
 ): Promise<Runtime & { bus: EventBus; warehouse: OpenWarehouse }> {
   const project = manifest.project;
   const state = options.state ?? (await openStateStore(project));
-  const readsTables = manifest.computations.some((entry) => Object.keys(entry.config.requires).length > 0);
-  const warehouse = await openWarehouse(project, { create: !readsTables });
+  const warehouse = await openWarehouse(project, { create: readsNoTable(manifest) });
   const clock = options.clock ?? systemClock;
   const bus = options.bus ?? new InProcessBus({ log: options.log, ...options.busOptions });
   const reader = new ComputationReader({

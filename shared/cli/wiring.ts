@@ -5,6 +5,7 @@ import { nearestName } from '../util/nearest.ts';
 import { SqliteStateStore } from '../adapters/embedded/sqlite-state-store.ts';
 import type { StateStore } from '../ports/state-store.ts';
 import type { ResultStore, Warehouse } from '../ports/warehouse.ts';
+import type { Manifest } from '../manifest/manifest.ts';
 import type { ProjectConfig } from '../project/project-config.ts';
 import { systemClock } from '../ports/clock.ts';
 import { ComputationReader } from '../warehouse/computation-reader.ts';
@@ -74,9 +75,16 @@ export interface OpenWarehouse {
 }
 
 /**
+ * Whether a missing DuckDB warehouse file may be created: no computation
+ * reads a table, so the file would only hold results.
+ */
+export function readsNoTable(manifest: Manifest): boolean {
+  return manifest.computations.every((entry) => Object.keys(entry.config.requires).length === 0);
+}
+
+/**
  * Opens the warehouse a project's config names. `create`: a missing DuckDB
- * file may be created, for a project that reads no table (the file then
- * only holds results). (Default: false)
+ * file may be created (see readsNoTable). (Default: false)
  */
 export async function openWarehouse(
   project: ProjectConfig,
@@ -130,8 +138,11 @@ export async function openWarehouse(
 }
 
 /** The warehouse with a schema registry and a reader over it, for commands that query. */
-export async function openReader(project: ProjectConfig): Promise<OpenWarehouse & { reader: ComputationReader }> {
-  const opened = await openWarehouse(project);
+export async function openReader(
+  project: ProjectConfig,
+  options: { create?: boolean } = {},
+): Promise<OpenWarehouse & { reader: ComputationReader }> {
+  const opened = await openWarehouse(project, options);
   const reader = new ComputationReader({
     warehouse: opened.warehouse,
     registry: new SchemaRegistry(opened.warehouse, { clock: systemClock }),

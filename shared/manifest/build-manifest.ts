@@ -252,9 +252,10 @@ function unlistedRules(
   const reported = new Set<string>();
   const problems: Problem[] = [];
   for (const use of uses) {
-    if (listed.has(use.name) || reported.has(use.name)) continue;
-    reported.add(use.name);
     const exists = availableRules.includes(use.name);
+    // `row.rules.length` reads data, not a rule: a name that is no rule module counts only on the context.
+    if (listed.has(use.name) || reported.has(use.name) || (!exists && !use.onContext)) continue;
+    reported.add(use.name);
     const folder = relative(root, rulesDir) || '.';
     const fix = exists
       ? `Add '${use.name}' to rules in its getConfig() (rules: [${[...item.config.rules, use.name].map((r) => `'${r}'`).join(', ')}]).`

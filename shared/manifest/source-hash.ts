@@ -16,7 +16,7 @@ interface SourceFile {
   /** Absolute paths of the local modules it imports (relative specifiers only). */
   imports: string[];
   /** Rule modules the code reads as `<x>.rules.NAME` (or destructures from `<x>.rules`), with their lines. */
-  ruleUses: Array<{ name: string; line: number }>;
+  ruleUses: Array<{ name: string; line: number; onContext: boolean }>;
 }
 
 /** One `ctx.rules.NAME` in a module, found by reading its code. */
@@ -25,6 +25,8 @@ export interface RuleUse {
   /** Absolute path of the module. */
   file: string;
   line: number;
+  /** Whether `<x>` is the parameter of a process() method, so surely the context (else any object with a `rules` field). */
+  onContext: boolean;
 }
 
 function toJavaScript(code: string, file: string): string {
@@ -58,7 +60,8 @@ function stringLiteral(node: Node | null | undefined): string | undefined {
   return literal?.type === 'Literal' && typeof literal.value === 'string' ? literal.value : undefined;
 }
 
-function importSpecifiers(program: Node): string[] {
+/** The module specifiers a program imports (static, dynamic and require). */
+export function importSpecifiers(program: Node): string[] {
   const found: string[] = [];
   const add = (node: Node | null | undefined) => {
     const value = stringLiteral(node);
@@ -88,15 +91,36 @@ function isRulesObject(node: Node | null | undefined): boolean {
   return node?.type === 'MemberExpression' && propertyName(node) === 'rules';
 }
 
+/** Names of the first parameter of each `process()` method: the computation's context. */
+function contextNames(program: Node): Set<string> {
+  const names = new Set<string>();
+  simple(program, {
+    MethodDefinition: (node) => {
+      const param = node.value.params[0];
+      if (
+        !node.computed &&
+        node.key.type === 'Identifier' &&
+        node.key.name === 'process' &&
+        param?.type === 'Identifier'
+      )
+        names.add(param.name);
+    },
+  });
+  return names;
+}
+
 /** `ctx.rules.NAME`, `ctx.rules['NAME']` and `const { NAME } = ctx.rules`. */
-function ruleUses(program: Node): Array<{ name: string; line: number }> {
-  const found: Array<{ name: string; line: number }> = [];
-  const add = (name: string | undefined, node: Node) => {
-    if (name !== undefined) found.push({ name, line: node.loc?.start.line ?? 0 });
+function ruleUses(program: Node): SourceFile['ruleUses'] {
+  const context = contextNames(program);
+  const found: SourceFile['ruleUses'] = [];
+  const add = (name: string | undefined, node: Node, rules: Node) => {
+    const receiver = (rules as unknown as { object: Node & { name?: string } }).object;
+    const onContext = receiver.type === 'Identifier' && context.has(receiver.name!);
+    if (name !== undefined) found.push({ name, line: node.loc?.start.line ?? 0, onContext });
   };
   simple(program, {
     MemberExpression: (node) => {
-      if (isRulesObject(node.object)) add(propertyName(node), node);
+      if (isRulesObject(node.object)) add(propertyName(node), node, node.object);
     },
     VariableDeclarator: (node) => {
       if (node.id.type !== 'ObjectPattern' || !isRulesObject(node.init)) return;
@@ -105,6 +129,7 @@ function ruleUses(program: Node): Array<{ name: string; line: number }> {
         add(
           property.key.type === 'Identifier' && !property.computed ? property.key.name : stringLiteral(property.key),
           property,
+          node.init!,
         );
       }
     },

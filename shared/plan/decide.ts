@@ -46,6 +46,11 @@ export interface DecideInput {
 
 const USABLE = new Set(['completed', 'skipped']);
 
+/** Whether a stored state holds a result that computations depending on it can use. */
+export function hasUsableResult(state: ComputationState): boolean {
+  return USABLE.has(state.status) && state.resultHash !== null;
+}
+
 /**
  * Decides run, skip or blocked for one computation and date from the
  * stored states: blocked when a dependency failed or has no result; skip
@@ -66,7 +71,7 @@ export function decide(input: DecideInput): Decision {
       return blocked(input, `dependency ${dep} will be ${view.status} on ${date}`);
     }
     const state = view.state;
-    if (state === null || !USABLE.has(state.status) || state.resultHash === null) {
+    if (state === null || !hasUsableResult(state)) {
       const status = state === null ? 'has not run' : `is ${state.status}`;
       return blocked(input, `dependency ${dep} ${status} on ${date}${state?.error ? ` (${state.error})` : ''}`);
     }

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { stripTypeScriptTypes } from 'node:module';
-import { extname } from 'node:path';
-import { parse } from 'acorn';
+import { dirname, extname, join, relative } from 'node:path';
+import { parse, type Node } from 'acorn';
+import { importSpecifiers, resolveLocalImport } from '../manifest/source-hash.ts';
 
 /** Where in a file a syntax error is, 1-based. */
 export interface SourceLocation {
@@ -25,10 +26,19 @@ function locationFromStrippingError(error: unknown): SourceLocation | null {
   return { line: Number(header[1]), column: lines[caretLine]!.indexOf('^') + 1 };
 }
 
+function parseModule(code: string): Node {
+  return parse(code, {
+    ecmaVersion: 'latest',
+    sourceType: 'module',
+    allowHashBang: true,
+    allowAwaitOutsideFunction: true,
+  });
+}
+
 /** acorn's own error carries the location of the first token it could not parse. */
 function locationFromParser(code: string): { location: SourceLocation; message: string } | null {
   try {
-    parse(code, { ecmaVersion: 'latest', sourceType: 'module', allowHashBang: true, allowAwaitOutsideFunction: true });
+    parseModule(code);
     return null;
   } catch (error) {
     const loc = (error as { loc?: { line: number; column: number } }).loc;
@@ -72,22 +82,56 @@ export function codeFrame(source: string, location: SourceLocation): string {
   return `\n      ${gutter}${text.replace(/\t/g, ' ')}\n      ${caret}`;
 }
 
+/** The local modules (relative imports) a source file imports; none when it cannot be read as a module. */
+function localImports(file: string, source: string): string[] {
+  try {
+    const code = TS_EXTENSIONS.has(extname(file)) ? stripTypeScriptTypes(source, { mode: 'strip' }) : source;
+    return importSpecifiers(parseModule(code))
+      .map((specifier) => resolveLocalImport(file, specifier))
+      .filter((path): path is string => path !== undefined);
+  } catch {
+    return [];
+  }
+}
+
 /**
- * The text of a computation file that failed to load: for a syntax error,
- * `file:line:column: message` and the line with a caret; else the loader's
- * own message. The file is parsed again whatever the error's class, since
- * loaders word syntax errors in their own ways (and some without a line).
+ * The first syntax error in a file or, when it has none, in the local
+ * modules it imports (depth first), as `file:line:column: syntax error:
+ * message` and the line with a caret; `shown` is how `file` is named.
  */
-export function describeLoadError(file: string, shown: string, error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
+function syntaxErrorIn(file: string, shown: string, error: unknown, seen: Set<string>): string | null {
+  if (seen.has(file)) return null;
+  seen.add(file);
   let source: string;
   try {
     source = readFileSync(file, 'utf8');
   } catch {
-    return `${shown} could not be loaded: ${text}`;
+    return null;
   }
   const found = locateSyntaxError(file, source, error);
+  if (found !== null) {
+    const { line, column } = found.location;
+    return `${shown}:${line}:${column}: syntax error: ${found.message}${codeFrame(source, found.location)}`;
+  }
+  for (const imported of localImports(file, source)) {
+    // Node's error names no helper file: its location is not used for one.
+    const inner = syntaxErrorIn(imported, join(dirname(shown), relative(dirname(file), imported)), null, seen);
+    if (inner !== null) return inner;
+  }
+  return null;
+}
+
+/**
+ * The text of a computation file that failed to load: for a syntax error,
+ * `file:line:column: message` and the line with a caret (prefixed with the
+ * computation's file when the error is in a helper it imports); else the
+ * loader's own message. The files are parsed again whatever the error's
+ * class, since loaders word syntax errors in their own ways (and some
+ * without a line or a file).
+ */
+export function describeLoadError(file: string, shown: string, error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  const found = syntaxErrorIn(file, shown, error, new Set());
   if (found === null) return `${shown} could not be loaded: ${text}`;
-  const { line, column } = found.location;
-  return `${shown}:${line}:${column}: syntax error: ${found.message}${codeFrame(source, found.location)}`;
+  return found.startsWith(`${shown}:`) ? found : `${shown} could not be loaded: ${found}`;
 }

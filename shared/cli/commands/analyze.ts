@@ -7,7 +7,7 @@ import { ComputationReader } from '../../warehouse/computation-reader.ts';
 import { inputVersionsFor, versionScope } from '../../runtime/input-versions.ts';
 import { notDueReason } from '../../schedule/due.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
-import { openReader, openStateStore } from '../wiring.ts';
+import { openReader, openStateStore, readsNoTable } from '../wiring.ts';
 import { computationsFromFlags, datesFromFlags } from './run.ts';
 import { formatBytes } from './render.ts';
 
@@ -130,7 +130,10 @@ export const analyzeCommand: Command = {
     const project = await loadProject(input);
     const manifest = await requireManifest(project);
     const selected = computationsFromFlags(input.flags, manifest);
-    const [state, opened] = await Promise.all([openStateStore(project), openReader(project)]);
+    const [state, opened] = await Promise.all([
+      openStateStore(project),
+      openReader(project, { create: readsNoTable(manifest) }),
+    ]);
     try {
       const reader = opened.reader;
       const scope = versionScope(manifest);

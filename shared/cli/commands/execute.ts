@@ -10,9 +10,10 @@ import { processGlobal } from '../../runtime/process-global.ts';
 import { runBatch } from '../../runtime/run-batch.ts';
 import { dateFlag, oneComputationFlag, stringFlag } from '../args.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
-import { openReader, openStateStore } from '../wiring.ts';
+import { openReader, openStateStore, readsNoTable } from '../wiring.ts';
 import type { ProjectConfig } from '../../project/project-config.ts';
 import { didYouMean } from '../../util/nearest.ts';
+import { hasUsableResult } from '../../plan/decide.ts';
 import { runInProcess } from './run.ts';
 import { ENTITY_FLAG } from './show.ts';
 
@@ -58,7 +59,7 @@ export const executeCommand: Command = {
         });
       return 1;
     }
-    const opened = await openReader(project);
+    const opened = await openReader(project, { create: readsNoTable(manifest) });
     try {
       const reader = opened.reader;
       const { reads, problems } = await reader.plan(entry, date);
@@ -94,7 +95,8 @@ export const executeCommand: Command = {
             );
             results.push(...outcome.results);
             errors.push(...outcome.errors);
-            for (const entity of context.entities) seen.push(entity.entityId);
+            // Kept only to name a missing --entity-id: a whole dry run need not hold every id.
+            if (entityId !== undefined) for (const entity of context.entities) seen.push(entity.entityId);
           }
         }
       }
@@ -134,8 +136,7 @@ async function dependenciesWithoutResult(
     for (const name of dependencies) {
       const state = await store.states.get(date, name);
       if (state === null) missing.push({ name, why: 'has not run' });
-      else if ((state.status !== 'completed' && state.status !== 'skipped') || state.resultHash === null)
-        missing.push({ name, why: `is ${state.status}` });
+      else if (!hasUsableResult(state)) missing.push({ name, why: `is ${state.status}` });
     }
     return missing;
   } finally {

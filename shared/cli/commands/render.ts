@@ -6,7 +6,7 @@ import type { ComputationReader, PlannedRead } from '../../warehouse/computation
 import { dateFlag, stringFlag } from '../args.ts';
 import { loadProject, printJson, type Command, type CommandInput } from '../command.ts';
 import { computationsFromFlags } from './run.ts';
-import { openReader } from '../wiring.ts';
+import { openReader, readsNoTable } from '../wiring.ts';
 
 export function formatBytes(bytes: number | null): string {
   if (bytes === null) return 'unknown';
@@ -38,7 +38,7 @@ export const renderCommand: Command = {
     const project = await loadProject(input);
     const manifest = await requireManifest(project);
     const entries = (computationsFromFlags(input.flags, manifest) ?? []).map((name) => manifest.byName.get(name)!);
-    const opened = await openReader(project);
+    const opened = await openReader(project, { create: readsNoTable(manifest) });
     try {
       const rendered: Rendered[] = [];
       for (const entry of entries) {

@@ -3,7 +3,7 @@ import { buildManifest } from '../../manifest/build-manifest.ts';
 import { systemClock } from '../../ports/clock.ts';
 import { validateQueries } from '../../warehouse/validate-queries.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
-import { openReader } from '../wiring.ts';
+import { openReader, readsNoTable } from '../wiring.ts';
 
 export const validateCommand: Command = {
   name: 'validate',
@@ -67,7 +67,7 @@ async function warehouseProblems(
   project: Parameters<typeof openReader>[0],
   manifest: Awaited<ReturnType<typeof buildManifest>>['manifest'],
 ): Promise<{ problems: Problem[]; warnings: Problem[] }> {
-  const opened = await openReader(project);
+  const opened = await openReader(project, { create: readsNoTable(manifest) });
   try {
     const reader = opened.reader;
     return await validateQueries(manifest, reader, systemClock.now().toISOString().slice(0, 10));

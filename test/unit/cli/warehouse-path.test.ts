@@ -4,13 +4,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cli, json } from '../../support/cli.ts';
 import { computationSource, tempProject, type TempProject } from '../../support/temp-project.ts';
 
-describe('a warehouse path that names no file', () => {
-  let project: TempProject | undefined;
-  afterEach(async () => {
-    await project?.remove();
-    project = undefined;
-  });
+let project: TempProject | undefined;
+afterEach(async () => {
+  await project?.remove();
+  project = undefined;
+});
 
+describe('a warehouse path that names no file', () => {
   it('is refused without creating the file, naming the path, the config key and a near file', async () => {
     project = await tempProject({
       'compute.config.json': JSON.stringify({ warehouse: { type: 'duckdb', path: 'data/warehous.duckdb' } }),
@@ -40,5 +40,23 @@ describe('a warehouse path that names no file', () => {
       status,
     ).computations;
     expect(states.map((s) => [s.name, s.status])).toEqual([['Count', 'pending']]);
+  });
+});
+
+describe('a project that reads no table', () => {
+  it('needs no warehouse file before its first run, for analyze, render and a dry run as for run', async () => {
+    project = await tempProject({ 'computations/hello.ts': computationSource({ name: 'Hello', type: 'global' }) });
+    const at = ['--date', '2026-03-01', '--project', project.root];
+    for (const args of [
+      ['analyze', ...at],
+      ['render', '--computation', 'Hello', ...at],
+      ['execute', '--dry-run', '--computation', 'Hello', ...at],
+      ['validate', '--warehouse', '--project', project.root],
+      ['run', ...at],
+    ]) {
+      const result = await cli(args);
+      expect({ args, code: result.code }).toEqual({ args, code: 0 });
+      expect(result.stderr).not.toContain('does not exist');
+    }
   });
 });

@@ -56,6 +56,27 @@ describe('a computation file that cannot be loaded', () => {
     expect(result.stderr + result.stdout).toContain('computations/broken.js:4:23: syntax error: Unexpected token');
   });
 
+  it('names file:line:column of a syntax error in a helper module the computation imports', async () => {
+    project = await tempProject({
+      'computations/uses-helper.ts': [
+        "import { Computation } from 'computation-system';",
+        "import { half } from './_lib/math.ts';",
+        'export default class UsesHelper extends Computation {',
+        "  static getConfig() { return { name: 'UsesHelper', type: 'global' }; }",
+        '  process() { return half(4); }',
+        '}',
+        '',
+      ].join('\n'),
+      'computations/_lib/math.ts': 'export const half = (x: number) => (x / 2;\n',
+    });
+    const result = await cli(['validate', '--project', project.root, '--json']);
+    const [error] = json<ValidateOutput>(result).errors;
+    expect(error!.message).toContain(
+      'computations/uses-helper.ts could not be loaded: computations/_lib/math.ts:1:42: syntax error:',
+    );
+    expect(error!.message).toContain('1 | export const half = (x: number) => (x / 2;');
+  });
+
   it('keeps the loader message for errors that are not syntax errors', async () => {
     project = await tempProject({ 'computations/throws.ts': "throw new Error('boom at import');\n" });
     const result = await cli(['validate', '--project', project.root, '--json']);

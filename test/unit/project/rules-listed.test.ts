@@ -46,6 +46,22 @@ describe('a rule used in code but not listed in the config', () => {
     expect(errors[1]!.message).toMatch(/rules\/ has no module tax.ts or tax.js either.$/);
   });
 
+  it('leaves a `rules` field of the data alone: only the context of process() has ctx.rules', async () => {
+    project = await tempProject({
+      ...RULES,
+      'computations/score.ts': computationSource(
+        { name: 'Score', type: 'global', requires: { policies: {} }, rules: ['risk'] },
+        [
+          'const sizes = ctx.data.policies.map((policy) => policy.rules.length);',
+          '    const first = ctx.data.policies[0].rules.max;',
+          '    return { sizes, first, limit: ctx.rules.risk.limit };',
+        ].join('\n'),
+      ),
+    });
+    const result = await cli(['validate', '--project', project.root, '--json']);
+    expect(json<ValidateOutput>(result)).toMatchObject({ ok: true, errors: [] });
+  });
+
   it('passes validate when every rule read is listed', async () => {
     project = await tempProject({
       ...RULES,
