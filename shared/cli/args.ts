@@ -77,8 +77,10 @@ export function dateFlag(flags: Flags, name: string, required = false): string |
   }
   const problem = typeof value === 'string' ? runDateProblem(value) : 'it has no value';
   if (problem !== null) {
+    // A well-formed today-N that reaches too far back says so; anything else gets the forms.
+    const detail = problem.includes('reaches back') ? `: ${problem}` : `; got '${String(value)}'`;
     throw new UsageError(
-      `--${name} must be a calendar date as YYYY-MM-DD, e.g. 2026-01-26, or today, yesterday, today-N (UTC); got '${String(value)}'`,
+      `--${name} must be a calendar date as YYYY-MM-DD, e.g. 2026-01-26, or today, yesterday, today-N (UTC)${detail}`,
     );
   }
   return resolveRunDate(value as string, new Date());

@@ -94,4 +94,10 @@ describe('compute status', () => {
       "--date must be a calendar date as YYYY-MM-DD, e.g. 2026-01-26, or today, yesterday, today-N (UTC); got '2026-02-30'",
     );
   });
+
+  it('says how far back a relative date may reach', async () => {
+    const result = await cli(['status', '--date', 'today-5000']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("today-N (UTC): 'today-5000' reaches back more than 3660 days");
+  });
 });
