@@ -101,11 +101,10 @@ export const executeCommand: Command = {
         }
       }
       if (entityId !== undefined && impossible === null && !seen.includes(entityId)) {
-        input.io.stderr(
-          `Entity '${entityId}' is not among the ${seen.length} entities of ${entry.name} on ${date} (those with rows in a required table's window, or a dependency's result).${didYouMean(entityId, seen)}\n`,
-        );
+        const unknownEntity = `Entity '${entityId}' is not among the ${seen.length} entities of ${entry.name} on ${date} (those with rows in a required table's window, or a dependency's result).${didYouMean(entityId, seen)}`;
+        input.io.stderr(`${unknownEntity}\n`);
         if (input.flags.json === true)
-          printJson(input, { computation: entry.name, date, dryRun: true, impossible, results, errors });
+          printJson(input, { computation: entry.name, date, dryRun: true, impossible, unknownEntity, results, errors });
         return 1;
       }
       if (input.flags.json === true) {

@@ -39,5 +39,11 @@ describe('compute execute --dry-run says why it cannot show results', () => {
       `Entity 'e04' is not among the 12 entities of Doubled on ${D} (those with rows in a required table's window, or a dependency's result). Did you mean`,
     );
     expect(unknown.stdout).toBe('');
+    // With --json the reason is in the output too, not only on stderr.
+    const unknownJson = await dryRun('--computation', 'Doubled', '--entity-id', 'e04', '--json');
+    expect(unknownJson.code).toBe(1);
+    expect(json<{ unknownEntity: string }>(unknownJson).unknownEntity).toMatch(
+      /^Entity 'e04' is not among the 12 entities of Doubled .* Did you mean/,
+    );
   });
 });
