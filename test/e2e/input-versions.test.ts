@@ -180,6 +180,10 @@ describe('input versions: upgrading from states stored without them', () => {
     const off = { COMPUTE_INPUT_VERSIONS: 'false' };
     const before = await runProject(project.root, { dates: [D1], env: off });
     expect(before.states.get(`${D1}/Daily`)!.components!.inputs).toBeUndefined();
+    // Nothing versioned: analyze sends no version query and does not talk about them.
+    const analysis = await cli(['analyze', '--date', D1, '--project', project.root], { env: off });
+    expect(analysis.stdout).toContain('Daily');
+    expect(analysis.stdout).not.toContain('Input versions');
 
     const upgraded = await runProject(project.root, { dates: [D1] });
     const state = upgraded.states.get(`${D1}/Daily`)!;

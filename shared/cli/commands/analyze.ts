@@ -176,9 +176,10 @@ export const analyzeCommand: Command = {
         .map((d) => `${computations.filter((c) => c.decision === d).length} ${d}`)
         .join(', ');
       input.io.stdout(`\n${counts}${priced ? `; would scan ${formatBytes(totalBytes)} in total` : ''}\n`);
-      input.io.stdout(
-        `Input versions: ${versions.queries} quer${versions.queries === 1 ? 'y' : 'ies'}; each ${versions.cost}.\n`,
-      );
+      if (versions.queries > 0)
+        input.io.stdout(
+          `Input versions: ${versions.queries} quer${versions.queries === 1 ? 'y' : 'ies'}; each ${versions.cost}.\n`,
+        );
       return 0;
     } finally {
       await opened.close();
