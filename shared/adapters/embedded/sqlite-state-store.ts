@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import {
-  fenceHolds,
   ledgerRunField,
   StaleLeaseError,
   type BatchLedger,
@@ -19,6 +18,7 @@ import {
   type RunStore,
   type StateStore,
 } from '../../ports/state-store.ts';
+import { holdsLease } from '../../state/leases.ts';
 import { planFrom } from '../../state/plans.ts';
 
 const SCHEMA = `
@@ -138,7 +138,8 @@ export class SqliteStateStore implements StateStore {
         this.#transaction(() => {
           if (fence !== undefined) {
             const lease = this.#lease(fence);
-            if (!fenceHolds(lease, fence)) throw new StaleLeaseError(fence, fence.token, lease?.token ?? null);
+            const current = lease?.token ?? null;
+            if (!holdsLease(lease, fence)) throw new StaleLeaseError(fence, fence.token, current);
           }
           this.#run(
             'INSERT INTO states (date, computation, expires_at, body) VALUES (?, ?, ?, ?) ON CONFLICT (date, computation) DO UPDATE SET expires_at = excluded.expires_at, body = excluded.body',
