@@ -1,8 +1,8 @@
 import type { BatchPlan, LedgerSummary } from '../shared/ports/state-store.ts';
+import { withHeartbeat } from '../shared/runtime/heartbeat.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import { finalizeBatches } from './finalize.ts';
 import { fanOutKey, topUp, type FanOut } from './fan-out.ts';
-import { withHeartbeat } from './lease.ts';
 import type { Outcomes, RunningWith } from './outcomes.ts';
 
 /** How many entity errors the breaker's message quotes. */

@@ -13,14 +13,22 @@ import {
 } from '../shared/ports/state-store.ts';
 import { ledgerKey } from '../shared/runtime/batch-files.ts';
 import { forEachLimited, heartbeatEvery, timeoutsFor, type ServicePorts } from '../shared/runtime/ports.ts';
+import { withHeartbeat } from '../shared/runtime/heartbeat.ts';
 import { writeState } from '../shared/runtime/state-writes.ts';
 import { inputVersionsFor, RunVersionScopes } from '../shared/runtime/input-versions.ts';
 import { seconds } from '../shared/runtime/time-limit.ts';
-import { acquireLease, attemptOf, driveAttempt, releaseLease, renewLease } from '../shared/state/leases.ts';
+import {
+  acquireLease,
+  attemptOf,
+  driveAttempt,
+  drivesAttempt,
+  releaseLease,
+  renewLease,
+} from '../shared/state/leases.ts';
 import { createCompletion } from './completion.ts';
 import { latestAttempt, planFanOut, republishUnfinished, type FanOut } from './fan-out.ts';
 import { runGlobal } from './global-run.ts';
-import { takeLease, withHeartbeat, type TakeoverReasons } from './lease.ts';
+import { takeLease, type TakeoverReasons } from './lease.ts';
 import { createOutcomes } from './outcomes.ts';
 
 /** The executor: decides, leases and runs computations; fans per-entity work out and in. */
@@ -345,7 +353,7 @@ export function createExecutor(ports: ServicePorts): Executor {
       state.ledger.summary(key),
     ]);
     // Only completions of the attempt the lease drives count: anything else is late or superseded.
-    if (lease === null || lease.released || attemptOf(lease) !== event.attempt) {
+    if (!drivesAttempt(lease, event.attempt)) {
       if (outcomes.announced(event.runId, entry, event.date)) return;
       // If the computation already finished in this run, say so again: the first announcement may have been lost.
       const done = await state.states.get(event.date, event.computation);
