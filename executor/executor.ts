@@ -64,17 +64,19 @@ export function createExecutor(ports: ServicePorts): Executor {
   /** Input-version lookups shared by the decisions of one run. */
   const versionScopes = new RunVersionScopes(manifest);
 
-  async function decideFor(run: RunRecord, entry: ManifestEntry, date: IsoDate): Promise<Decision> {
-    const [stored, previous, inputs] = await Promise.all([
-      state.states.get(date, entry.name),
+  /** Decides a computation on a date; `stored` is its state, as the caller just read it. */
+  async function decideFor(
+    run: RunRecord,
+    entry: ManifestEntry,
+    date: IsoDate,
+    stored: ComputationState | null,
+  ): Promise<Decision> {
+    const [previous, inputs, deps] = await Promise.all([
       entry.config.isHistorical ? state.states.get(previousDate(date), entry.name) : Promise.resolve(null),
       inputVersionsFor(ports.reader, entry, date, versionScopes.forRun(run.runId)),
+      Promise.all(entry.config.dependencies.map(async (name) => [name, await state.states.get(date, name)] as const)),
     ]);
-    const deps = new Map(
-      await Promise.all(
-        entry.config.dependencies.map(async (name) => [name, await state.states.get(date, name)] as const),
-      ),
-    );
+    const byName = new Map(deps);
     return decide({
       manifest,
       entry,
@@ -83,7 +85,7 @@ export function createExecutor(ports: ServicePorts): Executor {
       stored,
       previous,
       inputs,
-      dependency: (name) => ({ kind: 'final', state: deps.get(name) ?? null }),
+      dependency: (name) => ({ kind: 'final', state: byName.get(name) ?? null }),
     });
   }
 
@@ -105,7 +107,7 @@ export function createExecutor(ports: ServicePorts): Executor {
     const mine = current?.runId === runId && current.status === 'running';
     // Skips and blocks change nothing stored but the state, so they need no lease: a no-op re-run stays cheap.
     if (!mine) {
-      const early = await decideFor(run, entry, date);
+      const early = await decideFor(run, entry, date, current);
       if (early.decision === 'skip' || early.decision === 'blocked') {
         const fields =
           early.decision === 'skip'
@@ -116,7 +118,8 @@ export function createExecutor(ports: ServicePorts): Executor {
                 reason: early.reasons.join('; '),
               }
             : { status: 'blocked' as const, reason: early.reasons.join('; '), resultHash: null };
-        await writeState(state, entry, date, runId, clock.now(), fields);
+        // Written from the state it was decided on: a skip keeps that state's result hash and counts.
+        await writeState(state, entry, date, runId, clock.now(), fields, undefined, current);
         log.info({ status: fields.status, reason: fields.reason }, `${entry.name} ${fields.status} on ${date}`);
         return outcomes.announce(runId, entry, date, fields.status);
       }
@@ -197,7 +200,7 @@ export function createExecutor(ports: ServicePorts): Executor {
         return completion.advance(fan, await state.ledger.summary(ledgerKey(runId, entry.name, date, attempt)));
       }
     }
-    const decision = await decideFor(run, entry, date);
+    const decision = await decideFor(run, entry, date, current);
     const running = { compositeHash: decision.compositeHash, components: decision.components, bytesScanned: null };
     if (decision.decision === 'skip')
       return outcomes.finish(runId, entry, date, lease, {

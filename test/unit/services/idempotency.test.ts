@@ -199,6 +199,23 @@ describe('executor', () => {
     expect((await state.runs.get(RUN))!.status).toBe('completed');
   });
 
+  it("reads a computation's own state once to decide and record a no-op re-run", async () => {
+    const { bus, request, state } = await open();
+    await bus.deliver(request);
+    await bus.drain();
+    await bus.deliver({ ...request, runId: 'run-again' });
+    const [pass] = bus.take(of('pass.ready'));
+    const get = state.states.get.bind(state.states);
+    const reads: string[] = [];
+    state.states.get = async (date, computation) => {
+      reads.push(`${date}/${computation}`);
+      return get(date, computation);
+    };
+    await bus.deliver(pass!);
+    expect(bus.take(of('computation.completed')).map((e) => 'status' in e && e.status)).toEqual(['skipped', 'skipped']);
+    expect(reads.filter((read) => read === `${D}/Totals`)).toEqual([`${D}/Totals`]);
+  });
+
   it('a finalizer whose lease was taken over writes no results (zombie writes are fenced, results included)', async () => {
     const { bus, request, state, runtime: rt } = await open();
     await bus.deliver(request);
