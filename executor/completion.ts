@@ -68,7 +68,7 @@ export function createCompletion(ports: ServicePorts, outcomes: Outcomes): Compl
       .flatMap((record) => record.errors)
       .slice(0, QUOTED)
       .map((e) => `${e.entityId}: ${e.error}`);
-    const error = `CIRCUIT BREAKER TRIPPED: ${summary.failed} of ${processed} entities failed (threshold ${Math.round(settings.breakerThreshold * 100)}%); no further batches were published. ${samples.join('; ')}`;
+    const error = `CIRCUIT BREAKER TRIPPED: ${summary.failed} of ${processed} entities failed (threshold ${Math.round(settings.breakerThreshold * 100)}%); no further batches were published. Fix what fails and run again (breakerThreshold sets the share that trips it). First errors: ${samples.join('; ')}`;
     ports.log.error(
       { runId: fan.runId, date: fan.date, computation: fan.entry.name, failed: summary.failed, processed },
       error,
