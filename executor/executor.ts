@@ -12,7 +12,13 @@ import {
   type RunRecord,
 } from '../shared/ports/state-store.ts';
 import { ledgerKey } from '../shared/runtime/batch-files.ts';
-import { forEachLimited, heartbeatEvery, timeoutsFor, type ServicePorts } from '../shared/runtime/ports.ts';
+import {
+  forEachLimited,
+  heartbeatEvery,
+  pastComputationTimeout,
+  timeoutsFor,
+  type ServicePorts,
+} from '../shared/runtime/ports.ts';
 import { withHeartbeat } from '../shared/runtime/heartbeat.ts';
 import { writeState } from '../shared/runtime/state-writes.ts';
 import { inputVersionsFor, RunVersionScopes } from '../shared/runtime/input-versions.ts';
@@ -156,8 +162,7 @@ export function createExecutor(ports: ServicePorts): Executor {
   }
 
   function timedOut(entry: ManifestEntry, current: ComputationState): boolean {
-    const started = current.startedAt === null ? NaN : Date.parse(current.startedAt);
-    return clock.now().getTime() - started > timeoutsFor(settings, entry.config).computationMs;
+    return pastComputationTimeout(settings, entry.config, current.startedAt, clock.now());
   }
 
   async function runUnderLease(
