@@ -1,8 +1,8 @@
 import type { BatchPlan, LedgerSummary } from '../shared/ports/state-store.ts';
+import { withHeartbeat } from '../shared/runtime/heartbeat.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import { finalizeBatches } from './finalize.ts';
 import { fanOutKey, topUp, type FanOut } from './fan-out.ts';
-import { withHeartbeat } from './lease.ts';
 import type { Outcomes, RunningWith } from './outcomes.ts';
 
 /** How many entity errors the breaker's message quotes. */
@@ -68,7 +68,7 @@ export function createCompletion(ports: ServicePorts, outcomes: Outcomes): Compl
       .flatMap((record) => record.errors)
       .slice(0, QUOTED)
       .map((e) => `${e.entityId}: ${e.error}`);
-    const error = `CIRCUIT BREAKER TRIPPED: ${summary.failed} of ${processed} entities failed (threshold ${Math.round(settings.breakerThreshold * 100)}%); no further batches were published. ${samples.join('; ')}`;
+    const error = `CIRCUIT BREAKER TRIPPED: ${summary.failed} of ${processed} entities failed (threshold ${Math.round(settings.breakerThreshold * 100)}%); no further batches were published. Fix what fails and run again (breakerThreshold sets the share that trips it). First errors: ${samples.join('; ')}`;
     ports.log.error(
       { runId: fan.runId, date: fan.date, computation: fan.entry.name, failed: summary.failed, processed },
       error,

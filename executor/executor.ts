@@ -12,15 +12,29 @@ import {
   type RunRecord,
 } from '../shared/ports/state-store.ts';
 import { ledgerKey } from '../shared/runtime/batch-files.ts';
-import { forEachLimited, heartbeatEvery, timeoutsFor, type ServicePorts } from '../shared/runtime/ports.ts';
+import {
+  forEachLimited,
+  heartbeatEvery,
+  pastComputationTimeout,
+  timeoutsFor,
+  type ServicePorts,
+} from '../shared/runtime/ports.ts';
+import { withHeartbeat } from '../shared/runtime/heartbeat.ts';
 import { writeState } from '../shared/runtime/state-writes.ts';
 import { inputVersionsFor, RunVersionScopes } from '../shared/runtime/input-versions.ts';
 import { seconds } from '../shared/runtime/time-limit.ts';
-import { acquireLease, attemptOf, driveAttempt, releaseLease, renewLease } from '../shared/state/leases.ts';
+import {
+  acquireLease,
+  attemptOf,
+  driveAttempt,
+  drivesAttempt,
+  releaseLease,
+  renewLease,
+} from '../shared/state/leases.ts';
 import { createCompletion } from './completion.ts';
 import { latestAttempt, planFanOut, republishUnfinished, type FanOut } from './fan-out.ts';
 import { runGlobal } from './global-run.ts';
-import { takeLease, withHeartbeat, type TakeoverReasons } from './lease.ts';
+import { takeLease, type TakeoverReasons } from './lease.ts';
 import { createOutcomes } from './outcomes.ts';
 
 /** The executor: decides, leases and runs computations; fans per-entity work out and in. */
@@ -56,17 +70,19 @@ export function createExecutor(ports: ServicePorts): Executor {
   /** Input-version lookups shared by the decisions of one run. */
   const versionScopes = new RunVersionScopes(manifest);
 
-  async function decideFor(run: RunRecord, entry: ManifestEntry, date: IsoDate): Promise<Decision> {
-    const [stored, previous, inputs] = await Promise.all([
-      state.states.get(date, entry.name),
+  /** Decides a computation on a date; `stored` is its state, as the caller just read it. */
+  async function decideFor(
+    run: RunRecord,
+    entry: ManifestEntry,
+    date: IsoDate,
+    stored: ComputationState | null,
+  ): Promise<Decision> {
+    const [previous, inputs, deps] = await Promise.all([
       entry.config.isHistorical ? state.states.get(previousDate(date), entry.name) : Promise.resolve(null),
       inputVersionsFor(ports.reader, entry, date, versionScopes.forRun(run.runId)),
+      Promise.all(entry.config.dependencies.map(async (name) => [name, await state.states.get(date, name)] as const)),
     ]);
-    const deps = new Map(
-      await Promise.all(
-        entry.config.dependencies.map(async (name) => [name, await state.states.get(date, name)] as const),
-      ),
-    );
+    const byName = new Map(deps);
     return decide({
       manifest,
       entry,
@@ -75,7 +91,7 @@ export function createExecutor(ports: ServicePorts): Executor {
       stored,
       previous,
       inputs,
-      dependency: (name) => ({ kind: 'final', state: deps.get(name) ?? null }),
+      dependency: (name) => ({ kind: 'final', state: byName.get(name) ?? null }),
     });
   }
 
@@ -97,7 +113,7 @@ export function createExecutor(ports: ServicePorts): Executor {
     const mine = current?.runId === runId && current.status === 'running';
     // Skips and blocks change nothing stored but the state, so they need no lease: a no-op re-run stays cheap.
     if (!mine) {
-      const early = await decideFor(run, entry, date);
+      const early = await decideFor(run, entry, date, current);
       if (early.decision === 'skip' || early.decision === 'blocked') {
         const fields =
           early.decision === 'skip'
@@ -108,7 +124,8 @@ export function createExecutor(ports: ServicePorts): Executor {
                 reason: early.reasons.join('; '),
               }
             : { status: 'blocked' as const, reason: early.reasons.join('; '), resultHash: null };
-        await writeState(state, entry, date, runId, clock.now(), fields);
+        // Written from the state it was decided on: a skip keeps that state's result hash and counts.
+        await writeState(state, entry, date, runId, clock.now(), fields, undefined, current);
         log.info({ status: fields.status, reason: fields.reason }, `${entry.name} ${fields.status} on ${date}`);
         return outcomes.announce(runId, entry, date, fields.status);
       }
@@ -145,8 +162,7 @@ export function createExecutor(ports: ServicePorts): Executor {
   }
 
   function timedOut(entry: ManifestEntry, current: ComputationState): boolean {
-    const started = current.startedAt === null ? NaN : Date.parse(current.startedAt);
-    return clock.now().getTime() - started > timeoutsFor(settings, entry.config).computationMs;
+    return pastComputationTimeout(settings, entry.config, current.startedAt, clock.now());
   }
 
   async function runUnderLease(
@@ -189,7 +205,7 @@ export function createExecutor(ports: ServicePorts): Executor {
         return completion.advance(fan, await state.ledger.summary(ledgerKey(runId, entry.name, date, attempt)));
       }
     }
-    const decision = await decideFor(run, entry, date);
+    const decision = await decideFor(run, entry, date, current);
     const running = { compositeHash: decision.compositeHash, components: decision.components, bytesScanned: null };
     if (decision.decision === 'skip')
       return outcomes.finish(runId, entry, date, lease, {
@@ -345,7 +361,7 @@ export function createExecutor(ports: ServicePorts): Executor {
       state.ledger.summary(key),
     ]);
     // Only completions of the attempt the lease drives count: anything else is late or superseded.
-    if (lease === null || lease.released || attemptOf(lease) !== event.attempt) {
+    if (!drivesAttempt(lease, event.attempt)) {
       if (outcomes.announced(event.runId, entry, event.date)) return;
       // If the computation already finished in this run, say so again: the first announcement may have been lost.
       const done = await state.states.get(event.date, event.computation);

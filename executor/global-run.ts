@@ -43,7 +43,10 @@ export async function runGlobal(
     date,
     data,
     ports.log.child({ runId, date, computation: entry.name }),
-    (work) => withTimeLimit(work(), timeoutMs, () => ({ error: `timed out after ${seconds(timeoutMs)}` })),
+    (work) =>
+      withTimeLimit(work(), timeoutMs, () => ({
+        error: `timed out after ${seconds(timeoutMs)} (computationTimeoutSeconds)`,
+      })),
   );
   if ('error' in outcome) return { status: 'failed', error: outcome.error };
   const result = outcome.result;

@@ -1,7 +1,7 @@
 import type { Lease, LeaseKey } from '../shared/ports/state-store.ts';
 import { ownerIsDeadHere } from '../shared/runtime/owner.ts';
-import { heartbeatEvery, type ServicePorts } from '../shared/runtime/ports.ts';
-import { acquireLease, leaseIsFree, renewLease, type AcquireResult } from '../shared/state/leases.ts';
+import type { ServicePorts } from '../shared/runtime/ports.ts';
+import { acquireLease, leaseIsFree, type AcquireResult } from '../shared/state/leases.ts';
 
 /** Why a live-looking holder may still be replaced. */
 export interface TakeoverReasons {
@@ -58,31 +58,4 @@ export async function takeLease(
     );
   }
   return taken;
-}
-
-/**
- * Renews a lease every fifth of its staleness while `work` runs, so the
- * watchdog never mistakes a busy holder for a gone one. `held()` turns
- * false once a heartbeat finds the lease taken over: the work should stop.
- */
-export async function withHeartbeat<T>(
-  ports: ServicePorts,
-  lease: Lease,
-  work: (held: () => boolean) => Promise<T>,
-): Promise<T> {
-  let held = true;
-  const timer = setInterval(() => {
-    renewLease(ports.state.leases, lease, ports.clock.now()).then(
-      (renewed) => {
-        if (!renewed) held = false;
-      },
-      (error: unknown) => ports.log.warn({ error: String(error) }, 'Lease heartbeat failed'),
-    );
-  }, heartbeatEvery(ports.settings));
-  timer.unref();
-  try {
-    return await work(() => held);
-  } finally {
-    clearInterval(timer);
-  }
 }

@@ -2,7 +2,7 @@ import type { ComputationCompleted } from '../shared/events/contracts.ts';
 import type { IsoDate } from '../shared/model/types.ts';
 import { FINAL_STATUSES, type ComputationState, type RunRecord } from '../shared/ports/state-store.ts';
 import { ownerIsDeadHere } from '../shared/runtime/owner.ts';
-import { timeoutsFor, type ServicePorts } from '../shared/runtime/ports.ts';
+import { pastComputationTimeout, type ServicePorts } from '../shared/runtime/ports.ts';
 import { leaseIsFree } from '../shared/state/leases.ts';
 import { selectedNames } from './summary.ts';
 
@@ -72,12 +72,11 @@ export async function sweepRuns(
   const now = clock.now();
 
   async function whyStuck(run: RunRecord, name: string, current: ComputationState | null): Promise<string | null> {
-    if (current === null || current.runId !== run.runId) return 'not decided in this run';
-    if (current.status !== 'running') return 'not decided in this run';
+    if (current === null || current.runId !== run.runId || current.status !== 'running')
+      return 'not decided in this run';
     const entry = manifest.byName.get(name)!;
     if (current.codeHash !== entry.codeHash) return 'planned with other code';
-    const started = current.startedAt === null ? NaN : Date.parse(current.startedAt);
-    if (now.getTime() - started > timeoutsFor(settings, entry.config).computationMs) return 'timed out';
+    if (pastComputationTimeout(settings, entry.config, current.startedAt, now)) return 'timed out';
     const lease = await state.leases.get({ computation: name, date: current.date });
     if (lease === null || leaseIsFree(lease, settings.leaseStaleMs, now)) return 'its lease is free or stale';
     if (ownerIsDeadHere(lease.owner)) return 'its holder process is gone';

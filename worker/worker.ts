@@ -9,8 +9,9 @@ import {
   type BatchContext,
   type BatchResults,
 } from '../shared/runtime/batch-files.ts';
-import { heartbeatEvery, timeoutsFor, type ServicePorts } from '../shared/runtime/ports.ts';
-import { attemptOf, renewLease } from '../shared/state/leases.ts';
+import { withHeartbeat } from '../shared/runtime/heartbeat.ts';
+import { timeoutsFor, type ServicePorts } from '../shared/runtime/ports.ts';
+import { drivesAttempt } from '../shared/state/leases.ts';
 import { runBatch, type BatchOutcome } from '../shared/runtime/run-batch.ts';
 
 /** The worker's code differs from the code the batch was planned with. */
@@ -56,7 +57,7 @@ export function createWorker(ports: WorkerPorts, options: WorkerOptions = {}): W
   /** A batch of an attempt that is no longer the one its computation's lease drives (re-planned, or finished). */
   async function superseded(event: BatchReady): Promise<boolean> {
     const lease = await ports.state.leases.get({ computation: event.computation, date: event.date });
-    return lease === null || lease.released || attemptOf(lease) !== event.attempt;
+    return !drivesAttempt(lease, event.attempt);
   }
 
   async function failedOutcome(event: BatchReady, error: string): Promise<BatchOutcome> {
@@ -152,7 +153,9 @@ export function createWorker(ports: WorkerPorts, options: WorkerOptions = {}): W
         `batch.ready ${event.batchId} of ${event.computation} carries the context of batch ${context.batchId} of ${context.computation}`,
       );
     const limits = timeoutsFor(ports.settings, entry.config);
-    const outcome = await withLeaseHeartbeat(event, () =>
+    const lease = { computation: event.computation, date: event.date, token: event.leaseToken };
+    // Keeps the computation's lease fresh while this batch runs, so the watchdog does not take a busy fan-out over.
+    const outcome = await withHeartbeat(ports, lease, () =>
       runBatch(entry, context, log, undefined, {
         entityTimeoutMs: limits.entityMs,
         deadline: ports.clock.now().getTime() + ports.settings.batchTimeoutMs,
@@ -161,22 +164,6 @@ export function createWorker(ports: WorkerPorts, options: WorkerOptions = {}): W
       }),
     );
     await complete(event, outcome);
-  }
-
-  /** Keeps the computation's lease fresh while this batch runs, so the watchdog does not take a busy fan-out over. */
-  async function withLeaseHeartbeat<T>(event: BatchReady, work: () => Promise<T>): Promise<T> {
-    const token = { computation: event.computation, date: event.date, token: event.leaseToken };
-    const timer = setInterval(() => {
-      renewLease(ports.state.leases, token, ports.clock.now()).catch((error: unknown) =>
-        ports.log.warn({ error: String(error) }, 'Lease heartbeat failed'),
-      );
-    }, heartbeatEvery(ports.settings));
-    timer.unref();
-    try {
-      return await work();
-    } finally {
-      clearInterval(timer);
-    }
   }
 
   async function failBatch(event: BatchReady, error: string): Promise<void> {

@@ -3,6 +3,7 @@ import { Worker } from 'node:worker_threads';
 import { PoisonMessageError } from '../errors.ts';
 import type { BatchReady } from '../events/contracts.ts';
 import type { EventBus } from '../ports/event-bus.ts';
+import { seconds } from '../runtime/time-limit.ts';
 import type { FromThread, ToThread } from './worker-thread.ts';
 
 interface Pending {
@@ -74,7 +75,7 @@ export class WorkerThreadPool {
       const index = this.#slots.indexOf(slot);
       if (index >= 0) this.#slots.splice(index, 1, this.#start());
       void slot.thread.terminate();
-      const error = `timed out after ${Math.round(limit / 1000)} s: a process() call did not return and blocked its worker thread, which was replaced; the batch's entities were not all processed`;
+      const error = `timed out after ${seconds(limit)} (entityTimeoutSeconds): a process() call did not return and blocked its worker thread, which was replaced; the batch's entities were not all processed`;
       this.#onStuck(pending.event, error).then(pending.resolve, (failure: unknown) =>
         pending.reject(failure instanceof Error ? failure : new Error(String(failure))),
       );

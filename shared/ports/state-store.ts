@@ -63,7 +63,8 @@ export interface ComputationStates {
   list(date?: IsoDate): Promise<ComputationState[]>;
   /**
    * Writes a state. With `fence`, the write happens only while that lease
-   * token is the current one for (computation, date); otherwise it throws
+   * token is the current, unreleased one for (computation, date) (the rule
+   * is holdsLease in shared/state/leases.ts); otherwise it throws
    * {@link StaleLeaseError} and nothing is written.
    */
   put(state: ComputationState, fence?: LeaseToken): Promise<void>;
@@ -248,11 +249,6 @@ export class StaleLeaseError extends Error {
     this.token = token;
     this.current = current;
   }
-}
-
-/** Whether a write fenced by `fence` may happen: the lease read in the same transaction still carries its token. */
-export function fenceHolds(lease: Lease | null | undefined, fence: LeaseToken): boolean {
-  return lease !== null && lease !== undefined && lease.token === fence.token;
 }
 
 /** How a storage key is made of a ledger key: run and attempt in one field, as stored since the first version. */

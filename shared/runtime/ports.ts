@@ -118,6 +118,17 @@ export function settingsFor(
   };
 }
 
+/** Whether a computation that started at `startedAt` has run past its computation timeout (never, with no start). */
+export function pastComputationTimeout(
+  settings: RuntimeSettings,
+  config: Parameters<typeof timeoutsFor>[1],
+  startedAt: string | null,
+  now: Date,
+): boolean {
+  const started = startedAt === null ? NaN : Date.parse(startedAt);
+  return now.getTime() - started > timeoutsFor(settings, config).computationMs;
+}
+
 /** A computation's own timeouts (getConfig's `timeouts`) over the project's. */
 export function timeoutsFor(
   settings: RuntimeSettings,

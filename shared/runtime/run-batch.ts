@@ -35,14 +35,8 @@ export function logSinkFor(log: Logger) {
   };
 }
 
-/**
- * Runs process() for each entity of a batch. A throwing entity is recorded
- * with its error and the rest go on; null stores nothing. Results are
- * plain JSON (what is stored is what a dependent will read); a value JSON
- * cannot hold is that entity's error, naming its path.
- */
 export interface BatchLimits {
-  /** One entity's process() not settled after this long fails ("timed out after 300 s"). */
+  /** One entity's process() not settled after this long fails ("timed out after 300 s (entityTimeoutSeconds)"). */
   entityTimeoutMs?: number;
   /** Epoch ms after which entities not started yet fail, so the batch answers in time. */
   deadline?: number;
@@ -51,6 +45,12 @@ export interface BatchLimits {
   onEntity?: (entityId: string) => void;
 }
 
+/**
+ * Runs process() for each entity of a batch. A throwing entity is recorded
+ * with its error and the rest go on; null stores nothing. Results are
+ * plain JSON (what is stored is what a dependent will read); a value JSON
+ * cannot hold is that entity's error, naming its path.
+ */
 export async function runBatch(
   entry: ManifestEntry,
   context: BatchContext,
@@ -93,7 +93,7 @@ export async function runBatch(
         timeout === undefined
           ? await running
           : await withTimeLimit(Promise.resolve(running), timeout, () => {
-              throw new Error(`timed out after ${seconds(timeout)}`);
+              throw new Error(`timed out after ${seconds(timeout)} (entityTimeoutSeconds)`);
             });
       const stored = storableResult(result);
       if ('error' in stored) throw new Error(stored.error);

@@ -22,7 +22,11 @@ export interface StateFields {
   startedAt?: string | null;
 }
 
-/** Writes the state of (computation, date) for a run, keeping fields the update does not name. */
+/**
+ * Writes the state of (computation, date) for a run, keeping fields the
+ * update does not name from `known` (the state the caller decided on), or
+ * else from the stored state, read here.
+ */
 export async function writeState(
   store: StateStore,
   entry: ManifestEntry,
@@ -31,8 +35,9 @@ export async function writeState(
   now: Date,
   fields: StateFields,
   fence?: LeaseToken,
+  known?: ComputationState | null,
 ): Promise<ComputationState> {
-  const previous = await store.states.get(date, entry.name);
+  const previous = known !== undefined ? known : await store.states.get(date, entry.name);
   const final = fields.status !== 'running' && fields.status !== 'pending';
   const state: ComputationState = {
     computation: entry.name,

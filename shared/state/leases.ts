@@ -28,6 +28,11 @@ export function attemptOf(lease: Lease): number {
   return (lease as { attempt?: number }).attempt ?? lease.token;
 }
 
+/** Whether `lease` is live and drives fan-out `attempt`: batches and completions of any other attempt are late or superseded. */
+export function drivesAttempt(lease: Lease | null, attempt: number): lease is Lease {
+  return lease !== null && !lease.released && attemptOf(lease) === attempt;
+}
+
 /**
  * Takes the lease when there is none or `canTake(holder)` says the holder
  * may be replaced; the new lease's token is one more than the last one.

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HashComponents } from '../../shared/manifest/composite-hash.ts';
-import { acquireLease, leaseIsFree, releaseLease, renewLease } from '../../shared/state/leases.ts';
+import { acquireLease, holdsLease, leaseIsFree, releaseLease, renewLease } from '../../shared/state/leases.ts';
 import {
   StaleLeaseError,
   type LeaseKey,
@@ -217,6 +217,19 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
           expect((await store.states.get(key.date, key.computation))!.resultHash).toBe('by-a');
           await store.states.put(state({ resultHash: 'by-b' }), taken.lease);
           expect((await store.states.get(key.date, key.computation))!.resultHash).toBe('by-b');
+        }));
+
+      it('refuses a write fenced by a released lease, as holdsLease does', () =>
+        withStore('lease-fence-released', async (store) => {
+          const held = await acquire(store, key, 'exec-a', HOUR, T0);
+          if (!held.acquired) throw new Error('expected the lease');
+          await store.states.put(state({ resultHash: 'by-a' }), held.lease);
+          await releaseLease(store.leases, held.lease);
+          expect(holdsLease(await store.leases.get(key), held.lease)).toBe(false);
+          await expect(store.states.put(state({ resultHash: 'after-release' }), held.lease)).rejects.toBeInstanceOf(
+            StaleLeaseError,
+          );
+          expect((await store.states.get(key.date, key.computation))!.resultHash).toBe('by-a');
         }));
 
       it('gives the lease to exactly one of many racing executors', () =>

@@ -204,7 +204,11 @@ describe('failures judged at the end of a computation', () => {
     const outcome = await runProject(project.root, { dates: [D] });
     const totals = outcome.states.get(`${D}/Totals`)!;
     expect(totals.status).toBe('failed');
-    expect(totals.error).toMatch(/^CIRCUIT BREAKER TRIPPED: 7 of 8 entities failed \(threshold 30%\)/);
+    expect(totals.error).toBe(
+      'CIRCUIT BREAKER TRIPPED: 7 of 8 entities failed (threshold 30%); no further batches were published. ' +
+        'Fix what fails and run again (breakerThreshold sets the share that trips it). ' +
+        'First errors: e001: broken; e002: broken; e003: broken',
+    );
     expect(outcome.states.get(`${D}/Doubled`)!.status).toBe('blocked');
     expect(outcome.summary.status).toBe('failed');
     expect(await storedResults(project.root, 'Totals', D)).toEqual([]);
@@ -256,14 +260,17 @@ describe('process() that never returns', () => {
       status: 'completed',
       entities: { planned: 25, succeeded: 24, failed: 1, stored: 24 },
     });
-    expect(byName.Totals!.detail).toBe('1 of 25 entities failed: e003: timed out after 1 s');
+    expect(byName.Totals!.detail).toBe('1 of 25 entities failed: e003: timed out after 1 s (entityTimeoutSeconds)');
     // The thread stuck in a loop was replaced; its batch's ten entities are failed, named by batch.
     expect(byName.Streak).toMatchObject({ status: 'completed', entities: { planned: 25, succeeded: 15, failed: 10 } });
     expect(byName.Streak!.detail).toMatch(
-      /^10 of 25 entities failed: batch b000001: timed out after 1 s: a process\(\) call did not return/,
+      /^10 of 25 entities failed: batch b000001: timed out after 1 s \(entityTimeoutSeconds\): a process\(\) call did not return/,
     );
     expect(byName.Doubled!.status).toBe('completed');
-    expect(byName.Summary).toMatchObject({ status: 'failed', detail: 'timed out after 3 s' });
+    expect(byName.Summary).toMatchObject({
+      status: 'failed',
+      detail: 'timed out after 3 s (computationTimeoutSeconds)',
+    });
     expect(await storedResults(project.root, 'Totals', D)).toHaveLength(24);
   }, 60_000);
 

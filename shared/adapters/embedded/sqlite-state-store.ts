@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import {
-  fenceHolds,
   ledgerRunField,
   StaleLeaseError,
   type BatchLedger,
@@ -19,6 +18,7 @@ import {
   type RunStore,
   type StateStore,
 } from '../../ports/state-store.ts';
+import { holdsLease } from '../../state/leases.ts';
 import { planFrom } from '../../state/plans.ts';
 
 const SCHEMA = `
@@ -30,7 +30,6 @@ CREATE TABLE IF NOT EXISTS planned (run_id TEXT NOT NULL, computation TEXT NOT N
 CREATE TABLE IF NOT EXISTS sealed (run_id TEXT NOT NULL, computation TEXT NOT NULL, date TEXT NOT NULL, entity_count INTEGER NOT NULL, PRIMARY KEY (run_id, computation, date));
 CREATE TABLE IF NOT EXISTS batches (run_id TEXT NOT NULL, computation TEXT NOT NULL, date TEXT NOT NULL, batch_id TEXT NOT NULL,
   succeeded INTEGER NOT NULL, failed INTEGER NOT NULL, stored INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (run_id, computation, date, batch_id));
-CREATE TABLE IF NOT EXISTS finalizations (run_id TEXT NOT NULL, computation TEXT NOT NULL, date TEXT NOT NULL, owner TEXT NOT NULL, PRIMARY KEY (run_id, computation, date));
 `;
 
 type SqlValue = string | number | null;
@@ -138,7 +137,8 @@ export class SqliteStateStore implements StateStore {
         this.#transaction(() => {
           if (fence !== undefined) {
             const lease = this.#lease(fence);
-            if (!fenceHolds(lease, fence)) throw new StaleLeaseError(fence, fence.token, lease?.token ?? null);
+            const current = lease?.token ?? null;
+            if (!holdsLease(lease, fence)) throw new StaleLeaseError(fence, fence.token, current);
           }
           this.#run(
             'INSERT INTO states (date, computation, expires_at, body) VALUES (?, ?, ?, ?) ON CONFLICT (date, computation) DO UPDATE SET expires_at = excluded.expires_at, body = excluded.body',
@@ -258,11 +258,9 @@ export class SqliteStateStore implements StateStore {
           JSON.stringify(batch),
         ) === 1,
       summary: async (key): Promise<LedgerSummary> => {
-        const row = this.#db
-          .prepare(
-            `SELECT COUNT(*) AS completed, COALESCE(SUM(succeeded), 0) AS succeeded, COALESCE(SUM(failed), 0) AS failed, COALESCE(SUM(stored), 0) AS stored FROM batches WHERE ${where}`,
-          )
-          .get(...keyParams(key)) as { completed: number; succeeded: number; failed: number; stored: number };
+        const row = this.#prepare(
+          `SELECT COUNT(*) AS completed, COALESCE(SUM(succeeded), 0) AS succeeded, COALESCE(SUM(failed), 0) AS failed, COALESCE(SUM(stored), 0) AS stored FROM batches WHERE ${where}`,
+        ).get(...keyParams(key)) as { completed: number; succeeded: number; failed: number; stored: number };
         return {
           completed: Number(row.completed),
           succeeded: Number(row.succeeded),

@@ -7,7 +7,6 @@ import {
   type Firestore,
 } from '@google-cloud/firestore';
 import {
-  fenceHolds,
   ledgerRunField,
   StaleLeaseError,
   type BatchLedger,
@@ -23,6 +22,7 @@ import {
   type RunStore,
   type StateStore,
 } from '../../ports/state-store.ts';
+import { holdsLease } from '../../state/leases.ts';
 import { planFrom } from '../../state/plans.ts';
 
 /** gRPC FAILED_PRECONDITION: an update's lastUpdateTime no longer matches. */
@@ -116,8 +116,9 @@ export class FirestoreStateStore implements StateStore {
           return;
         }
         await this.#db.runTransaction(async (tx) => {
-          const lease = (await tx.get(this.#leaseRef(fence))).data() as Lease | undefined;
-          if (!fenceHolds(lease, fence)) throw new StaleLeaseError(fence, fence.token, lease?.token ?? null);
+          const lease = ((await tx.get(this.#leaseRef(fence))).data() as Lease | undefined) ?? null;
+          const current = lease?.token ?? null;
+          if (!holdsLease(lease, fence)) throw new StaleLeaseError(fence, fence.token, current);
           tx.set(ref(state.date, state.computation), data);
         });
       },

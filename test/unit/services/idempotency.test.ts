@@ -199,6 +199,41 @@ describe('executor', () => {
     expect((await state.runs.get(RUN))!.status).toBe('completed');
   });
 
+  it('finds a computation running past its computation timeout, and fails it naming the setting', async () => {
+    const clock = new ManualClock(new Date());
+    const { bus, request, state, runtime: rt } = await open({ clock });
+    await bus.deliver(request);
+    const [pass] = bus.take(of('pass.ready'));
+    await bus.deliver(pass!);
+    // Its batches are lost; an hour and more later (3600 s by default) the watchdog finds it.
+    bus.take(of('batch.ready'));
+    clock.advance(3_600_000 + 1);
+    const report = await rt.planner.sweep();
+    expect(report.actions).toMatchObject([{ action: 'republished pass.ready', computations: { Totals: 'timed out' } }]);
+    await bus.deliver(bus.take(of('pass.ready'))[0]!);
+    expect(await state.states.get(D, 'Totals')).toMatchObject({
+      status: 'failed',
+      error: 'timed out after 3600 s (computationTimeoutSeconds)',
+    });
+  });
+
+  it("reads a computation's own state once to decide and record a no-op re-run", async () => {
+    const { bus, request, state } = await open();
+    await bus.deliver(request);
+    await bus.drain();
+    await bus.deliver({ ...request, runId: 'run-again' });
+    const [pass] = bus.take(of('pass.ready'));
+    const get = state.states.get.bind(state.states);
+    const reads: string[] = [];
+    state.states.get = async (date, computation) => {
+      reads.push(`${date}/${computation}`);
+      return get(date, computation);
+    };
+    await bus.deliver(pass!);
+    expect(bus.take(of('computation.completed')).map((e) => 'status' in e && e.status)).toEqual(['skipped', 'skipped']);
+    expect(reads.filter((read) => read === `${D}/Totals`)).toEqual([`${D}/Totals`]);
+  });
+
   it('a finalizer whose lease was taken over writes no results (zombie writes are fenced, results included)', async () => {
     const { bus, request, state, runtime: rt } = await open();
     await bus.deliver(request);

@@ -80,6 +80,48 @@ describe('worker', () => {
     await worker.onBatchReady(event);
     expect(bus.published).toEqual([]);
   });
+
+  it("heartbeats its computation's lease while a batch runs, so the watchdog leaves a busy fan-out alone", async () => {
+    const slow = {
+      ...entry({ name: 'Slow', type: 'per-entity' }),
+      Class: class {
+        async process(): Promise<number> {
+          await new Promise((resolve) => setTimeout(resolve, 600));
+          return 1;
+        }
+      } as never,
+    };
+    const slowWorker = createWorker({
+      manifest: { byName: new Map([['Slow', slow]]) } as unknown as Manifest,
+      state,
+      blobs: new LocalBlobStore(join(folder, 'blobs')),
+      bus: new InProcessBus(),
+      log: silentLogger(),
+      clock: systemClock,
+      // A one-second staleness: heartbeats every 200 ms.
+      settings: settingsFor({ leaseTtlSeconds: 1 }, 'test-worker'),
+    });
+    const key = { computation: 'Slow', date: '2026-01-26' };
+    const taken = await acquireLease(state.leases, key, 'executor-a', new Date(), () => false);
+    if (!taken.acquired) throw new Error('expected the lease');
+    const slowEvent: BatchReady = {
+      ...event,
+      computation: 'Slow',
+      contextBlob: 'runs/r1/Slow/2026-01-26/a1/b000000.context.json',
+      context: {
+        v: 1,
+        runId: 'r1',
+        computation: 'Slow',
+        date: '2026-01-26',
+        batchId: 'b000000',
+        codeHash: 'code',
+        globals: {},
+        entities: [{ entityId: 'u1', data: {}, dependencies: {}, previous: null }],
+      },
+    };
+    await slowWorker.onBatchReady(slowEvent);
+    expect((await state.leases.get(key))!.heartbeatAt).not.toBeNull();
+  });
 });
 
 describe('parseEvent', () => {
