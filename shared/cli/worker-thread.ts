@@ -2,7 +2,6 @@
 // processed on another core while the main thread reads the warehouse and
 // runs planner and executor. It holds no state between messages; events it
 // publishes and lines it logs go to the main thread.
-import './quiet-warnings.ts';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createWorker } from '../../worker/worker.ts';
 import { PoisonMessageError } from '../errors.ts';

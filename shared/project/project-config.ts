@@ -95,7 +95,7 @@ const execution = z
     maxInFlightBatches: z.number().int().min(1).max(10_000).optional(),
     /** Computations of one pass started at once by one executor. (Default: 4) */
     computationConcurrency: z.number().int().min(1).max(256).optional(),
-    /** One entity's process() running longer fails that entity ("timed out after 300 s"). (Default: 300) */
+    /** One entity's process() running longer fails that entity ("timed out after 300 s (entityTimeoutSeconds)"). (Default: 300) */
     entityTimeoutSeconds: z.number().positive().optional(),
     /** A computation running longer than this since it started is failed by the watchdog. (Default: 3600) */
     computationTimeoutSeconds: z.number().positive().optional(),

@@ -22,7 +22,7 @@ export interface RuntimeSettings {
   maxInFlightBatches: number;
   /** Computations of one pass run at once. (Default: 4) */
   computationConcurrency: number;
-  /** One entity's process() that has not returned after this long fails ("timed out after 300 s"). (Default: 300 s) */
+  /** One entity's process() that has not returned after this long fails ("timed out after 300 s (entityTimeoutSeconds)"). (Default: 300 s) */
   entityTimeoutMs: number;
   /** A computation still running this long after it started is failed by the watchdog. (Default: 3600 s) */
   computationTimeoutMs: number;
