@@ -12,6 +12,8 @@ export interface SummaryRow {
    */
   outcome: string;
   icon: string;
+  /** Completed while some of its entities failed: tallied apart, and a run with one exits 1. */
+  partial: boolean;
   /** Whether it ran in this run (a skipped or blocked one did not). */
   ran: boolean;
   resultHash: string | null;
@@ -50,6 +52,7 @@ function row(date: string, name: string, state: ComputationState | null, runId: 
       status: 'blocked',
       outcome: 'blocked',
       icon: ICONS.blocked!,
+      partial: false,
       ran: false,
       resultHash: null,
       durationMs: null,
@@ -73,6 +76,7 @@ function row(date: string, name: string, state: ComputationState | null, runId: 
         ? `completed with ${failedEntities} failed entit${failedEntities === 1 ? 'y' : 'ies'}`
         : state.status,
     icon: failedEntities > 0 ? PARTIAL_ICON : (ICONS[state.status] ?? ''),
+    partial: failedEntities > 0,
     ran,
     resultHash: state.resultHash,
     durationMs: duration,
@@ -117,7 +121,7 @@ export async function executionSummary(
 
 /** How a row is tallied: its status, with completed-with-failures apart from completed. */
 function kind(r: SummaryRow): string {
-  return r.icon === PARTIAL_ICON ? 'completed with failed entities' : r.status;
+  return r.partial ? 'completed with failed entities' : r.status;
 }
 
 const COLOURS: Record<string, string> = {
@@ -178,7 +182,7 @@ export function formatSummary(summary: ExecutionSummary, options: { colour?: boo
     }
   }
   if (summary.resume !== null) lines.push(`Resume with: ${summary.resume}`);
-  const partial = summary.computations.filter((r) => r.icon === PARTIAL_ICON);
+  const partial = summary.computations.filter((r) => r.partial);
   if (partial.length > 0) {
     const first = partial[0]!;
     lines.push(

@@ -76,6 +76,7 @@ describe('embedded end-to-end run', () => {
     expect(structured.computations).toHaveLength(12);
     expect(structured.computations.find((c) => c.name === 'Totals')).toMatchObject({
       icon: '✅',
+      partial: false,
       entities: { planned: 25, succeeded: 25, failed: 0, stored: 25 },
     });
   });

@@ -1,7 +1,7 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { executionSummary, formatSummary, PARTIAL_ICON, type ExecutionSummary } from '../../../planner/summary.ts';
+import { executionSummary, formatSummary, type ExecutionSummary } from '../../../planner/summary.ts';
 import { previousDate } from '../../plan/decide.ts';
 import type { StateStore } from '../../ports/state-store.ts';
 import { InProcessBus } from '../../adapters/inprocess/inprocess-bus.ts';
@@ -140,7 +140,7 @@ export async function runInProcess(
       for (const note of notes) input.io.stdout(`Note: ${note}\n`);
     }
     // Failed entities fail the command as they fail a dry run: the work is not all done.
-    const partial = summary.computations.some((r) => r.icon === PARTIAL_ICON);
+    const partial = summary.computations.some((r) => r.partial);
     return summary.status === 'failed' || partial ? 1 : 0;
   } finally {
     await runtime.close();

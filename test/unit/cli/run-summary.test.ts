@@ -64,6 +64,7 @@ describe('formatSummary colours', () => {
     status,
     outcome: failed > 0 ? `completed with ${failed} failed entities` : status,
     icon: failed > 0 ? PARTIAL_ICON : '✅',
+    partial: failed > 0,
     ran: true,
     resultHash: null,
     durationMs: null,
