@@ -1,4 +1,4 @@
-import { errorText, PoisonMessageError, UserError } from '../shared/errors.ts';
+import { errorText, isPermanent, PoisonMessageError } from '../shared/errors.ts';
 import type { BatchCompleted, PassReady } from '../shared/events/contracts.ts';
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import type { IsoDate } from '../shared/model/types.ts';
@@ -45,19 +45,6 @@ export interface Executor {
 
 /** Tries of one computation in one run before an error that keeps coming back fails it. */
 const MAX_TRIES = 3;
-
-/**
- * Errors a retry cannot mend: a user must fix something, or the warehouse
- * refused the query itself (a table or column gone since the plan was
- * made: DuckDB's Binder, Catalog and Parser errors, BigQuery's invalidQuery
- * and notFound). They fail the computation at once.
- */
-function isPermanent(error: unknown): boolean {
-  if (error instanceof UserError) return true;
-  const text = errorText(error);
-  const reason = (error as { errors?: Array<{ reason?: string }> }).errors?.[0]?.reason;
-  return /^(Binder|Catalog|Parser) Error/.test(text) || reason === 'invalidQuery' || reason === 'notFound';
-}
 
 function isFinal(status: string): status is FinalStatus {
   return (FINAL_STATUSES as readonly string[]).includes(status);

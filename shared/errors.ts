@@ -9,7 +9,9 @@
  *   shape, unknown type, version skew). It is logged and acknowledged, never
  *   retried.
  *
- * Anything else is treated as transient and may be retried.
+ * Anything else is treated as transient and may be retried, unless an
+ * adapter marked it permanent ({@link markPermanent}): the warehouse
+ * refused the query itself, and only a change by the user can mend it.
  */
 
 /** One problem found while checking user input; many may be reported at once. */
@@ -61,4 +63,25 @@ export class PoisonMessageError extends Error {
 export function errorText(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
+}
+
+const PERMANENT = Symbol.for('computation-system.permanent');
+
+/**
+ * Marks an error no retry can mend (a warehouse refusing a query: a column
+ * gone since the plan was made, access denied). Adapters know their
+ * warehouse's errors and mark them; services ask {@link isPermanent}, so no
+ * service reads a warehouse's error text. Returns the same error.
+ */
+export function markPermanent<T>(error: T): T {
+  if (typeof error === 'object' && error !== null) (error as Record<symbol, unknown>)[PERMANENT] = true;
+  return error;
+}
+
+/** A user must fix something before this can succeed: a {@link UserError}, or an error an adapter marked. */
+export function isPermanent(error: unknown): boolean {
+  return (
+    error instanceof UserError ||
+    (typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[PERMANENT] === true)
+  );
 }

@@ -1,4 +1,5 @@
 import pRetry from 'p-retry';
+import { markPermanent } from '../../errors.ts';
 
 /** How hard a BigQuery operation is retried. */
 export interface RetrySettings {
@@ -32,6 +33,17 @@ const PERMANENT = new Set([
   'quotaExceeded',
   'responseTooLarge',
   'resourcesExceeded',
+  'billingNotEnabled',
+  'billingTierLimitExceeded',
+]);
+
+/** Of those, the ones only the user can mend (the query, access, the budget): later tries of the run fail too. */
+const REFUSED = new Set([
+  'invalidQuery',
+  'invalid',
+  'notFound',
+  'accessDenied',
+  'bytesBilledLimitExceeded',
   'billingNotEnabled',
   'billingTierLimitExceeded',
 ]);
@@ -126,6 +138,7 @@ export async function withRetries<T>(operation: () => Promise<T>, settings: Retr
       },
     );
   } catch (error) {
+    if (reasonsOf(error).some((reason) => REFUSED.has(reason))) markPermanent(error);
     throw withAdvice(error, attempts);
   }
 }

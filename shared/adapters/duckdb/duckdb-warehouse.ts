@@ -1,4 +1,5 @@
 import { DuckDBInstance, type DuckDBConnection, type DuckDBValue } from '@duckdb/node-api';
+import { markPermanent } from '../../errors.ts';
 import type { Row } from '../../model/types.ts';
 import type {
   CompiledQuery,
@@ -33,6 +34,16 @@ export async function connectUtc(instance: DuckDBInstance): Promise<DuckDBConnec
   const connection = await instance.connect();
   await connection.run("SET TimeZone = 'UTC'");
   return connection;
+}
+
+/**
+ * DuckDB refusing the query itself (a table or column gone since the plan
+ * was made, SQL it cannot parse): no retry mends it.
+ */
+function rethrowRefused(error: unknown): never {
+  const text = error instanceof Error ? error.message : String(error);
+  if (/^(Binder|Catalog|Parser) Error/.test(text)) markPermanent(error);
+  throw error;
 }
 
 /**
@@ -102,7 +113,9 @@ export class DuckdbWarehouse implements Warehouse {
   async *stream(query: CompiledQuery): AsyncIterable<Row[]> {
     const connection = await this.#connect();
     try {
-      const result = await connection.stream(query.sql, query.params as Record<string, DuckDBValue>);
+      const result = await connection
+        .stream(query.sql, query.params as Record<string, DuckDBValue>)
+        .catch(rethrowRefused);
       const names = result.deduplicatedColumnNames();
       const converters = result.columnTypes().map(converterFor);
       for (;;) {
@@ -143,7 +156,9 @@ export class DuckdbWarehouse implements Warehouse {
     const key = `duckdb:${sql}:${JSON.stringify(compiled.params)}`;
     return sharedVersionQuery(scope, key, async () => {
       const connection = await this.#metadata();
-      const reader = await connection.runAndReadAll(sql, compiled.params as Record<string, DuckDBValue>);
+      const reader = await connection
+        .runAndReadAll(sql, compiled.params as Record<string, DuckDBValue>)
+        .catch(rethrowRefused);
       const [row] = reader.getRowObjectsJson() as Array<{ n: string; h: string }>;
       return `${row!.n}:${row!.h}`;
     });

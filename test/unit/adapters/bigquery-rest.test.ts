@@ -8,6 +8,7 @@ import { ComputationReader } from '../../../shared/warehouse/computation-reader.
 import { SchemaRegistry } from '../../../shared/warehouse/schema-registry.ts';
 import { entry, project } from '../../support/entries.ts';
 import { FakeBigQuery } from '../../support/fake-bigquery/server.ts';
+import { isPermanent } from '../../../shared/errors.ts';
 
 /**
  * The BigQuery adapters driving a real @google-cloud/bigquery client whose
@@ -313,9 +314,12 @@ describe('BigQuery retries', () => {
     const { warehouse } = open();
     const before = fake.queryJobs.length;
     fake.faults.push({ on: 'insert', match: /facts\.trades/, reason: 'accessDenied', message: 'Access Denied: Table' });
-    await expect(readAll(warehouse, tradesWindow('2026-02-27', '2026-03-01'))).rejects.toThrow(
-      /^Access Denied: Table Grant the service account roles\/bigquery.jobUser on the project, roles\/bigquery.dataViewer on the source dataset/,
+    const denied = await readAll(warehouse, tradesWindow('2026-02-27', '2026-03-01')).catch((error: unknown) => error);
+    expect(String(denied)).toMatch(
+      /Access Denied: Table Grant the service account roles\/bigquery.jobUser on the project, roles\/bigquery.dataViewer on the source dataset/,
     );
+    // Marked permanent: the executor fails the computation at once instead of retrying the pass.
+    expect(isPermanent(denied)).toBe(true);
     expect(fake.queryJobs.length - before).toBe(1);
     const inserts = fake.received.filter((r) => r.method === 'POST' && r.path.endsWith('/jobs')).length;
     await expect(
@@ -381,9 +385,11 @@ describe('BigQuery job settings', () => {
       times: 3,
     });
     const { warehouse: impatient } = open({ retry: { retries: 2, minTimeout: 1, maxTimeout: 5 } });
-    await expect(readAll(impatient, tradesWindow('2026-02-27', '2026-03-01'))).rejects.toThrow(
-      'Backend error BigQuery failed 3 times in a row; run again later.',
+    const exhausted = await readAll(impatient, tradesWindow('2026-02-27', '2026-03-01')).catch(
+      (error: unknown) => error,
     );
+    expect(String(exhausted)).toContain('Backend error BigQuery failed 3 times in a row; run again later.');
+    expect(isPermanent(exhausted)).toBe(false);
   });
 
   it('puts the location in every job reference, loads included, so jobs in a region are found again', async () => {
