@@ -1,7 +1,6 @@
 import type { Lease, LeaseKey } from '../shared/ports/state-store.ts';
-import { ownerIsDeadHere } from '../shared/runtime/owner.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
-import { acquireLease, leaseIsFree, type AcquireResult } from '../shared/state/leases.ts';
+import { acquireLease, holderGone, type AcquireResult } from '../shared/state/leases.ts';
 
 /** Why a live-looking holder may still be replaced. */
 export interface TakeoverReasons {
@@ -20,9 +19,8 @@ export function takeoverReason(
   now: Date,
   reasons: TakeoverReasons = {},
 ): string | null {
-  if (holder.released) return 'released';
-  if (leaseIsFree(holder, ports.settings.leaseStaleMs, now)) return 'stale (no heartbeat)';
-  if (ownerIsDeadHere(holder.owner)) return 'its process on this host is gone';
+  const gone = holderGone(holder, ports.settings.leaseStaleMs, now);
+  if (gone !== null) return gone;
   if (reasons.reclaim !== undefined && holder.owner === reasons.reclaim) return 'its owner is idle';
   if (reasons.supersede === true) return 'it runs other code';
   if (reasons.timedOut === true) return 'the computation timed out';

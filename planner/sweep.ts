@@ -1,9 +1,8 @@
 import type { ComputationCompleted } from '../shared/events/contracts.ts';
 import type { IsoDate } from '../shared/model/types.ts';
 import { FINAL_STATUSES, type ComputationState, type RunRecord } from '../shared/ports/state-store.ts';
-import { ownerIsDeadHere } from '../shared/runtime/owner.ts';
 import { pastComputationTimeout, type ServicePorts } from '../shared/runtime/ports.ts';
-import { leaseIsFree } from '../shared/state/leases.ts';
+import { holderGone } from '../shared/state/leases.ts';
 import { selectedNames } from './summary.ts';
 
 export interface SweepOptions {
@@ -78,8 +77,9 @@ export async function sweepRuns(
     if (current.codeHash !== entry.codeHash) return 'planned with other code';
     if (pastComputationTimeout(settings, entry.config, current.startedAt, now)) return 'timed out';
     const lease = await state.leases.get({ computation: name, date: current.date });
-    if (lease === null || leaseIsFree(lease, settings.leaseStaleMs, now)) return 'its lease is free or stale';
-    if (ownerIsDeadHere(lease.owner)) return 'its holder process is gone';
+    if (lease === null) return 'no lease';
+    const gone = holderGone(lease, settings.leaseStaleMs, now);
+    if (gone !== null) return gone;
     if (options.reclaim !== undefined && lease.owner === options.reclaim) return 'its holder is idle';
     return null;
   }

@@ -1,4 +1,5 @@
 import type { Lease, LeaseKey, LeaseStore, LeaseToken } from '../ports/state-store.ts';
+import { ownerIsDeadHere } from '../runtime/owner.ts';
 
 /**
  * The lease rules, once for every state adapter. A lease gives one
@@ -16,6 +17,18 @@ export type AcquireResult =
 export function leaseIsFree(lease: Lease, staleMs: number, now: Date): boolean {
   if (lease.released) return true;
   return now.getTime() - Date.parse(lease.heartbeatAt ?? lease.acquiredAt) >= staleMs;
+}
+
+/**
+ * Why a lease's holder is gone (released, silent for `staleMs`, or its
+ * process on this host dead), or null while it may be alive: the one rule
+ * behind takeovers, the watchdog and `compute status`'s stale flag.
+ */
+export function holderGone(lease: Lease, staleMs: number, now: Date): string | null {
+  if (lease.released) return 'lease released';
+  if (leaseIsFree(lease, staleMs, now)) return 'lease stale (no heartbeat)';
+  if (ownerIsDeadHere(lease.owner)) return 'holder process on this host is gone';
+  return null;
 }
 
 /** Whether `lease` is still the one `token` proves, and not released. */

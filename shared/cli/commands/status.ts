@@ -2,8 +2,7 @@ import { requireManifest } from '../../manifest/build-manifest.ts';
 import type { Manifest } from '../../manifest/manifest.ts';
 import { STATUS_ICONS } from '../../model/statuses.ts';
 import type { ComputationState, StateStore } from '../../ports/state-store.ts';
-import { ownerIsDeadHere } from '../../runtime/owner.ts';
-import { leaseIsFree } from '../../state/leases.ts';
+import { holderGone } from '../../state/leases.ts';
 import { settingsFor } from '../../runtime/ports.ts';
 import { dateFlag } from '../args.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
@@ -32,7 +31,7 @@ async function row(
   let stale = false;
   if (state?.status === 'running') {
     const lease = await store.leases.get({ computation: name, date: state.date });
-    stale = lease === null || leaseIsFree(lease, leaseStaleMs, now) || ownerIsDeadHere(lease.owner);
+    stale = lease === null || holderGone(lease, leaseStaleMs, now) !== null;
   }
   return {
     name,
