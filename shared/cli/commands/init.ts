@@ -6,16 +6,15 @@ import { openDuckdb } from '../../adapters/duckdb/duckdb-warehouse.ts';
 import { UserError } from '../../errors.ts';
 import { printJson, type Command } from '../command.ts';
 
-/** The package's own folder: found upwards from this file, in the sources (shared/cli/commands) and in dist/. */
-function packageRoot(): string {
+/** The package's own folder and version: found upwards from this file, in the sources (shared/cli/commands) and in dist/. */
+function ownPackage(): { root: string; version: string } {
   let folder = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const manifest = join(folder, 'package.json');
-    if (
-      existsSync(manifest) &&
-      (JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string }).name === 'computation-system'
-    )
-      return folder;
+    if (existsSync(manifest)) {
+      const { name, version } = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string; version?: string };
+      if (name === 'computation-system' && version !== undefined) return { root: folder, version };
+    }
     const parent = dirname(folder);
     if (parent === folder) throw new Error('compute init: cannot find the computation-system package folder');
     folder = parent;
@@ -34,14 +33,12 @@ function packageName(folder: string): string {
   return name === '' ? 'computations' : name;
 }
 
-async function listFiles(root: string, folder = root): Promise<string[]> {
-  const files: string[] = [];
-  for (const item of await readdir(folder, { withFileTypes: true })) {
-    const path = join(folder, item.name);
-    if (item.isDirectory()) files.push(...(await listFiles(root, path)));
-    else files.push(relative(root, path));
-  }
-  return files.sort();
+async function listFiles(root: string): Promise<string[]> {
+  const items = await readdir(root, { recursive: true, withFileTypes: true });
+  return items
+    .filter((item) => !item.isDirectory())
+    .map((item) => relative(root, join(item.parentPath, item.name)))
+    .sort();
 }
 
 /** Loads the sample tables into a DuckDB file, so `compute run` works before any warehouse is set up. */
@@ -63,7 +60,7 @@ export const initCommand: Command = {
   flags: {},
   async run(input) {
     const target = resolve(input.io.cwd, input.positionals[0] ?? '.');
-    const source = packageRoot();
+    const { root: source, version } = ownPackage();
     const template = join(source, 'templates', 'project');
     const files = (await listFiles(template)).map((file) => ({ from: file, to: RENAMED[file] ?? file }));
     const written = ['package.json', ...files.map((f) => f.to), 'warehouse.duckdb'];
@@ -73,7 +70,6 @@ export const initCommand: Command = {
         'INIT_WOULD_OVERWRITE',
         `compute init: ${target} already has ${clashes.join(', ')}; choose an empty or new folder (compute init my-project)`,
       );
-    const version = (JSON.parse(await readFile(join(source, 'package.json'), 'utf8')) as { version: string }).version;
     await mkdir(target, { recursive: true });
     await cp(template, target, { recursive: true });
     for (const [from, to] of Object.entries(RENAMED)) {
@@ -107,7 +103,8 @@ export const initCommand: Command = {
         `Next:\n` +
         (at === '.' ? '' : `  cd ${at}\n`) +
         `  npm install\n  npx compute validate\n  npx compute run --date 2026-01-05\n  npx compute show --computation DailyActiveUsers --date 2026-01-05\n\n` +
-        `Deploying to Google Cloud: see "Deploy to Google Cloud" in the computation-system README and deploy/README.md.\n`,
+        `Deploying to Google Cloud: deploy/main.tf, then "Deploy to Google Cloud" in node_modules/computation-system/README.md;\n` +
+        `what the Terraform module creates and why: node_modules/computation-system/infra/README.md.\n`,
     );
     return 0;
   },
