@@ -1,3 +1,4 @@
+import { markPermanent } from '../shared/errors.ts';
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import { StaleLeaseError, type BatchPlan, type LeaseToken, type LedgerKey } from '../shared/ports/state-store.ts';
 import type { ResultWriter, StoredResult } from '../shared/ports/warehouse.ts';
@@ -60,7 +61,12 @@ export async function finalizeBatches(
         const text = await texts.get(batchId)!;
         texts.delete(batchId);
         if (text === null)
-          throw new Error(`results of batch ${batchId} (${record.resultsBlob}) are missing from the blob store`);
+          // Gone for good (deleted by hand or by a lifecycle rule): retrying the finalization cannot bring it back.
+          throw markPermanent(
+            new Error(
+              `results of batch ${batchId} (${record.resultsBlob}) are missing from the blob store: deleted before ${entry.name} finished on ${plan.date} (by hand, or a lifecycle rule shorter than a run). Run it again: compute run --date ${plan.date} --computation ${entry.name}`,
+            ),
+          );
         results = (JSON.parse(text) as BatchResults).results;
       }
       for (const { entityId, result } of results) hasher.add(entityId, result);

@@ -235,6 +235,29 @@ describe('a batch context deleted before a worker reads it', () => {
   });
 });
 
+describe('a results blob deleted before finalization', () => {
+  afterAll(async () => project?.remove());
+  it('fails that computation at once, saying what happened and the command that runs it again', async () => {
+    // Results over 32 KiB per batch go to a blob (smaller ones travel in the ledger record).
+    project = await scenarioProject({ dates: [D], bodies: { totals: "return { total: 1, pad: 'x'.repeat(4000) };" } });
+    const faults = new FaultInjector([
+      { target: 'blobs.put', call: 1, kind: 'lost', match: /Totals\/.*b000001\.results\./ },
+    ]);
+    const outcome = await runProject(project.root, { dates: [D], faults });
+    expect(faults.fired).toHaveLength(1);
+    const totals = outcome.states.get(`${D}/Totals`)!;
+    expect(totals.status).toBe('failed');
+    expect(totals.error).toMatch(
+      /^results of batch b000001 \(.*\) are missing from the blob store: deleted before Totals finished/,
+    );
+    expect(totals.error).toContain(`Run it again: compute run --date ${D} --computation Totals`);
+    // A retry cannot bring the blob back: no tries were spent on it.
+    expect(outcome.logs.filter((l) => String(l.message).includes('retrying'))).toEqual([]);
+    expect(outcome.states.get(`${D}/Doubled`)!.status).toBe('blocked');
+    expect(outcome.states.get(`${D}/Streak`)!.status).toBe('completed');
+  });
+});
+
 describe('process() that never returns', () => {
   it('fails the hung entity after its timeout (replacing a worker thread it blocks) and a hung global computation; the rest completes', async () => {
     project = await scenarioProject({
