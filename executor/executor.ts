@@ -2,7 +2,8 @@ import { errorText, isPermanent, PoisonMessageError } from '../shared/errors.ts'
 import type { BatchCompleted, PassReady } from '../shared/events/contracts.ts';
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import type { IsoDate } from '../shared/model/types.ts';
-import { decide, previousDate, type Decision } from '../shared/plan/decide.ts';
+import { decide, isComplete, previousDate, shownStatus, type Decision } from '../shared/plan/decide.ts';
+import { isDue } from '../shared/schedule/due.ts';
 import {
   FINAL_STATUSES,
   StaleLeaseError,
@@ -46,6 +47,37 @@ export interface Executor {
 /** Tries of one computation in one run before an error that keeps coming back fails it. */
 const MAX_TRIES = 3;
 
+/** Automatic runs (scheduled, repair) of one computation, date and composite hash before they leave it to a person. */
+export const MAX_AUTOMATIC_TRIES = 3;
+
+/**
+ * Why the repair window runs a computation again on an earlier date, or
+ * null when it leaves it: it is partial, failed or blocked, or its inputs,
+ * its dependencies' results or (historical) its previous date's result
+ * changed. A date that never ran, or whose only change is its own code,
+ * epoch, layers or rules, is left to a backfill (`compute run --date D --to D2`).
+ */
+export function repairReason(decision: Decision, stored: ComputationState | null): string | null {
+  if (decision.decision !== 'run' || stored === null) return null;
+  if (!isComplete(stored)) return `it is ${shownStatus(stored)}`;
+  const late = decision.changed.filter(
+    (c) => c.startsWith('input:') || c.startsWith('dependency:') || c === 'previous',
+  );
+  return late.length > 0 ? `${late.join(', ')} changed` : null;
+}
+
+/** Whether automatic runs have tried this version of a computation-date often enough. */
+function gaveUp(decision: Decision, stored: ComputationState | null): boolean {
+  return (
+    decision.decision === 'run' &&
+    stored !== null &&
+    !isComplete(stored) &&
+    decision.compositeHash !== null &&
+    stored.tries?.compositeHash === decision.compositeHash &&
+    stored.tries.count >= MAX_AUTOMATIC_TRIES
+  );
+}
+
 function isFinal(status: string): status is FinalStatus {
   return (FINAL_STATUSES as readonly string[]).includes(status);
 }
@@ -65,7 +97,7 @@ export function createExecutor(ports: ServicePorts): Executor {
     stored: ComputationState | null,
   ): Promise<Decision> {
     const [previous, inputs, deps] = await Promise.all([
-      entry.config.isHistorical ? state.states.get(previousDate(date), entry.name) : Promise.resolve(null),
+      entry.config.isHistorical ? state.states.get(previousDate(entry, date), entry.name) : Promise.resolve(null),
       inputVersionsFor(ports.reader, entry, date, versionScopes.forRun(run.runId)),
       Promise.all(entry.config.dependencies.map(async (name) => [name, await state.states.get(date, name)] as const)),
     ]);
@@ -98,9 +130,35 @@ export function createExecutor(ports: ServicePorts): Executor {
       return outcomes.announce(runId, entry, date, current.status);
     }
     const mine = current?.runId === runId && current.status === 'running';
+    const repairing = run.repairDates?.includes(date) === true;
+    if (repairing && !mine && !isDue(entry.config.schedule, date)) {
+      // Not due on this date of the repair window: not part of it, and nothing stored changes.
+      return outcomes.announce(runId, entry, date, 'skipped');
+    }
     // Skips and blocks change nothing stored but the state, so they need no lease: a no-op re-run stays cheap.
     if (!mine) {
       const early = await decideFor(run, entry, date, current);
+      if (repairing && repairReason(early, current) === null) {
+        // Nothing to repair on this earlier date: leave its state as it is.
+        return outcomes.announce(runId, entry, date, 'skipped');
+      }
+      if (run.automatic === true && gaveUp(early, current)) {
+        const note = `${MAX_AUTOMATIC_TRIES} automatic tries of this version failed; scheduled runs leave it now. Run it by hand: compute run --date ${date} --computation ${entry.name} --force`;
+        const status = isFinal(current!.status) ? current!.status : 'failed';
+        if (current!.reason !== note || current!.runId !== runId)
+          await writeState(
+            state,
+            entry,
+            date,
+            runId,
+            clock.now(),
+            { status, reason: note, error: current!.error },
+            undefined,
+            current,
+          );
+        log.warn({ tries: current!.tries }, `${entry.name} on ${date}: ${note}`);
+        return outcomes.announce(runId, entry, date, status);
+      }
       if (early.decision === 'skip' || early.decision === 'blocked') {
         const fields =
           early.decision === 'skip'
@@ -217,13 +275,26 @@ export function createExecutor(ports: ServicePorts): Executor {
       });
     const bytes = reads.length > 0 ? (await ports.reader.estimate(reads)).totalBytes : null;
     const withBytes = { ...running, bytesScanned: bytes };
+    // Automatic runs count their tries of this composite hash, so a repair window gives up after a few.
+    const tries =
+      run.automatic === true && decision.compositeHash !== null
+        ? {
+            compositeHash: decision.compositeHash,
+            count: current?.tries?.compositeHash === decision.compositeHash ? current.tries.count + 1 : 1,
+          }
+        : undefined;
     await writeState(
       state,
       entry,
       date,
       runId,
       clock.now(),
-      { status: 'running', ...withBytes, startedAt: clock.now().toISOString() },
+      {
+        status: 'running',
+        ...withBytes,
+        startedAt: clock.now().toISOString(),
+        ...(tries === undefined ? {} : { tries }),
+      },
       lease,
     );
     const limits = timeoutsFor(settings, entry.config);

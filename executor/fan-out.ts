@@ -3,6 +3,7 @@ import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import type { IsoDate } from '../shared/model/types.ts';
 import type { Lease, LedgerKey, LedgerSummary, PlannedBatch } from '../shared/ports/state-store.ts';
 import { openBatches } from '../shared/runtime/assemble-batches.ts';
+import { previousDate } from '../shared/plan/decide.ts';
 import { contextBlobName, ledgerKey } from '../shared/runtime/batch-files.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import type { PlannedRead } from '../shared/warehouse/computation-reader.ts';
@@ -66,7 +67,10 @@ export async function planFanOut(
   const { entry, date, runId, attempt } = fan;
   const key = fanOutKey(fan);
   await ports.state.runs.claimStep(runId, attemptStep(date, entry.name, attempt));
-  const opened = await openBatches(ports, entry, date, runId, reads);
+  const previous = entry.config.isHistorical
+    ? await ports.state.states.get(previousDate(entry, date), entry.name)
+    : null;
+  const opened = await openBatches(ports, entry, date, runId, reads, previous);
   if ('impossible' in opened) return opened;
   const writes = new Pipeline(WRITE_DEPTH);
   // Groups are recorded one after another (each tops the window up), while the next is read.

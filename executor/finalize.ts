@@ -1,6 +1,13 @@
 import { markPermanent } from '../shared/errors.ts';
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
-import { StaleLeaseError, type BatchPlan, type LeaseToken, type LedgerKey } from '../shared/ports/state-store.ts';
+import {
+  FAILED_IDS_CAP,
+  StaleLeaseError,
+  type BatchPlan,
+  type EntityError,
+  type LeaseToken,
+  type LedgerKey,
+} from '../shared/ports/state-store.ts';
 import type { ResultWriter, StoredResult } from '../shared/ports/warehouse.ts';
 import { holdsLease } from '../shared/state/leases.ts';
 import type { BatchResults } from '../shared/runtime/batch-files.ts';
@@ -13,6 +20,12 @@ const READ_AHEAD = 4;
 
 /** At most this many entity failures are quoted in a state's reason. */
 const QUOTED_FAILURES = 5;
+
+/** At most this many failed entities, with their errors, are kept in a state (for show, status and the console). */
+const FAILURE_SAMPLE = 20;
+
+/** Each kept error text is cut to this many characters. */
+const ERROR_TEXT_CAP = 1000;
 
 /**
  * Gathers every batch's results, in entity order, into one atomic replace
@@ -32,6 +45,8 @@ export async function finalizeBatches(
   let succeeded = 0;
   let failed = 0;
   const failures: string[] = [];
+  const failureSample: EntityError[] = [];
+  const failedIds: string[] = [];
   // Read a few results blobs ahead while the current one is appended.
   const texts = new Map<string, Promise<string | null>>();
   const fetch = (index: number) => {
@@ -52,8 +67,12 @@ export async function finalizeBatches(
         throw new Error(`batch ${batchId} of ${entry.name} on ${plan.date} has no completion record`);
       succeeded += record.succeeded;
       failed += record.failed;
-      for (const error of record.errors)
+      for (const error of record.errors) {
         if (failures.length < QUOTED_FAILURES) failures.push(`${error.entityId}: ${error.error}`);
+        if (failureSample.length < FAILURE_SAMPLE)
+          failureSample.push({ entityId: error.entityId, error: error.error.slice(0, ERROR_TEXT_CAP) });
+      }
+      for (const id of record.failedIds ?? []) if (failedIds.length < FAILED_IDS_CAP) failedIds.push(id);
       let results: StoredResult[];
       if (record.results !== undefined) results = record.results;
       else if (record.resultsBlob === null) continue;
@@ -90,6 +109,8 @@ export async function finalizeBatches(
     failed,
     stored: hasher.count,
     failures: failuresText,
+    failedIds,
+    failureSample,
   };
 }
 

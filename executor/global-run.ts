@@ -1,6 +1,6 @@
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import { GLOBAL_ENTITY, type IsoDate } from '../shared/model/types.ts';
-import type { EntityCounts, LeaseToken } from '../shared/ports/state-store.ts';
+import type { EntityCounts, EntityError, LeaseToken } from '../shared/ports/state-store.ts';
 import { commitFenced } from './finalize.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import { ResultHasher } from '../shared/runtime/result-hash.ts';
@@ -17,6 +17,9 @@ export type RunOutcome =
       failed: number;
       stored: number;
       failures: string | null;
+      /** Failed entity ids (at most FAILED_IDS_CAP) and a sample of their errors. */
+      failedIds?: string[];
+      failureSample?: EntityError[];
     }
   | { status: 'impossible'; reason: string }
   | { status: 'failed'; error: string; counts?: EntityCounts | undefined };

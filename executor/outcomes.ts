@@ -73,6 +73,11 @@ export function createOutcomes(ports: ServicePorts): Outcomes {
     await releaseLease(state.leases, lease);
     const log = ports.log.child({ runId, date, computation: entry.name });
     if (fields.status === 'failed') log.error({ error: fields.error }, `${entry.name} failed on ${date}`);
+    else if (fields.status === 'partial')
+      log.warn(
+        { failed: fields.counts?.failed ?? null, reason: fields.reason ?? null },
+        `${entry.name} partial on ${date}: ${fields.counts?.failed ?? 0} of ${fields.counts?.planned ?? 0} entities failed`,
+      );
     else
       log.info({ status: fields.status, reason: fields.reason ?? null }, `${entry.name} ${fields.status} on ${date}`);
     await announce(runId, entry, date, fields.status);
@@ -114,10 +119,14 @@ export function createOutcomes(ports: ServicePorts): Outcomes {
         resultHash: null,
         ...(outcome.counts === undefined ? {} : { counts: outcome.counts }),
       });
+    // Some entities failed: their results are missing, so it is partial, never up to date.
+    const partial = outcome.failed > 0;
     return finish(runId, entry, date, lease, {
       ...base,
-      status: 'completed',
+      status: partial ? 'partial' : 'completed',
       resultHash: outcome.resultHash,
+      failedIds: partial ? (outcome.failedIds ?? []) : null,
+      failures: partial ? (outcome.failureSample ?? []) : null,
       counts: {
         planned: outcome.planned,
         succeeded: outcome.succeeded,

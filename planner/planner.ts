@@ -5,6 +5,7 @@ import type { RunRecord } from '../shared/ports/state-store.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import { scheduledSelection } from '../shared/schedule/due.ts';
 import { nearestName } from '../shared/util/nearest.ts';
+import { addDays } from '../shared/warehouse/dates.ts';
 import { executionSummary, formatSummary, selectedNames } from './summary.ts';
 import { describeSweep, sweepRuns, type SweepOptions, type SweepReport } from './sweep.ts';
 
@@ -18,6 +19,21 @@ export interface Planner {
 }
 
 export type PlannerPorts = Pick<ServicePorts, 'manifest' | 'state' | 'bus' | 'clock' | 'log' | 'settings'>;
+
+/**
+ * The repair window of a run over `dates`: the `days` dates before the
+ * first one, oldest first, none before 0001-01-01.
+ */
+export function repairWindow(dates: readonly IsoDate[], days: number): IsoDate[] {
+  const first = dates[0];
+  if (first === undefined || days <= 0) return [];
+  const window: IsoDate[] = [];
+  for (let back = days; back >= 1; back--) {
+    const date = addDays(first, -back);
+    if (date < first && date >= '0001-01-01' && /^\d{4}-/.test(date)) window.push(date);
+  }
+  return window;
+}
 
 /** Dates run one after another when a historical computation needs yesterday; otherwise up to this many at once. */
 const PARALLEL_DATES = 4;
@@ -91,9 +107,13 @@ export function createPlanner(ports: PlannerPorts): Planner {
     // A scheduled run holds the computations due then; the choice depends on the event alone, so a redelivery makes the same one.
     const scheduled =
       event.schedule == null ? null : scheduledSelection(manifest, event.dates, event.schedule, event.computations);
+    // A scheduled run, or one asked to, also looks back over the repair window (dates it does not already hold).
+    const automatic = event.schedule != null || event.repair === true;
+    const repairDates = automatic ? repairWindow(event.dates, manifest.project.repairDays) : [];
     const record: RunRecord = {
       runId: event.runId,
-      dates: event.dates,
+      dates: [...repairDates, ...event.dates],
+      ...(automatic ? { automatic, repairDates } : {}),
       trigger: event.trigger,
       computations: scheduled?.names ?? event.computations,
       force: event.force,
@@ -127,9 +147,12 @@ export function createPlanner(ports: PlannerPorts): Planner {
           purged,
           ...(scheduled === null ? {} : { schedule: event.schedule, notDue: scheduled.left }),
         },
-        scheduled === null
+        (scheduled === null
           ? `Run ${event.runId} requested`
-          : `Scheduled run ${event.runId} (${event.schedule} UTC) for ${event.dates.join(', ')}: ${scheduled.names.length === 0 ? 'nothing is due' : scheduled.names.join(', ')}`,
+          : `Scheduled run ${event.runId} (${event.schedule} UTC) for ${event.dates.join(', ')}: ${scheduled.names.length === 0 ? 'nothing is due' : scheduled.names.join(', ')}`) +
+          (repairDates.length === 0
+            ? ''
+            : `; repair window ${repairDates[0]}..${repairDates[repairDates.length - 1]} (partial, failed or blocked dates and changed inputs run again)`),
       );
     }
     const run = (await state.runs.get(event.runId))!;

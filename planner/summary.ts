@@ -65,18 +65,17 @@ function row(date: string, name: string, state: ComputationState | null, runId: 
     state.startedAt !== null && state.finishedAt !== null
       ? Date.parse(state.finishedAt) - Date.parse(state.startedAt)
       : null;
-  const ran = state.status === 'completed' || state.status === 'failed';
-  const failedEntities = state.status === 'completed' ? (state.counts?.failed ?? 0) : 0;
+  const ran = state.status === 'completed' || state.status === 'partial' || state.status === 'failed';
+  // 'completed' with failed entities is how a partial state was written before `partial` existed.
+  const partial = state.status === 'partial' || (state.status === 'completed' && (state.counts?.failed ?? 0) > 0);
+  const failedEntities = partial ? (state.counts?.failed ?? 0) : 0;
   return {
     date,
     name,
-    status: state.status,
-    outcome:
-      failedEntities > 0
-        ? `completed with ${failedEntities} failed entit${failedEntities === 1 ? 'y' : 'ies'}`
-        : state.status,
-    icon: failedEntities > 0 ? PARTIAL_ICON : (ICONS[state.status] ?? ''),
-    partial: failedEntities > 0,
+    status: partial ? 'partial' : state.status,
+    outcome: partial ? `partial: ${failedEntities} of ${state.counts?.planned ?? 0} entities failed` : state.status,
+    icon: partial ? PARTIAL_ICON : (ICONS[state.status] ?? ''),
+    partial,
     ran,
     resultHash: state.resultHash,
     durationMs: duration,
@@ -98,11 +97,19 @@ export async function executionSummary(
   const rows: SummaryRow[] = [];
   for (const date of run.dates) {
     const states = new Map((await state.states.list(date)).map((s) => [s.computation, s]));
-    for (const name of names) rows.push(row(date, name, states.get(name) ?? null, run.runId));
+    // On the repair window's dates only what this run ran again is its work.
+    const repair = run.repairDates?.includes(date) === true;
+    for (const name of names) {
+      const stored = states.get(name) ?? null;
+      if (repair && stored?.runId !== run.runId) continue;
+      rows.push(row(date, name, stored, run.runId));
+    }
   }
   const counts: Record<string, number> = {};
   for (const r of rows) counts[r.status] = (counts[r.status] ?? 0) + 1;
   const failedDate = rows.find((r) => r.status === 'failed')?.date ?? null;
+  // Where a run would start again: the first date with work not done (failed, partial, blocked or impossible).
+  const unfinished = rows.find((r) => r.status !== 'completed' && r.status !== 'skipped')?.date ?? null;
   const last = run.dates[run.dates.length - 1]!;
   const only = run.computations === null ? '' : ` ${run.computations.map((c) => `--computation ${c}`).join(' ')}`;
   return {
@@ -113,20 +120,20 @@ export async function executionSummary(
     counts,
     computations: rows,
     resume:
-      failedDate === null
+      unfinished === null
         ? null
-        : `compute run --date ${failedDate}${failedDate === last ? '' : ` --to ${last}`}${only}`,
+        : `compute run --date ${unfinished}${unfinished === last ? '' : ` --to ${last}`}${only}`,
   };
 }
 
-/** How a row is tallied: its status, with completed-with-failures apart from completed. */
+/** How a row is tallied: its status (partial for completed-with-failures). */
 function kind(r: SummaryRow): string {
-  return r.partial ? 'completed with failed entities' : r.status;
+  return r.partial ? 'partial' : r.status;
 }
 
 const COLOURS: Record<string, string> = {
   completed: '\x1b[32m',
-  'completed with failed entities': '\x1b[33m',
+  partial: '\x1b[33m',
   failed: '\x1b[31m',
   blocked: '\x1b[33m',
   impossible: '\x1b[35m',
@@ -186,7 +193,7 @@ export function formatSummary(summary: ExecutionSummary, options: { colour?: boo
   if (partial.length > 0) {
     const first = partial[0]!;
     lines.push(
-      `Entities failed in ${partial.length} computation${partial.length === 1 ? '' : 's'}: fix the code or data, then re-run them with --force, e.g. compute run --date ${first.date} --computation ${first.name} --force`,
+      `Entities failed in ${partial.length} computation-date${partial.length === 1 ? '' : 's'} (partial: never counted as up to date): fix the code or data, then run again without --force and the failed entities run again, e.g. compute run --date ${first.date} --computation ${first.name}`,
     );
   }
   return lines.join('\n');

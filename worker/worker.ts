@@ -69,7 +69,7 @@ export function createWorker(ports: WorkerPorts, options: WorkerOptions = {}): W
   /** Writes the batch's results, records it once, and announces its completion. */
   async function complete(event: BatchReady, outcome: BatchOutcome): Promise<void> {
     const log = logFor(event);
-    const { results, errors, succeeded, failed } = outcome;
+    const { results, errors, succeeded, failed, failedIds } = outcome;
     const body: BatchResults = { v: 1, batchId: event.batchId, results, errors, succeeded, failed };
     const text = JSON.stringify(body);
     // Small results travel in the ledger record; larger ones go to a blob the record names.
@@ -83,6 +83,7 @@ export function createWorker(ports: WorkerPorts, options: WorkerOptions = {}): W
       failed,
       stored: results.length,
       errors,
+      ...(failedIds === undefined ? {} : { failedIds }),
       resultsBlob: blob ?? INLINE_RESULTS,
       ...(blob === null ? { results } : {}),
       recordedAt: ports.clock.now().toISOString(),

@@ -66,11 +66,13 @@ export class ProgressDisplay {
         if (Object.values(tally).reduce((a, b) => a + b, 0) === this.#perDate) {
           const worst = tally.failed
             ? 'failed'
-            : tally.impossible
-              ? 'impossible'
-              : tally.blocked
-                ? 'blocked'
-                : 'completed';
+            : tally.partial
+              ? 'partial'
+              : tally.impossible
+                ? 'impossible'
+                : tally.blocked
+                  ? 'blocked'
+                  : 'completed';
           this.#io.stderr(
             `${STATUS_ICONS[worst]} ${event.date}: ${Object.entries(tally)
               .map(([k, v]) => `${v} ${k}`)

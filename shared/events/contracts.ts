@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { isoDateSchema } from '../model/iso-date.ts';
+import { FINAL_STATUSES } from '../ports/state-store.ts';
 
 /**
  * Every event the services exchange. One zod schema per type, each with a
@@ -28,6 +29,12 @@ export const runRequested = z.object({
     .regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a time of day as 'HH:MM'")
     .nullable()
     .optional(),
+  /**
+   * Also re-examine the `repairDays` dates before the first date: partial,
+   * failed and blocked computation-dates and those whose inputs changed run
+   * again. A scheduled run (with `schedule`) always does. (Default: false)
+   */
+  repair: z.boolean().optional(),
 });
 
 export const passReady = z.object({
@@ -91,7 +98,7 @@ export const computationCompleted = z.object({
   date: isoDate,
   computation: z.string(),
   pass: z.number().int().min(0),
-  status: z.enum(['completed', 'skipped', 'blocked', 'impossible', 'failed']),
+  status: z.enum(FINAL_STATUSES),
 });
 
 export const runCompleted = z.object({

@@ -8,6 +8,7 @@ import type { InputVersions } from '../warehouse/computation-reader.ts';
 import { staticComponents, type Manifest, type ManifestEntry } from '../manifest/manifest.ts';
 import type { IsoDate } from '../model/types.ts';
 import type { ComputationState } from '../ports/state-store.ts';
+import { isDue } from '../schedule/due.ts';
 import { addDays } from '../warehouse/dates.ts';
 
 export type DecisionKind = 'run' | 'skip' | 'blocked' | 'impossible';
@@ -44,11 +45,47 @@ export interface DecideInput {
   dependency(name: string): DependencyView;
 }
 
-const USABLE = new Set(['completed', 'skipped']);
+/** Statuses whose stored results dependents may read (a partial one lacks its failed entities' results). */
+const USABLE = new Set(['completed', 'skipped', 'partial']);
 
 /** Whether a stored state holds a result that computations depending on it can use. */
 export function hasUsableResult(state: ComputationState): boolean {
   return USABLE.has(state.status) && state.resultHash !== null;
+}
+
+/**
+ * Whether a stored state is finished business: completed or skipped with no
+ * failed entity. A partial state (or one written before `partial` existed,
+ * completed with failed entities) is never up to date.
+ */
+export function isComplete(state: ComputationState): boolean {
+  return (state.status === 'completed' || state.status === 'skipped') && (state.counts?.failed ?? 0) === 0;
+}
+
+/** A partial state: some entities failed, the others' results are stored. */
+export function isPartial(state: ComputationState): boolean {
+  return state.status === 'partial' || (hasUsableResult(state) && (state.counts?.failed ?? 0) > 0);
+}
+
+/** The status to show for a stored state: `partial` also for one written as completed with failed entities. */
+export function shownStatus(state: ComputationState): string {
+  return isPartial(state) ? 'partial' : state.status;
+}
+
+/**
+ * Why a historical computation cannot build on its previous date's state,
+ * or null when it can: that date failed or was blocked (every entity's
+ * history is missing), or it is partial with more failed entities than
+ * were recorded by id (so it cannot tell which ones).
+ */
+export function previousProblem(name: string, previous: ComputationState | null): string | null {
+  if (previous === null) return null;
+  const repair = `repair ${previous.date} first (compute run --date ${previous.date} --computation ${name})`;
+  if (previous.status === 'failed' || previous.status === 'blocked')
+    return `its previous date ${previous.date} is ${previous.status}, and its history builds on that date: ${repair}`;
+  if (isPartial(previous) && (previous.counts?.failed ?? 0) > (previous.failedIds?.length ?? 0))
+    return `its previous date ${previous.date} is partial and did not record which of its ${previous.counts?.failed ?? 0} entities failed: ${repair}`;
+  return null;
 }
 
 /**
@@ -76,6 +113,11 @@ export function decide(input: DecideInput): Decision {
       return blocked(input, `dependency ${dep} ${status} on ${date}${state?.error ? ` (${state.error})` : ''}`);
     }
     dependencies[dep] = state.resultHash;
+  }
+
+  if (entry.config.isHistorical) {
+    const problem = previousProblem(entry.name, input.previous);
+    if (problem !== null) return blocked(input, problem);
   }
 
   const components: HashComponents = { ...staticComponents(input.manifest, entry), dependencies };
@@ -107,7 +149,7 @@ export function decide(input: DecideInput): Decision {
 
   const hash = compositeHash(components);
   const stored = input.stored;
-  const upToDate = !input.force && stored !== null && USABLE.has(stored.status);
+  const upToDate = !input.force && stored !== null && isComplete(stored);
   if (upToDate && stored.compositeHash === hash) {
     return {
       name: entry.name,
@@ -135,7 +177,11 @@ export function decide(input: DecideInput): Decision {
   const reasons: string[] = [];
   if (input.force) reasons.push('forced');
   if (stored === null) reasons.push('never ran for this date');
-  else if (!USABLE.has(stored.status))
+  else if (isPartial(stored))
+    reasons.push(
+      `last attempt was partial: ${stored.counts?.failed ?? 0} of ${stored.counts?.planned ?? '?'} entities failed; they run again`,
+    );
+  else if (!isComplete(stored))
     reasons.push(`last attempt was ${stored.status}${stored.error ? `: ${stored.error}` : ''}`);
   for (const component of changed.filter((c) => c !== 'new')) reasons.push(describeChange(component, input.inputs));
   return { name: entry.name, date, decision: 'run', reasons, changed, compositeHash: hash, components };
@@ -167,7 +213,17 @@ function describeChange(component: string, inputs: InputVersions | undefined): s
   return `dependency ${name}'s result changed`;
 }
 
-/** The date whose own result a historical computation builds on. */
-export function previousDate(date: IsoDate): IsoDate {
+/**
+ * The date whose own result a historical computation builds on: the
+ * previous date on which it is due by its schedule (the day before for a
+ * daily one, the same weekday a week before for a weekly one, the same day
+ * of the month before for a monthly one).
+ */
+export function previousDate(entry: Pick<ManifestEntry, 'config'>, date: IsoDate): IsoDate {
+  const schedule = entry.config.schedule;
+  for (let back = 1; back <= 31; back++) {
+    const candidate = addDays(date, -back);
+    if (isDue(schedule, candidate)) return candidate;
+  }
   return addDays(date, -1);
 }

@@ -17,7 +17,12 @@ export interface StateStore {
   close(): Promise<void>;
 }
 
-export const FINAL_STATUSES = ['completed', 'skipped', 'blocked', 'impossible', 'failed'] as const;
+/**
+ * Final statuses. `partial`: the run finished with some entities failed; the
+ * results of the others are stored, but it is never up to date (the next run
+ * of that date runs it again).
+ */
+export const FINAL_STATUSES = ['completed', 'partial', 'skipped', 'blocked', 'impossible', 'failed'] as const;
 export type FinalStatus = (typeof FINAL_STATUSES)[number];
 export type ComputationStatus = 'pending' | 'running' | FinalStatus;
 
@@ -55,7 +60,21 @@ export interface ComputationState {
   bytesScanned: number | null;
   /** When this state may be purged (ttlDays after it was written). */
   expiresAt: string;
+  /**
+   * Partial or failed per-entity runs: the ids of the entities that failed
+   * (at most FAILED_IDS_CAP; fewer than counts.failed means the list was cut).
+   * A historical computation's next date fails these entities instead of
+   * starting them again from no previous result.
+   */
+  failedIds?: string[] | null;
+  /** A bounded sample of the failed entities with their errors. */
+  failures?: EntityError[] | null;
+  /** Automatic (repair) tries of this composite hash, so a repair window stops after a few. */
+  tries?: { compositeHash: string; count: number } | null;
 }
+
+/** At most this many failed entity ids are kept in a state. */
+export const FAILED_IDS_CAP = 10_000;
 
 export interface ComputationStates {
   get(date: IsoDate, computation: string): Promise<ComputationState | null>;
@@ -89,6 +108,14 @@ export interface RunRecord {
   progress: Record<IsoDate, { pass: number; passes: number; done: boolean }>;
   /** Why a run failed before it started (e.g. it named an unknown computation). */
   error?: string | null;
+  /**
+   * The repair window: dates before the requested ones (they come first in
+   * `dates`) on which only partial, failed or blocked computation-dates, and
+   * ones whose inputs or upstream results changed, run again.
+   */
+  repairDates?: IsoDate[];
+  /** An automatic run (scheduled, or asked to repair): its tries of one composite hash are counted and bounded. */
+  automatic?: boolean;
 }
 
 export interface RunStore {
@@ -190,6 +217,8 @@ export interface BatchRecord extends LedgerKey {
   stored: number;
   /** At most a handful of the batch's entity errors. */
   errors: EntityError[];
+  /** Every failed entity id of the batch (absent in records of older versions). */
+  failedIds?: string[];
   /** Blob holding the batch's results, or INLINE_RESULTS when `results` holds them. */
   resultsBlob: string | null;
   /** The batch's results, in entity order, when small enough to travel in the record (no blob). */

@@ -134,6 +134,17 @@ export const projectConfigSchema = z
       .min(1, 'must be at least 1')
       .max(100_000, 'must be at most 100000')
       .default(1000),
+    /**
+     * Dates before its own that a scheduled run (or `run --repair`) looks at
+     * again: partial and failed computation-dates, and ones whose inputs
+     * changed, run again; 0 turns it off. (Default: 7)
+     */
+    repairDays: z
+      .number({ error: 'must be a number' })
+      .int('must be a whole number')
+      .min(0, 'must be 0 (off) or more')
+      .max(366, 'must be at most 366')
+      .default(7),
     warehouse: z
       .discriminatedUnion('type', [duckdbWarehouse, bigqueryWarehouse], kind("'duckdb', 'bigquery'"))
       .default({ type: 'duckdb', path: 'warehouse.duckdb' }),
@@ -172,6 +183,7 @@ const ENV_OVERRIDES: Record<string, { key: string; parse: 'number' | 'string' | 
   COMPUTE_ENTITY_FIELD: { key: 'entityField', parse: 'string' },
   COMPUTE_DATE_FIELD: { key: 'dateField', parse: 'string' },
   COMPUTE_BATCH_SIZE: { key: 'batchSize', parse: 'number' },
+  COMPUTE_REPAIR_DAYS: { key: 'repairDays', parse: 'number' },
   COMPUTE_INPUT_VERSIONS: { key: 'inputVersions', parse: 'json' },
   COMPUTE_WAREHOUSE: { key: 'warehouse', parse: 'json' },
   COMPUTE_STATE: { key: 'state', parse: 'json' },

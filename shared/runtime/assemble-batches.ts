@@ -1,8 +1,10 @@
 import type { Manifest, ManifestEntry } from '../manifest/manifest.ts';
 import { GLOBAL_ENTITY, type IsoDate, type Row } from '../model/types.ts';
+import type { ComputationState } from '../ports/state-store.ts';
 import type { ResultStore, StoredResult } from '../ports/warehouse.ts';
+import { previousDate } from '../plan/decide.ts';
+import { compareEntityIds } from '../warehouse/entity-order.ts';
 import type { ComputationReader, PlannedRead } from '../warehouse/computation-reader.ts';
-import { addDays } from '../warehouse/dates.ts';
 import type { EntitySource } from '../warehouse/entity-batches.ts';
 import { batchId, type BatchContext } from './batch-files.ts';
 
@@ -34,6 +36,7 @@ export async function dependencyResults(
 
 const DEPENDENCY_PREFIX = 'dependency:';
 const PREVIOUS = 'previous';
+const PREVIOUS_FAILED = 'previous-failed';
 
 function resultSource(name: string, chunks: AsyncIterable<StoredResult[]>): EntitySource {
   return { name, chunks, key: (item) => (item as StoredResult).entityId };
@@ -43,8 +46,13 @@ function resultSource(name: string, chunks: AsyncIterable<StoredResult[]>): Enti
  * Streams a per-entity computation's inputs in entity order as batch
  * contexts: required tables' rows, this batch's per-entity dependency
  * results, global dependency results, and for historical computations the
- * previous date's results. Entities come from any required table's window,
- * any per-entity dependency's results, and (historical) yesterday's results.
+ * previous date's results. Entities come from the windows of its dated
+ * required tables (tables read whole give rows, not entities, unless every
+ * required table is read whole), any per-entity dependency's results, and
+ * (historical) the previous date's results and failed entities. `previous`
+ * is the historical computation's state on its previous date: the entities
+ * that failed there fail here too, naming that date, rather than start
+ * again from no previous result.
  */
 export async function openBatches(
   ports: ReadPorts,
@@ -52,6 +60,7 @@ export async function openBatches(
   date: IsoDate,
   runId: string,
   reads: PlannedRead[],
+  previous: ComputationState | null = null,
 ): Promise<{ impossible: string } | { batches: AsyncIterable<BatchContext> }> {
   const perEntityDeps = entry.config.dependencies.filter(
     (name) => ports.manifest.byName.get(name)!.config.type === 'per-entity',
@@ -60,8 +69,19 @@ export async function openBatches(
   const extra = perEntityDeps.map((name) =>
     resultSource(`${DEPENDENCY_PREFIX}${name}`, ports.results.stream(name, date)),
   );
-  if (entry.config.isHistorical)
-    extra.push(resultSource(PREVIOUS, ports.results.stream(entry.name, addDays(date, -1))));
+  const failedOn = previous?.date;
+  if (entry.config.isHistorical) {
+    extra.push(resultSource(PREVIOUS, ports.results.stream(entry.name, previousDate(entry, date))));
+    const failedIds = [...(previous?.failedIds ?? [])].sort(compareEntityIds);
+    if (failedIds.length > 0)
+      extra.push({
+        name: PREVIOUS_FAILED,
+        chunks: (async function* () {
+          yield failedIds;
+        })(),
+        key: (id) => id as string,
+      });
+  }
   const { globals } = await dependencyResults(ports, globalDeps, date);
   const { merger, impossible } = await ports.reader.openEntities(reads, extra);
   if (impossible !== null) return { impossible };
@@ -83,10 +103,17 @@ export async function openBatches(
           for (const name of perEntityDeps)
             dependencies[name] =
               (items[`${DEPENDENCY_PREFIX}${name}`]?.[0] as StoredResult | undefined)?.result ?? null;
-          const previous = entry.config.isHistorical
+          const previousResult = entry.config.isHistorical
             ? ((items[PREVIOUS]?.[0] as StoredResult | undefined)?.result ?? null)
             : null;
-          return { entityId, data, dependencies, previous };
+          const failed = failedOn !== undefined && (items[PREVIOUS_FAILED]?.length ?? 0) > 0;
+          return {
+            entityId,
+            data,
+            dependencies,
+            previous: previousResult,
+            ...(failed ? { previousFailed: failedOn } : {}),
+          };
         }),
       };
     }

@@ -20,6 +20,11 @@ export interface BatchContext {
     dependencies: Record<string, unknown>;
     /** Historical computations: own result for the previous date. */
     previous: unknown;
+    /**
+     * Historical computations: the previous date on which this entity failed.
+     * It then fails here too, naming that date, instead of starting again from null.
+     */
+    previousFailed?: IsoDate;
   }>;
 }
 

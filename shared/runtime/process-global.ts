@@ -2,7 +2,7 @@ import type { ManifestEntry } from '../manifest/manifest.ts';
 import { LOG_SINK } from '../model/computation.ts';
 import { GLOBAL_ENTITY, type IsoDate, type Row } from '../model/types.ts';
 import type { Logger } from '../ports/logger.ts';
-import { addDays } from '../warehouse/dates.ts';
+import { previousDate } from '../plan/decide.ts';
 import { dependencyResults, type ReadPorts } from './assemble-batches.ts';
 import { buildContext } from './computation-context.ts';
 import { storableResult } from './json-value.ts';
@@ -29,7 +29,7 @@ export async function processGlobal(
     dependencyResults(ports, entry.config.dependencies, date),
     loadRules(entry),
     entry.config.isHistorical
-      ? ports.results.read(entry.name, addDays(date, -1), [GLOBAL_ENTITY])
+      ? ports.results.read(entry.name, previousDate(entry, date), [GLOBAL_ENTITY])
       : Promise.resolve([]),
   ]);
   const instance = new entry.Class();

@@ -18,6 +18,13 @@ export interface BatchOutcome {
   errors: EntityError[];
   succeeded: number;
   failed: number;
+  /** Every failed entity id, in batch order (absent when a whole batch failed before its entities were known). */
+  failedIds?: string[];
+}
+
+/** Why a historical computation's entity is failed: it failed on the previous date its chain builds on. */
+export function previousFailedText(computation: string, failedOn: string): string {
+  return `not run: this entity failed on ${failedOn}, the previous date its history builds on; repair that date first (compute run --date ${failedOn} --computation ${computation}), then this date runs again`;
 }
 
 /** `this.log` for a computation: levels mapped onto the logger, tagged by the child's bindings. */
@@ -66,7 +73,7 @@ export async function runBatch(
   const byEntity: Record<string, Record<string, unknown>> = {};
   for (const name of perEntityDeps)
     byEntity[name] = Object.fromEntries(context.entities.map((e) => [e.entityId, e.dependencies[name]]));
-  const outcome: BatchOutcome = { results: [], errors: [], succeeded: 0, failed: 0 };
+  const outcome: BatchOutcome = { results: [], errors: [], succeeded: 0, failed: 0, failedIds: [] };
   for (const item of context.entities) {
     if (only !== undefined && !only(item.entityId)) continue;
     const entityLog = log.child({ entityId: item.entityId });
@@ -75,6 +82,7 @@ export async function runBatch(
     try {
       if (limits.deadline !== undefined && now() > limits.deadline)
         throw new Error('not run: the batch ran out of time (batchTimeoutSeconds) before this entity started');
+      if (item.previousFailed !== undefined) throw new Error(previousFailedText(entry.name, item.previousFailed));
       const running = instance.process(
         buildContext({
           computation: entry.name,
@@ -101,6 +109,7 @@ export async function runBatch(
       if (stored.value !== null) outcome.results.push({ entityId: item.entityId, result: stored.value });
     } catch (error) {
       outcome.failed++;
+      outcome.failedIds!.push(item.entityId);
       const message = error instanceof Error ? error.message : String(error);
       if (outcome.errors.length < ERROR_SAMPLE) outcome.errors.push({ entityId: item.entityId, error: message });
       entityLog.warn({ error: message }, `Worker failed on entity ${item.entityId}: ${message}`);

@@ -5,6 +5,7 @@ import type {
   ComputationState,
   ComputationStatus,
   EntityCounts,
+  EntityError,
   LeaseToken,
   StateStore,
 } from '../ports/state-store.ts';
@@ -20,6 +21,9 @@ export interface StateFields {
   reason?: string | null;
   bytesScanned?: number | null;
   startedAt?: string | null;
+  failedIds?: string[] | null;
+  failures?: EntityError[] | null;
+  tries?: { compositeHash: string; count: number } | null;
 }
 
 /**
@@ -70,6 +74,21 @@ export async function writeState(
             ? previous.bytesScanned
             : null,
     expiresAt: expiresAt(now, entry.config.ttlDays),
+    // A skip keeps what the stored result was made of; any other write says anew which entities failed.
+    failedIds:
+      fields.failedIds !== undefined
+        ? fields.failedIds
+        : fields.status === 'skipped'
+          ? (previous?.failedIds ?? null)
+          : null,
+    failures:
+      fields.failures !== undefined
+        ? fields.failures
+        : fields.status === 'skipped'
+          ? (previous?.failures ?? null)
+          : null,
+    // Automatic tries are counted per composite hash across runs: kept until a write names them anew.
+    tries: fields.tries !== undefined ? fields.tries : (previous?.tries ?? null),
   };
   await store.states.put(state, fence);
   return state;

@@ -162,6 +162,8 @@ export class ComputationReader {
   /**
    * Per-entity mode: opens one ordered stream per table (plus any extra
    * sources, such as stored dependency results) and merges them by entity.
+   * The entities are those of the dated tables' windows and the extra
+   * sources; a table read whole adds none (unless every table is).
    * A mandatory table found empty on its first chunk makes the computation
    * impossible before any batch is cut.
    */
@@ -169,12 +171,15 @@ export class ComputationReader {
     reads: readonly PlannedRead[],
     extra: readonly EntitySource[] = [],
   ): Promise<{ merger: EntityMerger; impossible: string | null }> {
+    // Tables read whole (no date window) give their rows to entities but add none, unless every table is read whole.
+    const allWhole = reads.every((read) => read.query.window === null);
     const sources: EntitySource[] = reads.map((read) => {
       const column = read.query.entity!.name;
       return {
         name: read.table,
         chunks: this.#warehouse.stream(read.compiled),
         key: (row) => String((row as Row)[column]),
+        drives: allWhole || read.query.window !== null,
       };
     });
     const merger = await EntityMerger.open([...sources, ...extra]);

@@ -7,6 +7,12 @@ export interface EntitySource<T = unknown> {
   chunks: AsyncIterable<T[]>;
   /** The entity id of an item, as text. */
   key(item: T): string;
+  /**
+   * Whether the source's entities are entities of the merge (default true).
+   * A source that does not drive (a table read whole) only gives its items
+   * to entities that other sources name.
+   */
+  drives?: boolean;
 }
 
 /** A slice of entities with every source's items for each of them. */
@@ -76,7 +82,14 @@ export class EntityMerger {
       }
       if (next === undefined) break;
       const entry: Record<string, unknown[]> = {};
-      for (const cursor of this.#cursors) entry[cursor.source.name] = await take(cursor, next);
+      let driven = false;
+      for (const cursor of this.#cursors) {
+        const items = await take(cursor, next);
+        entry[cursor.source.name] = items;
+        if (items.length > 0 && cursor.source.drives !== false) driven = true;
+      }
+      // Only sources that do not drive (tables read whole) name it: not an entity of this merge.
+      if (!driven) continue;
       batch.entityIds.push(next);
       batch.items.set(next, entry);
       if (batch.entityIds.length === batchSize) {

@@ -37,7 +37,7 @@ export function state(overrides: Partial<ComputationState> = {}): ComputationSta
     startedAt: T0.toISOString(),
     finishedAt: at(1000).toISOString(),
     updatedAt: at(1000).toISOString(),
-    counts: { planned: 3, succeeded: 2, failed: 1, stored: 2 },
+    counts: { planned: 3, succeeded: 3, failed: 0, stored: 2 },
     error: null,
     reason: null,
     bytesScanned: null,

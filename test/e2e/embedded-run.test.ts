@@ -235,8 +235,10 @@ describe('embedded end-to-end run', () => {
     });
     const outcome = await runProject(project.root, { dates: [D] });
     const totals = outcome.states.get(`${D}/Totals`)!;
-    expect(totals.status).toBe('completed');
+    expect(totals.status).toBe('partial');
     expect(totals.counts).toEqual({ planned: 24, succeeded: 23, failed: 1, stored: 23 });
+    expect(totals.failedIds).toEqual(['e003']);
+    expect(totals.failures).toEqual([{ entityId: 'e003', error: 'bad row for e003' }]);
     expect(totals.reason).toBe('1 of 24 entities failed: e003: bad row for e003');
     expect((await storedResults(project.root, 'Totals', D)).map((r) => r.entityId)).not.toContain('e003');
     expect(
@@ -272,7 +274,7 @@ describe('embedded end-to-end run', () => {
     });
     const outcome = await runProject(project.root, { dates: [D] });
     expect(outcome.states.get(`${D}/Totals`)).toMatchObject({
-      status: 'completed',
+      status: 'partial',
       counts: { planned: 199, succeeded: 119, failed: 80, stored: 119 },
     });
   });

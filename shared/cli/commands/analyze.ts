@@ -48,7 +48,7 @@ export async function analyzeDates(
       if (selected !== null && !selected.includes(entry.name)) continue;
       const [stored, previous, inputs] = await Promise.all([
         state.states.get(date, entry.name),
-        entry.config.isHistorical ? state.states.get(previousDate(date), entry.name) : Promise.resolve(null),
+        entry.config.isHistorical ? state.states.get(previousDate(entry, date), entry.name) : Promise.resolve(null),
         inputVersionsFor(reader, entry, date, scope),
       ]);
       const deps = new Map(
@@ -66,12 +66,12 @@ export async function analyzeDates(
       });
       if (
         entry.config.isHistorical &&
-        willRun.has(`${previousDate(date)}/${entry.name}`) &&
+        willRun.has(`${previousDate(entry, date)}/${entry.name}`) &&
         decision.decision === 'skip'
       ) {
         decision.decision = 'run';
         decision.reasons = [
-          `the previous day (${previousDate(date)}) re-runs first; this re-runs unless its output is unchanged`,
+          `the previous day (${previousDate(entry, date)}) re-runs first; this re-runs unless its output is unchanged`,
         ];
         decision.changed = ['previous'];
       }

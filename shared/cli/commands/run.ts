@@ -2,7 +2,7 @@ import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { executionSummary, formatSummary, type ExecutionSummary } from '../../../planner/summary.ts';
-import { previousDate } from '../../plan/decide.ts';
+import { hasUsableResult, previousDate } from '../../plan/decide.ts';
 import type { StateStore } from '../../ports/state-store.ts';
 import { InProcessBus } from '../../adapters/inprocess/inprocess-bus.ts';
 import { UsageError } from '../../errors.ts';
@@ -164,10 +164,13 @@ async function historicalStarts(manifest: Manifest, state: StateStore, summary: 
   const notes: string[] = [];
   for (const entry of manifest.computations.filter((e) => e.config.isHistorical)) {
     const first = summary.computations.find((r) => r.name === entry.name && r.ran);
-    if (first === undefined) continue;
-    const before = previousDate(first.date);
+    // No entity started from nothing when it ran for none.
+    if (first === undefined || (first.entities !== null && first.entities.planned === 0)) continue;
+    const before = previousDate(entry, first.date);
     const previous = await state.states.get(before, entry.name);
-    if (previous !== null && (previous.status === 'completed' || previous.status === 'skipped')) continue;
+    if (previous !== null && hasUsableResult(previous)) continue;
+    // A failed or blocked previous date blocks the chain (it does not start from nothing): said by its own status.
+    if (previous !== null && (previous.status === 'failed' || previous.status === 'blocked')) continue;
     notes.push(
       `${entry.name} (historical) started on ${first.date} from no previous result: nothing usable is stored for ${before}${previous === null ? '' : ` (it is ${previous.status})`}, so ctx.previousResult was null. Run ${before} first if it should carry over.`,
     );

@@ -2,7 +2,29 @@ import { requireManifest } from '../../manifest/build-manifest.ts';
 import { requireComputation } from '../../manifest/manifest.ts';
 import { dateFlag, oneComputationFlag, stringFlag } from '../args.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
-import { openWarehouse } from '../wiring.ts';
+import { openStateStore, openWarehouse } from '../wiring.ts';
+import { isPartial, shownStatus } from '../../plan/decide.ts';
+import type { ComputationState } from '../../ports/state-store.ts';
+
+/**
+ * What the stored results do not say by themselves: that they lack the
+ * failed entities (partial), or that the last attempt failed or was
+ * blocked, so they are what an earlier run stored.
+ */
+function resultsNote(name: string, date: string, state: ComputationState | null, any: boolean): string | null {
+  if (state === null) return null;
+  const again = `compute run --date ${date} --computation ${name}`;
+  if (isPartial(state)) {
+    const ids = (state.failures ?? []).map((f) => f.entityId);
+    return `⚠️ ${name} on ${date} is partial: ${state.counts?.failed ?? 0} of ${state.counts?.planned ?? 0} entities failed and have no result here${ids.length > 0 ? ` (${ids.slice(0, 5).join(', ')}${ids.length > 5 ? ', ...' : ''})` : ''}. Run it again: ${again}`;
+  }
+  if (state.status === 'failed' || state.status === 'blocked' || state.status === 'impossible')
+    return any
+      ? `❌ ${name} on ${date} is ${state.status} since ${state.finishedAt ?? state.updatedAt}: these results are older, from an earlier run. Run it again: ${again}`
+      : `${name} on ${date} is ${state.status}${state.error !== null ? `: ${state.error}` : state.reason !== null ? `: ${state.reason}` : ''}`;
+  if (state.status === 'running') return `${name} on ${date} is running: these results are from before it started`;
+  return null;
+}
 
 export const ENTITY_FLAG = { type: 'string', description: 'only this entity', aliases: ['entityId'] } as const;
 
@@ -21,17 +43,32 @@ export const showCommand: Command = {
     const project = await loadProject(input);
     const entry = requireComputation(await requireManifest(project), name);
     const opened = await openWarehouse(project);
+    const store = await openStateStore(project);
     try {
-      const results = await opened.results.read(entry.name, date, entityId === undefined ? undefined : [entityId]);
-      if (input.flags.json === true) printJson(input, { computation: entry.name, date, results });
-      else if (results.length === 0)
+      const [results, state] = await Promise.all([
+        opened.results.read(entry.name, date, entityId === undefined ? undefined : [entityId]),
+        store.states.get(date, entry.name),
+      ]);
+      const note = resultsNote(entry.name, date, state, results.length > 0);
+      if (input.flags.json === true)
+        printJson(input, {
+          computation: entry.name,
+          date,
+          status: state === null ? null : shownStatus(state),
+          note,
+          failedEntities: state?.failures ?? [],
+          results,
+        });
+      else if (note !== null) input.io.stderr(`${note}\n`);
+      if (input.flags.json === true) return 0;
+      if (results.length === 0)
         input.io.stdout(
           `No stored results for ${entry.name} on ${date}${entityId === undefined ? '' : ` for entity ${entityId}`}.\n`,
         );
       else for (const r of results) input.io.stdout(`${r.entityId}\t${JSON.stringify(r.result)}\n`);
       return 0;
     } finally {
-      await opened.close();
+      await Promise.all([opened.close(), store.close()]);
     }
   },
 };

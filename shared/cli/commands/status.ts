@@ -3,6 +3,7 @@ import type { Manifest } from '../../manifest/manifest.ts';
 import { STATUS_ICONS } from '../../model/statuses.ts';
 import type { ComputationState, StateStore } from '../../ports/state-store.ts';
 import { holderGone } from '../../state/leases.ts';
+import { shownStatus } from '../../plan/decide.ts';
 import { settingsFor } from '../../runtime/ports.ts';
 import { dateFlag } from '../args.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
@@ -19,6 +20,10 @@ interface StatusRow {
   reason: string | null;
   /** A 'running' state whose holder is gone (no heartbeat within the staleness, or its process on this host died): the watchdog takes it over. */
   stale: boolean;
+  /** Entity counts of its last run (planned, succeeded, failed, stored), when it ran. */
+  counts: ComputationState['counts'];
+  /** Partial or failed: a bounded sample of the failed entities with their errors. */
+  failedEntities: Array<{ entityId: string; error: string }>;
 }
 
 async function row(
@@ -36,13 +41,15 @@ async function row(
   return {
     name,
     date: state?.date ?? null,
-    status: state?.status ?? 'pending',
+    status: state === undefined ? 'pending' : shownStatus(state),
     resultHash: state?.resultHash ?? null,
     compositeHash: state?.compositeHash ?? null,
     updatedAt: state?.updatedAt ?? null,
     error: state?.error ?? null,
     reason: state?.reason ?? null,
     stale,
+    counts: state?.counts ?? null,
+    failedEntities: state?.failures ?? [],
   };
 }
 

@@ -36,11 +36,11 @@ describe('the run summary', () => {
     const totals = result.stdout.split('\n').find((line) => line.includes(' Totals '))!;
     expect(totals).toContain('⚠️');
     expect(totals).not.toContain('✅');
-    expect(totals).toContain('completed with 1 failed entity');
+    expect(totals).toContain('partial: 1 of 12 entities failed');
     expect(totals).toContain('11/12 entities, 1 failed');
-    expect(result.stdout).toContain('1 completed with failed entities');
+    expect(result.stdout).toContain('1 partial)');
     expect(result.stdout).toContain(
-      `fix the code or data, then re-run them with --force, e.g. compute run --date ${D1} --computation Totals --force`,
+      `fix the code or data, then run again without --force and the failed entities run again, e.g. compute run --date ${D1} --computation Totals`,
     );
     const dry = await cli(['execute', '--dry-run', '--computation', 'Totals', '--date', D1, '--project', project.root]);
     expect(dry.code).toBe(result.code);
@@ -49,11 +49,25 @@ describe('the run summary', () => {
   it('counts entities only where a computation ran in this run, so a range adds up', async () => {
     const result = await cli(['run', '--date', D1, '--to', D2, '--computation', 'Totals', '--project', project.root]);
     const totals = result.stdout.split('\n').find((line) => line.trimStart().startsWith('Totals '))!;
-    // D1 was computed before and is skipped now: only D2 counts, 11 entities (e007 has no rows on D2).
-    expect(totals).toMatch(/⏭️ 1 skipped/);
-    expect(totals).toMatch(/⚠️ 1 completed with failed entities/);
-    expect(totals).toContain('10/11 entities, 1 failed');
+    // D1 was partial, so it is never up to date: it runs again (12 entities) with D2 (11: e007 has no rows on D2).
+    expect(totals).toMatch(/⚠️ 2 partial/);
+    expect(totals).not.toMatch(/skipped/);
+    expect(totals).toContain('21/23 entities, 2 failed');
     expect(totals).not.toContain('entities processed');
+  });
+
+  it('skips a completed date and counts only what ran: a fixed computation completes its partial date', async () => {
+    const fixed = await scenarioProject({ entities: 12 });
+    try {
+      await cli(['run', '--date', D1, '--computation', 'Totals', '--project', fixed.root]);
+      const result = await cli(['run', '--date', D1, '--to', D2, '--computation', 'Totals', '--project', fixed.root]);
+      expect(result.code).toBe(0);
+      const totals = result.stdout.split('\n').find((line) => line.trimStart().startsWith('Totals '))!;
+      expect(totals).toMatch(/⏭️ 1 skipped/);
+      expect(totals).toContain('11/11 entities');
+    } finally {
+      await fixed.remove();
+    }
   });
 });
 
@@ -62,7 +76,7 @@ describe('formatSummary colours', () => {
     date: D1,
     name,
     status,
-    outcome: failed > 0 ? `completed with ${failed} failed entities` : status,
+    outcome: failed > 0 ? `partial: ${failed} of 4 entities failed` : status,
     icon: failed > 0 ? PARTIAL_ICON : '✅',
     partial: failed > 0,
     ran: true,
@@ -78,14 +92,14 @@ describe('formatSummary colours', () => {
     dates: [D1],
     durationMs: 10,
     counts: {},
-    computations: [row('Good', 'completed', 0), row('Partial', 'completed', 2)],
+    computations: [row('Good', 'completed', 0), row('Partial', 'partial', 2)],
     resume: null,
   };
 
-  it('paints completed green and completed-with-failures yellow on a terminal, nothing elsewhere', () => {
+  it('paints completed green and partial yellow on a terminal, nothing elsewhere', () => {
     const coloured = formatSummary(summary, { colour: true }).split('\n');
     expect(coloured.find((l) => l.includes('Good'))).toContain('\x1b[32mcompleted');
-    expect(coloured.find((l) => l.includes('Partial'))).toContain('\x1b[33mcompleted with 2 failed entities');
+    expect(coloured.find((l) => l.includes('Partial'))).toContain('\x1b[33mpartial: 2 of 4 entities failed');
     expect(formatSummary(summary)).not.toContain('\x1b[');
   });
 });
