@@ -6,6 +6,7 @@ import type { ServicePorts } from '../shared/runtime/ports.ts';
 import { scheduledSelection } from '../shared/schedule/due.ts';
 import { nearestName } from '../shared/util/nearest.ts';
 import { addDays } from '../shared/warehouse/dates.ts';
+import { runDates } from '../shared/state/run-dates.ts';
 import { executionSummary, formatSummary, selectedNames } from './summary.ts';
 import { describeSweep, sweepRuns, type SweepOptions, type SweepReport } from './sweep.ts';
 
@@ -82,7 +83,7 @@ export function createPlanner(ports: PlannerPorts): Planner {
     if (first === undefined) return [];
     const done = (await state.runs.steps(run.runId, 'date-done/')).length;
     const started: IsoDate[] = [];
-    for (const date of run.dates.slice(0, done + limit)) {
+    for (const date of runDates(run).slice(0, done + limit)) {
       if (await state.runs.claimStep(run.runId, `date-start/${date}`)) {
         await publishPass(run, date, first);
         started.push(date);
@@ -112,7 +113,7 @@ export function createPlanner(ports: PlannerPorts): Planner {
     const repairDates = automatic ? repairWindow(event.dates, manifest.project.repairDays) : [];
     const record: RunRecord = {
       runId: event.runId,
-      dates: [...repairDates, ...event.dates],
+      dates: event.dates,
       ...(automatic ? { automatic, repairDates } : {}),
       trigger: event.trigger,
       computations: scheduled?.names ?? event.computations,
@@ -186,7 +187,7 @@ export function createPlanner(ports: PlannerPorts): Planner {
         },
       });
     }
-    if ((await state.runs.steps(run.runId, 'date-done/')).length === run.dates.length) return finishRun(run);
+    if ((await state.runs.steps(run.runId, 'date-done/')).length === runDates(run).length) return finishRun(run);
     await startDates(run);
   }
 

@@ -1,3 +1,4 @@
+import { runDates } from '../shared/state/run-dates.ts';
 import type { Manifest } from '../shared/manifest/manifest.ts';
 import { STATUS_ICONS as ICONS } from '../shared/model/statuses.ts';
 import type { ComputationState, RunRecord, StateStore } from '../shared/ports/state-store.ts';
@@ -95,7 +96,7 @@ export async function executionSummary(
 ): Promise<ExecutionSummary> {
   const names = selectedNames(manifest, run);
   const rows: SummaryRow[] = [];
-  for (const date of run.dates) {
+  for (const date of runDates(run)) {
     const states = new Map((await state.states.list(date)).map((s) => [s.computation, s]));
     // On the repair window's dates only what this run ran again is its work.
     const repair = run.repairDates?.includes(date) === true;

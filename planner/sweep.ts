@@ -1,3 +1,4 @@
+import { runDates } from '../shared/state/run-dates.ts';
 import type { ComputationCompleted } from '../shared/events/contracts.ts';
 import type { IsoDate } from '../shared/model/types.ts';
 import { FINAL_STATUSES, type ComputationState, type RunRecord } from '../shared/ports/state-store.ts';
@@ -91,7 +92,7 @@ export async function sweepRuns(
       state.runs.steps(run.runId, 'closed/'),
       state.runs.steps(run.runId, 'date-done/'),
     ]);
-    if (passes.length === 0 || doneDates.length === run.dates.length) {
+    if (passes.length === 0 || doneDates.length === runDates(run).length) {
       await planner.finishRun(run);
       report.actions.push({ runId: run.runId, action: 'finished the run' });
       continue;

@@ -109,8 +109,8 @@ export interface RunRecord {
   /** Why a run failed before it started (e.g. it named an unknown computation). */
   error?: string | null;
   /**
-   * The repair window: dates before the requested ones (they come first in
-   * `dates`) on which only partial, failed or blocked computation-dates, and
+   * The repair window: dates before the requested ones (they run first;
+   * see runDates in shared/state/run-dates.ts) on which only partial, failed or blocked computation-dates, and
    * ones whose inputs or upstream results changed, run again.
    */
   repairDates?: IsoDate[];

@@ -213,10 +213,17 @@ export async function runManually(
   dates: string[],
   timeoutMs = 120_000,
 ): Promise<{ runId: string; status: string }> {
+  return runMessage(topology, { date: dates[0], to: dates[dates.length - 1] }, timeoutMs);
+}
+
+/** Publishes a run message (manual or, with `schedule`, as Cloud Scheduler does) and waits for the run to finish. */
+export async function runMessage(
+  topology: Topology,
+  message: Record<string, unknown>,
+  timeoutMs = 120_000,
+): Promise<{ runId: string; status: string }> {
   const client = new PubSub({ projectId: PROJECT_ID, ...EMULATOR_CLIENT_OPTIONS });
-  const messageId = await client
-    .topic(`${topology.prefix}-runs`)
-    .publishMessage({ json: { date: dates[0], to: dates[dates.length - 1] } });
+  const messageId = await client.topic(`${topology.prefix}-runs`).publishMessage({ json: message });
   await client.close();
   const runId = `run-${messageId}`;
   const deadline = Date.now() + timeoutMs;
