@@ -11,9 +11,10 @@ const { format } = await import('./harness.ts');
 const { distributedBench } = await import('./distributed.bench.ts');
 const { manifestBench } = await import('./manifest.bench.ts');
 const { runBench } = await import('./run.bench.ts');
+const { repairBench } = await import('./repair.bench.ts');
 const { warehouseBench } = await import('./warehouse.bench.ts');
 
-const BENCHES: Bench[] = [manifestBench, warehouseBench, runBench, distributedBench];
+const BENCHES: Bench[] = [manifestBench, warehouseBench, runBench, repairBench, distributedBench];
 
 const wanted = process.argv.slice(2);
 const selected = wanted.length === 0 ? BENCHES : BENCHES.filter((b) => wanted.includes(b.name));

@@ -2,8 +2,9 @@ import { errorText, isPermanent, PoisonMessageError } from '../shared/errors.ts'
 import type { BatchCompleted, PassReady } from '../shared/events/contracts.ts';
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import type { IsoDate } from '../shared/model/types.ts';
-import { decide, isComplete, previousDate, shownStatus, type Decision } from '../shared/plan/decide.ts';
+import { decide, isComplete, previousDate, type Decision } from '../shared/plan/decide.ts';
 import { isDue } from '../shared/schedule/due.ts';
+import { repairReason } from '../shared/plan/repair.ts';
 import {
   FINAL_STATUSES,
   StaleLeaseError,
@@ -50,22 +51,6 @@ const MAX_TRIES = 3;
 /** Automatic runs (scheduled, repair) of one computation, date and composite hash before they leave it to a person. */
 export const MAX_AUTOMATIC_TRIES = 3;
 
-/**
- * Why the repair window runs a computation again on an earlier date, or
- * null when it leaves it: it is partial, failed or blocked, or its inputs,
- * its dependencies' results or (historical) its previous date's result
- * changed. A date that never ran, or whose only change is its own code,
- * epoch, layers or rules, is left to a backfill (`compute run --date D --to D2`).
- */
-export function repairReason(decision: Decision, stored: ComputationState | null): string | null {
-  if (decision.decision !== 'run' || stored === null) return null;
-  if (!isComplete(stored)) return `it is ${shownStatus(stored)}`;
-  const late = decision.changed.filter(
-    (c) => c.startsWith('input:') || c.startsWith('dependency:') || c === 'previous',
-  );
-  return late.length > 0 ? `${late.join(', ')} changed` : null;
-}
-
 /** Whether automatic runs have tried this version of a computation-date often enough. */
 function gaveUp(decision: Decision, stored: ComputationState | null): boolean {
   return (
@@ -87,7 +72,7 @@ export function createExecutor(ports: ServicePorts): Executor {
   const outcomes = createOutcomes(ports);
   const completion = createCompletion(ports, outcomes);
   /** Input-version lookups shared by the decisions of one run. */
-  const versionScopes = new RunVersionScopes(manifest);
+  const versionScopes = ports.versionScopes ?? new RunVersionScopes(manifest);
 
   /** Decides a computation on a date; `stored` is its state, as the caller just read it. */
   async function decideFor(

@@ -7,6 +7,8 @@ import { scheduledSelection } from '../shared/schedule/due.ts';
 import { nearestName } from '../shared/util/nearest.ts';
 import { addDays } from '../shared/warehouse/dates.ts';
 import { runDates } from '../shared/state/run-dates.ts';
+import { scanRepairWindow, type RepairItem } from '../shared/plan/repair.ts';
+import { RunVersionScopes } from '../shared/runtime/input-versions.ts';
 import { executionSummary, formatSummary, selectedNames } from './summary.ts';
 import { describeSweep, sweepRuns, type SweepOptions, type SweepReport } from './sweep.ts';
 
@@ -19,7 +21,8 @@ export interface Planner {
   sweep: (options?: SweepOptions) => Promise<SweepReport>;
 }
 
-export type PlannerPorts = Pick<ServicePorts, 'manifest' | 'state' | 'bus' | 'clock' | 'log' | 'settings'>;
+export type PlannerPorts = Pick<ServicePorts, 'manifest' | 'state' | 'bus' | 'clock' | 'log' | 'settings'> &
+  Partial<Pick<ServicePorts, 'reader' | 'versionScopes'>>;
 
 /**
  * The repair window of a run over `dates`: the `days` dates before the
@@ -104,13 +107,33 @@ export function createPlanner(ports: PlannerPorts): Planner {
     await bus.publish({ v: 1, type: 'run.completed', runId: run.runId, status: summary.status });
   }
 
+  /**
+   * The dates of the repair window that have anything to repair, with what
+   * (only when this process reads the warehouse; otherwise every date of
+   * the window, and the executor leaves what needs nothing). Skipped when
+   * the run already exists: a redelivery goes on with the recorded run.
+   */
+  async function repairPlan(
+    event: RunRequested,
+    only: string[] | null,
+  ): Promise<{ dates: IsoDate[]; items: RepairItem[] | null }> {
+    const window = repairWindow(event.dates, manifest.project.repairDays);
+    if (window.length === 0 || ports.reader === undefined || (await state.runs.get(event.runId)) !== null)
+      return { dates: window, items: null };
+    const names = manifest.computations.map((e) => e.name).filter((name) => only === null || only.includes(name));
+    const scope = (ports.versionScopes ?? new RunVersionScopes(manifest)).forRun(event.runId);
+    const items = await scanRepairWindow({ manifest, state, reader: ports.reader }, window, names, scope);
+    return { dates: window.filter((date) => items.some((item) => item.date === date)), items };
+  }
+
   async function onRunRequested(event: RunRequested): Promise<void> {
     // A scheduled run holds the computations due then; the choice depends on the event alone, so a redelivery makes the same one.
     const scheduled =
       event.schedule == null ? null : scheduledSelection(manifest, event.dates, event.schedule, event.computations);
     // A scheduled run, or one asked to, also looks back over the repair window (dates it does not already hold).
     const automatic = event.schedule != null || event.repair === true;
-    const repairDates = automatic ? repairWindow(event.dates, manifest.project.repairDays) : [];
+    const repair = automatic ? await repairPlan(event, scheduled?.names ?? event.computations) : null;
+    const repairDates = repair?.dates ?? [];
     const record: RunRecord = {
       runId: event.runId,
       dates: event.dates,
@@ -147,13 +170,18 @@ export function createPlanner(ports: PlannerPorts): Planner {
           trigger: event.trigger,
           purged,
           ...(scheduled === null ? {} : { schedule: event.schedule, notDue: scheduled.left }),
+          ...(repair?.items == null ? {} : { repair: repair.items }),
         },
         (scheduled === null
           ? `Run ${event.runId} requested`
           : `Scheduled run ${event.runId} (${event.schedule} UTC) for ${event.dates.join(', ')}: ${scheduled.names.length === 0 ? 'nothing is due' : scheduled.names.join(', ')}`) +
-          (repairDates.length === 0
+          (repair === null
             ? ''
-            : `; repair window ${repairDates[0]}..${repairDates[repairDates.length - 1]} (partial, failed or blocked dates and changed inputs run again)`),
+            : repair.items === null
+              ? repairDates.length === 0
+                ? ''
+                : `; repair window ${repairDates[0]}..${repairDates[repairDates.length - 1]}: partial, failed or blocked dates and changed inputs run again`
+              : `; repair window: ${repair.items.length === 0 ? 'nothing to repair' : repair.items.map((i) => `${i.date} ${i.name} (${i.reason})`).join(', ')}`),
       );
     }
     const run = (await state.runs.get(event.runId))!;

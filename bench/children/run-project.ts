@@ -5,6 +5,7 @@ import { runCli } from '../../shared/cli/main.ts';
 const [root, date, ...extra] = process.argv.slice(2) as [string, string, ...string[]];
 let out = '';
 const start = performance.now();
+const cpuStart = process.cpuUsage();
 const code = await runCli(['run', '--project', root, '--date', date, '--json', ...extra], {
   stdout: (t) => (out += t),
   stderr: (t) => process.stderr.write(t),
@@ -13,6 +14,7 @@ const code = await runCli(['run', '--project', root, '--date', date, '--json', .
   isTty: false,
 });
 const ms = performance.now() - start;
+const cpu = process.cpuUsage(cpuStart);
 const parsed = JSON.parse(out) as {
   status: string;
   computations: Array<{ status: string; entities: { succeeded: number } | null }>;
@@ -20,6 +22,7 @@ const parsed = JSON.parse(out) as {
 process.stdout.write(
   JSON.stringify({
     ms,
+    cpuMs: (cpu.user + cpu.system) / 1000,
     code,
     status: parsed.status,
     statuses: parsed.computations.reduce<Record<string, number>>(

@@ -1,3 +1,4 @@
+import { RunVersionScopes } from '../runtime/input-versions.ts';
 import { createExecutor, type Executor } from '../../executor/executor.ts';
 import { createPlanner, type Planner } from '../../planner/planner.ts';
 import { createWorker, type Worker } from '../../worker/worker.ts';
@@ -99,6 +100,7 @@ export async function openRuntime(
     clock,
     log: options.log,
     settings: { ...settingsFor(project.execution, newOwnerId()), inlineContextBytes: 0, ...options.settings },
+    versionScopes: new RunVersionScopes(manifest),
   };
   const planner = createPlanner(ports);
   const executor = createExecutor(ports);

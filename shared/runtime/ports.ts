@@ -7,6 +7,7 @@ import { DEFAULT_LEASE_STALE_MS, type StateStore } from '../ports/state-store.ts
 import type { ResultStore } from '../ports/warehouse.ts';
 import type { ComputationReader } from '../warehouse/computation-reader.ts';
 import { INLINE_BYTES } from './batch-files.ts';
+import type { RunVersionScopes } from './input-versions.ts';
 
 /** Tunables of the run, with their defaults in DEFAULT_SETTINGS. */
 export interface RuntimeSettings {
@@ -68,6 +69,13 @@ export interface ServicePorts {
   clock: Clock;
   log: Logger;
   settings: RuntimeSettings;
+  /**
+   * Input-version lookups shared by everything one process does for a run
+   * (the planner's repair scan and the executor's decisions), so a run
+   * costs one version query per table window, or on BigQuery one metadata
+   * query per dataset. (Default: each user keeps its own)
+   */
+  versionScopes?: RunVersionScopes;
 }
 
 /** Runs `work` over items with at most `limit` at once. */

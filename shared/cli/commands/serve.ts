@@ -1,3 +1,4 @@
+import { RunVersionScopes } from '../../runtime/input-versions.ts';
 import type { Server } from 'node:http';
 import { createExecutor } from '../../../executor/executor.ts';
 import { createPlanner } from '../../../planner/planner.ts';
@@ -98,8 +99,12 @@ export const serveCommand: Command = {
       settings: settingsFor(project.execution, newOwnerId()),
     };
     const handlers: EventHandlers = {};
+    const executorScopes = new RunVersionScopes(manifest);
     if (roles.includes('planner')) {
-      const planner = createPlanner(base);
+      // A planner beside an executor reads the warehouse too: it scans a scheduled run's repair window up front.
+      const planner = createPlanner(
+        opened === null ? base : { ...base, reader: opened.reader, versionScopes: executorScopes },
+      );
       handlers['run.requested'] = planner.onRunRequested;
       handlers['sweep.requested'] = planner.onSweepRequested;
       handlers['computation.completed'] = planner.onComputationCompleted;
@@ -109,6 +114,7 @@ export const serveCommand: Command = {
         ...base,
         results: opened.results,
         reader: opened.reader,
+        versionScopes: executorScopes,
       } satisfies ServicePorts);
       handlers['pass.ready'] = executor.onPassReady;
       handlers['batch.completed'] = executor.onBatchCompleted;
