@@ -57,7 +57,7 @@ export const repairBench: Bench = {
       return result({
         name: 'repair-window',
         subject:
-          'no-op scheduled run (02:00) of a 50-computation DAG, 5,000 entities, re-examining the 7 dates before it',
+          'CPU time of a no-op scheduled run (02:00) of a 50-computation DAG, 5,000 entities, re-examining the 7 dates before it',
         baseline: 'a plain no-op run of that one date',
         unit: 'ms',
         value: scheduled.cpuMs,
