@@ -5,9 +5,8 @@ import type { RunRecord } from '../shared/ports/state-store.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import { scheduledSelection } from '../shared/schedule/due.ts';
 import { nearestName } from '../shared/util/nearest.ts';
-import { addDays } from '../shared/warehouse/dates.ts';
 import { runDates } from '../shared/state/run-dates.ts';
-import { scanRepairWindow, type RepairItem } from '../shared/plan/repair.ts';
+import { repairWindow, scanRepairWindow, type RepairItem } from '../shared/plan/repair.ts';
 import { RunVersionScopes } from '../shared/runtime/input-versions.ts';
 import { executionSummary, formatSummary, selectedNames } from './summary.ts';
 import { describeSweep, sweepRuns, type SweepOptions, type SweepReport } from './sweep.ts';
@@ -23,21 +22,6 @@ export interface Planner {
 
 export type PlannerPorts = Pick<ServicePorts, 'manifest' | 'state' | 'bus' | 'clock' | 'log' | 'settings'> &
   Partial<Pick<ServicePorts, 'reader' | 'versionScopes'>>;
-
-/**
- * The repair window of a run over `dates`: the `days` dates before the
- * first one, oldest first, none before 0001-01-01.
- */
-export function repairWindow(dates: readonly IsoDate[], days: number): IsoDate[] {
-  const first = dates[0];
-  if (first === undefined || days <= 0) return [];
-  const window: IsoDate[] = [];
-  for (let back = days; back >= 1; back--) {
-    const date = addDays(first, -back);
-    if (date < first && date >= '0001-01-01' && /^\d{4}-/.test(date)) window.push(date);
-  }
-  return window;
-}
 
 /** Dates run one after another when a historical computation needs yesterday; otherwise up to this many at once. */
 const PARALLEL_DATES = 4;

@@ -5,6 +5,7 @@ import type { VersionScope } from '../ports/warehouse.ts';
 import { inputVersionsFor } from '../runtime/input-versions.ts';
 import { isDue } from '../schedule/due.ts';
 import type { ComputationReader } from '../warehouse/computation-reader.ts';
+import { addDays } from '../warehouse/dates.ts';
 import { decide, isComplete, previousDate, shownStatus, type Decision, type DependencyView } from './decide.ts';
 
 /**
@@ -23,6 +24,21 @@ export function repairReason(decision: Decision, stored: ComputationState | null
     (c) => c.startsWith('input:') || c.startsWith('dependency:') || c === 'previous',
   );
   return late.length > 0 ? `${late.join(', ')} changed` : null;
+}
+
+/**
+ * The repair window of a run over `dates`: the `days` dates before the
+ * first one, oldest first, none before 0001-01-01.
+ */
+export function repairWindow(dates: readonly IsoDate[], days: number): IsoDate[] {
+  const first = dates[0];
+  if (first === undefined || days <= 0) return [];
+  const window: IsoDate[] = [];
+  for (let back = days; back >= 1; back--) {
+    const date = addDays(first, -back);
+    if (date < first && date >= '0001-01-01' && /^\d{4}-/.test(date)) window.push(date);
+  }
+  return window;
 }
 
 /** One computation-date the repair window runs again, and why. */

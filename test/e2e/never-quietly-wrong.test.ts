@@ -208,6 +208,14 @@ describe('the repair window of a scheduled run (defect 4)', () => {
       "UPDATE events SET value = value + 100 WHERE date = DATE '2026-01-21' AND entity_id = 'e001'",
     ]);
 
+    // analyze --repair says what the repair window would run again, and why, before anything runs.
+    const preview = json<{ repair: Array<{ date: string; name: string; reason: string }> }>(
+      await cli(['analyze', '--date', '2026-01-24', '--repair', '--json', '--project', project.root]),
+    );
+    const planned = preview.repair.map((r) => `${r.date}/${r.name}: ${r.reason}`);
+    expect(planned).toContain('2026-01-21/Totals: input:events changed');
+    expect(planned).toContain('2026-01-23/Totals: it is partial');
+    expect(planned.filter((p) => p.startsWith('2026-01-20'))).toEqual([]);
     const next = await cli(['run', '--date', '2026-01-24', '--schedule', '02:00', '--json', '--project', project.root]);
     expect(next.code).toBe(0);
     const out = json<RunJson>(next);

@@ -6,6 +6,7 @@ import type { VersionScope } from '../../ports/warehouse.ts';
 import { ComputationReader } from '../../warehouse/computation-reader.ts';
 import { inputVersionsFor, versionScope } from '../../runtime/input-versions.ts';
 import { notDueReason } from '../../schedule/due.ts';
+import { repairWindow, scanRepairWindow } from '../../plan/repair.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
 import { openReader, openStateStore, readsNoTable } from '../wiring.ts';
 import { computationsFromFlags, datesFromFlags } from './run.ts';
@@ -124,6 +125,10 @@ export const analyzeCommand: Command = {
     to: { type: 'string', description: 'last date of a range, inclusive' },
     computation: { type: 'string', description: 'only these computations (comma-separated)' },
     force: { type: 'boolean', description: 'analyze as if the run were forced' },
+    repair: {
+      type: 'boolean',
+      description: 'also say what the repair window (the repairDays dates before --date) would run again, and why',
+    },
   },
   async run(input) {
     const dates = datesFromFlags(input.flags);
@@ -146,6 +151,15 @@ export const analyzeCommand: Command = {
         input.flags.force === true,
         scope,
       );
+      const repair =
+        input.flags.repair === true
+          ? await scanRepairWindow(
+              { manifest, state, reader },
+              repairWindow(dates, manifest.project.repairDays),
+              selected ?? manifest.computations.map((e) => e.name),
+              scope,
+            )
+          : null;
       const running = computations.filter((c) => c.decision === 'run');
       const totalBytes = running.some((c) => c.bytes === null) ? null : running.reduce((sum, c) => sum + c.bytes!, 0);
       const versions = { queries: scope.queries, cost: reader.versionQueryCost };
@@ -156,8 +170,18 @@ export const analyzeCommand: Command = {
           computations,
           totalBytes,
           inputVersions: versions,
+          ...(repair === null ? {} : { repair }),
         });
         return 0;
+      }
+      if (repair !== null) {
+        const window = repairWindow(dates, manifest.project.repairDays);
+        input.io.stdout(
+          window.length === 0
+            ? 'Repair window: off (repairDays is 0)\n'
+            : `Repair window ${window[0]}..${window[window.length - 1]}: ${repair.length === 0 ? 'nothing to repair' : `${repair.length} to run again`}\n`,
+        );
+        for (const item of repair) input.io.stdout(`  ▶️ ${item.date} ${item.name.padEnd(26)} ${item.reason}\n`);
       }
       // DuckDB cannot price a scan: its lines leave the column out instead of saying 'unknown' on each.
       const priced = !reader.scansAreFree;
