@@ -2,7 +2,7 @@ import { errorText, isPermanent, PoisonMessageError } from '../shared/errors.ts'
 import type { BatchCompleted, PassReady } from '../shared/events/contracts.ts';
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import type { IsoDate } from '../shared/model/types.ts';
-import { decide, isComplete, previousDate, type Decision } from '../shared/plan/decide.ts';
+import { decide, isComplete, PARTIAL_DEPENDENCY_NOTE, previousDate, type Decision } from '../shared/plan/decide.ts';
 import { isDue } from '../shared/schedule/due.ts';
 import { repairReason } from '../shared/plan/repair.ts';
 import {
@@ -236,7 +236,12 @@ export function createExecutor(ports: ServicePorts): Executor {
       }
     }
     const decision = await decideFor(run, entry, date, current);
-    const running = { compositeHash: decision.compositeHash, components: decision.components, bytesScanned: null };
+    const running = {
+      compositeHash: decision.compositeHash,
+      components: decision.components,
+      bytesScanned: null,
+      reason: decision.reasons.find((reason) => reason.startsWith(PARTIAL_DEPENDENCY_NOTE)) ?? null,
+    };
     if (decision.decision === 'skip')
       return outcomes.finish(runId, entry, date, lease, {
         status: 'skipped',

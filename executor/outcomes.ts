@@ -12,6 +12,8 @@ export interface RunningWith {
   compositeHash: string | null;
   components: StateFields['components'];
   bytesScanned: number | null;
+  /** Said in the final state's reason when it completes (e.g. that it read a partial dependency); kept in the running state. */
+  reason?: string | null;
 }
 
 export interface Outcomes {
@@ -133,7 +135,7 @@ export function createOutcomes(ports: ServicePorts): Outcomes {
         failed: outcome.failed,
         stored: outcome.stored,
       },
-      reason: outcome.failures,
+      reason: [outcome.failures, running.reason].filter((text) => text != null).join('; ') || null,
     });
   }
 

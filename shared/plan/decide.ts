@@ -45,6 +45,9 @@ export interface DecideInput {
   dependency(name: string): DependencyView;
 }
 
+/** How a decision says it reads a partial dependency: its results lack the failed entities'. */
+export const PARTIAL_DEPENDENCY_NOTE = 'built on partial results of';
+
 /** Statuses whose stored results dependents may read (a partial one lacks its failed entities' results). */
 const USABLE = new Set(['completed', 'skipped', 'partial']);
 
@@ -98,6 +101,7 @@ export function decide(input: DecideInput): Decision {
   const { entry, date } = input;
   const dependencies: Record<string, string | null> = {};
   const pending: string[] = [];
+  const partialDeps: string[] = [];
   for (const dep of entry.config.dependencies) {
     const view = input.dependency(dep);
     if (view.kind === 'will-run') {
@@ -113,6 +117,7 @@ export function decide(input: DecideInput): Decision {
       return blocked(input, `dependency ${dep} ${status} on ${date}${state?.error ? ` (${state.error})` : ''}`);
     }
     dependencies[dep] = state.resultHash;
+    if (isPartial(state)) partialDeps.push(`${dep} (${state.counts?.failed ?? 0} of its entities failed)`);
   }
 
   if (entry.config.isHistorical) {
@@ -184,6 +189,7 @@ export function decide(input: DecideInput): Decision {
   else if (!isComplete(stored))
     reasons.push(`last attempt was ${stored.status}${stored.error ? `: ${stored.error}` : ''}`);
   for (const component of changed.filter((c) => c !== 'new')) reasons.push(describeChange(component, input.inputs));
+  if (partialDeps.length > 0) reasons.push(`${PARTIAL_DEPENDENCY_NOTE} ${partialDeps.join(', ')}`);
   return { name: entry.name, date, decision: 'run', reasons, changed, compositeHash: hash, components };
 }
 

@@ -30,7 +30,13 @@ type RunJson = {
   computations: Array<{ name: string; date: string; status: string; entities: { failed: number } | null }>;
 };
 type StatusJson = {
-  computations: Array<{ name: string; date: string; status: string; failedEntities: Array<{ entityId: string }> }>;
+  computations: Array<{
+    name: string;
+    date: string;
+    status: string;
+    reason: string | null;
+    failedEntities: Array<{ entityId: string }>;
+  }>;
 };
 const statusOf = (out: RunJson | StatusJson, name: string, date?: string) =>
   out.computations.find((c) => c.name === name && (date === undefined || c.date === date))?.status;
@@ -47,6 +53,9 @@ describe('a computation-date with failed entities (defect 1)', () => {
     expect(status.computations.find((c) => c.name === 'Totals')!.failedEntities.map((f) => f.entityId)).toEqual([
       'e003',
     ]);
+    // Its dependents ran on the results that exist, and say so (not a word-less average over fewer entities).
+    const doubled = status.computations.find((c) => c.name === 'Doubled')!;
+    expect(doubled.reason).toBe('built on partial results of Totals (1 of its entities failed)');
 
     // The failure was transient: the same run again, without --force, produces the missing result.
     await rm(join(project.root, 'FAIL'));
