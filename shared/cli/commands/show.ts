@@ -1,8 +1,8 @@
 import { requireManifest } from '../../manifest/build-manifest.ts';
-import { requireComputation } from '../../manifest/manifest.ts';
 import { dateFlag, oneComputationFlag, stringFlag } from '../args.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
 import { openWarehouse } from '../wiring.ts';
+import { computationFromFlag } from './run.ts';
 
 export const ENTITY_FLAG = { type: 'string', description: 'only this entity', aliases: ['entityId'] } as const;
 
@@ -19,7 +19,7 @@ export const showCommand: Command = {
     const date = dateFlag(input.flags, 'date', true);
     const entityId = stringFlag(input.flags, 'entity-id');
     const project = await loadProject(input);
-    const entry = requireComputation(await requireManifest(project), name);
+    const entry = computationFromFlag(await requireManifest(project), name);
     const opened = await openWarehouse(project);
     try {
       const results = await opened.results.read(entry.name, date, entityId === undefined ? undefined : [entityId]);

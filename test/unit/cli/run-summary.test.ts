@@ -40,7 +40,7 @@ describe('the run summary', () => {
     expect(totals).toContain('11/12 entities, 1 failed');
     expect(result.stdout).toContain('1 completed with failed entities');
     expect(result.stdout).toContain(
-      `fix the code or data, then re-run them with --force, e.g. compute run --date ${D1} --computation Totals --force`,
+      `fix the code or data, then re-run them with --force: compute run --date ${D1} --computation Totals --force --project ${project.root}`,
     );
     const dry = await cli(['execute', '--dry-run', '--computation', 'Totals', '--date', D1, '--project', project.root]);
     expect(dry.code).toBe(result.code);
