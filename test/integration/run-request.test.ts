@@ -12,9 +12,11 @@ import { silentLogger } from '../../shared/logging/logger.ts';
 import { requireManifest } from '../../shared/manifest/build-manifest.ts';
 import { loadProjectConfig } from '../../shared/project/project-config.ts';
 import { addDays, dateRange } from '../../shared/warehouse/dates.ts';
+import { compileBigquery } from '../../shared/warehouse/dialects/bigquery.ts';
 import { cli } from '../support/cli.ts';
+import { sql } from '../support/embedded.ts';
 import { scenarioProject } from '../support/scenario.ts';
-import type { TempProject } from '../support/temp-project.ts';
+import { computationSource, tempProject, type TempProject } from '../support/temp-project.ts';
 
 /**
  * One run request, three ways in: `compute run` flags, the management API
@@ -176,6 +178,48 @@ describe('date arithmetic at the ends of the calendar', () => {
     expect(addDays('0001-01-01', -1)).toBe('0000-12-31');
     expect(addDays('2024-02-28', 1)).toBe('2024-02-29');
   });
+
+  it('ends a timestamp window at the last microsecond of 9999-12-31, on DuckDB and BigQuery', async () => {
+    const ts = { name: 'ts', type: 'TIMESTAMP', kind: 'timestamp' as const, nullable: true };
+    const query = { table: 'logins', columns: [ts], entity: null, orderByEntity: false };
+    const last = { column: ts, from: '9999-12-31', to: '9999-12-31' };
+    expect(compileBigquery({ ...query, window: last }, { projectId: 'p', dataset: 'd' })).toMatchObject({
+      sql: 'SELECT `ts` FROM `p.d.logins` WHERE `ts` >= TIMESTAMP(@from)',
+      params: { from: '9999-12-31' },
+      types: { from: 'DATE' },
+    });
+    const project = await tempProject({
+      'computations/logins.js': computationSource(
+        { name: 'Logins', type: 'per-entity', requires: { logins: { dateField: 'ts' } } },
+        'return ctx.data.logins.length;',
+      ),
+    });
+    try {
+      await sql(project.root, [
+        'CREATE TABLE logins (ts TIMESTAMP, entity_id VARCHAR)',
+        "INSERT INTO logins VALUES ('9999-12-30 23:59:59', 'a'), ('9999-12-31 00:00:00', 'a'), ('9999-12-31 23:59:59.999999', 'a'), ('9999-12-31 12:00:00', 'b')",
+      ]);
+      expect((await cli(['run', '--date', '9999-12-31', '--project', project.root])).code).toBe(0);
+      const shown = await cli([
+        'show',
+        '--computation',
+        'Logins',
+        '--date',
+        '9999-12-31',
+        '--json',
+        '--project',
+        project.root,
+      ]);
+      expect(JSON.parse(shown.stdout)).toMatchObject({
+        results: [
+          { entityId: 'a', result: 2 },
+          { entityId: 'b', result: 1 },
+        ],
+      });
+    } finally {
+      await project.remove();
+    }
+  }, 60_000);
 
   it('answers `compute analyze --date 9999-12-31` and runs that date', async () => {
     const project = await scenarioProject({ dates: ['9999-12-31'] });
