@@ -133,6 +133,10 @@ describe('a run request, from the CLI, the management API and a runs-topic messa
       dates: ['0001-01-01', '0001-01-02'],
     });
     expect(message({ date: '0000-12-31' }).error?.message).toContain("'0000-12-31' is before 0001-01-01");
+    const first = await run('--date', '0001-01-01', '--to', '0001-01-02', '--computation', 'Streak');
+    expect(first.code).toBe(0);
+    // No 'Run 0000-12-31 first' note: no date comes before the first.
+    expect(first.stdout).not.toContain('Note:');
     const fromCli = await run('--date', '0000-12-31');
     expect(fromCli.code).toBe(2);
     expect(fromCli.stderr).toContain("'0000-12-31' is before 0001-01-01, the first run date");

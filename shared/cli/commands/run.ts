@@ -11,6 +11,7 @@ import { requireManifest } from '../../manifest/build-manifest.ts';
 import type { Manifest, ManifestEntry } from '../../manifest/manifest.ts';
 import { flagField, parseRunRequest, runRequestedEvent, type RunRequest } from '../../events/run-request.ts';
 import type { ProjectConfig } from '../../project/project-config.ts';
+import { FIRST_DATE } from '../../warehouse/dates.ts';
 import { didYouMean } from '../../util/nearest.ts';
 import { COMPUTATIONS_FLAG, listFlag, stringFlag, type FlagSpec, type Flags } from '../args.ts';
 import { loadProject, printJson, type Command, type CommandInput } from '../command.ts';
@@ -197,7 +198,8 @@ async function historicalStarts(manifest: Manifest, state: StateStore, summary: 
   const notes: string[] = [];
   for (const entry of manifest.computations.filter((e) => e.config.isHistorical)) {
     const first = summary.computations.find((r) => r.name === entry.name && r.ran);
-    if (first === undefined) continue;
+    // Nothing comes before the first date of the calendar: null is all there can be.
+    if (first === undefined || first.date === FIRST_DATE) continue;
     const before = previousDate(first.date);
     const previous = await state.states.get(before, entry.name);
     if (previous !== null && (previous.status === 'completed' || previous.status === 'skipped')) continue;
