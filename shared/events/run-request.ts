@@ -55,6 +55,8 @@ export interface RunRequestRules {
   field: (name: 'date' | 'to' | 'computation' | 'schedule' | 'runId') => string;
   /** The project's computation names, when the source can check them here. (Default: not checked) */
   known?: readonly string[];
+  /** Check the fields only, leaving `dates` empty: a first look before the project's settings are read. (Default: false) */
+  checkOnly?: boolean;
 }
 
 export type ParsedRunRequest = { ok: true; request: RunRequest } | { ok: false; problems: string[] };
@@ -137,7 +139,7 @@ export function parseRunRequest(fields: RunRequestFields, rules: RunRequestRules
       problems.push(
         `a scheduled run covers one date: drop ${rules.field('to')} or ${rules.field('schedule')} (got ${date} to ${to})`,
       );
-    else dates = dateRange(date, to);
+    else if (rules.checkOnly !== true) dates = dateRange(date, to);
   }
   if (problems.length > 0) return { ok: false, problems };
   return {

@@ -125,6 +125,14 @@ describe('a run request, from the CLI, the management API and a runs-topic messa
     expect(Date.now() - started).toBeLessThan(1000);
   });
 
+  it('refuses the whole calendar on the command line at once, without listing its dates first', async () => {
+    const started = Date.now();
+    const all = await run('--date', '0001-01-01', '--to', '9999-12-31');
+    expect(all.code).toBe(2);
+    expect(all.stderr).toContain('--date 0001-01-01 to 9999-12-31 spans 3652059 dates; one request covers at most 5');
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
   it('takes run dates from 0001-01-01 to 9999-12-31 and nothing outside', async () => {
     expect(message({ date: '9999-12-27', to: '9999-12-31' }).event).toMatchObject({
       dates: ['9999-12-27', '9999-12-28', '9999-12-29', '9999-12-30', '9999-12-31'],

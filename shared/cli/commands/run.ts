@@ -41,9 +41,9 @@ export function runRequestFromFlags(
     },
     {
       now,
-      maxRunDays: project?.config.maxRunDays ?? Number.MAX_SAFE_INTEGER,
+      maxRunDays: project?.config.maxRunDays ?? Number.POSITIVE_INFINITY,
       field: flagField,
-      ...(project === null ? {} : { known: project.manifest.computations.map((e) => e.name) }),
+      ...(project === null ? { checkOnly: true } : { known: project.manifest.computations.map((e) => e.name) }),
     },
   );
   if (!parsed.ok) throw new UsageError(parsed.problems.join('\n'));
