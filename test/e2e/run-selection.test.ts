@@ -31,7 +31,7 @@ function argvOf(command: string): string[] {
 const rows = (result: CliResult) => json<RunJson>(result).computations.map((r) => [r.date, r.name, r.status]);
 
 describe('--computation takes several, and printed commands do what they say (issue 19, item 5)', () => {
-  it('repeated and comma-listed --computation select every name, for run and analyze', async () => {
+  it('repeated and comma-listed --computation select every name, for run, analyze and render', async () => {
     project = await scenarioProject({ entities: 6, dates: [D] });
     const analyzed = await cli(
       ['analyze', '--date', D, '--computation', 'Totals', '--computation', 'Doubled,Summary', '--json'],
@@ -43,6 +43,13 @@ describe('--computation takes several, and printed commands do what they say (is
       'Doubled',
       'Summary',
     ]);
+    const rendered = await cli(
+      ['render', '--date', D, '--computation', 'Totals', '--computation', 'Streak', '--json'],
+      { cwd: project.root },
+    );
+    expect(
+      json<{ computations: Array<{ computation: string }> }>(rendered).computations.map((c) => c.computation),
+    ).toEqual(['Totals', 'Streak']);
     const ran = await cli(['run', '--date', D, '--computation', 'Totals', '--computation', 'Doubled', '--json'], {
       cwd: project.root,
     });
