@@ -31,8 +31,25 @@ export interface ExecutionSummary {
   durationMs: number;
   counts: Record<string, number>;
   computations: SummaryRow[];
-  /** The command that re-runs from the first date with a failure, when there is one. */
+  /** The command that re-runs from the first date with a failed or blocked computation, when there is one. */
   resume: string | null;
+  /** The command that forces again every computation-date with failed entities, when there is one. (Default: none) */
+  rerun?: string | null;
+}
+
+/**
+ * `compute run` over dates `from` to `to` for `names` (null: all), as one
+ * command a person can paste: one comma list, so every name is covered.
+ */
+export function runCommandText(from: string, to: string, names: readonly string[] | null, force = false): string {
+  const range = from === to ? '' : ` --to ${to}`;
+  const only = names === null ? '' : ` --computation ${names.join(',')}`;
+  return `compute run --date ${from}${range}${only}${force ? ' --force' : ''}`;
+}
+
+/** Whether a row needs nothing more: it completed with every entity, or was up to date. */
+export function settled(r: Pick<SummaryRow, 'status' | 'partial'>): boolean {
+  return (r.status === 'completed' && !r.partial) || r.status === 'skipped';
 }
 
 /** The computations a run covers, in pass order. */
@@ -108,22 +125,21 @@ export async function executionSummary(
   }
   const counts: Record<string, number> = {};
   for (const r of rows) counts[r.status] = (counts[r.status] ?? 0) + 1;
-  const failedDate = rows.find((r) => r.status === 'failed')?.date ?? null;
   // Where a run would start again: the first date with work not done (failed, partial, blocked or impossible).
-  const unfinished = rows.find((r) => r.status !== 'completed' && r.status !== 'skipped')?.date ?? null;
+  const resumeDate = rows.find((r) => !settled(r))?.date ?? null;
   const last = run.dates[run.dates.length - 1]!;
-  const only = run.computations === null ? '' : ` ${run.computations.map((c) => `--computation ${c}`).join(' ')}`;
+  const partial = rows.filter((r) => r.partial);
+  const partialNames = names.filter((name) => partial.some((r) => r.name === name));
   return {
     runId: run.runId,
-    status: failedDate === null ? 'completed' : 'failed',
+    // Completed only when everything it covered completed or was up to date (DESIGN 5b).
+    status: rows.every(settled) ? 'completed' : 'failed',
     dates: run.dates,
     durationMs: now.getTime() - Date.parse(run.startedAt),
     counts,
     computations: rows,
-    resume:
-      unfinished === null
-        ? null
-        : `compute run --date ${unfinished}${unfinished === last ? '' : ` --to ${last}`}${only}`,
+    resume: resumeDate === null ? null : runCommandText(resumeDate, last, run.computations),
+    rerun: partial.length === 0 ? null : runCommandText(partial[0]!.date, partial.at(-1)!.date, partialNames),
   };
 }
 
@@ -152,12 +168,11 @@ export function formatSummary(summary: ExecutionSummary, options: { colour?: boo
     options.colour === true && COLOURS[k] !== undefined ? `${COLOURS[k]}${text}\x1b[0m` : text;
   const tallies = new Map<string, number>();
   for (const r of summary.computations) tallies.set(kind(r), (tallies.get(kind(r)) ?? 0) + 1);
+  const head = `Execution Summary: run ${summary.runId} ${summary.status} in ${(summary.durationMs / 1000).toFixed(1)} s`;
   const lines = [
-    `Execution Summary: run ${summary.runId} ${summary.status} in ${(summary.durationMs / 1000).toFixed(1)} s (${[
-      ...tallies,
-    ]
-      .map(([k, v]) => paint(k, `${v} ${k}`))
-      .join(', ')})`,
+    summary.computations.length === 0
+      ? `${head}: nothing was due on ${summary.dates.length === 1 ? summary.dates[0] : `${summary.dates[0]} to ${summary.dates.at(-1)}`}, so nothing ran`
+      : `${head} (${[...tallies].map(([k, v]) => paint(k, `${v} ${k}`)).join(', ')})`,
   ];
   const entityText = (rows: SummaryRow[]): string => {
     const ran = rows.filter((r) => r.entities !== null);
@@ -193,8 +208,9 @@ export function formatSummary(summary: ExecutionSummary, options: { colour?: boo
   const partial = summary.computations.filter((r) => r.partial);
   if (partial.length > 0) {
     const first = partial[0]!;
+    const rerun = summary.rerun ?? runCommandText(first.date, first.date, [first.name]);
     lines.push(
-      `Entities failed in ${partial.length} computation-date${partial.length === 1 ? '' : 's'} (partial: never counted as up to date): fix the code or data, then run again without --force and the failed entities run again, e.g. compute run --date ${first.date} --computation ${first.name}`,
+      `Entities failed in ${partial.length} computation-date${partial.length === 1 ? '' : 's'} (partial: never counted as up to date): fix the code or data, then run again, without --force, and the failed entities run again: ${rerun}`,
     );
   }
   return lines.join('\n');

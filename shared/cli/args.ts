@@ -9,9 +9,11 @@ export interface FlagSpec {
   description: string;
   /** Other spellings accepted, e.g. 'entityId' for 'entity-id'. */
   aliases?: readonly string[];
+  /** A string flag that may be given more than once (its value is then a list). (Default: false, twice is bad usage) */
+  multiple?: boolean;
 }
 
-export type Flags = Record<string, string | boolean | undefined>;
+export type Flags = Record<string, string | boolean | string[] | undefined>;
 
 /** Flags every command takes. */
 export const COMMON_FLAGS: Record<string, FlagSpec> = {
@@ -27,11 +29,12 @@ export function parseFlags(
   specs: Record<string, FlagSpec>,
 ): { flags: Flags; positionals: string[] } {
   const all = { ...COMMON_FLAGS, ...specs };
-  const options: Record<string, { type: 'string' | 'boolean' }> = {};
+  // Every string flag is read as a list, so a flag given twice is never quietly cut to its last value.
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {};
   const canonical = new Map<string, string>();
   for (const [name, spec] of Object.entries(all)) {
     for (const spelling of [name, ...(spec.aliases ?? [])]) {
-      options[spelling] = { type: spec.type };
+      options[spelling] = spec.type === 'string' ? { type: 'string', multiple: true } : { type: 'boolean' };
       canonical.set(spelling, name);
     }
   }
@@ -48,9 +51,21 @@ export function parseFlags(
     }
     throw new UsageError(`compute ${command}: ${text}`);
   }
-  const flags: Flags = {};
+  const given: Record<string, Array<string | boolean>> = {};
   for (const [spelling, value] of Object.entries(parsed.values)) {
-    flags[canonical.get(spelling)!] = value;
+    const name = canonical.get(spelling)!;
+    (given[name] ??= []).push(...(Array.isArray(value) ? value : [value as string | boolean]));
+  }
+  const flags: Flags = {};
+  for (const [name, values] of Object.entries(given)) {
+    const spec = all[name]!;
+    if (spec.type === 'boolean') flags[name] = values.at(-1);
+    else if (spec.multiple === true) flags[name] = values as string[];
+    else if (values.length > 1)
+      throw new UsageError(
+        `compute ${command}: --${name} takes one value; got ${values.map((v) => `--${name} ${String(v)}`).join(' ')}`,
+      );
+    else flags[name] = values[0];
   }
   return { flags, positionals: parsed.positionals };
 }
@@ -91,14 +106,27 @@ export function stringFlag(flags: Flags, name: string): string | undefined {
   return typeof value === 'string' ? value : undefined;
 }
 
+/** A flag that may be repeated, as its list of values: [] when not given. */
+export function listFlag(flags: Flags, name: string): string[] {
+  const value = flags[name];
+  return typeof value === 'string' ? [value] : Array.isArray(value) ? value : [];
+}
+
 /** --computation for commands about one computation: required, and one name, not a list. */
 export function oneComputationFlag(flags: Flags, command: string): string {
   const value = stringFlag(flags, 'computation');
   if (value === undefined) throw new UsageError('--computation is required, e.g. --computation UserDailyActive');
   if (value.includes(',')) {
     throw new UsageError(
-      `compute ${command} takes one computation; got --computation ${value}. Run it once per computation (render, analyze and run take a comma-separated list).`,
+      `compute ${command} takes one computation; got --computation ${value}. Run it once per computation (render, analyze and run take several: --computation A,B or --computation A --computation B).`,
     );
   }
   return value.trim();
 }
+
+/** --computation for commands taking several: repeatable, each a name or a comma list. */
+export const COMPUTATIONS_FLAG: FlagSpec = {
+  type: 'string',
+  multiple: true,
+  description: 'only these computations: repeat it or give a comma list (--computation A,B --computation C)',
+};

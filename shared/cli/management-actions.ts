@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
+import { runRequestedEvent } from '../events/run-request.ts';
 import type { ManagementActions } from '../http/management.ts';
 import { requireComputation, type Manifest } from '../manifest/manifest.ts';
 import type { EventBus } from '../ports/event-bus.ts';
 import type { StateStore } from '../ports/state-store.ts';
 import type { ComputationReader } from '../warehouse/computation-reader.ts';
-import { dateRange } from '../warehouse/dates.ts';
 import { analyzeDates } from './commands/analyze.ts';
 import { statusReport } from './commands/status.ts';
 
@@ -22,30 +22,29 @@ export function managementActions(deps: {
   const { manifest, state, bus } = deps;
   return {
     status: (date) => statusReport(manifest, state, date, new Date()),
-    analyze: async ({ date, to }, computations, force) => {
-      checkNames(manifest, computations);
-      const dates = dateRange(date, to ?? date);
-      const analyzed = await analyzeDates(manifest, state, await deps.reader(), dates, computations, force);
+    analyze: async (request) => {
+      checkNames(manifest, request.computations);
+      const { dates } = request;
+      const analyzed = await analyzeDates(
+        manifest,
+        state,
+        await deps.reader(),
+        dates,
+        request.computations,
+        request.force,
+      );
       const running = analyzed.filter((c) => c.decision === 'run');
       return {
-        date,
+        date: dates[0],
         to: dates[dates.length - 1],
         computations: analyzed,
         totalBytes: running.some((c) => c.bytes === null) ? null : running.reduce((sum, c) => sum + c.bytes!, 0),
       };
     },
-    run: async ({ date, to }, computations, force) => {
-      checkNames(manifest, computations);
+    run: async (request) => {
+      checkNames(manifest, request.computations);
       const runId = `run-api-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
-      await bus.publish({
-        v: 1,
-        type: 'run.requested',
-        runId,
-        dates: dateRange(date, to ?? date),
-        computations,
-        force,
-        trigger: 'api',
-      });
+      await bus.publish(runRequestedEvent(request, runId, 'api'));
       return { runId };
     },
   };

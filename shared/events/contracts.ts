@@ -8,7 +8,16 @@ import { FINAL_STATUSES } from '../ports/state-store.ts';
  * logged, never retried).
  */
 const isoDate = isoDateSchema;
-const base = { v: z.literal(1), runId: z.string().min(1) };
+
+/** Whether `text` may be a run id: 1 to 128 of [A-Za-z0-9._-], not '.' or '..' (it names state keys, files and log fields). */
+export function isRunId(text: string): boolean {
+  return /^[A-Za-z0-9._-]{1,128}$/.test(text) && text !== '.' && text !== '..';
+}
+
+const runId = z.string().refine(isRunId, {
+  error: "must be 1 to 128 characters of letters, digits, '.', '_' and '-' (not '.' or '..')",
+});
+const base = { v: z.literal(1), runId };
 
 export const runRequested = z.object({
   ...base,
@@ -18,6 +27,12 @@ export const runRequested = z.object({
   /** Computations to run; null runs all. */
   computations: z.array(z.string()).nullable().default(null),
   force: z.boolean().default(false),
+  /**
+   * Also re-examine the project's `repairDays` dates before the run's dates
+   * (`compute run --repair`, `"repair": true`; a scheduled run always
+   * does). (Default: absent, false)
+   */
+  repair: z.boolean().optional(),
   /** 'cli', 'scheduler', 'manual', 'api'. */
   trigger: z.string().default('manual'),
   /**
@@ -29,12 +44,6 @@ export const runRequested = z.object({
     .regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be a time of day as 'HH:MM'")
     .nullable()
     .optional(),
-  /**
-   * Also re-examine the `repairDays` dates before the first date: partial,
-   * failed and blocked computation-dates and those whose inputs changed run
-   * again. A scheduled run (with `schedule`) always does. (Default: false)
-   */
-  repair: z.boolean().optional(),
 });
 
 export const passReady = z.object({

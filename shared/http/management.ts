@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
 import type { Logger } from '../ports/logger.ts';
+import { DEFAULT_MAX_RUN_DAYS, jsonField, parseRunRequest, type RunRequest } from '../events/run-request.ts';
 import { resolveRunDate, runDateSchema } from '../util/relative-date.ts';
 import { describeIssues } from '../util/zod-problems.ts';
 
@@ -11,28 +12,20 @@ const names = z.union([name, z.array(name).min(1, 'must name at least one comput
 });
 
 /** Dates are calendar dates or relative ones ('yesterday'), resolved against the time of the request. */
+const runFields = {
+  date: runDateSchema,
+  to: runDateSchema.optional(),
+  computation: names.optional(),
+  force: z.boolean().optional(),
+  /** Also re-examine the repair window (the project's repairDays) before the dates. */
+  repair: z.boolean().optional(),
+};
 const request = z.discriminatedUnion(
   'action',
   [
     z.object({ action: z.literal('status'), date: runDateSchema.optional() }).strict(),
-    z
-      .object({
-        action: z.literal('analyze'),
-        date: runDateSchema,
-        to: runDateSchema.optional(),
-        computation: names.optional(),
-        force: z.boolean().optional(),
-      })
-      .strict(),
-    z
-      .object({
-        action: z.literal('run'),
-        date: runDateSchema,
-        to: runDateSchema.optional(),
-        computation: names.optional(),
-        force: z.boolean().optional(),
-      })
-      .strict(),
+    z.object({ action: z.literal('analyze'), ...runFields }).strict(),
+    z.object({ action: z.literal('run'), ...runFields }).strict(),
   ],
   { error: 'must be one of status, analyze, run' },
 );
@@ -42,16 +35,9 @@ export type ManagementRequest = z.output<typeof request>;
 /** What the management API can do; the composition root implements it over the ports. */
 export interface ManagementActions {
   status(date: string | undefined): Promise<unknown>;
-  analyze(
-    dates: { date: string; to?: string | undefined },
-    computations: string[] | null,
-    force: boolean,
-  ): Promise<unknown>;
-  run(
-    dates: { date: string; to?: string | undefined },
-    computations: string[] | null,
-    force: boolean,
-  ): Promise<{ runId: string }>;
+  /** A request checked by {@link parseRunRequest}; unknown computation names are a UserError (400). */
+  analyze(request: RunRequest): Promise<unknown>;
+  run(request: RunRequest): Promise<{ runId: string }>;
 }
 
 export interface ManagementOptions {
@@ -59,6 +45,8 @@ export interface ManagementOptions {
   log: Logger;
   /** The time relative dates ('yesterday') are resolved against. (Default: the system clock) */
   now?: () => Date;
+  /** The project's maxRunDays: a longer range is a 400. (Default: {@link DEFAULT_MAX_RUN_DAYS}) */
+  maxRunDays?: number;
 }
 
 /** A body the schema can judge: a JSON object sent as JSON; anything else gets its own 400 message. */
@@ -92,32 +80,48 @@ export function managementHandler(options: ManagementOptions) {
       response.status(400).json({ error: `Invalid request: ${describeIssues(parsed.error).join('; ')}` });
       return;
     }
-    const at = now();
-    const body = {
-      ...parsed.data,
-      ...(parsed.data.date === undefined ? {} : { date: resolveRunDate(parsed.data.date, at) }),
-      ...(!('to' in parsed.data) || parsed.data.to === undefined ? {} : { to: resolveRunDate(parsed.data.to, at) }),
-    };
+    const body = parsed.data;
     try {
       if (body.action === 'status') {
-        response.json(await options.actions.status(body.date));
-        return;
-      }
-      const computations =
-        body.computation === undefined ? null : Array.isArray(body.computation) ? body.computation : [body.computation];
-      if (body.to !== undefined && body.to < body.date) {
-        response.status(400).json({ error: `Invalid request: 'to' (${body.to}) is before 'date' (${body.date})` });
-        return;
-      }
-      if (body.action === 'analyze') {
         response.json(
-          await options.actions.analyze({ date: body.date, to: body.to }, computations, body.force ?? false),
+          await options.actions.status(body.date === undefined ? undefined : resolveRunDate(body.date, now())),
         );
         return;
       }
-      const { runId } = await options.actions.run({ date: body.date, to: body.to }, computations, body.force ?? false);
+      const checked = parseRunRequest(
+        {
+          date: body.date,
+          to: body.to,
+          computations:
+            body.computation === undefined
+              ? undefined
+              : Array.isArray(body.computation)
+                ? body.computation
+                : [body.computation],
+          force: body.force,
+          repair: body.repair,
+        },
+        { now: now(), maxRunDays: options.maxRunDays ?? DEFAULT_MAX_RUN_DAYS, field: jsonField },
+      );
+      if (!checked.ok) {
+        response.status(400).json({ error: `Invalid request: ${checked.problems.join('; ')}` });
+        return;
+      }
+      const run = checked.request;
+      if (body.action === 'analyze') {
+        response.json(await options.actions.analyze(run));
+        return;
+      }
+      const { runId } = await options.actions.run(run);
       options.log.info(
-        { runId, date: body.date, to: body.to ?? null, computations, force: body.force ?? false },
+        {
+          runId,
+          date: run.dates[0],
+          to: run.dates.at(-1) ?? null,
+          computations: run.computations,
+          force: run.force,
+          repair: run.repair,
+        },
         `Run ${runId} requested through the management API`,
       );
       response.status(202).json({ runId, status: 'requested' });

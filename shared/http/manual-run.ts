@@ -1,14 +1,15 @@
 import { z } from 'zod';
 import { PoisonMessageError } from '../errors.ts';
-import { resolveRunDate, runDateSchema } from '../util/relative-date.ts';
+import { DEFAULT_MAX_RUN_DAYS, jsonField, parseRunRequest, runRequestedEvent } from '../events/run-request.ts';
+import { runDateSchema } from '../util/relative-date.ts';
 import { describeIssues } from '../util/zod-problems.ts';
-import { dateRange } from '../warehouse/dates.ts';
 
 /**
  * The short form of a run request that a person (gcloud pubsub topics
  * publish) or Cloud Scheduler puts on the runs topic:
- *   {"date": "2026-01-26", "to"?: "2026-01-31", "computation"?: "X" | ["X", "Y"], "force"?: true}
- * or, as Cloud Scheduler publishes it, {"date": "yesterday", "schedule": "02:00"}.
+ *   {"date": "2026-01-26", "to"?: "2026-01-31", "computation"?: "X" | "X,Y" | ["X", "Y"], "force"?: true, "repair"?: true}
+ * or, as Cloud Scheduler publishes it, {"date": "yesterday", "schedule": "02:00"} (which repairs too).
+ * Checked by {@link parseRunRequest}, as the CLI and the management API are.
  * Turned into a run.requested event whose run id comes from the message id,
  * so a redelivered message starts nothing new; relative dates are resolved
  * in UTC against the publish time, so a redelivery runs the same date too.
@@ -24,42 +25,53 @@ const shortRun = z
     computation: z.union([z.string(), z.array(z.string())]).optional(),
     computations: z.array(z.string()).optional(),
     force: z.boolean().optional(),
+    repair: z.boolean().optional(),
     trigger: z.string().optional(),
     runId: z.string().min(1).optional(),
   })
   .strict();
 
+/** What the runs topic's messages are checked against: the project's settings. */
+export interface RunMessageRules {
+  /** The project's `maxRunDays`. (Default: {@link DEFAULT_MAX_RUN_DAYS}) */
+  maxRunDays?: number;
+}
+
 /** The event for a short-form run request, or the body unchanged when it is not one. */
-export function expandRunRequest(body: unknown, messageId: string | undefined, publishTime?: string): unknown {
+export function expandRunRequest(
+  body: unknown,
+  messageId: string | undefined,
+  publishTime?: string,
+  rules: RunMessageRules = {},
+): unknown {
   if (body === null || typeof body !== 'object' || 'type' in body || !('date' in body)) return body;
+  const poison = (problems: string[]) =>
+    new PoisonMessageError(
+      'INVALID_RUN_MESSAGE',
+      `Invalid run message${messageId === undefined ? '' : ` (message ${messageId})`}: ${problems.join('; ')}`,
+      messageId === undefined ? {} : { messageId },
+    );
   const parsed = shortRun.safeParse(body);
-  if (!parsed.success)
-    throw new PoisonMessageError(
-      'INVALID_RUN_MESSAGE',
-      `Invalid run message${messageId === undefined ? '' : ` (message ${messageId})`}: ${describeIssues(parsed.error).join('; ')}`,
-      messageId === undefined ? {} : { messageId },
-    );
-  const { computation, computations, force, trigger, runId, schedule } = parsed.data;
+  if (!parsed.success) throw poison(describeIssues(parsed.error));
+  const { computation, computations, trigger, schedule } = parsed.data;
   const published = publishTime === undefined ? new Date() : new Date(publishTime);
-  const at = Number.isNaN(published.getTime()) ? new Date() : published;
-  const date = resolveRunDate(parsed.data.date, at);
-  const to = parsed.data.to === undefined ? undefined : resolveRunDate(parsed.data.to, at);
-  if (schedule !== undefined && to !== undefined && to !== date)
-    throw new PoisonMessageError(
-      'INVALID_RUN_MESSAGE',
-      `A scheduled run message names one date; message ${messageId ?? '(no id)'} has 'schedule' and 'to': drop one of them`,
-      messageId === undefined ? {} : { messageId },
-    );
-  const names =
-    computations ?? (computation === undefined ? null : Array.isArray(computation) ? computation : [computation]);
-  return {
-    v: 1,
-    type: 'run.requested',
-    runId: runId ?? `run-${messageId ?? Date.now().toString(36)}`,
-    dates: to === undefined || to < date ? [date] : dateRange(date, to),
-    computations: names,
-    force: force ?? false,
-    trigger: trigger ?? (schedule === undefined ? 'manual' : 'scheduler'),
-    ...(schedule === undefined ? {} : { schedule }),
-  };
+  const request = parseRunRequest(
+    {
+      ...parsed.data,
+      computations:
+        computations ??
+        (computation === undefined ? undefined : Array.isArray(computation) ? computation : [computation]),
+    },
+    {
+      now: Number.isNaN(published.getTime()) ? new Date() : published,
+      maxRunDays: rules.maxRunDays ?? DEFAULT_MAX_RUN_DAYS,
+      field: jsonField,
+    },
+  );
+  if (!request.ok) throw poison(request.problems);
+  return runRequestedEvent(
+    request.request,
+    request.request.runId ?? `run-${messageId ?? Date.now().toString(36)}`,
+    trigger ?? (schedule === undefined ? 'manual' : 'scheduler'),
+  );
 }

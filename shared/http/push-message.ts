@@ -2,7 +2,7 @@ import { HTTP } from 'cloudevents';
 import { PoisonMessageError } from '../errors.ts';
 import type { ComputeEvent } from '../events/contracts.ts';
 import { parseEvent } from '../events/parse.ts';
-import { expandRunRequest } from './manual-run.ts';
+import { expandRunRequest, type RunMessageRules } from './manual-run.ts';
 
 /** The sweep message of the runs topic, {"action": "sweep"}, as the watchdog's event; null for anything else. */
 export function expandSweep(body: unknown, messageId: string | undefined): unknown {
@@ -35,7 +35,11 @@ export interface DeliveredEvent {
   via: 'push' | 'eventarc';
 }
 
-function decode(message: PubsubMessage | null | undefined, via: DeliveredEvent['via']): DeliveredEvent {
+function decode(
+  message: PubsubMessage | null | undefined,
+  via: DeliveredEvent['via'],
+  rules: RunMessageRules,
+): DeliveredEvent {
   const valid = message !== null && typeof message === 'object';
   const messageId = valid ? (message.messageId ?? message.message_id) : undefined;
   if (!valid || typeof message.data !== 'string') {
@@ -56,7 +60,7 @@ function decode(message: PubsubMessage | null | undefined, via: DeliveredEvent['
   }
   const publishTime = message.publishTime ?? message.publish_time;
   return {
-    event: parseEvent(expandSweep(body, messageId) ?? expandRunRequest(body, messageId, publishTime), messageId),
+    event: parseEvent(expandSweep(body, messageId) ?? expandRunRequest(body, messageId, publishTime, rules), messageId),
     messageId,
     via,
   };
@@ -66,8 +70,13 @@ function decode(message: PubsubMessage | null | undefined, via: DeliveredEvent['
  * Reads an HTTP request from Pub/Sub: an Eventarc CloudEvent in binary
  * mode (ce-* headers, MessagePublishedData body) or a plain push body
  * ({message, subscription}). Anything that is not one of our events is poison.
+ * `rules` are the project's settings a run message is checked against.
  */
-export function readPushRequest(headers: Record<string, string | string[] | undefined>, body: unknown): DeliveredEvent {
+export function readPushRequest(
+  headers: Record<string, string | string[] | undefined>,
+  body: unknown,
+  rules: RunMessageRules = {},
+): DeliveredEvent {
   if (headers['ce-id'] !== undefined || headers['ce-specversion'] !== undefined) {
     let data: unknown;
     try {
@@ -79,7 +88,7 @@ export function readPushRequest(headers: Record<string, string | string[] | unde
         cause,
       });
     }
-    return decode((data as { message?: PubsubMessage } | undefined)?.message, 'eventarc');
+    return decode((data as { message?: PubsubMessage } | undefined)?.message, 'eventarc', rules);
   }
-  return decode((body as { message?: PubsubMessage } | null)?.message, 'push');
+  return decode((body as { message?: PubsubMessage } | null)?.message, 'push', rules);
 }

@@ -3,6 +3,7 @@ import { PoisonMessageError, UserError } from '../errors.ts';
 import type { ComputeEvent, EventType } from '../events/contracts.ts';
 import type { Logger } from '../ports/logger.ts';
 import { managementGuard, pushGuard, type ServiceAuth } from './auth.ts';
+import type { RunMessageRules } from './manual-run.ts';
 import { readPushRequest } from './push-message.ts';
 import { traceFromHeaders, withTrace } from '../logging/trace.ts';
 
@@ -50,6 +51,8 @@ export function createServiceApp(options: {
   traceProject?: string;
   /** Who may call: see {@link ServiceAuth}. (Default: open, nothing checked; the CLI always decides it from COMPUTE_API_AUTH) */
   auth?: ServiceAuth;
+  /** The project's settings a runs-topic message is checked against (maxRunDays). (Default: the defaults) */
+  runMessages?: RunMessageRules;
 }): ServiceApp {
   const app = express();
   app.disable('x-powered-by');
@@ -78,7 +81,7 @@ export function createServiceApp(options: {
     inFlight++;
     open.add(response);
     try {
-      const delivered = readPushRequest(request.headers, request.body as unknown);
+      const delivered = readPushRequest(request.headers, request.body as unknown, options.runMessages);
       const handler = options.handlers[delivered.event.type] as ((event: ComputeEvent) => Promise<void>) | undefined;
       if (handler === undefined) {
         throw new PoisonMessageError(

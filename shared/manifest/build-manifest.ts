@@ -4,7 +4,7 @@ import { UserError, type Problem } from '../errors.ts';
 import { computationConfigSchema, type ComputationConfig } from '../model/config-schema.ts';
 import { listSourceFiles, loadComputations, type LoadedComputation } from '../project/load-computations.ts';
 import type { ProjectConfig } from '../project/project-config.ts';
-import { didYouMean } from '../util/nearest.ts';
+import { didYouMean, nearestName } from '../util/nearest.ts';
 import { describeIssues } from '../util/zod-problems.ts';
 import { scheduleProblems } from '../schedule/check.ts';
 import { assignPasses } from './graph.ts';
@@ -200,6 +200,7 @@ export async function buildManifestFrom(
       }
       for (const [rule, path] of Object.entries(ruleFiles)) ruleHashes[rule] = hasher.module(path).code;
       problems.push(...unlistedRules(item, module.ruleUses, root, rulesDir, availableRules));
+      problems.push(...unlistedDependencies(item, hasher.file(item.loaded.file).dependencyUses, new Set(names)));
     } catch (error) {
       problems.push({
         code: 'HASH_FAILED',
@@ -265,6 +266,39 @@ function unlistedRules(
       computation: item.config.name,
       file: item.file,
       message: `${relative(root, use.file)}:${use.line}: computation '${item.config.name}' uses ctx.rules.${use.name}, but its config does not list '${use.name}' in rules, so ctx.rules.${use.name} would be undefined when it runs. ${fix}`,
+    });
+  }
+  return problems;
+}
+
+/**
+ * `ctx.getDependency('NAME')` in a computation's own file where NAME is not
+ * among its config's dependencies: at run time that call throws. Helpers it
+ * imports may serve other computations, so only its own file is read.
+ */
+function unlistedDependencies(
+  item: Checked,
+  uses: ReadonlyArray<{ name: string; line: number }>,
+  knownNames: ReadonlySet<string>,
+): Problem[] {
+  const listed = item.config.dependencies;
+  const reported = new Set<string>();
+  const problems: Problem[] = [];
+  for (const use of uses) {
+    if (listed.includes(use.name) || reported.has(use.name)) continue;
+    reported.add(use.name);
+    const near = nearestName(use.name, listed);
+    const fix =
+      near !== undefined
+        ? `Did you mean '${near}'?`
+        : knownNames.has(use.name)
+          ? `Add '${use.name}' to dependencies in its getConfig() (dependencies: [${[...listed, use.name].map((d) => `'${d}'`).join(', ')}]).`
+          : `No computation is named '${use.name}'.${didYouMean(use.name, knownNames)}`;
+    problems.push({
+      code: 'DEPENDENCY_NOT_LISTED',
+      computation: item.config.name,
+      file: item.file,
+      message: `${item.file}:${use.line}: computation '${item.config.name}' calls getDependency('${use.name}'), but '${use.name}' is not among its dependencies (${listed.join(', ') || 'none'}), so that call fails when it runs. ${fix}`,
     });
   }
   return problems;

@@ -17,6 +17,8 @@ interface SourceFile {
   imports: string[];
   /** Rule modules the code reads as `<x>.rules.NAME` (or destructures from `<x>.rules`), with their lines. */
   ruleUses: Array<{ name: string; line: number; onContext: boolean }>;
+  /** Names the code passes as a string literal to `<x>.getDependency(...)`, with their lines. */
+  dependencyUses: Array<{ name: string; line: number }>;
 }
 
 /** One `ctx.rules.NAME` in a module, found by reading its code. */
@@ -137,6 +139,19 @@ function ruleUses(program: Node): SourceFile['ruleUses'] {
   return found;
 }
 
+/** `<x>.getDependency('NAME', ...)` and `<x>['getDependency']('NAME')`: the names written out. */
+function dependencyUses(program: Node): SourceFile['dependencyUses'] {
+  const found: SourceFile['dependencyUses'] = [];
+  simple(program, {
+    CallExpression: (node) => {
+      if (node.callee.type !== 'MemberExpression' || propertyName(node.callee) !== 'getDependency') return;
+      const name = stringLiteral(node.arguments[0]);
+      if (name !== undefined) found.push({ name, line: node.loc?.start.line ?? 0 });
+    },
+  });
+  return found;
+}
+
 function isFile(path: string): boolean {
   try {
     return statSync(path).isFile();
@@ -203,7 +218,12 @@ export class SourceHasher {
     const imports = importSpecifiers(program)
       .map((specifier) => resolveLocalImport(path, specifier))
       .filter((resolved): resolved is string => resolved !== undefined);
-    const entry = { hash: sha256(serializeAst(program)), imports, ruleUses: ruleUses(program) };
+    const entry = {
+      hash: sha256(serializeAst(program)),
+      imports,
+      ruleUses: ruleUses(program),
+      dependencyUses: dependencyUses(program),
+    };
     this.#files.set(path, entry);
     return entry;
   }

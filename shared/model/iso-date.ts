@@ -1,8 +1,11 @@
 import { z } from 'zod';
 
-/** Whether `text` is a date on the calendar written `YYYY-MM-DD` (2026-02-30 is not). */
+/**
+ * Whether `text` is a date on the calendar written `YYYY-MM-DD` (2026-02-30
+ * is not), from 0001-01-01 to 9999-12-31: there is no year 0.
+ */
 export function isCalendarDate(text: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return false;
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text) || text.startsWith('0000-')) return false;
   const parsed = new Date(`${text}T00:00:00Z`);
   return !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, 10) === text;
 }

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
+import { DEFAULT_MAX_RUN_DAYS } from '../events/run-request.ts';
 import { describeIssues } from '../util/zod-problems.ts';
 
 export const CONFIG_FILE = 'compute.config.json';
@@ -135,15 +136,24 @@ export const projectConfigSchema = z
       .max(100_000, 'must be at most 100000')
       .default(1000),
     /**
-     * Dates before its own that a scheduled run (or `run --repair`) looks at
-     * again: partial and failed computation-dates, and ones whose inputs
-     * changed, run again; 0 turns it off. (Default: 7)
+     * Dates one run request (CLI, management API, runs-topic message) may
+     * span; beyond it the request is refused, naming this setting. (Default: 3660)
+     */
+    maxRunDays: z
+      .number({ error: 'must be a number of dates' })
+      .int('must be a whole number of dates')
+      .min(1, 'must be at least 1')
+      .default(DEFAULT_MAX_RUN_DAYS),
+    /**
+     * Dates before its date a scheduled run (or `compute run --repair`)
+     * re-examines: late data, partial and failed computation-dates,
+     * historical chains carried forward. 0 turns the repair window off. (Default: 7)
      */
     repairDays: z
-      .number({ error: 'must be a number' })
-      .int('must be a whole number')
+      .number({ error: 'must be a number of days' })
+      .int('must be a whole number of days')
       .min(0, 'must be 0 (off) or more')
-      .max(366, 'must be at most 366')
+      .max(3660, 'must be at most 3660 days')
       .default(7),
     warehouse: z
       .discriminatedUnion('type', [duckdbWarehouse, bigqueryWarehouse], kind("'duckdb', 'bigquery'"))
@@ -183,6 +193,7 @@ const ENV_OVERRIDES: Record<string, { key: string; parse: 'number' | 'string' | 
   COMPUTE_ENTITY_FIELD: { key: 'entityField', parse: 'string' },
   COMPUTE_DATE_FIELD: { key: 'dateField', parse: 'string' },
   COMPUTE_BATCH_SIZE: { key: 'batchSize', parse: 'number' },
+  COMPUTE_MAX_RUN_DAYS: { key: 'maxRunDays', parse: 'number' },
   COMPUTE_REPAIR_DAYS: { key: 'repairDays', parse: 'number' },
   COMPUTE_INPUT_VERSIONS: { key: 'inputVersions', parse: 'json' },
   COMPUTE_WAREHOUSE: { key: 'warehouse', parse: 'json' },

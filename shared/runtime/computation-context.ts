@@ -1,4 +1,5 @@
 import { GLOBAL_ENTITY, type ComputationContext, type IsoDate, type Row } from '../model/types.ts';
+import { didYouMean } from '../util/nearest.ts';
 
 export interface ContextInput {
   date: IsoDate;
@@ -27,7 +28,7 @@ export function buildContext(input: ContextInput): ComputationContext {
   const getDependency = <T>(name: string, entityId?: string): T | null => {
     if (!input.dependencies.includes(name)) {
       throw new Error(
-        `${input.computation} asked for dependency '${name}', which is not in its config's dependencies (${input.dependencies.join(', ') || 'none'}). Add it there.`,
+        `${input.computation} asked for dependency '${name}', which is not in its config's dependencies (${input.dependencies.join(', ') || 'none'}).${didYouMean(name, input.dependencies) || ' Add it there.'}`,
       );
     }
     if (name in input.globals) {

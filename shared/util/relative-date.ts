@@ -24,7 +24,10 @@ export function runDateProblem(text: string): string | null {
   if (days !== undefined) {
     return Number(days) <= MAX_DAYS_BACK ? null : `'${text}' reaches back more than ${MAX_DAYS_BACK} days`;
   }
-  if (ISO.test(text)) return `'${text}' is not a calendar date`;
+  if (ISO.test(text))
+    return text.startsWith('0000-')
+      ? `'${text}' is before 0001-01-01, the first run date`
+      : `'${text}' is not a calendar date`;
   return `'${text}' is not ${RUN_DATE_FORMS}`;
 }
 

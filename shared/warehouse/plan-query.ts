@@ -3,7 +3,7 @@ import type { Requirement } from '../model/config-schema.ts';
 import type { ComputationType, IsoDate } from '../model/types.ts';
 import type { ColumnInfo, TableQuery, TableSchema } from '../ports/warehouse.ts';
 import { didYouMean } from '../util/nearest.ts';
-import { addDays } from './dates.ts';
+import { daysBeforeOrFirst } from './dates.ts';
 import { DATE_KINDS } from './values.ts';
 
 export interface QueryPlanInput {
@@ -21,9 +21,9 @@ export interface QueryPlanInput {
   date: IsoDate;
 }
 
-/** The date window a requirement reads: [date - lookback, date]. */
+/** The date window a requirement reads: [date - lookback, date], starting no earlier than 0001-01-01. */
 export function windowOf(requirement: Requirement, date: IsoDate): { from: IsoDate; to: IsoDate } {
-  return { from: addDays(date, -requirement.lookback), to: date };
+  return { from: daysBeforeOrFirst(date, requirement.lookback), to: date };
 }
 
 /**

@@ -226,7 +226,8 @@ describe('embedded end-to-end run', () => {
     });
     expect(outcome.states.get(`${D}/Doubled`)!.status).toBe('blocked');
     expect(outcome.states.get(`${D}/Summary`)!.status).toBe('blocked');
-    expect(outcome.summary.status).toBe('completed');
+    // Not everything it covered completed: the run is not listed as completed (DESIGN 5b).
+    expect(outcome.summary.status).toBe('failed');
   });
 
   it('isolates a poison entity: the rest of its batch and computation complete', async () => {

@@ -88,6 +88,7 @@ describe('management API (POST {"action": ...} to /api)', () => {
       dates: [D],
       computations: ['Totals'],
       force: true,
+      repair: false,
       trigger: 'api',
     });
   });
@@ -96,7 +97,7 @@ describe('management API (POST {"action": ...} to /api)', () => {
     [{ action: 'restart' }, "field 'action' must be one of status, analyze, run"],
     [{ action: 'run', date: '26-01-2026' }, "field 'date' must be a date as YYYY-MM-DD"],
     [{ action: 'run', date: D, computation: 'Totalz' }, "No computation named 'Totalz'. Did you mean 'Totals'?"],
-    [{ action: 'analyze', date: D, to: '2026-01-01' }, "'to' (2026-01-01) is before 'date' (2026-01-26)"],
+    [{ action: 'analyze', date: D, to: '2026-01-01' }, "field 'to' (2026-01-01) is before field 'date' (2026-01-26)"],
     [{ action: 'status', colour: 'blue' }, "field 'colour' is not a known option"],
   ])('answers 400 naming what is wrong in %j', async (body, text) => {
     const response = await post(body);

@@ -110,6 +110,7 @@ describe('service app over HTTP', () => {
       dates: ['2026-01-26', '2026-01-27'],
       computations: ['UserPositions'],
       force: true,
+      repair: false,
       trigger: 'manual',
     });
   });

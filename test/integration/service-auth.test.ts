@@ -40,9 +40,9 @@ async function startService(auth: ServiceAuth): Promise<Started> {
   const apiRuns: string[] = [];
   const actions: ManagementActions = {
     status: async () => ({ computations: [], runs: [] }),
-    analyze: async ({ date }) => ({ date, computations: [] }),
-    run: async ({ date }) => {
-      apiRuns.push(date);
+    analyze: async ({ dates }) => ({ date: dates[0], computations: [] }),
+    run: async ({ dates }) => {
+      apiRuns.push(dates[0]!);
       return { runId: `run-api-${apiRuns.length}` };
     },
   };

@@ -9,7 +9,7 @@ import { notDueReason } from '../../schedule/due.ts';
 import { repairWindow, scanRepairWindow } from '../../plan/repair.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
 import { openReader, openStateStore, readsNoTable } from '../wiring.ts';
-import { computationsFromFlags, datesFromFlags } from './run.ts';
+import { RUN_FLAGS, runRequestFromFlags } from './run.ts';
 import { formatBytes } from './render.ts';
 
 const ICONS: Record<string, string> = { run: '▶️', skip: '⏭️', blocked: '⛔', impossible: '🚫' };
@@ -121,9 +121,9 @@ export const analyzeCommand: Command = {
   name: 'analyze',
   summary: 'say what a run would do for a date (run, skip, blocked, impossible), why, and what it would scan',
   flags: {
-    date: { type: 'string', description: 'date YYYY-MM-DD (required)' },
+    date: RUN_FLAGS.date,
     to: { type: 'string', description: 'last date of a range, inclusive' },
-    computation: { type: 'string', description: 'only these computations (comma-separated)' },
+    computation: RUN_FLAGS.computation,
     force: { type: 'boolean', description: 'analyze as if the run were forced' },
     repair: {
       type: 'boolean',
@@ -131,10 +131,12 @@ export const analyzeCommand: Command = {
     },
   },
   async run(input) {
-    const dates = datesFromFlags(input.flags);
+    const now = new Date();
+    runRequestFromFlags(input.flags, now, null);
     const project = await loadProject(input);
     const manifest = await requireManifest(project);
-    const selected = computationsFromFlags(input.flags, manifest);
+    const request = runRequestFromFlags(input.flags, now, { config: project, manifest });
+    const { dates, computations: selected } = request;
     const [state, opened] = await Promise.all([
       openStateStore(project),
       openReader(project, { create: readsNoTable(manifest) }),
@@ -142,24 +144,15 @@ export const analyzeCommand: Command = {
     try {
       const reader = opened.reader;
       const scope = versionScope(manifest);
-      const computations = await analyzeDates(
-        manifest,
-        state,
-        reader,
-        dates,
-        selected,
-        input.flags.force === true,
-        scope,
-      );
-      const repair =
-        input.flags.repair === true
-          ? await scanRepairWindow(
-              { manifest, state, reader },
-              repairWindow(dates, manifest.project.repairDays),
-              selected ?? manifest.computations.map((e) => e.name),
-              scope,
-            )
-          : null;
+      const computations = await analyzeDates(manifest, state, reader, dates, selected, request.force, scope);
+      const repair = request.repair
+        ? await scanRepairWindow(
+            { manifest, state, reader },
+            repairWindow(dates, manifest.project.repairDays),
+            selected ?? manifest.computations.map((e) => e.name),
+            scope,
+          )
+        : null;
       const running = computations.filter((c) => c.decision === 'run');
       const totalBytes = running.some((c) => c.bytes === null) ? null : running.reduce((sum, c) => sum + c.bytes!, 0);
       const versions = { queries: scope.queries, cost: reader.versionQueryCost };

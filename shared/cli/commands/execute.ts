@@ -1,7 +1,6 @@
 import { UsageError } from '../../errors.ts';
 import { createLogger } from '../../logging/logger.ts';
 import { requireManifest } from '../../manifest/build-manifest.ts';
-import { requireComputation } from '../../manifest/manifest.ts';
 import { GLOBAL_ENTITY } from '../../model/types.ts';
 import type { EntityError } from '../../ports/state-store.ts';
 import type { StoredResult } from '../../ports/warehouse.ts';
@@ -14,7 +13,7 @@ import { openReader, openStateStore, readsNoTable } from '../wiring.ts';
 import type { ProjectConfig } from '../../project/project-config.ts';
 import { didYouMean } from '../../util/nearest.ts';
 import { hasUsableResult } from '../../plan/decide.ts';
-import { runInProcess } from './run.ts';
+import { computationFromFlag, runInProcess, shellWord } from './run.ts';
 import { ENTITY_FLAG } from './show.ts';
 
 export const executeCommand: Command = {
@@ -30,11 +29,18 @@ export const executeCommand: Command = {
   async run(input) {
     const name = oneComputationFlag(input.flags, 'execute');
     const date = dateFlag(input.flags, 'date', true);
-    if (input.flags['dry-run'] !== true) return runInProcess(input, { force: true, computations: [name] });
     const entityId = stringFlag(input.flags, 'entity-id');
+    if (input.flags['dry-run'] !== true) {
+      // A stored run computes and stores every entity of the computation-date: one entity alone is a dry run.
+      if (entityId !== undefined)
+        throw new UsageError(
+          `compute execute --entity-id ${entityId} stores nothing for one entity alone: add --dry-run to compute and print ${entityId}'s result (compute execute --computation ${name} --date ${date} --entity-id ${shellWord(entityId)} --dry-run), or drop --entity-id to run and store every entity of ${name}`,
+        );
+      return runInProcess(input, { force: true, computations: [name] });
+    }
     const project = await loadProject(input);
     const manifest = await requireManifest(project);
-    const entry = requireComputation(manifest, name);
+    const entry = computationFromFlag(manifest, name);
     if (entityId !== undefined && entry.config.type === 'global')
       throw new UsageError(`--entity-id applies to per-entity computations; ${entry.name} is global`);
     const log = createLogger({
@@ -46,7 +52,7 @@ export const executeCommand: Command = {
       // A real run would mark it blocked: computing from null inputs would print results nobody gets.
       input.io.stderr(
         `${entry.name} would be blocked on ${date}: ${missing.map((m) => `dependency ${m.name} ${m.why}`).join('; ')}. ` +
-          `Run ${missing.length === 1 ? 'it' : 'them'} first: compute run --date ${date} --computation ${missing.map((m) => m.name).join(',')}\n`,
+          `Run ${missing.length === 1 ? 'it' : 'them'} first: compute run --date ${date} --computation ${missing.map((m) => m.name).join(',')} --project ${shellWord(project.root)}\n`,
       );
       if (input.flags.json === true)
         printJson(input, {

@@ -3,7 +3,7 @@ import { requireManifest } from '../../manifest/build-manifest.ts';
 import type { ManifestEntry } from '../../manifest/manifest.ts';
 import type { Problem } from '../../errors.ts';
 import type { ComputationReader, PlannedRead } from '../../warehouse/computation-reader.ts';
-import { dateFlag, stringFlag } from '../args.ts';
+import { COMPUTATIONS_FLAG, dateFlag } from '../args.ts';
 import { loadProject, printJson, type Command, type CommandInput } from '../command.ts';
 import { computationsFromFlags } from './run.ts';
 import { openReader, readsNoTable } from '../wiring.ts';
@@ -24,7 +24,10 @@ export const renderCommand: Command = {
   name: 'render',
   summary: 'print the validated SQL of each table a computation requires for a date',
   flags: {
-    computation: { type: 'string', description: 'computation name, or several comma-separated (required)' },
+    computation: {
+      ...COMPUTATIONS_FLAG,
+      description: 'computation name (required); several: repeat it or give a comma list (--computation A,B)',
+    },
     date: { type: 'string', description: 'date YYYY-MM-DD (required)' },
     estimate: {
       type: 'boolean',
@@ -32,7 +35,7 @@ export const renderCommand: Command = {
     },
   },
   async run(input) {
-    if (stringFlag(input.flags, 'computation') === undefined)
+    if (input.flags.computation === undefined)
       throw new UsageError('--computation is required, e.g. --computation UserDailyActive (or A,B for several)');
     const date = dateFlag(input.flags, 'date', true);
     const project = await loadProject(input);

@@ -1,80 +1,117 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { executionSummary, formatSummary, type ExecutionSummary } from '../../../planner/summary.ts';
+import { executionSummary, formatSummary, settled, type ExecutionSummary } from '../../../planner/summary.ts';
 import { hasUsableResult, previousDate } from '../../plan/decide.ts';
 import type { StateStore } from '../../ports/state-store.ts';
 import { InProcessBus } from '../../adapters/inprocess/inprocess-bus.ts';
 import { UsageError } from '../../errors.ts';
 import { createLogger } from '../../logging/logger.ts';
 import { requireManifest } from '../../manifest/build-manifest.ts';
-import { requireComputation, type Manifest } from '../../manifest/manifest.ts';
-import { dateRange } from '../../warehouse/dates.ts';
-import { dateFlag, stringFlag, type Flags } from '../args.ts';
+import type { Manifest, ManifestEntry } from '../../manifest/manifest.ts';
+import { flagField, parseRunRequest, runRequestedEvent, type RunRequest } from '../../events/run-request.ts';
+import type { ProjectConfig } from '../../project/project-config.ts';
+import { FIRST_DATE } from '../../warehouse/dates.ts';
+import { didYouMean } from '../../util/nearest.ts';
+import { COMPUTATIONS_FLAG, listFlag, stringFlag, type FlagSpec, type Flags } from '../args.ts';
 import { loadProject, printJson, type Command, type CommandInput } from '../command.ts';
 import { ProgressDisplay } from '../progress.ts';
 import { settleRun } from '../run-loop.ts';
 import { openRuntime } from '../runtime.ts';
 
-/** Longest date range one command may cover. */
-const MAX_DATES = 3660;
-
-export function datesFromFlags(flags: Flags): string[] {
-  const from = dateFlag(flags, 'date', true);
-  const to = dateFlag(flags, 'to') ?? from;
-  if (to < from) throw new UsageError(`--to (${to}) is before --date (${from}); give the range earliest first`);
-  const dates = dateRange(from, to);
-  if (dates.length > MAX_DATES)
-    throw new UsageError(`--date ${from} --to ${to} covers ${dates.length} dates; at most ${MAX_DATES} at once`);
-  return dates;
+/**
+ * The run request of `compute run` or `analyze` flags, checked by the one
+ * function the management API and run messages use: a problem is bad usage
+ * (exit 2) naming the flag. Without a project (`project` null) only what
+ * needs none is checked, so bad flags say so before a project is read.
+ */
+export function runRequestFromFlags(
+  flags: Flags,
+  now: Date,
+  project: { config: ProjectConfig; manifest: Manifest } | null,
+): RunRequest {
+  const parsed = parseRunRequest(
+    {
+      date: typeof flags.date === 'string' ? flags.date : undefined,
+      to: stringFlag(flags, 'to'),
+      computations: flags.computation === undefined ? undefined : listFlag(flags, 'computation'),
+      force: flags.force === true,
+      repair: flags.repair === true,
+      schedule: stringFlag(flags, 'schedule'),
+    },
+    {
+      now,
+      maxRunDays: project?.config.maxRunDays ?? Number.POSITIVE_INFINITY,
+      field: flagField,
+      ...(project === null ? { checkOnly: true } : { known: project.manifest.computations.map((e) => e.name) }),
+    },
+  );
+  if (!parsed.ok) throw new UsageError(parsed.problems.join('\n'));
+  return parsed.request;
 }
 
-/** --computation A or --computation A,B, checked against the manifest. */
+/** --computation A,B --computation C, checked against the manifest (a name it lacks is bad usage); null when not given. */
 export function computationsFromFlags(flags: Flags, manifest: Manifest): string[] | null {
-  const value = stringFlag(flags, 'computation');
-  if (value === undefined) return null;
-  const names = value
-    .split(',')
-    .map((n) => n.trim())
-    .filter((n) => n !== '');
-  for (const name of names) requireComputation(manifest, name);
+  if (flags.computation === undefined) return null;
+  const names: string[] = [];
+  for (const name of listFlag(flags, 'computation')
+    .flatMap((v) => v.split(','))
+    .map((n) => n.trim())) {
+    if (name === '') continue;
+    if (!manifest.byName.has(name)) throw new UsageError(unknownComputation(manifest, name));
+    if (!names.includes(name)) names.push(name);
+  }
+  if (names.length === 0) throw new UsageError('--computation names no computation, e.g. --computation Totals');
   return names;
 }
 
+/** A word a POSIX shell reads back as itself: quoted when it holds anything but safe characters. */
+export function shellWord(text: string): string {
+  return /^[A-Za-z0-9_./:=@%+-]+$/.test(text) ? text : `'${text.replaceAll("'", "'\\''")}'`;
+}
+
+/** The entry --computation NAME names, or bad usage with the nearest name. */
+export function computationFromFlag(manifest: Manifest, name: string): ManifestEntry {
+  const entry = manifest.byName.get(name);
+  if (entry === undefined) throw new UsageError(unknownComputation(manifest, name));
+  return entry;
+}
+
+/** "No computation named 'X' (--computation). Did you mean 'Y'? Known: ..." */
+export function unknownComputation(manifest: Manifest, name: string): string {
+  const known = [...manifest.byName.keys()];
+  return `No computation named '${name}' (--computation).${didYouMean(name, known)} Known: ${known.join(', ')}.`;
+}
+
 export const RUN_FLAGS = {
-  date: { type: 'string', description: 'date YYYY-MM-DD (required)' },
+  date: { type: 'string', description: 'date YYYY-MM-DD, or today, yesterday, today-N (required)' },
   to: { type: 'string', description: 'last date of a range (backfill), inclusive' },
-  computation: { type: 'string', description: 'only these computations (comma-separated)' },
+  computation: COMPUTATIONS_FLAG,
   force: { type: 'boolean', description: 'run even when the stored result is up to date' },
+  repair: {
+    type: 'boolean',
+    description: 'also re-examine the repairDays dates before --date, as a scheduled run does',
+  },
   verbose: { type: 'boolean', description: 'also print the JSON logs on stderr' },
   schedule: {
     type: 'string',
     description:
-      'run as the scheduled run at HH:MM would: only computations scheduled then and due on the date (e.g. --date yesterday --schedule 02:00)',
+      'run as the scheduled run at HH:MM would: only computations scheduled then and due on the date, with its repair window (e.g. --date yesterday --schedule 02:00)',
   },
-} as const;
-
-/** --schedule HH:MM, for one date only. */
-function scheduleFromFlags(flags: Flags, dates: string[]): string | null {
-  const value = stringFlag(flags, 'schedule');
-  if (value === undefined) return null;
-  if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(value))
-    throw new UsageError(`--schedule must be a time of day as HH:MM (UTC), e.g. 02:00; got '${value}'`);
-  if (dates.length > 1) throw new UsageError('--schedule runs one date, as a scheduled run does: drop --to');
-  return value;
-}
+} as const satisfies Record<string, FlagSpec>;
 
 /** Runs the manifest (or part of it) for dates in this process, over the in-process bus. */
 export async function runInProcess(
   input: CommandInput,
   options: { force: boolean; computations?: string[] | null },
 ): Promise<number> {
-  const dates = datesFromFlags(input.flags);
-  const schedule = scheduleFromFlags(input.flags, dates);
+  const now = new Date();
+  runRequestFromFlags(input.flags, now, null);
   const project = await loadProject(input);
   const manifest = await requireManifest(project);
-  const computations =
-    options.computations !== undefined ? options.computations : computationsFromFlags(input.flags, manifest);
+  const request = runRequestFromFlags(input.flags, now, { config: project, manifest });
+  const { dates } = request;
+  const computations = options.computations !== undefined ? options.computations : request.computations;
   const runId = `run-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
   const logFolder = join(project.root, '.compute', 'logs');
   mkdirSync(logFolder, { recursive: true });
@@ -95,18 +132,9 @@ export async function runInProcess(
   try {
     if (input.flags.json !== true)
       input.io.stderr(
-        `Run ${runId}: ${dates[0]}${dates.length > 1 ? ` to ${dates[dates.length - 1]}` : ''}, ${computations === null ? 'all computations' : computations.join(', ')}${options.force ? ', forced' : ''}\n`,
+        `Run ${runId}: ${dates[0]}${dates.length > 1 ? ` to ${dates[dates.length - 1]}` : ''}, ${computations === null ? 'all computations' : computations.join(', ')}${options.force ? ', forced' : ''}${request.repair ? `, repairing ${project.repairDays} date(s) before` : ''}\n`,
       );
-    await bus.publish({
-      v: 1,
-      type: 'run.requested',
-      runId,
-      dates,
-      computations,
-      force: options.force,
-      trigger: 'cli',
-      ...(schedule === null ? {} : { schedule }),
-    });
+    await bus.publish(runRequestedEvent({ ...request, computations, force: options.force }, runId, 'cli'));
     const run = await settleRun(runtime, bus, runId);
     progress.finish();
     if (run === null || run.status === 'running') {
@@ -117,6 +145,11 @@ export async function runInProcess(
     }
     const summary = await executionSummary(manifest, runtime.ports.state, run, new Date());
     const notes = await historicalStarts(manifest, runtime.ports.state, summary);
+    // The printed commands name the project, so they do what they say from any folder.
+    const here = (command: string | null | undefined) =>
+      command === null || command === undefined ? null : `${command} --project ${shellWord(project.root)}`;
+    const resume = here(summary.resume);
+    const rerun = here(summary.rerun);
     if (input.flags.json === true) {
       printJson(input, {
         runId,
@@ -131,17 +164,16 @@ export async function runInProcess(
           detail: r.detail,
           outcome: r.outcome,
         })),
-        resume: summary.resume === null ? null : `${summary.resume} --project ${project.root}`,
+        resume,
+        rerun,
         notes,
       });
     } else {
-      const resume = summary.resume === null ? null : `${summary.resume} --project ${project.root}`;
-      input.io.stdout(`${formatSummary({ ...summary, resume }, { colour: input.io.stdoutIsTty === true })}\n`);
+      input.io.stdout(`${formatSummary({ ...summary, resume, rerun }, { colour: input.io.stdoutIsTty === true })}\n`);
       for (const note of notes) input.io.stdout(`Note: ${note}\n`);
     }
-    // Failed entities fail the command as they fail a dry run: the work is not all done.
-    const partial = summary.computations.some((r) => r.partial);
-    return summary.status === 'failed' || partial ? 1 : 0;
+    // 0 only when every computation-date covered completed with all its entities or was up to date (DESIGN 5b).
+    return summary.computations.every(settled) ? 0 : 1;
   } finally {
     await runtime.close();
     await new Promise((resolve) => file.end(resolve));
@@ -164,8 +196,9 @@ async function historicalStarts(manifest: Manifest, state: StateStore, summary: 
   const notes: string[] = [];
   for (const entry of manifest.computations.filter((e) => e.config.isHistorical)) {
     const first = summary.computations.find((r) => r.name === entry.name && r.ran);
-    // No entity started from nothing when it ran for none.
-    if (first === undefined || (first.entities !== null && first.entities.planned === 0)) continue;
+    // No entity started from nothing when it ran for none; nothing comes before the first date of the calendar.
+    if (first === undefined || first.date === FIRST_DATE || (first.entities !== null && first.entities.planned === 0))
+      continue;
     const before = previousDate(entry, first.date);
     const previous = await state.states.get(before, entry.name);
     if (previous !== null && hasUsableResult(previous)) continue;

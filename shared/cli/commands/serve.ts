@@ -49,7 +49,7 @@ function management(on: boolean, deps: Parameters<typeof managementActions>[0], 
       });
     };
   }
-  return managementHandler({ actions: managementActions(deps), log });
+  return managementHandler({ actions: managementActions(deps), log, maxRunDays: deps.manifest.project.maxRunDays });
 }
 
 export const serveCommand: Command = {
@@ -130,6 +130,7 @@ export const serveCommand: Command = {
       handlers,
       log,
       auth,
+      runMessages: { maxRunDays: project.maxRunDays },
       ...(traceProject === undefined ? {} : { traceProject }),
       ...(roles.includes('planner')
         ? {

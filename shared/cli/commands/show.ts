@@ -1,8 +1,8 @@
 import { requireManifest } from '../../manifest/build-manifest.ts';
-import { requireComputation } from '../../manifest/manifest.ts';
 import { dateFlag, oneComputationFlag, stringFlag } from '../args.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
 import { openStateStore, openWarehouse } from '../wiring.ts';
+import { computationFromFlag } from './run.ts';
 import { isPartial, shownStatus } from '../../plan/decide.ts';
 import type { ComputationState } from '../../ports/state-store.ts';
 
@@ -41,7 +41,7 @@ export const showCommand: Command = {
     const date = dateFlag(input.flags, 'date', true);
     const entityId = stringFlag(input.flags, 'entity-id');
     const project = await loadProject(input);
-    const entry = requireComputation(await requireManifest(project), name);
+    const entry = computationFromFlag(await requireManifest(project), name);
     const opened = await openWarehouse(project);
     const store = await openStateStore(project);
     try {

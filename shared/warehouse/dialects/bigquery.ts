@@ -1,4 +1,5 @@
 import type { CompiledQuery, TableQuery } from '../../ports/warehouse.ts';
+import { LAST_DATE } from '../dates.ts';
 
 export function quoteBigquery(identifier: string): string {
   return `\`${identifier.replace(/[`\\]/g, (c) => `\\${c}`)}\``;
@@ -20,7 +21,12 @@ export function compileBigquery(query: TableQuery, location: { projectId: string
     if (window.column.kind === 'date') conditions.push(`${col} BETWEEN @from AND @to`);
     else {
       const fn = window.column.kind === 'datetime' ? 'DATETIME' : 'TIMESTAMP';
-      conditions.push(`${col} >= ${fn}(@from) AND ${col} < ${fn}(DATE_ADD(@to, INTERVAL 1 DAY))`);
+      // BigQuery's TIMESTAMP and DATETIME end with 9999-12-31, where DATE_ADD would overflow: no bound is needed there.
+      if (window.to === LAST_DATE) {
+        conditions.push(`${col} >= ${fn}(@from)`);
+        delete params.to;
+        delete types.to;
+      } else conditions.push(`${col} >= ${fn}(@from) AND ${col} < ${fn}(DATE_ADD(@to, INTERVAL 1 DAY))`);
     }
   }
   // Rows without an entity belong to no entity: leave them out of per-entity reads.

@@ -1,5 +1,5 @@
 import type { CompiledQuery, TableQuery } from '../../ports/warehouse.ts';
-import { addDays } from '../dates.ts';
+import { addDays, LAST_DATE } from '../dates.ts';
 
 export function quoteDuckdb(identifier: string): string {
   return `"${identifier.replaceAll('"', '""')}"`;
@@ -27,8 +27,14 @@ export function compileDuckdb(query: TableQuery): CompiledQuery {
         window.column.type.toUpperCase().includes('TIME ZONE') || window.column.type.toUpperCase() === 'TIMESTAMPTZ'
           ? 'TIMESTAMPTZ'
           : 'TIMESTAMP';
-      conditions.push(`${col} >= CAST($start AS ${cast}) AND ${col} < CAST($end AS ${cast})`);
-      Object.assign(params, { start: `${window.from} 00:00:00`, end: `${addDays(window.to, 1)} 00:00:00` });
+      if (window.to === LAST_DATE) {
+        // No day follows the last one to end the window at: end it at its last microsecond.
+        conditions.push(`${col} >= CAST($start AS ${cast}) AND ${col} <= CAST($end AS ${cast})`);
+        Object.assign(params, { start: `${window.from} 00:00:00`, end: `${window.to} 23:59:59.999999` });
+      } else {
+        conditions.push(`${col} >= CAST($start AS ${cast}) AND ${col} < CAST($end AS ${cast})`);
+        Object.assign(params, { start: `${window.from} 00:00:00`, end: `${addDays(window.to, 1)} 00:00:00` });
+      }
     }
   }
   // Rows without an entity belong to no entity: leave them out of per-entity reads.

@@ -20,7 +20,7 @@ describe('compute execute --dry-run says why it cannot show results', () => {
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
     expect(result.stderr).toBe(
-      `Doubled would be blocked on ${D}: dependency Totals has not run. Run it first: compute run --date ${D} --computation Totals\n`,
+      `Doubled would be blocked on ${D}: dependency Totals has not run. Run it first: compute run --date ${D} --computation Totals --project ${project.root}\n`,
     );
     const asJson = json<{ blocked: string[]; results: unknown[] }>(await dryRun('--computation', 'Doubled', '--json'));
     expect(asJson).toMatchObject({ blocked: ['Totals has not run'], results: [] });

@@ -90,8 +90,9 @@ describe('compute render', () => {
       '--project',
       project.root,
     ]);
-    expect(unknown.code).toBe(1);
-    expect(unknown.stderr).toContain("No computation named 'Position'. Did you mean 'Positions'?");
+    // A name the project lacks is bad usage (exit 2), with the nearest name.
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("No computation named 'Position' (--computation). Did you mean 'Positions'?");
     expect((await cli(['render', '--date', '2026-03-01', '--project', project.root])).code).toBe(2);
   });
 });

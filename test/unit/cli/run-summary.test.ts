@@ -40,7 +40,7 @@ describe('the run summary', () => {
     expect(totals).toContain('11/12 entities, 1 failed');
     expect(result.stdout).toContain('1 partial)');
     expect(result.stdout).toContain(
-      `fix the code or data, then run again without --force and the failed entities run again, e.g. compute run --date ${D1} --computation Totals`,
+      `fix the code or data, then run again, without --force, and the failed entities run again: compute run --date ${D1} --computation Totals --project ${project.root}`,
     );
     const dry = await cli(['execute', '--dry-run', '--computation', 'Totals', '--date', D1, '--project', project.root]);
     expect(dry.code).toBe(result.code);

@@ -48,6 +48,8 @@ describe('a scheduled message resolves its date against the publish time', () =>
       dates: ['2026-02-28'],
       computations: null,
       force: false,
+      // A scheduled run also repairs the dates before it (repairDays).
+      repair: true,
       trigger: 'scheduler',
       schedule: '02:00',
     });
@@ -86,7 +88,9 @@ describe('a scheduled message resolves its date against the publish time', () =>
   it('refuses a scheduled message over a range as poison, saying why', () => {
     expect(() =>
       readPushRequest({}, push({ date: 'today-7', to: 'yesterday', schedule: '02:00' }, '2026-01-08T02:00:00Z')),
-    ).toThrow("A scheduled run message names one date; message sched-1 has 'schedule' and 'to'");
+    ).toThrow(
+      "Invalid run message (message sched-1): a scheduled run covers one date: drop field 'to' or field 'schedule' (got 2026-01-01 to 2026-01-07)",
+    );
   });
 });
 
