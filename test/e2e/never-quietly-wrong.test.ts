@@ -254,6 +254,20 @@ describe('the repair window of a scheduled run (defect 4)', () => {
     }
   }, 120_000);
 
+  it('compute run --repair does the same by hand', async () => {
+    project = await scenarioProject({ dates: [D1, D2], bodies: { totals: failWhileMarked('e004', BODIES.totals) } });
+    await writeFile(join(project.root, 'FAIL'), '');
+    expect((await cli(['run', '--date', D1, '--project', project.root])).code).toBe(1);
+    await rm(join(project.root, 'FAIL'));
+    const repaired = await cli(['run', '--date', D2, '--repair', '--json', '--project', project.root]);
+    expect(repaired.code).toBe(0);
+    const out = json<RunJson>(repaired).computations.map((c) => `${c.date}/${c.name}=${c.status}`);
+    expect(out).toContain(`${D1}/Totals=completed`);
+    expect(out).toContain(`${D2}/Totals=completed`);
+    // Without --repair a run of D2 would not have looked at D1.
+    expect((await storedResults(project.root, 'Totals', D1)).map((r) => r.entityId)).toContain('e004');
+  }, 120_000);
+
   it('gives up after three automatic tries of the same version, saying so and naming --force', async () => {
     project = await scenarioProject({
       dates: [D1, D2],
