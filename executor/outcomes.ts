@@ -1,3 +1,4 @@
+import { judgeStoredResults } from '../shared/checks/judge.ts';
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import type { IsoDate } from '../shared/model/types.ts';
 import type { FinalStatus, Lease } from '../shared/ports/state-store.ts';
@@ -114,17 +115,31 @@ export function createOutcomes(ports: ServicePorts): Outcomes {
         resultHash: null,
         ...(outcome.counts === undefined ? {} : { counts: outcome.counts }),
       });
+    const counts = {
+      planned: outcome.planned,
+      succeeded: outcome.succeeded,
+      failed: outcome.failed,
+      stored: outcome.stored,
+    };
+    // Issue 22: the result checks judge the stored results before the state is final; a failed
+    // error check fails the computation-date, so its dependents are blocked (shared/checks/).
+    const judged = await judgeStoredResults(ports, entry, date, runId, outcome.resultHash);
+    if (judged?.error != null)
+      return finish(runId, entry, date, lease, {
+        ...base,
+        status: 'failed',
+        error: judged.error,
+        resultHash: null,
+        counts,
+        checks: judged.record,
+      });
     return finish(runId, entry, date, lease, {
       ...base,
       status: 'completed',
       resultHash: outcome.resultHash,
-      counts: {
-        planned: outcome.planned,
-        succeeded: outcome.succeeded,
-        failed: outcome.failed,
-        stored: outcome.stored,
-      },
-      reason: outcome.failures,
+      counts,
+      reason: [outcome.failures, judged?.warning ?? null].filter((text) => text !== null).join('; ') || null,
+      checks: judged?.record ?? null,
     });
   }
 

@@ -1,3 +1,4 @@
+import type { CheckOutcome } from '../shared/checks/run-checks.ts';
 import type { Manifest } from '../shared/manifest/manifest.ts';
 import { STATUS_ICONS as ICONS } from '../shared/model/statuses.ts';
 import type { ComputationState, RunRecord, StateStore } from '../shared/ports/state-store.ts';
@@ -21,6 +22,8 @@ export interface SummaryRow {
   entities: { planned: number; succeeded: number; failed: number; stored: number } | null;
   bytesScanned: number | null;
   detail: string | null;
+  /** Its result checks' outcomes, when it has checks and they ran (issue 22: shared/checks/). */
+  checks?: CheckOutcome[];
 }
 
 export interface ExecutionSummary {
@@ -84,6 +87,7 @@ function row(date: string, name: string, state: ComputationState | null, runId: 
     entities: ran ? state.counts : null,
     bytesScanned: state.bytesScanned,
     detail: state.error ?? state.reason,
+    ...(state.checks === undefined ? {} : { checks: state.checks.outcomes }),
   };
 }
 

@@ -1,6 +1,7 @@
 import type { HashComponents } from '../manifest/composite-hash.ts';
 import type { IsoDate } from '../model/types.ts';
 import type { StoredResult } from './warehouse.ts';
+import type { CheckRecord } from '../checks/run-checks.ts';
 
 /**
  * The state repository: what ran, with which hashes, who is running what,
@@ -55,6 +56,8 @@ export interface ComputationState {
   bytesScanned: number | null;
   /** When this state may be purged (ttlDays after it was written). */
   expiresAt: string;
+  /** What its result checks found (shared/checks/); absent when it has none or none ran. */
+  checks?: CheckRecord;
 }
 
 export interface ComputationStates {

@@ -9,6 +9,7 @@ import type {
   StateStore,
 } from '../ports/state-store.ts';
 import { expiresAt } from '../state/expiry.ts';
+import type { CheckRecord } from '../checks/run-checks.ts';
 
 export interface StateFields {
   status: ComputationStatus;
@@ -20,6 +21,8 @@ export interface StateFields {
   reason?: string | null;
   bytesScanned?: number | null;
   startedAt?: string | null;
+  /** Result checks' outcomes (issue 22, shared/checks/); a skip keeps the stored ones. */
+  checks?: CheckRecord | null;
 }
 
 /**
@@ -71,6 +74,9 @@ export async function writeState(
             : null,
     expiresAt: expiresAt(now, entry.config.ttlDays),
   };
+  // Issue 22: the checks that judged the stored results; a skip keeps them, as it keeps the result.
+  const checks = fields.checks !== undefined ? fields.checks : fields.status === 'skipped' ? previous?.checks : null;
+  if (checks != null) state.checks = checks;
   await store.states.put(state, fence);
   return state;
 }
