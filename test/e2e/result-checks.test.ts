@@ -1,8 +1,10 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli, json } from '../support/cli.ts';
 import { runProject, storedResults } from '../support/embedded.ts';
 import { BODIES, CONFIGS, scenarioProject } from '../support/scenario.ts';
-import type { TempProject } from '../support/temp-project.ts';
+import { PACKAGE_ROOT, type TempProject } from '../support/temp-project.ts';
 
 const D1 = '2026-01-25';
 const D2 = '2026-01-26';
@@ -79,6 +81,15 @@ describe('result checks, on the embedded mode', () => {
       checked: 25,
     });
     expect((lines[0]!.sample as unknown[]).length).toBe(5);
+    // The Terraform module's log-based metric matches this line and extracts its labels from its fields.
+    const monitoring = await readFile(join(PACKAGE_ROOT, 'infra/terraform/monitoring.tf'), 'utf8');
+    const metric = monitoring.slice(monitoring.indexOf('resource "google_logging_metric" "failed_checks"'));
+    expect(metric).toContain(`jsonPayload.event="${lines[0]!.event as string}"`);
+    const extracted = [...metric.slice(0, metric.indexOf('\n}\n')).matchAll(/EXTRACT\(jsonPayload\.(\w+)\)/g)].map(
+      (m) => m[1]!,
+    );
+    expect(extracted).toEqual(['computation', 'check', 'checkSeverity']);
+    for (const field of extracted) expect(typeof lines[0]![field]).toBe('string');
     // The summary says which check failed; status --json carries the outcomes.
     expect(first.summary.computations.find((r) => r.name === 'Totals')!.detail).toContain(
       "check 'range(total)' failed",
