@@ -1,4 +1,5 @@
 import type { CheckOutcome } from '../shared/checks/run-checks.ts';
+import { failedChecksLine } from '../shared/checks/summary-lines.ts';
 import type { Manifest } from '../shared/manifest/manifest.ts';
 import { STATUS_ICONS as ICONS } from '../shared/model/statuses.ts';
 import type { ComputationState, RunRecord, StateStore } from '../shared/ports/state-store.ts';
@@ -185,6 +186,8 @@ export function formatSummary(summary: ExecutionSummary, options: { colour?: boo
       );
     }
   }
+  // Issue 22: the result checks that failed, warn ones included (shared/checks/summary-lines.ts).
+  lines.push(...failedChecksLine(summary.computations));
   if (summary.resume !== null) lines.push(`Resume with: ${summary.resume}`);
   const partial = summary.computations.filter((r) => r.partial);
   if (partial.length > 0) {

@@ -163,6 +163,10 @@ describe('result checks, on the embedded mode', () => {
     expect(third.states.get(`${D1}/Totals`)!.reason).toMatch(
       /; warning check 'small' failed: 5 of 25 results failed: e014: total is 45, above 40/,
     );
+    const printed = await cli(['run', '--date', D1, '--project', project.root]);
+    expect(printed.stdout).toContain(
+      'Result checks failed: Totals small on 2026-01-25 (warn); see compute show --computation Totals --date 2026-01-25',
+    );
     expect(third.logs.filter((line) => line.event === 'check.failed')).toEqual([
       expect.objectContaining({ severity: 'WARNING', check: 'small', checkSeverity: 'warn' }),
     ]);
