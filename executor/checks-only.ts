@@ -1,4 +1,5 @@
 import { judgeStoredResults } from '../shared/checks/judge.ts';
+import { withHeartbeat } from '../shared/runtime/heartbeat.ts';
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import type { IsoDate } from '../shared/model/types.ts';
 import type { Decision } from '../shared/plan/decide.ts';
@@ -41,7 +42,8 @@ export async function runChecksOnly(
     counts: stored.counts,
     bytesScanned: null,
   };
-  const judged = await judgeStoredResults(ports, entry, date, run.runId, resultHash);
+  // A scan of every stored result: the lease is renewed meanwhile, as during a finalization.
+  const judged = await withHeartbeat(ports, lease, () => judgeStoredResults(ports, entry, date, run.runId, resultHash));
   const only = 'only its result checks changed: the stored results were judged again';
   if (judged?.error != null) {
     await outcomes.finish(run.runId, entry, date, lease, {

@@ -1,4 +1,5 @@
 import { judgeStoredResults } from '../shared/checks/judge.ts';
+import { withHeartbeat } from '../shared/runtime/heartbeat.ts';
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import type { IsoDate } from '../shared/model/types.ts';
 import type { FinalStatus, Lease } from '../shared/ports/state-store.ts';
@@ -123,7 +124,9 @@ export function createOutcomes(ports: ServicePorts): Outcomes {
     };
     // Issue 22: the result checks judge the stored results before the state is final; a failed
     // error check fails the computation-date, so its dependents are blocked (shared/checks/).
-    const judged = await judgeStoredResults(ports, entry, date, runId, outcome.resultHash);
+    const judged = await withHeartbeat(ports, lease, () =>
+      judgeStoredResults(ports, entry, date, runId, outcome.resultHash),
+    );
     if (judged?.error != null)
       return finish(runId, entry, date, lease, {
         ...base,
