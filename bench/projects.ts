@@ -79,3 +79,31 @@ export default class ${name(i)} extends Computation {
   }
   await writeEvents(root, entities, 2);
 }
+
+/** The trivial per-entity computation with one check of each kind on its results (issue 22). */
+export async function checkedProject(root: string, entities: number, rowsPerEntity: number): Promise<void> {
+  await base(root, { warehouse: { type: 'duckdb', path: 'warehouse.duckdb' } });
+  await writeFile(
+    join(root, 'computations/checked.js'),
+    `import { Computation } from 'computation-system';
+export default class CheckedRows extends Computation {
+  static getConfig() {
+    return {
+      name: 'CheckedRows',
+      type: 'per-entity',
+      requires: { events: {} },
+      checks: [
+        { type: 'notNull', field: 'n' },
+        { type: 'range', field: 'n', min: 1, max: 1000 },
+        { type: 'unique', field: 'id' },
+        { type: 'count', within: 0.5 },
+        { type: 'custom', name: 'positive', check: (result) => result.n > 0 },
+      ],
+    };
+  }
+  process(ctx) { return { n: ctx.data.events.length, id: ctx.entityId }; }
+}
+`,
+  );
+  await writeEvents(root, entities, rowsPerEntity);
+}

@@ -33,6 +33,7 @@ import {
   releaseLease,
   renewLease,
 } from '../shared/state/leases.ts';
+import { runChecksOnly } from './checks-only.ts';
 import { createCompletion } from './completion.ts';
 import { latestAttempt, planFanOut, republishUnfinished, type FanOut } from './fan-out.ts';
 import { runGlobal } from './global-run.ts';
@@ -256,6 +257,8 @@ export function createExecutor(ports: ServicePorts): Executor {
         resultHash: null,
       });
 
+    // Issue 22: only its result checks changed: judge the stored results again, without running it.
+    if (await runChecksOnly(ports, outcomes, run, entry, date, lease, current, decision)) return;
     log.info({ changed: decision.changed, reasons: decision.reasons }, `Running ${entry.name} on ${date}`);
     const { reads, problems } = await ports.reader.plan(entry, date);
     if (problems.length > 0)

@@ -1,3 +1,5 @@
+import { judgeStoredResults } from '../shared/checks/judge.ts';
+import { withHeartbeat } from '../shared/runtime/heartbeat.ts';
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import type { IsoDate } from '../shared/model/types.ts';
 import type { FinalStatus, Lease } from '../shared/ports/state-store.ts';
@@ -123,19 +125,36 @@ export function createOutcomes(ports: ServicePorts): Outcomes {
       });
     // Some entities failed: their results are missing, so it is partial, never up to date.
     const partial = outcome.failed > 0;
+    const counts = {
+      planned: outcome.planned,
+      succeeded: outcome.succeeded,
+      failed: outcome.failed,
+      stored: outcome.stored,
+    };
+    // Issue 22: the result checks judge the stored results before the state is final; a failed
+    // error check fails the computation-date, so its dependents are blocked (shared/checks/).
+    const judged = await withHeartbeat(ports, lease, () =>
+      judgeStoredResults(ports, entry, date, runId, outcome.resultHash),
+    );
+    if (judged?.error != null)
+      return finish(runId, entry, date, lease, {
+        ...base,
+        status: 'failed',
+        error: judged.error,
+        resultHash: null,
+        counts,
+        checks: judged.record,
+      });
     return finish(runId, entry, date, lease, {
       ...base,
       status: partial ? 'partial' : 'completed',
       resultHash: outcome.resultHash,
       failedIds: partial ? (outcome.failedIds ?? []) : null,
       failures: partial ? (outcome.failureSample ?? []) : null,
-      counts: {
-        planned: outcome.planned,
-        succeeded: outcome.succeeded,
-        failed: outcome.failed,
-        stored: outcome.stored,
-      },
-      reason: [outcome.failures, running.reason].filter((text) => text != null).join('; ') || null,
+      counts,
+      reason:
+        [outcome.failures, running.reason, judged?.warning ?? null].filter((text) => text != null).join('; ') || null,
+      checks: judged?.record ?? null,
     });
   }
 

@@ -1,4 +1,6 @@
 import { runDates } from '../shared/state/run-dates.ts';
+import type { CheckOutcome } from '../shared/checks/run-checks.ts';
+import { failedChecksLine } from '../shared/checks/summary-lines.ts';
 import type { Manifest } from '../shared/manifest/manifest.ts';
 import { STATUS_ICONS as ICONS } from '../shared/model/statuses.ts';
 import type { ComputationState, RunRecord, StateStore } from '../shared/ports/state-store.ts';
@@ -22,6 +24,8 @@ export interface SummaryRow {
   entities: { planned: number; succeeded: number; failed: number; stored: number } | null;
   bytesScanned: number | null;
   detail: string | null;
+  /** Its result checks' outcomes, when it has checks and they ran (issue 22: shared/checks/). */
+  checks?: CheckOutcome[];
 }
 
 export interface ExecutionSummary {
@@ -101,6 +105,7 @@ function row(date: string, name: string, state: ComputationState | null, runId: 
     entities: ran ? state.counts : null,
     bytesScanned: state.bytesScanned,
     detail: state.error ?? state.reason,
+    ...(state.checks === undefined ? {} : { checks: state.checks.outcomes }),
   };
 }
 
@@ -204,6 +209,8 @@ export function formatSummary(summary: ExecutionSummary, options: { colour?: boo
       );
     }
   }
+  // Issue 22: the result checks that failed, warn ones included (shared/checks/summary-lines.ts).
+  lines.push(...failedChecksLine(summary.computations));
   if (summary.resume !== null) lines.push(`Resume with: ${summary.resume}`);
   const partial = summary.computations.filter((r) => r.partial);
   if (partial.length > 0) {

@@ -83,3 +83,71 @@ resource "google_monitoring_alert_policy" "failures" {
     mime_type = "text/markdown"
   }
 }
+
+# Failed result checks (issue 22): the executor logs one line per failed check
+# with jsonPayload.event "check.failed", the check's name and its severity
+# ("error" failed the computation-date and blocked its dependents; "warn"
+# blocked nothing). Counted per computation, check and severity.
+resource "google_logging_metric" "failed_checks" {
+  project = var.project_id
+  name    = "${local.prefix}-failed-checks"
+  filter  = <<-EOT
+    resource.type="cloud_run_revision"
+    resource.labels.service_name="${google_cloud_run_v2_service.services["planner_executor"].name}"
+    jsonPayload.event="check.failed"
+  EOT
+  metric_descriptor {
+    metric_kind = "DELTA"
+    value_type  = "INT64"
+    unit        = "1"
+    labels {
+      key        = "computation"
+      value_type = "STRING"
+    }
+    labels {
+      key        = "check"
+      value_type = "STRING"
+    }
+    labels {
+      key        = "severity"
+      value_type = "STRING"
+    }
+  }
+  label_extractors = {
+    computation = "EXTRACT(jsonPayload.computation)"
+    check       = "EXTRACT(jsonPayload.check)"
+    severity    = "EXTRACT(jsonPayload.checkSeverity)"
+  }
+}
+
+resource "google_monitoring_alert_policy" "failed_checks" {
+  project      = var.project_id
+  display_name = "${local.prefix}: a result check failed"
+  combiner     = "OR"
+
+  conditions {
+    display_name = "Failed result checks"
+    condition_threshold {
+      filter          = "resource.type=\"cloud_run_revision\" AND metric.type=\"logging.googleapis.com/user/${google_logging_metric.failed_checks.name}\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 0
+      duration        = "0s"
+      aggregations {
+        alignment_period     = "300s"
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+        group_by_fields      = ["metric.label.computation", "metric.label.check", "metric.label.severity"]
+      }
+      trigger {
+        count = 1
+      }
+    }
+  }
+
+  notification_channels = concat(var.alert_notification_channels, google_monitoring_notification_channel.email[*].id)
+
+  documentation {
+    content   = "A result check failed on a computation's stored results. Severity `error`: the computation-date failed and its dependents are blocked; severity `warn`: reported only. `compute show --computation NAME --date DATE` lists each check's outcome and the first offending entities."
+    mime_type = "text/markdown"
+  }
+}

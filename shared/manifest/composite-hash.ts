@@ -24,6 +24,8 @@ export interface HashComponents {
    * versioned table.
    */
   inputs?: Record<string, string>;
+  /** Hash of the result checks of its config (shared/checks/checks-hash.ts); absent when it has none. */
+  checks?: string;
 }
 
 export function compositeHash(components: HashComponents): string {
@@ -61,6 +63,7 @@ export function changedComponents(before: HashComponents | undefined, after: Has
     }
   }
   if ((before.previous ?? null) !== (after.previous ?? null)) changed.push('previous');
+  if ((before.checks ?? null) !== (after.checks ?? null)) changed.push('checks');
   // A state from before input versions has none to compare: it records them, nothing changed.
   if (before.inputs !== undefined) {
     const was = before.inputs;

@@ -4,6 +4,7 @@ import { didYouMean } from '../util/nearest.ts';
 import type { ComputationConfig } from '../model/config-schema.ts';
 import type { ProjectConfig } from '../project/project-config.ts';
 import type { HashComponents } from './composite-hash.ts';
+import { checksHash } from '../checks/checks-hash.ts';
 
 /** One checked computation of a manifest. */
 export interface ManifestEntry {
@@ -42,7 +43,14 @@ export function staticComponents(
   manifest: Manifest,
   entry: ManifestEntry,
 ): Omit<HashComponents, 'dependencies' | 'previous'> {
-  return { code: entry.codeHash, epoch: manifest.project.epoch, layers: entry.layerHashes, rules: entry.ruleHashes };
+  return {
+    code: entry.codeHash,
+    epoch: manifest.project.epoch,
+    layers: entry.layerHashes,
+    rules: entry.ruleHashes,
+    // Only when it has checks: states stored before checks existed keep their hash.
+    ...(entry.config.checks.length > 0 ? { checks: checksHash(entry.config.checks) } : {}),
+  };
 }
 
 /** The entry of a computation named by a user (a flag, an API request), or a UserError with the nearest name. */

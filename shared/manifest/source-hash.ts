@@ -180,6 +180,33 @@ export function normalizedSourceHash(code: string, file = 'module.js'): string {
   return sha256(serializeAst(parseProgram(toJavaScript(code, file))));
 }
 
+/**
+ * The program with the `checks` of each `static getConfig()`'s returned
+ * object left out: they are hashed apart, as the `checks` component
+ * (shared/checks/checks-hash.ts), so editing a check re-runs the check on
+ * the stored results, not the computation. Changes the tree in place.
+ */
+function withoutChecks(program: Node): Node {
+  simple(program, {
+    MethodDefinition: (node) => {
+      if (!node.static || node.computed || node.key.type !== 'Identifier' || node.key.name !== 'getConfig') return;
+      simple(node.value.body, {
+        ReturnStatement: (statement) => {
+          const returned = statement.argument;
+          if (returned?.type !== 'ObjectExpression') return;
+          returned.properties = returned.properties.filter(
+            (property) =>
+              property.type !== 'Property' ||
+              property.computed ||
+              (property.key.type === 'Identifier' ? property.key.name : stringLiteral(property.key)) !== 'checks',
+          );
+        },
+      });
+    },
+  });
+  return program;
+}
+
 function serializeAst(program: Node): string {
   return JSON.stringify(program, (key, value: unknown) => {
     if (IGNORED_AST_KEYS.has(key)) return undefined;
@@ -219,7 +246,7 @@ export class SourceHasher {
       .map((specifier) => resolveLocalImport(path, specifier))
       .filter((resolved): resolved is string => resolved !== undefined);
     const entry = {
-      hash: sha256(serializeAst(program)),
+      hash: sha256(serializeAst(withoutChecks(program))),
       imports,
       ruleUses: ruleUses(program),
       dependencyUses: dependencyUses(program),

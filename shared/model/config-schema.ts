@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { checksSchema } from '../checks/check-schema.ts';
 
 /** Names end up in table names and file names, so keep them identifiers. */
 const identifier = z
@@ -159,6 +160,8 @@ export const computationConfigSchema = z
       rules: z
         .array(z.string({ error: 'must be a rule module name' }), { error: 'must be a list of rule module names' })
         .default([]),
+      /** Result checks run on the stored results of each date (shared/checks/check-schema.ts). (Default: none) */
+      checks: checksSchema,
     },
     { error: 'getConfig() must return an object' },
   )

@@ -209,6 +209,8 @@ function describeChange(component: string, inputs: InputVersions | undefined): s
   if (component === 'code') return 'its code changed';
   if (component === 'epoch') return 'the epoch changed';
   if (component === 'previous') return "the previous day's result changed";
+  // Issue 22 (shared/checks/): only the checks run again, on the stored results.
+  if (component === 'checks') return 'its result checks changed';
   const [kind, name] = component.split(':');
   if (kind === 'layer') return `layer ${name} changed`;
   if (kind === 'rule') return `rule ${name} changed`;

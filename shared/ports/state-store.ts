@@ -1,6 +1,7 @@
 import type { HashComponents } from '../manifest/composite-hash.ts';
 import type { IsoDate } from '../model/types.ts';
 import type { StoredResult } from './warehouse.ts';
+import type { CheckRecord } from '../checks/run-checks.ts';
 
 /**
  * The state repository: what ran, with which hashes, who is running what,
@@ -71,6 +72,8 @@ export interface ComputationState {
   failures?: EntityError[] | null;
   /** Automatic (repair) tries of this composite hash, so a repair window stops after a few. */
   tries?: { compositeHash: string; count: number } | null;
+  /** What its result checks found (shared/checks/); absent when it has none or none ran. */
+  checks?: CheckRecord;
 }
 
 /** At most this many failed entity ids are kept in a state. */

@@ -10,6 +10,7 @@ import type {
   StateStore,
 } from '../ports/state-store.ts';
 import { expiresAt } from '../state/expiry.ts';
+import type { CheckRecord } from '../checks/run-checks.ts';
 
 export interface StateFields {
   status: ComputationStatus;
@@ -24,6 +25,8 @@ export interface StateFields {
   failedIds?: string[] | null;
   failures?: EntityError[] | null;
   tries?: { compositeHash: string; count: number } | null;
+  /** Result checks' outcomes (issue 22, shared/checks/); a skip keeps the stored ones. */
+  checks?: CheckRecord | null;
 }
 
 /**
@@ -90,6 +93,9 @@ export async function writeState(
     // Automatic tries are counted per composite hash across runs: kept until a write names them anew.
     tries: fields.tries !== undefined ? fields.tries : (previous?.tries ?? null),
   };
+  // Issue 22: the checks that judged the stored results; a skip keeps them, as it keeps the result.
+  const checks = fields.checks !== undefined ? fields.checks : fields.status === 'skipped' ? previous?.checks : null;
+  if (checks != null) state.checks = checks;
   await store.states.put(state, fence);
   return state;
 }

@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { checksSchema } from '../../shared/checks/check-schema.ts';
+import { runChecks } from '../../shared/checks/run-checks.ts';
 import { ManualClock } from '../../shared/ports/clock.ts';
 import type { ResultStore, Warehouse } from '../../shared/ports/warehouse.ts';
 import { ComputationReader } from '../../shared/warehouse/computation-reader.ts';
@@ -325,6 +327,27 @@ export function warehouseContract(
           streamed.push(...chunk.map((r) => r.entityId));
         expect(streamed).toEqual(Array.from({ length: 30 }, (_, i) => `e${String(i).padStart(2, '0')}`));
         expect(await results.read('NeverRan', '2026-03-01')).toEqual([]);
+      });
+
+      it('result checks judge every stored result through the stream (issue 22)', async () => {
+        const { results } = open();
+        const writer = await results.openReplace('Checked', '2026-03-01');
+        await writer.append(
+          Array.from({ length: 30 }, (_, i) => ({ entityId: `e${String(i).padStart(2, '0')}`, result: { v: i - 2 } })),
+        );
+        await writer.commit();
+        const outcomes = await runChecks(
+          checksSchema.parse([
+            { type: 'range', field: 'v', min: 0 },
+            { type: 'count', within: 0.1 },
+          ]),
+          results.stream('Checked', '2026-03-01'),
+          30,
+        );
+        expect(outcomes.map((o) => [o.name, o.passed, o.checked, o.failed, o.sample.map((x) => x.entityId)])).toEqual([
+          ['range(v)', false, 30, 2, ['e00', 'e01']],
+          ['count', true, 30, 0, []],
+        ]);
       });
     });
   });

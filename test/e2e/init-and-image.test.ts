@@ -62,12 +62,12 @@ describe('compute init, then the image built from its Dockerfile', () => {
     );
     tarball = join(work, 'pack', (JSON.parse(stdout) as Array<{ filename: string }>)[0]!.filename);
     project = join(work, 'my-project');
-    const init = await cli(['init', project, '--json'], { cwd: work });
+    // As the README's getting started does from a clone: the project depends on the packed tarball.
+    const init = await cli(['init', project, '--json', '--package', tarball], { cwd: work });
     if (init.code !== 0) throw new Error(`compute init failed: ${init.stderr}`);
     initFiles = json<{ files: string[] }>(init).files;
     generated = JSON.parse(await readFile(join(project, 'package.json'), 'utf8')) as Record<string, unknown>;
-    // The registry would serve computation-system ^VERSION; here the packed tarball stands in for it.
-    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', tarball], {
+    await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline'], {
       cwd: project,
       timeout: 240_000,
     });
@@ -85,8 +85,9 @@ describe('compute init, then the image built from its Dockerfile', () => {
       name: 'my-project',
       private: true,
       type: 'module',
-      dependencies: { 'computation-system': `^${VERSION}` },
-      devDependencies: { node: '^24.9.0' },
+      dependencies: { 'computation-system': `file:../pack/computation-system-${VERSION}.tgz` },
+      devDependencies: { node: '^24.9.0', vitest: expect.stringMatching(/^\^5\./) as unknown },
+      scripts: expect.objectContaining({ test: 'vitest run' }) as unknown,
     });
     expect(initFiles).toEqual(
       expect.arrayContaining([
@@ -102,12 +103,13 @@ describe('compute init, then the image built from its Dockerfile', () => {
         'deploy/variables.tf',
         'package.json',
         'rules/activity.ts',
+        'test/computations.test.ts',
         'warehouse.duckdb',
       ]),
     );
   });
 
-  it('ships the scaffold and the Terraform module in the package: the installed compute init makes the same project', async () => {
+  it('ships the scaffold and the Terraform module in the package: the installed compute init makes the same project, on the registry version', async () => {
     const second = join(work, 'second');
     await run('npx', ['--no-install', 'compute', 'init', second], { cwd: project, timeout: 60_000 });
     for (const file of [
@@ -119,6 +121,11 @@ describe('compute init, then the image built from its Dockerfile', () => {
       'computations/user-activity.ts',
     ])
       expect(await readFile(join(second, file), 'utf8')).toBe(await readFile(join(project, file), 'utf8'));
+    // Installed (as from the registry), init names the package's version for the registry to serve.
+    const secondManifest = JSON.parse(await readFile(join(second, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
+    expect(secondManifest.dependencies).toEqual({ 'computation-system': `^${VERSION}` });
     const installed = join(project, 'node_modules/computation-system');
     const deploy = await readFile(join(project, 'deploy/main.tf'), 'utf8');
     expect(deploy).toContain('source = "../node_modules/computation-system/infra/terraform"');

@@ -11,6 +11,7 @@ import { loadProject, printJson, type Command } from '../command.ts';
 import { openReader, openStateStore, readsNoTable } from '../wiring.ts';
 import { RUN_FLAGS, runRequestFromFlags } from './run.ts';
 import { formatBytes } from './render.ts';
+import type { CheckOutcome } from '../../checks/run-checks.ts';
 
 const ICONS: Record<string, string> = { run: '▶️', skip: '⏭️', blocked: '⛔', impossible: '🚫' };
 
@@ -22,6 +23,8 @@ export interface AnalyzedComputation {
   changed: string[];
   /** Bytes the run would scan; null when unknown (never 0 for unknown). */
   bytes: number | null;
+  /** Its result checks' outcomes when it last ran on the date (issue 22); null when it has none or none ran. */
+  checks: CheckOutcome[] | null;
   /** Whether its schedule makes it due on the date; a scheduled run leaves it out when not (a manual run still runs it). */
   due: boolean;
 }
@@ -111,6 +114,7 @@ export async function analyzeDates(
         due: notDue === null,
         changed: decision.changed,
         bytes: decision.decision === 'run' ? bytes : 0,
+        checks: stored?.checks?.outcomes ?? null,
       });
     }
   }

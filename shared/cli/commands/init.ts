@@ -1,19 +1,32 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { cp, mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, relative, resolve } from 'node:path';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDuckdb } from '../../adapters/duckdb/duckdb-warehouse.ts';
 import { UserError } from '../../errors.ts';
+import { stringFlag } from '../args.ts';
 import { printJson, type Command } from '../command.ts';
 
+interface OwnPackage {
+  root: string;
+  version: string;
+  /** The vitest range the package itself is tested with: the scaffold's tests use the same. */
+  vitest: string;
+}
+
 /** The package's own folder and version: found upwards from this file, in the sources (shared/cli/commands) and in dist/. */
-function ownPackage(): { root: string; version: string } {
+function ownPackage(): OwnPackage {
   let folder = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const manifest = join(folder, 'package.json');
     if (existsSync(manifest)) {
-      const { name, version } = JSON.parse(readFileSync(manifest, 'utf8')) as { name?: string; version?: string };
-      if (name === 'computation-system' && version !== undefined) return { root: folder, version };
+      const { name, version, devDependencies } = JSON.parse(readFileSync(manifest, 'utf8')) as {
+        name?: string;
+        version?: string;
+        devDependencies?: Record<string, string>;
+      };
+      if (name === 'computation-system' && version !== undefined)
+        return { root: folder, version, vitest: devDependencies?.vitest ?? '^5.1.0' };
     }
     const parent = dirname(folder);
     if (parent === folder) throw new Error('compute init: cannot find the computation-system package folder');
@@ -41,6 +54,48 @@ async function listFiles(root: string): Promise<string[]> {
     .sort();
 }
 
+/** A path as npm writes it after `file:`: relative to the project, with forward slashes. */
+function fileSpec(target: string, path: string): string {
+  const relativePath = relative(target, path).split(sep).join('/');
+  return `file:${relativePath.startsWith('.') ? relativePath : `./${relativePath}`}`;
+}
+
+/**
+ * What the new project's package.json names as `computation-system`:
+ * - `--package PATH` (a packed tarball or a package folder): a `file:` path to it;
+ *   `--package SPEC` (anything else, e.g. `^0.2.0`): that, verbatim.
+ * - run from an installed package (a `node_modules` folder, `npx -p computation-system`): its
+ *   version from the registry, `^VERSION`.
+ * - run from a checkout of the repository: a `file:` path to the checkout, which must be built
+ *   (`npm ci` builds dist/); `npm pack` and `--package` give a tarball instead, as the registry would.
+ */
+function dependencySpec(own: OwnPackage, target: string, cwd: string, flag: string | undefined): string {
+  if (flag !== undefined) {
+    const path = resolve(cwd, flag);
+    if (existsSync(path)) {
+      if (statSync(path).isDirectory() && !existsSync(join(path, 'package.json')))
+        throw new UserError(
+          'INIT_BAD_PACKAGE',
+          `compute init: --package ${flag} is a folder without a package.json; give the computation-system folder or a tarball made by npm pack`,
+        );
+      return fileSpec(target, path);
+    }
+    if (/^[./~]|\.tgz$|[\\/]/.test(flag))
+      throw new UserError(
+        'INIT_BAD_PACKAGE',
+        `compute init: --package ${flag}: no such file or folder (looked at ${path}); make the tarball with npm pack in the computation-system checkout`,
+      );
+    return flag;
+  }
+  if (own.root.split(sep).includes('node_modules')) return `^${own.version}`;
+  if (!existsSync(join(own.root, 'dist', 'shared', 'index.js')))
+    throw new UserError(
+      'INIT_UNBUILT_CHECKOUT',
+      `compute init: the computation-system checkout at ${own.root} is not built (no dist/); run npm ci there first`,
+    );
+  return fileSpec(target, own.root);
+}
+
 /** Loads the sample tables into a DuckDB file, so `compute run` works before any warehouse is set up. */
 async function loadSample(sqlFile: string, database: string): Promise<void> {
   const instance = await openDuckdb(database);
@@ -57,10 +112,18 @@ export const initCommand: Command = {
   name: 'init',
   summary:
     'scaffold a project in DIR (default: here): package.json, config, example computations and data, Dockerfile, deploy/',
-  flags: {},
+  flags: {
+    package: {
+      type: 'string',
+      description:
+        'the computation-system the project depends on: a tarball from npm pack, a package folder, or an npm version range (default: this package: its version when installed, a file: path when run from a checkout)',
+    },
+  },
   async run(input) {
     const target = resolve(input.io.cwd, input.positionals[0] ?? '.');
-    const { root: source, version } = ownPackage();
+    const own = ownPackage();
+    const source = own.root;
+    const dependency = dependencySpec(own, target, input.io.cwd, stringFlag(input.flags, 'package'));
     const template = join(source, 'templates', 'project');
     const files = (await listFiles(template)).map((file) => ({ from: file, to: RENAMED[file] ?? file }));
     const written = ['package.json', ...files.map((f) => f.to), 'warehouse.duckdb'];
@@ -83,13 +146,15 @@ export const initCommand: Command = {
       description: 'Computations run by computation-system',
       scripts: {
         validate: 'compute validate',
+        // The project's own tests (test/*.test.ts), which run computations with testComputation.
+        test: 'vitest run',
         // The Scheduler jobs deploy/ creates, one per schedule time: run again after changing a schedule.
         schedules: 'compute schedules --format tfvars > deploy/schedules.auto.tfvars.json',
       },
       engines: { node: '>=22.18' },
-      dependencies: { 'computation-system': `^${version}` },
-      // Runs compute on Node 24 through npm and npx whatever Node the machine has; the image has its own.
-      devDependencies: { node: '^24.9.0' },
+      dependencies: { 'computation-system': dependency },
+      // node: runs compute on Node 24 through npm and npx whatever Node the machine has; the image has its own.
+      devDependencies: { node: '^24.9.0', vitest: own.vitest },
     };
     await writeFile(join(target, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     await loadSample(join(target, 'data', 'sample.sql'), join(target, 'warehouse.duckdb'));
@@ -102,7 +167,7 @@ export const initCommand: Command = {
       `Created a project in ${target}:\n${written.map((file) => `  ${file}`).join('\n')}\n\n` +
         `Next:\n` +
         (at === '.' ? '' : `  cd ${at}\n`) +
-        `  npm install\n  npx compute validate\n  npx compute run --date 2026-01-05\n  npx compute show --computation DailyActiveUsers --date 2026-01-05\n\n` +
+        `  npm install\n  npx compute validate\n  npx compute run --date 2026-01-05\n  npx compute show --computation DailyActiveUsers --date 2026-01-05\n  npm test\n\n` +
         `Deploying to Google Cloud: deploy/main.tf, then "Deploy to Google Cloud" in node_modules/computation-system/README.md;\n` +
         `what the Terraform module creates and why: node_modules/computation-system/infra/README.md.\n`,
     );

@@ -25,6 +25,7 @@ function resultsNote(name: string, date: string, state: ComputationState | null,
   if (state.status === 'running') return `${name} on ${date} is running: these results are from before it started`;
   return null;
 }
+import type { CheckOutcome } from '../../checks/run-checks.ts';
 
 export const ENTITY_FLAG = { type: 'string', description: 'only this entity', aliases: ['entityId'] } as const;
 
@@ -50,7 +51,9 @@ export const showCommand: Command = {
         store.states.get(date, entry.name),
       ]);
       const note = resultsNote(entry.name, date, state, results.length > 0);
-      if (input.flags.json === true)
+      // Issue 22: what the result checks found on these results, from the computation-date's state.
+      const checks: CheckOutcome[] | null = entry.config.checks.length === 0 ? null : (state?.checks?.outcomes ?? null);
+      if (input.flags.json === true) {
         printJson(input, {
           computation: entry.name,
           date,
@@ -58,14 +61,18 @@ export const showCommand: Command = {
           note,
           failedEntities: state?.failures ?? [],
           results,
+          checks,
         });
-      else if (note !== null) input.io.stderr(`${note}\n`);
-      if (input.flags.json === true) return 0;
+        return 0;
+      }
+      if (note !== null) input.io.stderr(`${note}\n`);
       if (results.length === 0)
         input.io.stdout(
           `No stored results for ${entry.name} on ${date}${entityId === undefined ? '' : ` for entity ${entityId}`}.\n`,
         );
       else for (const r of results) input.io.stdout(`${r.entityId}\t${JSON.stringify(r.result)}\n`);
+      for (const c of checks ?? [])
+        input.io.stdout(`check ${c.name} (${c.severity}): ${c.passed ? 'passed' : 'FAILED'}: ${c.message}\n`);
       return 0;
     } finally {
       await Promise.all([opened.close(), store.close()]);

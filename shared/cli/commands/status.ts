@@ -1,5 +1,6 @@
 import { requireManifest } from '../../manifest/build-manifest.ts';
 import type { Manifest } from '../../manifest/manifest.ts';
+import type { CheckOutcome } from '../../checks/run-checks.ts';
 import { STATUS_ICONS } from '../../model/statuses.ts';
 import type { ComputationState, StateStore } from '../../ports/state-store.ts';
 import { holderGone } from '../../state/leases.ts';
@@ -18,6 +19,8 @@ interface StatusRow {
   updatedAt: string | null;
   error: string | null;
   reason: string | null;
+  /** Its result checks' last outcomes (issue 22); null when it has none or none ran. */
+  checks: CheckOutcome[] | null;
   /** A 'running' state whose holder is gone (no heartbeat within the staleness, or its process on this host died): the watchdog takes it over. */
   stale: boolean;
   /** Entity counts of its last run (planned, succeeded, failed, stored), when it ran. */
@@ -47,6 +50,7 @@ async function row(
     updatedAt: state?.updatedAt ?? null,
     error: state?.error ?? null,
     reason: state?.reason ?? null,
+    checks: state?.checks?.outcomes ?? null,
     stale,
     counts: state?.counts ?? null,
     failedEntities: state?.failures ?? [],

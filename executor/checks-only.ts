@@ -1,0 +1,66 @@
+import { judgeStoredResults } from '../shared/checks/judge.ts';
+import { withHeartbeat } from '../shared/runtime/heartbeat.ts';
+import type { ManifestEntry } from '../shared/manifest/manifest.ts';
+import type { IsoDate } from '../shared/model/types.ts';
+import type { Decision } from '../shared/plan/decide.ts';
+import type { ComputationState, Lease } from '../shared/ports/state-store.ts';
+import type { ServicePorts } from '../shared/runtime/ports.ts';
+import type { Outcomes } from './outcomes.ts';
+
+/** The stored results' hash when a check-only run may judge them: they are what the current code made. */
+function judgeableResult(stored: ComputationState | null): string | null {
+  if (stored === null) return null;
+  if (stored.status === 'completed' || stored.status === 'skipped') return stored.resultHash;
+  // Failed by an error check: its results are stored and were judged, the hash kept with the outcomes.
+  if (stored.status === 'failed' && stored.checks !== undefined) return stored.checks.resultHash;
+  return null;
+}
+
+/**
+ * Issue 22: when the only hash component that changed is `checks` (a check
+ * was added, edited or removed), the stored results are judged again by the
+ * new checks and the computation is not run: its code, inputs and
+ * dependencies are those the results were made from. Returns whether it
+ * finished the computation-date this way.
+ */
+export async function runChecksOnly(
+  ports: ServicePorts,
+  outcomes: Outcomes,
+  run: { runId: string; force: boolean },
+  entry: ManifestEntry,
+  date: IsoDate,
+  lease: Lease,
+  stored: ComputationState | null,
+  decision: Decision,
+): Promise<boolean> {
+  if (run.force || decision.changed.length !== 1 || decision.changed[0] !== 'checks') return false;
+  const resultHash = judgeableResult(stored);
+  if (resultHash === null || stored === null) return false;
+  const base = {
+    compositeHash: decision.compositeHash,
+    components: decision.components,
+    counts: stored.counts,
+    bytesScanned: null,
+  };
+  // A scan of every stored result: the lease is renewed meanwhile, as during a finalization.
+  const judged = await withHeartbeat(ports, lease, () => judgeStoredResults(ports, entry, date, run.runId, resultHash));
+  const only = 'only its result checks changed: the stored results were judged again';
+  if (judged?.error != null) {
+    await outcomes.finish(run.runId, entry, date, lease, {
+      ...base,
+      status: 'failed',
+      error: judged.error,
+      resultHash: null,
+      checks: judged.record,
+    });
+    return true;
+  }
+  await outcomes.finish(run.runId, entry, date, lease, {
+    ...base,
+    status: 'completed',
+    resultHash,
+    reason: [only, judged?.warning ?? null].filter((text) => text !== null).join('; '),
+    checks: judged?.record ?? null,
+  });
+  return true;
+}
