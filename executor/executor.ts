@@ -128,21 +128,38 @@ export function createExecutor(ports: ServicePorts): Executor {
         // Nothing to repair on this earlier date: leave its state as it is.
         return outcomes.announce(runId, entry, date, 'skipped');
       }
-      if (run.automatic === true && gaveUp(early, current)) {
+      if (
+        run.automatic === true &&
+        !run.force &&
+        current !== null &&
+        isFinal(current.status) &&
+        gaveUp(early, current)
+      ) {
         const note = `${MAX_AUTOMATIC_TRIES} automatic tries of this version failed; scheduled runs leave it now. Run it by hand: compute run --date ${date} --computation ${entry.name} --force`;
-        const status = isFinal(current!.status) ? current!.status : 'failed';
-        if (current!.reason !== note || current!.runId !== runId)
+        const status = current.status;
+        if (current.reason !== note || current.runId !== runId)
+          // Only the reason changes: its results, counts and failed entities stay what they are (a chain after it still sees them).
           await writeState(
             state,
             entry,
             date,
             runId,
             clock.now(),
-            { status, reason: note, error: current!.error },
+            {
+              status,
+              reason: note,
+              error: current.error,
+              counts: current.counts,
+              failedIds: current.failedIds ?? null,
+              failures: current.failures ?? null,
+              bytesScanned: current.bytesScanned,
+              startedAt: current.startedAt,
+              ...(current.checks === undefined ? {} : { checks: current.checks }),
+            },
             undefined,
             current,
           );
-        log.warn({ tries: current!.tries }, `${entry.name} on ${date}: ${note}`);
+        log.warn({ tries: current.tries }, `${entry.name} on ${date}: ${note}`);
         return outcomes.announce(runId, entry, date, status);
       }
       if (early.decision === 'skip' || early.decision === 'blocked') {
@@ -269,8 +286,9 @@ export function createExecutor(ports: ServicePorts): Executor {
     const bytes = reads.length > 0 ? (await ports.reader.estimate(reads)).totalBytes : null;
     const withBytes = { ...running, bytesScanned: bytes };
     // Automatic runs count their tries of this composite hash, so a repair window gives up after a few.
+    // Once per run: a retry of the same run (a redelivered pass) is the same try.
     const tries =
-      run.automatic === true && decision.compositeHash !== null
+      run.automatic === true && decision.compositeHash !== null && current?.runId !== runId
         ? {
             compositeHash: decision.compositeHash,
             count: current?.tries?.compositeHash === decision.compositeHash ? current.tries.count + 1 : 1,

@@ -1,7 +1,7 @@
 import { markPermanent } from '../shared/errors.ts';
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import {
-  FAILED_IDS_CAP,
+  keepFailedId,
   StaleLeaseError,
   type BatchPlan,
   type EntityError,
@@ -47,6 +47,7 @@ export async function finalizeBatches(
   const failures: string[] = [];
   const failureSample: EntityError[] = [];
   const failedIds: string[] = [];
+  const failedChars = { used: 0 };
   // Read a few results blobs ahead while the current one is appended.
   const texts = new Map<string, Promise<string | null>>();
   const fetch = (index: number) => {
@@ -72,7 +73,7 @@ export async function finalizeBatches(
         if (failureSample.length < FAILURE_SAMPLE)
           failureSample.push({ entityId: error.entityId, error: error.error.slice(0, ERROR_TEXT_CAP) });
       }
-      for (const id of record.failedIds ?? []) if (failedIds.length < FAILED_IDS_CAP) failedIds.push(id);
+      for (const id of record.failedIds ?? []) keepFailedId(failedIds, failedChars, id);
       let results: StoredResult[];
       if (record.results !== undefined) results = record.results;
       else if (record.resultsBlob === null) continue;

@@ -5,6 +5,7 @@ import { commitFenced } from './finalize.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import { ResultHasher } from '../shared/runtime/result-hash.ts';
 import { processGlobal } from '../shared/runtime/process-global.ts';
+import { hasUsableResult, previousDate } from '../shared/plan/decide.ts';
 import type { PlannedRead } from '../shared/warehouse/computation-reader.ts';
 import { seconds, withTimeLimit } from '../shared/runtime/time-limit.ts';
 
@@ -40,6 +41,10 @@ export async function runGlobal(
 ): Promise<RunOutcome> {
   const { data, impossible } = await ports.reader.readAll(reads);
   if (impossible !== null) return { status: 'impossible', reason: impossible };
+  // A previous date whose state holds no usable result (impossible, say) gives no previous result, whatever an older run left stored.
+  const previous = entry.config.isHistorical
+    ? await ports.state.states.get(previousDate(entry, date), entry.name)
+    : null;
   const outcome = await processGlobal(
     ports,
     entry,
@@ -50,6 +55,7 @@ export async function runGlobal(
       withTimeLimit(work(), timeoutMs, () => ({
         error: `timed out after ${seconds(timeoutMs)} (computationTimeoutSeconds)`,
       })),
+    previous === null || hasUsableResult(previous),
   );
   if ('error' in outcome) return { status: 'failed', error: outcome.error };
   const result = outcome.result;

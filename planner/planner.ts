@@ -111,17 +111,29 @@ export function createPlanner(ports: PlannerPorts): Planner {
   }
 
   async function onRunRequested(event: RunRequested): Promise<void> {
+    // A run.requested event in its full form is checked as the short forms are (shared/events/run-request.ts).
+    const limit = manifest.project.maxRunDays;
+    if (event.dates.length > limit)
+      throw new PoisonMessageError(
+        'TOO_MANY_DATES',
+        `run ${event.runId} names ${event.dates.length} dates; one request may span at most ${limit} (maxRunDays)`,
+      );
+    if (event.dates.some((date, i) => i > 0 && date <= event.dates[i - 1]!))
+      throw new PoisonMessageError('INVALID_RUN_MESSAGE', `run ${event.runId} names its dates out of order or twice`);
     // A scheduled run holds the computations due then; the choice depends on the event alone, so a redelivery makes the same one.
     const scheduled =
       event.schedule == null ? null : scheduledSelection(manifest, event.dates, event.schedule, event.computations);
     // A scheduled run, or one asked to, also looks back over the repair window (dates it does not already hold).
-    const automatic = event.schedule != null || event.repair === true;
-    const repair = automatic ? await repairPlan(event, scheduled?.names ?? event.computations) : null;
+    // Automatic: started by the scheduler, so its tries are counted and bounded; a run asked to repair by hand is not.
+    const automatic = event.schedule != null;
+    const repair =
+      automatic || event.repair === true ? await repairPlan(event, scheduled?.names ?? event.computations) : null;
     const repairDates = repair?.dates ?? [];
     const record: RunRecord = {
       runId: event.runId,
       dates: event.dates,
-      ...(automatic ? { automatic, repairDates } : {}),
+      ...(repair === null ? {} : { repairDates }),
+      ...(automatic ? { automatic } : {}),
       trigger: event.trigger,
       computations: scheduled?.names ?? event.computations,
       force: event.force,

@@ -110,11 +110,20 @@ export async function sweepRuns(
       }
       const names = selectedNames(manifest, run).filter((name) => manifest.byName.get(name)!.pass === pass);
       const states = await Promise.all(names.map((name) => state.states.get(date, name)));
+      // On a repair date a computation with nothing to repair writes no state: counted by the planner, it is not stuck.
+      const counted =
+        run.repairDates?.includes(date) === true
+          ? new Set(
+              (await state.runs.steps(run.runId, `done/${date}/`)).map((step) => step.slice(step.lastIndexOf('/') + 1)),
+            )
+          : new Set<string>();
       const stuck: Record<string, string> = {};
       const finals: ComputationState[] = [];
       for (const [index, name] of names.entries()) {
         const current = states[index] ?? null;
         if (isFinal(current, run.runId)) finals.push(current);
+        else if (counted.has(name))
+          finals.push({ ...(current ?? { computation: name }), status: 'skipped' } as ComputationState);
         else {
           const why = await whyStuck(run, name, current);
           if (why !== null) stuck[name] = why;

@@ -88,6 +88,12 @@ export async function scanRepairWindow(
       const stored = states.get(entry.name) ?? null;
       if (stored === null) continue;
       const before = entry.config.isHistorical ? previousDate(entry, date) : null;
+      if (before !== null && will.has(`${before}/${entry.name}`)) {
+        // Its previous date runs again first: whatever it is now (blocked on it, built on its old result), it follows.
+        will.add(`${date}/${entry.name}`);
+        items.push({ date, name: entry.name, reason: `its previous date ${before} runs again first` });
+        continue;
+      }
       const previous = before === null ? null : ((await statesOf(before)).get(entry.name) ?? null);
       const dependency = (name: string): DependencyView =>
         will.has(`${date}/${name}`) ? { kind: 'will-run' } : { kind: 'final', state: states.get(name) ?? null };
@@ -101,10 +107,7 @@ export async function scanRepairWindow(
         ...(inputs[i] === undefined ? {} : { inputs: inputs[i] }),
         dependency,
       });
-      const reason =
-        before !== null && will.has(`${before}/${entry.name}`) && isComplete(stored)
-          ? `its previous date ${before} runs again first`
-          : repairReason(decision, stored);
+      const reason = repairReason(decision, stored);
       if (reason === null) continue;
       will.add(`${date}/${entry.name}`);
       items.push({ date, name: entry.name, reason });

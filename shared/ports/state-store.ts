@@ -76,8 +76,22 @@ export interface ComputationState {
   checks?: CheckRecord;
 }
 
-/** At most this many failed entity ids are kept in a state. */
-export const FAILED_IDS_CAP = 10_000;
+/**
+ * At most this many failed entity ids, and this many characters of them,
+ * are kept in a state and in one batch record (Firestore holds 1 MiB a
+ * document). A list cut short is safe: a historical computation's next
+ * date is then blocked instead of guessing which entities failed.
+ */
+export const FAILED_IDS_CAP = 5_000;
+export const FAILED_IDS_CHARS = 200_000;
+
+/** Adds `id` to a list of failed ids unless that would pass the caps; says whether it did. */
+export function keepFailedId(ids: string[], chars: { used: number }, id: string): boolean {
+  if (ids.length >= FAILED_IDS_CAP || chars.used + id.length > FAILED_IDS_CHARS) return false;
+  ids.push(id);
+  chars.used += id.length;
+  return true;
+}
 
 export interface ComputationStates {
   get(date: IsoDate, computation: string): Promise<ComputationState | null>;
@@ -117,7 +131,7 @@ export interface RunRecord {
    * ones whose inputs or upstream results changed, run again.
    */
   repairDates?: IsoDate[];
-  /** An automatic run (scheduled, or asked to repair): its tries of one composite hash are counted and bounded. */
+  /** A run the scheduler started: its tries of one composite hash are counted and bounded (MAX_AUTOMATIC_TRIES). */
   automatic?: boolean;
 }
 

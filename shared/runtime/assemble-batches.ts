@@ -2,7 +2,7 @@ import type { Manifest, ManifestEntry } from '../manifest/manifest.ts';
 import { GLOBAL_ENTITY, type IsoDate, type Row } from '../model/types.ts';
 import type { ComputationState } from '../ports/state-store.ts';
 import type { ResultStore, StoredResult } from '../ports/warehouse.ts';
-import { previousDate } from '../plan/decide.ts';
+import { hasUsableResult, previousDate } from '../plan/decide.ts';
 import { compareEntityIds } from '../warehouse/entity-order.ts';
 import type { ComputationReader, PlannedRead } from '../warehouse/computation-reader.ts';
 import type { EntitySource } from '../warehouse/entity-batches.ts';
@@ -71,7 +71,9 @@ export async function openBatches(
   );
   const failedOn = previous?.date;
   if (entry.config.isHistorical) {
-    extra.push(resultSource(PREVIOUS, ports.results.stream(entry.name, previousDate(entry, date))));
+    // A previous date whose state holds no usable result (impossible, say) gives none, whatever an older run left stored.
+    if (previous === null || hasUsableResult(previous))
+      extra.push(resultSource(PREVIOUS, ports.results.stream(entry.name, previousDate(entry, date))));
     const failedIds = [...(previous?.failedIds ?? [])].sort(compareEntityIds);
     if (failedIds.length > 0)
       extra.push({

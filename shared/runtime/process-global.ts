@@ -24,11 +24,12 @@ export async function processGlobal(
   wrap: (
     work: () => Promise<{ result: unknown } | { error: string }>,
   ) => Promise<{ result: unknown } | { error: string }> = (work) => work(),
+  previousUsable = true,
 ): Promise<{ result: unknown } | { error: string }> {
   const [{ globals, byEntity }, rules, previous] = await Promise.all([
     dependencyResults(ports, entry.config.dependencies, date),
     loadRules(entry),
-    entry.config.isHistorical
+    entry.config.isHistorical && previousUsable
       ? ports.results.read(entry.name, previousDate(entry, date), [GLOBAL_ENTITY])
       : Promise.resolve([]),
   ]);

@@ -2,7 +2,7 @@ import type { ManifestEntry } from '../manifest/manifest.ts';
 import { LOG_SINK } from '../model/computation.ts';
 import type { LogLevel } from '../model/types.ts';
 import type { Logger } from '../ports/logger.ts';
-import type { EntityError } from '../ports/state-store.ts';
+import { keepFailedId, type EntityError } from '../ports/state-store.ts';
 import type { StoredResult } from '../ports/warehouse.ts';
 import type { BatchContext } from './batch-files.ts';
 import { buildContext } from './computation-context.ts';
@@ -74,6 +74,7 @@ export async function runBatch(
   for (const name of perEntityDeps)
     byEntity[name] = Object.fromEntries(context.entities.map((e) => [e.entityId, e.dependencies[name]]));
   const outcome: BatchOutcome = { results: [], errors: [], succeeded: 0, failed: 0, failedIds: [] };
+  const failedChars = { used: 0 };
   for (const item of context.entities) {
     if (only !== undefined && !only(item.entityId)) continue;
     const entityLog = log.child({ entityId: item.entityId });
@@ -109,7 +110,7 @@ export async function runBatch(
       if (stored.value !== null) outcome.results.push({ entityId: item.entityId, result: stored.value });
     } catch (error) {
       outcome.failed++;
-      outcome.failedIds!.push(item.entityId);
+      keepFailedId(outcome.failedIds!, failedChars, item.entityId);
       const message = error instanceof Error ? error.message : String(error);
       if (outcome.errors.length < ERROR_SAMPLE) outcome.errors.push({ entityId: item.entityId, error: message });
       entityLog.warn({ error: message }, `Worker failed on entity ${item.entityId}: ${message}`);
