@@ -31,6 +31,9 @@ const FAILED_PRECONDITION = 9;
 /** gRPC ALREADY_EXISTS: `create()` found the document there. */
 const ALREADY_EXISTS = 6;
 
+/** Fields of a batch record the fan-in summary adds up, one aggregation query each. */
+const SUMMED_FIELDS = ['succeeded', 'failed', 'stored'] as const;
+
 /** Field holding a real timestamp for a Firestore TTL policy on the states collection. */
 export const TTL_FIELD = 'expireAt';
 
@@ -62,8 +65,8 @@ async function createIfAbsent(ref: DocumentReference, data: Record<string, unkno
 /**
  * State in Firestore. Collections are named `PREFIX-states`, `-runs`,
  * `-leases` and `-ledgers`. Fan-in never touches a shared counter: each
- * batch is its own document created only if absent, and the summary is an
- * aggregation query over them. Leases and fenced writes use transactions
+ * batch is its own document created only if absent, and the summary is
+ * single-field aggregation queries over them (no composite index needed). Leases and fenced writes use transactions
  * whose update functions have no side effects (they may be retried).
  */
 export class FirestoreStateStore implements StateStore {
@@ -248,20 +251,26 @@ export class FirestoreStateStore implements StateStore {
       },
       record: (batch) => createIfAbsent(batches(batch).doc(docId(batch.batchId)), plain(batch)),
       summary: async (key) => {
-        const totals = await batches(key)
-          .aggregate({
-            completed: AggregateField.count(),
-            succeeded: AggregateField.sum('succeeded'),
-            failed: AggregateField.sum('failed'),
-            stored: AggregateField.sum('stored'),
-          })
-          .get();
-        const sums = totals.data();
+        // One aggregation per field: Firestore computes a sum from an index scan, and
+        // several summed fields in one query need a composite index holding them all,
+        // while each single-field aggregation is served by the automatic index on its
+        // field (infra/README.md, "Firestore indexes"). One read-only transaction
+        // reads all four at one snapshot, so the totals always describe the same batches.
+        const collection = batches(key);
+        const [completed, succeeded, failed, stored] = await this.#db.runTransaction(
+          (tx) =>
+            Promise.all([
+              tx.get(collection.count()),
+              ...SUMMED_FIELDS.map((field) => tx.get(collection.aggregate({ total: AggregateField.sum(field) }))),
+            ]),
+          { readOnly: true },
+        );
+        const total = (snapshot: typeof succeeded) => (snapshot?.data() as { total?: number } | undefined)?.total ?? 0;
         return {
-          completed: sums.completed,
-          succeeded: sums.succeeded ?? 0,
-          failed: sums.failed ?? 0,
-          stored: sums.stored ?? 0,
+          completed: completed.data().count,
+          succeeded: total(succeeded),
+          failed: total(failed),
+          stored: total(stored),
         };
       },
       batches: async (key) =>
