@@ -129,6 +129,7 @@ export async function openWarehouse(
     location: config.location,
     resultsLocation: config.resultsLocation,
     maximumBytesBilled: config.maximumBytesBilled,
+    spoolDir: config.spoolDir,
   };
   return {
     warehouse: new BigqueryWarehouse(client, location),

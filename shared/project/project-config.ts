@@ -34,6 +34,8 @@ const bigqueryWarehouse = z
     resultsLocation: z.string().min(1).optional(),
     /** Refuse queries that would bill more bytes than this. (Default: no limit) */
     maximumBytesBilled: z.number().int().positive().optional(),
+    /** Folder results are spooled to before their load job (on Cloud Run, the module's size-limited volume). (Default: the OS temp folder) */
+    spoolDir: z.string().min(1).optional(),
   })
   .strict();
 
