@@ -32,10 +32,10 @@ export async function openStateStore(project: ProjectConfig): Promise<StateStore
     // On the emulator: no credentials lookup (and no MetadataLookupWarning) before the first call.
     ...(process.env.FIRESTORE_EMULATOR_HOST ? { universeDomain: 'googleapis.com' } : {}),
   });
-  return new FirestoreStateStore(
-    db,
-    config.collectionPrefix === undefined ? {} : { collectionPrefix: config.collectionPrefix },
-  );
+  return new FirestoreStateStore(db, {
+    ...(config.collectionPrefix === undefined ? {} : { collectionPrefix: config.collectionPrefix }),
+    ...(config.historyDays === undefined ? {} : { historyDays: config.historyDays }),
+  });
 }
 
 /**

@@ -54,6 +54,8 @@ const firestoreState = z
     databaseId: z.string().min(1).optional(),
     /** Prefix of every collection name. (Default: 'compute') */
     collectionPrefix: z.string().min(1).optional(),
+    /** Days runs, leases and batch ledgers are kept after their last write; a Firestore TTL policy deletes them after (the Terraform module sets it). (Default: 90) */
+    historyDays: z.number().int().min(1).optional(),
   })
   .strict();
 
