@@ -100,7 +100,7 @@ variable "planner_executor" {
   })
   default = {}
   validation {
-    condition     = can(regex("^[0-9]+s$", var.planner_executor.timeout)) && tonumber(trimsuffix(var.planner_executor.timeout, "s")) >= 60 && tonumber(trimsuffix(var.planner_executor.timeout, "s")) <= 600
+    condition     = can(regex("^[0-9]+s$", var.planner_executor.timeout)) ? tonumber(trimsuffix(var.planner_executor.timeout, "s")) >= 60 && tonumber(trimsuffix(var.planner_executor.timeout, "s")) <= 600 : false
     error_message = "planner_executor.timeout must be whole seconds from 60s to 600s: a push request cannot outlive its 600 s ack deadline."
   }
 }
@@ -117,7 +117,7 @@ variable "worker" {
   })
   default = {}
   validation {
-    condition     = can(regex("^[0-9]+s$", var.worker.timeout)) && tonumber(trimsuffix(var.worker.timeout, "s")) >= 60 && tonumber(trimsuffix(var.worker.timeout, "s")) <= 600
+    condition     = can(regex("^[0-9]+s$", var.worker.timeout)) ? tonumber(trimsuffix(var.worker.timeout, "s")) >= 60 && tonumber(trimsuffix(var.worker.timeout, "s")) <= 600 : false
     error_message = "worker.timeout must be whole seconds from 60s to 600s: a push request cannot outlive its 600 s ack deadline."
   }
 }
@@ -160,6 +160,10 @@ variable "batch_max_delivery_attempts" {
   description = "Deliveries of a batch before it is dead-lettered (5-100): a burst beyond the workers' capacity answers 429, which counts as a failed delivery. (Default: 100)"
   type        = number
   default     = 100
+  validation {
+    condition     = var.batch_max_delivery_attempts >= 5 && var.batch_max_delivery_attempts <= 100
+    error_message = "batch_max_delivery_attempts must be from 5 to 100 (Pub/Sub's bounds)."
+  }
 }
 
 variable "retry_minimum_backoff" {

@@ -120,6 +120,35 @@ async function warehouseEnv(variables: Record<string, string>): Promise<unknown>
   }
 }
 
+/** What terraform itself says of the module's variables given `variables`: their validations run, no provider needed. */
+async function validateVariables(variables: Record<string, string>): Promise<string> {
+  const scratch = await mkdtemp(join(tmpdir(), 'compute-tf-vars-'));
+  try {
+    await cp(join(MODULE, 'variables.tf'), join(scratch, 'variables.tf'));
+    const required = {
+      project_id: 'p',
+      region: 'europe-west1',
+      image: 'i',
+      source_dataset_id: 'd',
+      bigquery_location: 'EU',
+    };
+    const args = [
+      'console',
+      '-input=false',
+      ...Object.entries({ ...required, ...variables }).flatMap(([k, v]) => ['-var', `${k}=${v}`]),
+    ];
+    const child = promisify(execFile)('terraform', args, {
+      cwd: scratch,
+      env: { ...process.env, TF_CLI_CONFIG_FILE: '/dev/null', NO_COLOR: '1' },
+    });
+    child.child.stdin!.end('"valid"\n');
+    const result = await child.catch((error: { stdout: string; stderr: string }) => error);
+    return `${result.stdout}${result.stderr}`.replace(/\u001b\[[0-9;]*m/g, '').replace(/[│╷╵]\s?/g, '');
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
 let blocks: HclBlock[];
 beforeAll(() => {
   blocks = parseModule(MODULE);
@@ -184,6 +213,24 @@ describe('the module on a fresh project', () => {
     const without = await warehouseEnv({});
     expect(without).not.toHaveProperty('maximumBytesBilled');
     expect(parseProjectConfig({ warehouse: without }, '/p').warehouse).not.toHaveProperty('maximumBytesBilled');
+  }, 60_000);
+
+  it('refuses at plan time a service timeout past the push deadline, and a byte budget below what a query bills', async () => {
+    const defaults = await validateVariables({});
+    expect(defaults).toContain('"valid"');
+    expect(defaults).not.toContain('Error');
+    const late = await validateVariables({ worker: '{timeout="900s"}' });
+    expect(late).toContain('worker.timeout must be whole seconds from 60s to 600s');
+    expect(late).toContain('Error: Invalid value for variable');
+    expect(await validateVariables({ planner_executor: '{timeout="10m"}' })).toContain(
+      'planner_executor.timeout must be whole seconds from 60s to 600s',
+    );
+    expect(await validateVariables({ maximum_bytes_billed: '1000' })).toContain(
+      'maximum_bytes_billed must be a whole number of bytes, at least 10485760',
+    );
+    expect(await validateVariables({ batch_max_delivery_attempts: '200' })).toContain(
+      'batch_max_delivery_attempts must be from 5 to 100',
+    );
   }, 60_000);
 
   it('lets the Pub/Sub service agent acknowledge on the subscriptions Eventarc owns', () => {

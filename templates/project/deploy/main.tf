@@ -22,6 +22,12 @@ provider "google" {
   region  = var.region
 }
 
+# The module makes the Pub/Sub service agent exist with a resource only google-beta has.
+provider "google-beta" {
+  project = var.project_id
+  region  = var.region
+}
+
 module "compute" {
   source = "../node_modules/computation-system/infra/terraform"
 
