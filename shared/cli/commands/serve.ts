@@ -106,7 +106,6 @@ export const serveCommand: Command = {
           executorInstances: positiveEnv(input.io.env, 'COMPUTE_EXECUTOR_INSTANCES'),
         })
       : null;
-    if (capacity !== null) warnings.push(capacity);
     const name = roles.join('+');
     const log = createLogger({
       destination: { write: (line: string) => input.io.stdout(line) },
@@ -146,6 +145,10 @@ export const serveCommand: Command = {
     for (const warning of warnings) {
       input.io.stderr(`warning: ${warning}\n`);
       log.warn({ authMode: auth.mode }, warning);
+    }
+    if (capacity !== null) {
+      input.io.stderr(`warning: ${capacity}\n`);
+      log.warn({ roles }, capacity);
     }
     const service = createServiceApp({
       name,
