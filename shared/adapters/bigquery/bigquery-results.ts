@@ -12,9 +12,12 @@ import type { BigQueryLocation } from './client.ts';
 import { QueryRunner } from './query-runner.ts';
 import { withRetries } from './retry.ts';
 
-/** A spool write that failed; out of room (ENOSPC) says which setting makes room. */
+/** Codes of a write refused for want of room: a full disk, or (Cloud Run's docs) a full in-memory volume. */
+const OUT_OF_ROOM = new Set(['ENOSPC', 'ENOMEM', 'EDQUOT']);
+
+/** A spool write that failed; out of room says which setting makes room. */
 export function explainSpoolError(error: Error, spool: string, computation: string, date: IsoDate): Error {
-  if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') return error;
+  if (!OUT_OF_ROOM.has(String((error as NodeJS.ErrnoException).code))) return error;
   return new Error(
     `The results of ${computation} on ${date} do not fit in the spool folder ${spool} (warehouse.spoolDir): it is full. On Cloud Run it is the Terraform module's in-memory volume: raise planner_executor.spool_size (and planner_executor.memory with it).`,
     { cause: error },

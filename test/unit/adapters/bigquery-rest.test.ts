@@ -375,7 +375,10 @@ describe('BigQuery results spool', () => {
     expect(explainSpoolError(full, '/spool', 'Totals', '2026-03-01').message).toBe(
       "The results of Totals on 2026-03-01 do not fit in the spool folder /spool (warehouse.spoolDir): it is full. On Cloud Run it is the Terraform module's in-memory volume: raise planner_executor.spool_size (and planner_executor.memory with it).",
     );
-    const other = new Error('EACCES');
+    // Cloud Run documents a full in-memory volume as an out-of-memory error.
+    const volume = Object.assign(new Error('ENOMEM: out of memory, write'), { code: 'ENOMEM' });
+    expect(explainSpoolError(volume, '/spool', 'Totals', '2026-03-01').message).toMatch(/^The results of Totals/);
+    const other = Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
     expect(explainSpoolError(other, '/spool', 'Totals', '2026-03-01')).toBe(other);
   });
 });
