@@ -82,7 +82,7 @@ resource "google_cloud_run_v2_service" "services" {
     # a size-limited volume keeps a large result set from eating the heap of
     # concurrent requests; it counts against the memory limit.
     dynamic "volumes" {
-      for_each = each.key == "planner_executor" ? [each.value.settings.spool_size] : []
+      for_each = each.key == "planner_executor" ? [var.results_spool_size] : []
       content {
         name = "spool"
         empty_dir {

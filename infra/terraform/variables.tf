@@ -88,7 +88,7 @@ variable "blob_retention_days" {
 }
 
 variable "planner_executor" {
-  description = "Cloud Run settings of the planner+executor service. Requests hold a pass or a global computation open up to the timeout (at most 600s: the push ack deadline); concurrency lets one instance handle many events; spool_size is the in-memory volume results are spooled to before their load job (part of memory)."
+  description = "Cloud Run settings of the planner+executor service. Requests hold a pass or a global computation open up to the timeout (at most 600s: the push ack deadline); concurrency lets one instance handle many events."
   type = object({
     cpu           = optional(string, "1")
     memory        = optional(string, "2Gi")
@@ -96,7 +96,6 @@ variable "planner_executor" {
     min_instances = optional(number, 0)
     max_instances = optional(number, 3)
     timeout       = optional(string, "600s")
-    spool_size    = optional(string, "512Mi")
   })
   default = {}
   validation {
@@ -120,6 +119,12 @@ variable "worker" {
     condition     = can(regex("^[0-9]+s$", var.worker.timeout)) ? tonumber(trimsuffix(var.worker.timeout, "s")) >= 60 && tonumber(trimsuffix(var.worker.timeout, "s")) <= 600 : false
     error_message = "worker.timeout must be whole seconds from 60s to 600s: a push request cannot outlive its 600 s ack deadline."
   }
+}
+
+variable "results_spool_size" {
+  description = "Size of the in-memory volume of the planner+executor service where a computation's results are spooled before their load job; it is part of planner_executor.memory. (Default: 512Mi)"
+  type        = string
+  default     = "512Mi"
 }
 
 variable "executor_batches_in_flight" {

@@ -19,7 +19,7 @@ const OUT_OF_ROOM = new Set(['ENOSPC', 'ENOMEM', 'EDQUOT']);
 export function explainSpoolError(error: Error, spool: string, computation: string, date: IsoDate): Error {
   if (!OUT_OF_ROOM.has(String((error as NodeJS.ErrnoException).code))) return error;
   return new Error(
-    `The results of ${computation} on ${date} do not fit in the spool folder ${spool} (warehouse.spoolDir): it is full. On Cloud Run it is the Terraform module's in-memory volume: raise planner_executor.spool_size (and planner_executor.memory with it).`,
+    `The results of ${computation} on ${date} do not fit in the spool folder ${spool} (warehouse.spoolDir): it is full. On Cloud Run it is the Terraform module's in-memory volume: raise results_spool_size (and planner_executor.memory with it).`,
     { cause: error },
   );
 }

@@ -373,7 +373,7 @@ describe('BigQuery results spool', () => {
   it('fails a spool that is full with what to raise, and passes other errors on as they are', async () => {
     const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
     expect(explainSpoolError(full, '/spool', 'Totals', '2026-03-01').message).toBe(
-      "The results of Totals on 2026-03-01 do not fit in the spool folder /spool (warehouse.spoolDir): it is full. On Cloud Run it is the Terraform module's in-memory volume: raise planner_executor.spool_size (and planner_executor.memory with it).",
+      "The results of Totals on 2026-03-01 do not fit in the spool folder /spool (warehouse.spoolDir): it is full. On Cloud Run it is the Terraform module's in-memory volume: raise results_spool_size (and planner_executor.memory with it).",
     );
     // Cloud Run documents a full in-memory volume as an out-of-memory error.
     const volume = Object.assign(new Error('ENOMEM: out of memory, write'), { code: 'ENOMEM' });
