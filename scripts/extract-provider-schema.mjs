@@ -106,7 +106,7 @@ function moduleTypes(dir) {
 }
 
 const output = {
-  provider: `registry.terraform.io/hashicorp/${provider}`,
+  provider: `hashicorp/${provider}`,
   version,
   source: `${assembly.name}@${assembly.version} (.jsii assembly); regenerate with scripts/extract-provider-schema.mjs`,
   resources: {},
