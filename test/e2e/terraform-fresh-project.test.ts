@@ -310,6 +310,26 @@ describe('the checks catch each defect (negative controls)', () => {
     ]);
   });
 
+  it("the Pub/Sub service agent's grants made before the agent exists", async () => {
+    const broken = await edited(
+      'main.tf',
+      'pubsub_agent = "serviceAccount:${google_project_service_identity.pubsub.email}"',
+      'pubsub_agent = "serviceAccount:service-${var.project_id}@gcp-sa-pubsub.iam.gserviceaccount.com"',
+    );
+    const graph = moduleGraph(broken);
+    expect(
+      graph.waitsFor(
+        'google_pubsub_topic_iam_member.pubsub_agent_dead_letters',
+        'google_project_service_identity.pubsub',
+      ),
+    ).toBe(false);
+    // And without the wait after enabling, the agent's identity would be asked for too early.
+    const early = await edited('main.tf', '  depends_on = [time_sleep.apis_ready]\n}', '}');
+    expect(apiProblems(early)).toEqual([
+      expect.stringContaining('google_project_service_identity.pubsub: does not wait for google_project_service.apis'),
+    ]);
+  });
+
   it('an API the module does not enable', async () => {
     const broken = await edited('main.tf', '    "cloudresourcemanager.googleapis.com",\n', '');
     expect(apiProblems(broken)).toEqual([
