@@ -1,5 +1,7 @@
-// Extracts, from the Google provider's schema, the resource and data source
-// types that infra/terraform uses, into test/fixtures/terraform/google-provider.schema.json.
+// Extracts, from a provider's schema, the resource and data source types
+// that infra/terraform uses from that provider, into
+// test/fixtures/terraform/PROVIDER-provider.schema.json (google, google-beta
+// for the blocks that say `provider = google-beta`, and time for time_*).
 // The test test/e2e/terraform-module.test.ts checks the module against it:
 // `terraform validate` would download the provider, which cannot happen here.
 //
@@ -8,15 +10,17 @@
 // regenerate after changing the module or the provider version:
 //
 //   mkdir -p /tmp/cdktf-google && cd /tmp/cdktf-google && npm init -y >/dev/null
-//   npm install --ignore-scripts --omit=peer @cdktf/provider-google@16.12.1
+//   npm install --ignore-scripts --omit=peer @cdktf/provider-google@16.12.1 \
+//     @cdktf/provider-google-beta@16.12.1 @cdktf/provider-time@11.0.1
 //   cd -  # back to this repository
-//   node scripts/extract-provider-schema.mjs /tmp/cdktf-google/node_modules/@cdktf/provider-google/.jsii
-//   npx prettier --write test/fixtures/terraform/google-provider.schema.json
+//   for p in google google-beta time; do
+//     node scripts/extract-provider-schema.mjs /tmp/cdktf-google/node_modules/@cdktf/provider-$p/.jsii
+//   done
+//   npx prettier --write test/fixtures/terraform/*.schema.json
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const [assemblyPath, moduleDir = 'infra/terraform', out = 'test/fixtures/terraform/google-provider.schema.json'] =
-  process.argv.slice(2);
+const [assemblyPath, moduleDir = 'infra/terraform', outArgument] = process.argv.slice(2);
 if (assemblyPath === undefined) {
   process.stderr.write('usage: node scripts/extract-provider-schema.mjs PATH/TO/.jsii [MODULE_DIR] [OUT]\n');
   process.exit(2);
@@ -27,16 +31,19 @@ const types = assembly.types;
 
 // Which Terraform type each construct class stands for, from its docs link.
 const LINK =
-  /registry\.terraform\.io\/providers\/hashicorp\/google\/([\d.]+)\/docs\/(resources|data-sources)\/(\w+) (google_\w+)\}/;
+  /registry\.terraform\.io\/providers\/hashicorp\/([\w-]+)\/([\d.]+)\/docs\/(resources|data-sources)\/(\w+) ([a-z]+_\w+)\}/;
 const classes = new Map();
 let version = null;
+let provider = null;
 for (const [fqn, type] of Object.entries(types)) {
   if (type.kind !== 'class') continue;
   const match = LINK.exec(type.docs?.summary ?? '');
   if (match === null) continue;
-  version = match[1];
-  classes.set(`${match[2] === 'resources' ? 'resource' : 'data'}:${match[4]}`, fqn);
+  provider = match[1];
+  version = match[2];
+  classes.set(`${match[3] === 'resources' ? 'resource' : 'data'}:${match[5]}`, fqn);
 }
+const out = outArgument ?? `test/fixtures/terraform/${provider}-provider.schema.json`;
 
 /** The Terraform name of a property, from the anchor of its registry link; else the camelCase name in snake_case. */
 function tfName(property) {
@@ -82,17 +89,24 @@ function schemaOf(structFqn, seen = new Set()) {
   return schema;
 }
 
+/** The provider a block of the module uses: its `provider =`, else the type's prefix (google_*, time_*). */
+function providerOf(type, body) {
+  const alias = /^\s*provider\s*=\s*([\w-]+)/m.exec(body);
+  return alias?.[1] ?? type.split('_')[0];
+}
+
 function moduleTypes(dir) {
   const found = new Set();
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.tf'))) {
-    for (const match of readFileSync(join(dir, file), 'utf8').matchAll(/^(resource|data)\s+"([^"]+)"/gm))
-      found.add(`${match[1]}:${match[2]}`);
+    const text = readFileSync(join(dir, file), 'utf8');
+    for (const match of text.matchAll(/^(resource|data)\s+"([^"]+)"[^\n]*\n([\s\S]*?)^\}/gm))
+      if (providerOf(match[2], match[3]) === provider) found.add(`${match[1]}:${match[2]}`);
   }
   return [...found].sort();
 }
 
 const output = {
-  provider: 'registry.terraform.io/hashicorp/google',
+  provider: `hashicorp/${provider}`,
   version,
   source: `${assembly.name}@${assembly.version} (.jsii assembly); regenerate with scripts/extract-provider-schema.mjs`,
   resources: {},
@@ -102,7 +116,7 @@ for (const key of moduleTypes(moduleDir)) {
   const [kind, name] = key.split(':');
   const fqn = classes.get(key);
   if (fqn === undefined) {
-    process.stderr.write(`${kind} ${name} is not a type of provider google ${version}\n`);
+    process.stderr.write(`${kind} ${name} is not a type of provider ${provider} ${version}\n`);
     continue;
   }
   const config = `${fqn}Config`;
@@ -111,5 +125,5 @@ for (const key of moduleTypes(moduleDir)) {
 }
 writeFileSync(out, `${JSON.stringify(output, null, 2)}\n`);
 process.stdout.write(
-  `${out}: ${Object.keys(output.resources).length} resource and ${Object.keys(output.data_sources).length} data source types of provider google ${version}\n`,
+  `${out}: ${Object.keys(output.resources).length} resource and ${Object.keys(output.data_sources).length} data source types of provider ${provider} ${version}\n`,
 );

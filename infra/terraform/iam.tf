@@ -5,18 +5,21 @@ resource "google_service_account" "planner_executor" {
   project      = var.project_id
   account_id   = "${local.prefix}-planner"
   display_name = "computation-system planner and executor"
+  depends_on   = [time_sleep.apis_ready]
 }
 
 resource "google_service_account" "worker" {
   project      = var.project_id
   account_id   = "${local.prefix}-worker"
   display_name = "computation-system workers"
+  depends_on   = [time_sleep.apis_ready]
 }
 
 resource "google_service_account" "push" {
   project      = var.project_id
   account_id   = "${local.prefix}-push"
   display_name = "computation-system Pub/Sub push and Eventarc deliveries"
+  depends_on   = [time_sleep.apis_ready]
 }
 
 locals {
@@ -40,11 +43,15 @@ resource "google_pubsub_topic_iam_member" "publishers" {
 }
 
 # BigQuery: the planner+executor reads the sources, writes results, runs jobs. Workers never touch BigQuery.
-resource "google_bigquery_dataset_iam_member" "reads_sources" {
-  project    = var.project_id
-  dataset_id = var.source_dataset_id
-  role       = "roles/bigquery.dataViewer"
-  member     = google_service_account.planner_executor.member
+# The source dataset is the user's: one access entry is added to it. A
+# google_bigquery_dataset_iam_member there would rewrite its whole access
+# list and drop its authorized views, routines and datasets.
+resource "google_bigquery_dataset_access" "reads_sources" {
+  project       = var.project_id
+  dataset_id    = var.source_dataset_id
+  role          = "READER"
+  user_by_email = google_service_account.planner_executor.email
+  depends_on    = [time_sleep.apis_ready]
 }
 
 resource "google_bigquery_dataset_iam_member" "writes_results" {
@@ -55,17 +62,19 @@ resource "google_bigquery_dataset_iam_member" "writes_results" {
 }
 
 resource "google_project_iam_member" "runs_bigquery_jobs" {
-  project = var.project_id
-  role    = "roles/bigquery.jobUser"
-  member  = google_service_account.planner_executor.member
+  project    = var.project_id
+  role       = "roles/bigquery.jobUser"
+  member     = google_service_account.planner_executor.member
+  depends_on = [time_sleep.apis_ready]
 }
 
 # Firestore: both keep state (runs, leases, the batch ledger).
 resource "google_project_iam_member" "firestore_users" {
-  for_each = local.service_members
-  project  = var.project_id
-  role     = "roles/datastore.user"
-  member   = each.value
+  for_each   = local.service_members
+  project    = var.project_id
+  role       = "roles/datastore.user"
+  member     = each.value
+  depends_on = [time_sleep.apis_ready]
 }
 
 # Blobs: both read, write and delete objects in the bucket (and only there).
@@ -116,6 +125,16 @@ resource "google_pubsub_subscription_iam_member" "pubsub_agent_forwards" {
   for_each     = var.delivery == "push" ? local.routes : {}
   project      = var.project_id
   subscription = google_pubsub_subscription.push[each.key].name
+  role         = "roles/pubsub.subscriber"
+  member       = local.pubsub_agent
+}
+
+# With Eventarc, the dead-letter topic goes on Eventarc's own subscription
+# (gcloud, infra/README.md); the service agent must acknowledge there too.
+resource "google_pubsub_subscription_iam_member" "pubsub_agent_forwards_eventarc" {
+  for_each     = var.delivery == "eventarc" ? local.routes : {}
+  project      = var.project_id
+  subscription = google_eventarc_trigger.deliveries[each.key].transport[0].pubsub[0].subscription
   role         = "roles/pubsub.subscriber"
   member       = local.pubsub_agent
 }

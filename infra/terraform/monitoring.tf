@@ -23,6 +23,17 @@ resource "google_logging_metric" "failed_computations" {
   label_extractors = {
     computation = "EXTRACT(jsonPayload.computation)"
   }
+  depends_on = [time_sleep.apis_ready]
+}
+
+# Monitoring knows a new log-based metric only minutes after Logging made it:
+# an alert policy created at once fails with "Cannot find metric(s) ... could
+# take up to 10 minutes". The wait runs again only when the metric is remade.
+resource "time_sleep" "metric_ready" {
+  create_duration = var.log_metric_wait
+  triggers = {
+    metric = google_logging_metric.failed_computations.id
+  }
 }
 
 resource "google_monitoring_notification_channel" "email" {
@@ -33,6 +44,7 @@ resource "google_monitoring_notification_channel" "email" {
   labels = {
     email_address = var.alert_email
   }
+  depends_on = [time_sleep.apis_ready]
 }
 
 resource "google_monitoring_alert_policy" "failures" {
@@ -82,6 +94,8 @@ resource "google_monitoring_alert_policy" "failures" {
     content   = "A computation failed (see the Execution Summary in the planner's logs and `compute status`) or Pub/Sub gave up on a message after ${var.max_delivery_attempts} deliveries (replay it as the computation-system README says under Dead letters)."
     mime_type = "text/markdown"
   }
+
+  depends_on = [time_sleep.metric_ready]
 }
 
 # Failed result checks (issue 22): the executor logs one line per failed check

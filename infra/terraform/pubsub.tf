@@ -2,7 +2,7 @@ resource "google_pubsub_topic" "topics" {
   for_each   = toset(local.topics)
   project    = var.project_id
   name       = "${local.prefix}-${each.value}"
-  depends_on = [google_project_service.apis]
+  depends_on = [time_sleep.apis_ready]
 }
 
 # A dead-letter topic per delivered topic, each with a subscription that
@@ -11,7 +11,7 @@ resource "google_pubsub_topic" "dead_letters" {
   for_each   = local.routes
   project    = var.project_id
   name       = "${local.prefix}-${each.key}-dead-letter"
-  depends_on = [google_project_service.apis]
+  depends_on = [time_sleep.apis_ready]
 }
 
 resource "google_pubsub_subscription" "dead_letters" {
@@ -24,6 +24,7 @@ resource "google_pubsub_subscription" "dead_letters" {
   expiration_policy {
     ttl = ""
   }
+  depends_on = [time_sleep.apis_ready]
 }
 
 # Push subscriptions named TOPIC-to-ROLE, as compute bootstrap names them.
@@ -49,7 +50,7 @@ resource "google_pubsub_subscription" "push" {
 
   dead_letter_policy {
     dead_letter_topic     = google_pubsub_topic.dead_letters[each.key].id
-    max_delivery_attempts = var.max_delivery_attempts
+    max_delivery_attempts = each.value.attempts
   }
 
   expiration_policy {

@@ -43,6 +43,20 @@ resource "google_cloud_run_v2_service" "services" {
         name  = "COMPUTE_SERVICE"
         value = each.value.roles
       }
+      # The limits of the work one request holds are checked against this at start-up.
+      env {
+        name  = "COMPUTE_REQUEST_TIMEOUT_SECONDS"
+        value = tostring(local.timeout_seconds[each.key])
+      }
+      # How many batches the workers take at once, and how many executors may send them (checked at start-up).
+      env {
+        name  = "COMPUTE_WORKER_SLOTS"
+        value = tostring(var.worker.max_instances * var.worker.concurrency)
+      }
+      env {
+        name  = "COMPUTE_EXECUTOR_INSTANCES"
+        value = tostring(var.planner_executor.max_instances)
+      }
       dynamic "env" {
         for_each = local.service_env
         content {
@@ -50,13 +64,41 @@ resource "google_cloud_run_v2_service" "services" {
           value = env.value
         }
       }
+      # Cloud Run answers paths ending in z (/healthz) itself: probes use /health.
       startup_probe {
         http_get {
-          path = "/healthz"
+          path = "/health"
+        }
+      }
+      dynamic "volume_mounts" {
+        for_each = each.key == "planner_executor" ? [local.spool_dir] : []
+        content {
+          name       = "spool"
+          mount_path = volume_mounts.value
+        }
+      }
+    }
+    # Results are spooled before their load job. Cloud Run's disk is memory:
+    # a size-limited volume keeps a large result set from eating the heap of
+    # concurrent requests; it counts against the memory limit.
+    dynamic "volumes" {
+      for_each = each.key == "planner_executor" ? [var.results_spool_size] : []
+      content {
+        name = "spool"
+        empty_dir {
+          medium     = "MEMORY"
+          size_limit = volumes.value
         }
       }
     }
   }
 
-  depends_on = [google_project_service.apis]
+  lifecycle {
+    precondition {
+      condition     = var.worker.max_instances * var.worker.concurrency >= var.planner_executor.max_instances * var.executor_batches_in_flight
+      error_message = "The workers hold worker.max_instances x worker.concurrency batches at once, fewer than the executors may send (planner_executor.max_instances x executor_batches_in_flight): the rest get 429 and, after batch_max_delivery_attempts, the dead-letter topic. Raise worker.max_instances or lower the others."
+    }
+  }
+
+  depends_on = [time_sleep.apis_ready]
 }

@@ -20,7 +20,7 @@ resource "google_cloud_scheduler_job" "scheduled_runs" {
     retry_count = 3
   }
 
-  depends_on = [google_project_service.apis]
+  depends_on = [time_sleep.apis_ready]
 }
 
 # The watchdog: every few minutes, drive on runs whose holder is gone.
@@ -38,5 +38,5 @@ resource "google_cloud_scheduler_job" "sweep" {
     data       = base64encode(var.sweep_message)
   }
 
-  depends_on = [google_project_service.apis]
+  depends_on = [time_sleep.apis_ready]
 }

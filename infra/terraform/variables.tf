@@ -31,20 +31,42 @@ variable "results_dataset_id" {
 }
 
 variable "bigquery_location" {
-  description = "Location of the results dataset; must match the source dataset's, e.g. EU or US."
+  description = "Location of the source dataset, e.g. EU or US; the results dataset's too unless results_location says otherwise."
   type        = string
+}
+
+variable "results_location" {
+  description = "Location of the results dataset, when it differs from bigquery_location (written to warehouse.resultsLocation). (Default: bigquery_location)"
+  type        = string
+  default     = ""
+}
+
+variable "maximum_bytes_billed" {
+  description = "Refuse any query that would bill more bytes than this (warehouse.maximumBytesBilled, sent with every query). (Default: null, no limit)"
+  type        = number
+  default     = null
+  validation {
+    condition     = var.maximum_bytes_billed == null ? true : var.maximum_bytes_billed >= 10485760 && floor(var.maximum_bytes_billed) == var.maximum_bytes_billed
+    error_message = "maximum_bytes_billed must be a whole number of bytes, at least 10485760 (BigQuery bills at least 10 MB per query)."
+  }
 }
 
 variable "firestore_location" {
-  description = "Location of the Firestore database, e.g. eur3 or nam5 (or a region)."
+  description = "Location of the Firestore database: a region (e.g. europe-west1) or a multi-region (eur3, nam5). It cannot change once the database exists. (Default: region)"
   type        = string
-  default     = "eur3"
+  default     = ""
 }
 
 variable "create_firestore_database" {
-  description = "Create the Firestore database; false uses one that exists (a project has one (default) database)."
+  description = "Create the Firestore database. Set false to use one that exists, e.g. the (default) database of a Firebase or App Engine project (infra/README.md says how to check it is in Native mode); creating one that exists fails with 409. (Default: true)"
   type        = bool
   default     = true
+}
+
+variable "state_history_days" {
+  description = "Days runs, leases and batch ledgers stay in Firestore after their last write (a TTL policy deletes them; computation states follow each computation's ttlDays). (Default: 90)"
+  type        = number
+  default     = 90
 }
 
 variable "firestore_database_id" {
@@ -66,29 +88,49 @@ variable "blob_retention_days" {
 }
 
 variable "planner_executor" {
-  description = "Cloud Run settings of the planner+executor service. Requests hold a pass or a global computation open up to the timeout; concurrency lets one instance handle many events."
+  description = "Cloud Run settings of the planner+executor service. Requests hold a pass or a global computation open up to the timeout (at most 600s: the push ack deadline); concurrency lets one instance handle many events."
   type = object({
     cpu           = optional(string, "1")
-    memory        = optional(string, "1Gi")
+    memory        = optional(string, "2Gi")
     concurrency   = optional(number, 40)
     min_instances = optional(number, 0)
     max_instances = optional(number, 3)
     timeout       = optional(string, "600s")
   })
   default = {}
+  validation {
+    condition     = can(regex("^[0-9]+s$", var.planner_executor.timeout)) ? tonumber(trimsuffix(var.planner_executor.timeout, "s")) >= 60 && tonumber(trimsuffix(var.planner_executor.timeout, "s")) <= 600 : false
+    error_message = "planner_executor.timeout must be whole seconds from 60s to 600s: a push request cannot outlive its 600 s ack deadline."
+  }
 }
 
 variable "worker" {
-  description = "Cloud Run settings of the workers. A batch is CPU work: few requests per instance, many instances."
+  description = "Cloud Run settings of the workers. A batch is CPU work: few requests per instance, many instances. max_instances x concurrency must hold every batch the executors send at once (executor_batches_in_flight)."
   type = object({
     cpu           = optional(string, "1")
     memory        = optional(string, "1Gi")
     concurrency   = optional(number, 2)
     min_instances = optional(number, 0)
-    max_instances = optional(number, 20)
+    max_instances = optional(number, 100)
     timeout       = optional(string, "600s")
   })
   default = {}
+  validation {
+    condition     = can(regex("^[0-9]+s$", var.worker.timeout)) ? tonumber(trimsuffix(var.worker.timeout, "s")) >= 60 && tonumber(trimsuffix(var.worker.timeout, "s")) <= 600 : false
+    error_message = "worker.timeout must be whole seconds from 60s to 600s: a push request cannot outlive its 600 s ack deadline."
+  }
+}
+
+variable "results_spool_size" {
+  description = "Size of the in-memory volume of the planner+executor service where a computation's results are spooled before their load job; it is part of planner_executor.memory. (Default: 512Mi)"
+  type        = string
+  default     = "512Mi"
+}
+
+variable "executor_batches_in_flight" {
+  description = "Batches one executor instance may have out at once: the project's execution.computationConcurrency x maxInFlightBatches. The workers must hold planner_executor.max_instances times this. (Default: 64, from 4 x 16)"
+  type        = number
+  default     = 64
 }
 
 variable "extra_env" {
@@ -117,6 +159,16 @@ variable "max_delivery_attempts" {
   description = "Deliveries of a message before it goes to its dead-letter topic (5-100). (Default: 10)"
   type        = number
   default     = 10
+}
+
+variable "batch_max_delivery_attempts" {
+  description = "Deliveries of a batch before it is dead-lettered (5-100): a burst beyond the workers' capacity answers 429, which counts as a failed delivery. (Default: 100)"
+  type        = number
+  default     = 100
+  validation {
+    condition     = var.batch_max_delivery_attempts >= 5 && var.batch_max_delivery_attempts <= 100
+    error_message = "batch_max_delivery_attempts must be from 5 to 100 (Pub/Sub's bounds)."
+  }
 }
 
 variable "retry_minimum_backoff" {
@@ -169,6 +221,18 @@ variable "enable_apis" {
   description = "Enable the Google APIs the module uses."
   type        = bool
   default     = true
+}
+
+variable "api_enable_wait" {
+  description = "How long to wait after enabling the APIs before creating what uses them (enabling propagates for a while). (Default: 60s)"
+  type        = string
+  default     = "60s"
+}
+
+variable "log_metric_wait" {
+  description = "How long to wait after creating the log-based metric before creating the alert policy on it: Monitoring may not know it for up to 10 minutes. (Default: 600s)"
+  type        = string
+  default     = "600s"
 }
 
 variable "deletion_protection" {

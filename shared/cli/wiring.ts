@@ -1,3 +1,4 @@
+import type { Firestore } from '@google-cloud/firestore';
 import { access, readdir } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
@@ -32,10 +33,33 @@ export async function openStateStore(project: ProjectConfig): Promise<StateStore
     // On the emulator: no credentials lookup (and no MetadataLookupWarning) before the first call.
     ...(process.env.FIRESTORE_EMULATOR_HOST ? { universeDomain: 'googleapis.com' } : {}),
   });
-  return new FirestoreStateStore(
-    db,
-    config.collectionPrefix === undefined ? {} : { collectionPrefix: config.collectionPrefix },
-  );
+  await refuseDatastoreMode(db, config.databaseId ?? '(default)');
+  return new FirestoreStateStore(db, {
+    ...(config.collectionPrefix === undefined ? {} : { collectionPrefix: config.collectionPrefix }),
+    ...(config.historyDays === undefined ? {} : { historyDays: config.historyDays }),
+  });
+}
+
+/** How Firestore (and its emulator) refuse the Firestore API on a database in Datastore mode. */
+const DATASTORE_MODE = /Datastore Mode|Database mode not set to Firestore Mode/i;
+
+/**
+ * A database in Datastore mode cannot hold the state: one read says so at
+ * once, with the fix, instead of every later call failing. Other errors
+ * are left to the calls that meet them.
+ */
+async function refuseDatastoreMode(db: Firestore, databaseId: string): Promise<void> {
+  try {
+    await db.collection('compute-probe').doc('mode').get();
+  } catch (error) {
+    if (!DATASTORE_MODE.test((error as Error).message ?? '')) return;
+    await db.terminate();
+    throw new UserError(
+      'CONFIG_INVALID',
+      `The Firestore database ${databaseId} is in Datastore mode; the state needs a database in Native mode. Name another database: state.databaseId in compute.config.json (COMPUTE_STATE), or firestore_database_id = "compute" in deploy/terraform.tfvars, which makes the module create it.`,
+      { cause: error },
+    );
+  }
 }
 
 /**
@@ -129,6 +153,7 @@ export async function openWarehouse(
     location: config.location,
     resultsLocation: config.resultsLocation,
     maximumBytesBilled: config.maximumBytesBilled,
+    spoolDir: config.spoolDir,
   };
   return {
     warehouse: new BigqueryWarehouse(client, location),

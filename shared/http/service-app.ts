@@ -73,7 +73,9 @@ export function createServiceApp(options: {
     }
   };
 
-  app.get('/healthz', (_request: Request, response: Response) => {
+  // /healthz is the pinned route (DESIGN.md section 5), but Cloud Run answers
+  // paths ending in z itself (a 404 of Google's): /health is the same check there.
+  app.get(['/healthz', '/health'], (_request: Request, response: Response) => {
     response.json({ ok: true, service: options.name, inFlight });
   });
 

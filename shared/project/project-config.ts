@@ -35,6 +35,8 @@ const bigqueryWarehouse = z
     resultsLocation: z.string().min(1).optional(),
     /** Refuse queries that would bill more bytes than this. (Default: no limit) */
     maximumBytesBilled: z.number().int().positive().optional(),
+    /** Folder results are spooled to before their load job (on Cloud Run, the module's size-limited volume). (Default: the OS temp folder) */
+    spoolDir: z.string().min(1).optional(),
   })
   .strict();
 
@@ -53,6 +55,8 @@ const firestoreState = z
     databaseId: z.string().min(1).optional(),
     /** Prefix of every collection name. (Default: 'compute') */
     collectionPrefix: z.string().min(1).optional(),
+    /** Days runs, leases and batch ledgers are kept after their last write; a Firestore TTL policy deletes them after (the Terraform module sets it). (Default: 90) */
+    historyDays: z.number().int().min(1).optional(),
   })
   .strict();
 

@@ -27,6 +27,19 @@ export interface RuntimeSettings {
   entityTimeoutMs: number;
   /** A computation still running this long after it started is failed by the watchdog. (Default: 3600 s) */
   computationTimeoutMs: number;
+  /**
+   * The same for a global computation, which runs inside one pass.ready
+   * request: when the service's request timeout is known and
+   * computationTimeoutSeconds is not set, the request's budget. (Default: computationTimeoutMs)
+   */
+  globalComputationTimeoutMs: number;
+  /**
+   * How long work held inside one request may take on this service: its
+   * request timeout (COMPUTE_REQUEST_TIMEOUT_SECONDS, which the Terraform
+   * module sets) less {@link REQUEST_MARGIN_MS}; null when no request
+   * timeout is known (the CLI, a service run by hand). (Default: null)
+   */
+  requestBudgetMs: number | null;
   /** A batch's entities not started within this long fail, so the batch answers before Pub/Sub's 600 s push deadline. (Default: 540 s) */
   batchTimeoutMs: number;
   /** On SIGTERM, requests in flight get this long to finish before they are answered for redelivery. (Default: 8 s, under Cloud Run's 10 s) */
@@ -48,10 +61,15 @@ export const DEFAULT_SETTINGS: Omit<RuntimeSettings, 'ownerId'> = {
   computationConcurrency: 4,
   entityTimeoutMs: 300_000,
   computationTimeoutMs: 3_600_000,
+  globalComputationTimeoutMs: 3_600_000,
+  requestBudgetMs: null,
   batchTimeoutMs: 540_000,
   shutdownGraceMs: 8_000,
   inlineContextBytes: INLINE_BYTES,
 };
+
+/** What a request keeps for itself after its work: storing results, recording the batch, publishing, answering. */
+export const REQUEST_MARGIN_MS = 30_000;
 
 /** How often a lease holder heartbeats: a fifth of the staleness, so one lost heartbeat never makes a live holder stale. */
 export function heartbeatEvery(settings: Pick<RuntimeSettings, 'leaseStaleMs'>): number {
@@ -108,9 +126,18 @@ export function settingsFor(
     shutdownGraceSeconds?: number | undefined;
   },
   ownerId: string,
+  service: { requestTimeoutSeconds?: number | undefined } = {},
 ): RuntimeSettings {
   const ms = (seconds: number | undefined, fallback: number) => (seconds === undefined ? fallback : seconds * 1000);
   const d = DEFAULT_SETTINGS;
+  const budget =
+    service.requestTimeoutSeconds === undefined ? null : service.requestTimeoutSeconds * 1000 - REQUEST_MARGIN_MS;
+  const entityTimeoutMs = ms(execution.entityTimeoutSeconds, d.entityTimeoutMs);
+  const computationTimeoutMs = ms(execution.computationTimeoutSeconds, d.computationTimeoutMs);
+  // Defaults that fit the request: a batch starts its entities early enough that the
+  // last one's entity timeout still ends inside it; a global computation gets the request.
+  const fits = (fallback: number, room: number | null) =>
+    room === null || room <= 0 ? fallback : Math.min(fallback, room);
   return {
     ownerId,
     leaseStaleMs: ms(execution.leaseTtlSeconds, d.leaseStaleMs),
@@ -118,9 +145,15 @@ export function settingsFor(
     breakerMinEntities: execution.breakerMinEntities ?? d.breakerMinEntities,
     maxInFlightBatches: execution.maxInFlightBatches ?? d.maxInFlightBatches,
     computationConcurrency: execution.computationConcurrency ?? d.computationConcurrency,
-    entityTimeoutMs: ms(execution.entityTimeoutSeconds, d.entityTimeoutMs),
-    computationTimeoutMs: ms(execution.computationTimeoutSeconds, d.computationTimeoutMs),
-    batchTimeoutMs: ms(execution.batchTimeoutSeconds, d.batchTimeoutMs),
+    entityTimeoutMs,
+    computationTimeoutMs,
+    globalComputationTimeoutMs:
+      execution.computationTimeoutSeconds === undefined ? fits(computationTimeoutMs, budget) : computationTimeoutMs,
+    requestBudgetMs: budget,
+    batchTimeoutMs:
+      execution.batchTimeoutSeconds === undefined
+        ? fits(d.batchTimeoutMs, budget === null ? null : budget - entityTimeoutMs)
+        : execution.batchTimeoutSeconds * 1000,
     shutdownGraceMs: ms(execution.shutdownGraceSeconds, d.shutdownGraceMs),
     inlineContextBytes: d.inlineContextBytes,
   };
@@ -140,10 +173,14 @@ export function pastComputationTimeout(
 /** A computation's own timeouts (getConfig's `timeouts`) over the project's. */
 export function timeoutsFor(
   settings: RuntimeSettings,
-  config: { timeouts?: { entitySeconds?: number | undefined; computationSeconds?: number | undefined } | undefined },
+  config: {
+    type?: 'global' | 'per-entity' | undefined;
+    timeouts?: { entitySeconds?: number | undefined; computationSeconds?: number | undefined } | undefined;
+  },
 ): { entityMs: number; computationMs: number } {
+  const project = config.type === 'global' ? settings.globalComputationTimeoutMs : settings.computationTimeoutMs;
   return {
     entityMs: (config.timeouts?.entitySeconds ?? settings.entityTimeoutMs / 1000) * 1000,
-    computationMs: (config.timeouts?.computationSeconds ?? settings.computationTimeoutMs / 1000) * 1000,
+    computationMs: (config.timeouts?.computationSeconds ?? project / 1000) * 1000,
   };
 }

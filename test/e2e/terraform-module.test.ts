@@ -8,17 +8,26 @@ import { PUSH_ROUTES } from '../../shared/cli/commands/bootstrap.ts';
 import { TOPICS } from '../../shared/events/contracts.ts';
 import { parseHcl, parseModule, type HclBlock } from '../support/hcl.ts';
 import { PACKAGE_ROOT } from '../support/temp-project.ts';
-import { checkAgainstSchema, type ProviderSchema } from '../support/terraform-schema.ts';
+import {
+  checkAgainstSchema,
+  checkAgainstSchemas,
+  providerOf,
+  type ProviderSchema,
+} from '../support/terraform-schema.ts';
 
 const run = promisify(execFile);
 const MODULE = join(PACKAGE_ROOT, 'infra/terraform');
 const DEPLOY = join(PACKAGE_ROOT, 'templates/project/deploy');
 
 let schema: ProviderSchema;
+let schemas: Record<string, ProviderSchema>;
 beforeAll(async () => {
-  schema = JSON.parse(
-    await readFile(join(PACKAGE_ROOT, 'test/fixtures/terraform/google-provider.schema.json'), 'utf8'),
-  ) as ProviderSchema;
+  const load = async (provider: string) =>
+    JSON.parse(
+      await readFile(join(PACKAGE_ROOT, `test/fixtures/terraform/${provider}-provider.schema.json`), 'utf8'),
+    ) as ProviderSchema;
+  schemas = { google: await load('google'), 'google-beta': await load('google-beta'), time: await load('time') };
+  schema = schemas.google!;
 });
 
 describe('the Terraform module (infra/terraform) and the scaffold deploy/ root', () => {
@@ -29,25 +38,26 @@ describe('the Terraform module (infra/terraform) and the scaffold deploy/ root',
     expect('code' in result ? result.stdout : '').toBe('');
   });
 
-  it('uses only resource types, arguments and blocks that provider google 6.50.0 has, with every required one set', () => {
+  it('uses only resource types, arguments and blocks that providers google and google-beta 6.50.0 and time 0.13.1 have, with every required one set', () => {
     expect(schema.version).toBe('6.50.0');
-    const problems = checkAgainstSchema(parseModule(MODULE), schema);
+    expect(schemas['google-beta']!.version).toBe('6.50.0');
+    expect(schemas.time!.version).toBe('0.13.1');
+    const problems = checkAgainstSchemas(parseModule(MODULE), schemas);
     expect(problems).toEqual([]);
   });
 
   it('has every type it uses in the extracted schema (run scripts/extract-provider-schema.mjs after adding one)', () => {
-    const used = new Set(
-      parseModule(MODULE)
-        .filter((b) => b.type === 'resource')
-        .map((b) => b.labels[0]),
-    );
-    expect([...used].filter((type) => schema.resources[type!] === undefined)).toEqual([]);
-    expect(used.size).toBeGreaterThanOrEqual(20);
+    const used = parseModule(MODULE).filter((b) => b.type === 'resource');
+    expect(
+      used.filter((b) => schemas[providerOf(b)]?.resources[b.labels[0]!] === undefined).map((b) => b.labels[0]),
+    ).toEqual([]);
+    expect(new Set(used.map((b) => b.labels[0])).size).toBeGreaterThanOrEqual(20);
   });
 
   it('asks for a provider version the schema was checked against', async () => {
     const versions = await readFile(join(MODULE, 'versions.tf'), 'utf8');
-    expect(versions).toContain('version = ">= 6.50, < 7.0"');
+    expect(versions.match(/version = ">= 6.50, < 7.0"/g)).toHaveLength(2);
+    expect(versions).toContain('version = ">= 0.13, < 1.0"');
     // The deploy/ root states none of its own, so the two cannot drift apart.
     expect(await readFile(join(DEPLOY, 'main.tf'), 'utf8')).not.toMatch(/^\s*version\s*=/m);
   });

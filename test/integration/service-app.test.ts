@@ -173,8 +173,11 @@ describe('service app over HTTP', () => {
     });
   });
 
-  it('answers a health check', async () => {
-    const response = await fetch(`${url}/healthz`);
-    expect(await response.json()).toEqual({ ok: true, service: 'executor', inFlight: 0 });
+  it('answers a health check on /healthz, and on /health, which Cloud Run does not reserve (paths ending in z it answers itself)', async () => {
+    for (const path of ['/healthz', '/health']) {
+      const response = await fetch(`${url}${path}`);
+      expect(response.status).toBe(200);
+      expect(await response.json()).toEqual({ ok: true, service: 'executor', inFlight: 0 });
+    }
   });
 });

@@ -109,12 +109,12 @@ function stopProcess(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Starts an emulator on a free loopback port and waits until it answers HTTP. */
-export async function startEmulator(kind: EmulatorKind): Promise<Emulator> {
+/** Starts an emulator on a free loopback port and waits until it answers HTTP; `extraArgs` go to the emulator (e.g. --database-mode=datastore-mode). */
+export async function startEmulator(kind: EmulatorKind, extraArgs: string[] = []): Promise<Emulator> {
   const port = await freePort();
   const spec = command(kind, port);
   if (spec === null) throw new Error(`the ${kind} emulator is not installed`);
-  const child = spawn(spec.file, spec.args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(spec.file, [...spec.args, ...extraArgs], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
   child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));

@@ -10,6 +10,8 @@ export interface HclBlock {
   type: string;
   labels: string[];
   attributes: Map<string, number>;
+  /** Each attribute's expression as written, e.g. `[google_project_service.apis]`. */
+  values: Map<string, string>;
   blocks: HclBlock[];
   file: string;
   line: number;
@@ -108,19 +110,20 @@ class Scanner {
     }
   }
 
-  body(file: string, until: '}' | null): Pick<HclBlock, 'attributes' | 'blocks'> {
+  body(file: string, until: '}' | null): Pick<HclBlock, 'attributes' | 'values' | 'blocks'> {
     const attributes = new Map<string, number>();
+    const values = new Map<string, string>();
     const blocks: HclBlock[] = [];
     for (;;) {
       this.skipBlank();
       if (this.i >= this.text.length) {
         if (until !== null) this.fail('unclosed block');
-        return { attributes, blocks };
+        return { attributes, values, blocks };
       }
       if (this.text[this.i] === '}') {
         if (until === null) this.fail("unexpected '}'");
         this.i++;
-        return { attributes, blocks };
+        return { attributes, values, blocks };
       }
       const at = this.i;
       const name = this.identifier();
@@ -130,7 +133,9 @@ class Scanner {
         attributes.set(name, this.line(at));
         this.i++;
         this.skipSpaces();
+        const start = this.i;
         this.expression();
+        values.set(name, this.text.slice(start, this.i).trim());
         continue;
       }
       const labels: string[] = [];

@@ -67,20 +67,38 @@ function checkBody(where: string, block: HclBlock, schema: BlockSchema, top: boo
  * schema: every type exists, every argument and nested block is known (with
  * the nearest name when not), every required argument and block is set.
  */
-export function checkAgainstSchema(blocks: HclBlock[], schema: ProviderSchema): string[] {
+export function checkAgainstSchema(blocks: HclBlock[], schema: ProviderSchema, provider = 'google'): string[] {
   const problems: string[] = [];
   for (const block of blocks) {
     if (block.type !== 'resource' && block.type !== 'data') continue;
     const [type = '', name = ''] = block.labels;
+    if (providerOf(block) !== provider) continue;
     const table = block.type === 'resource' ? schema.resources : schema.data_sources;
     const typeSchema = table[type];
     if (typeSchema === undefined) {
       problems.push(
-        `${block.file}:${block.line}: ${block.type} type ${type} is not in provider google ${schema.version}.${didYouMean(type, Object.keys(table))}`,
+        `${block.file}:${block.line}: ${block.type} type ${type} is not in provider ${provider} ${schema.version}.${didYouMean(type, Object.keys(table))}`,
       );
       continue;
     }
     checkBody(`${type}.${name}`, block, typeSchema, true, problems);
+  }
+  return problems;
+}
+
+/** The provider a block uses: its `provider = NAME`, else its type's prefix (google_*, time_*). */
+export function providerOf(block: HclBlock): string {
+  return block.values.get('provider') ?? (block.labels[0] ?? '').split('_')[0]!;
+}
+
+/** Checks every block against the schema of its own provider; a provider without a schema is a problem. */
+export function checkAgainstSchemas(blocks: HclBlock[], schemas: Record<string, ProviderSchema>): string[] {
+  const problems = Object.entries(schemas).flatMap(([provider, schema]) =>
+    checkAgainstSchema(blocks, schema, provider),
+  );
+  for (const block of blocks) {
+    if ((block.type === 'resource' || block.type === 'data') && schemas[providerOf(block)] === undefined)
+      problems.push(`${block.file}:${block.line}: ${block.labels[0]}: no schema of provider ${providerOf(block)}`);
   }
   return problems;
 }

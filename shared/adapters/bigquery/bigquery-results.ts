@@ -12,6 +12,18 @@ import type { BigQueryLocation } from './client.ts';
 import { QueryRunner } from './query-runner.ts';
 import { withRetries } from './retry.ts';
 
+/** Codes of a write refused for want of room: a full disk, or (Cloud Run's docs) a full in-memory volume. */
+const OUT_OF_ROOM = new Set(['ENOSPC', 'ENOMEM', 'EDQUOT']);
+
+/** A spool write that failed; out of room says which setting makes room. */
+export function explainSpoolError(error: Error, spool: string, computation: string, date: IsoDate): Error {
+  if (!OUT_OF_ROOM.has(String((error as NodeJS.ErrnoException).code))) return error;
+  return new Error(
+    `The results of ${computation} on ${date} do not fit in the spool folder ${spool} (warehouse.spoolDir): it is full. On Cloud Run it is the Terraform module's in-memory volume: raise results_spool_size (and planner_executor.memory with it).`,
+    { cause: error },
+  );
+}
+
 export const RESULTS_SCHEMA_FIELDS = [
   { name: 'date', type: 'DATE', mode: 'REQUIRED' },
   { name: 'entity_id', type: 'STRING', mode: 'REQUIRED' },
@@ -36,7 +48,10 @@ export function loadMetadata(): Record<string, unknown> {
  * Results on BigQuery: one table per computation, partitioned by date and
  * clustered by entity. A replace is one load job into the date's partition
  * (`table$YYYYMMDD`) with WRITE_TRUNCATE: atomic, free, never appended twice.
- * Rows are spooled to a local NDJSON file first, so memory stays bounded.
+ * Rows are spooled to an NDJSON file in `spoolDir` first, so a retried
+ * upload can send them again. A spool that runs out of room fails the
+ * commit with what to raise (on Cloud Run the folder is memory: the module's
+ * size-limited volume, infra/README.md).
  */
 export class BigqueryResultStore implements ResultStore {
   readonly #client: BigQuery;
@@ -125,22 +140,38 @@ export class BigqueryResultStore implements ResultStore {
   }
 
   async openReplace(computation: string, date: IsoDate): Promise<ResultWriter> {
-    const folder = await mkdtemp(join(tmpdir(), 'compute-results-'));
+    const spool = this.#at.spoolDir ?? tmpdir();
+    const folder = await mkdtemp(join(spool, 'compute-results-'));
     const file = join(folder, 'results.ndjson');
     const out = createWriteStream(file);
+    // A write that fails (the spool is full) is reported by the next append or the commit.
+    let failed: Error | null = null;
+    out.on('error', (error) => (failed ??= error));
+    const explained = (error: unknown) => explainSpoolError(error as Error, spool, computation, date);
     let rows = 0;
     const cleanup = () => rm(folder, { recursive: true, force: true });
     return {
       append: async (results) => {
-        for (const { entityId, result } of results) {
-          if (!out.write(`${JSON.stringify({ date, entity_id: entityId, result: JSON.stringify(result) })}\n`))
-            await once(out, 'drain');
-          rows++;
+        try {
+          for (const { entityId, result } of results) {
+            if (failed !== null) throw failed;
+            if (!out.write(`${JSON.stringify({ date, entity_id: entityId, result: JSON.stringify(result) })}\n`))
+              await once(out, 'drain');
+            rows++;
+          }
+        } catch (error) {
+          throw explained(error);
         }
       },
       commit: async () => {
-        out.end();
-        await once(out, 'finish');
+        try {
+          if (failed !== null) throw failed;
+          out.end();
+          await once(out, 'finish');
+        } catch (error) {
+          await cleanup();
+          throw explained(error);
+        }
         try {
           await this.#ensureTable(computation);
           // Deleting one date's rows again deletes nothing more: the runner may retry it.

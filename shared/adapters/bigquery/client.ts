@@ -18,6 +18,12 @@ export interface BigQueryLocation {
   resultsLocation?: string;
   /** Refuse any query that would bill more bytes, results reads included. (Default: no limit) */
   maximumBytesBilled?: number;
+  /**
+   * Folder results are spooled to before their load job. On Cloud Run every
+   * folder is memory: the Terraform module mounts a size-limited in-memory
+   * volume here. (Default: the OS temp folder)
+   */
+  spoolDir?: string;
   /** Retries of failures a retry can fix. (Default: 5 retries from 1 s, doubling, up to 32 s apart) */
   retry?: RetrySettings;
 }

@@ -31,8 +31,31 @@ const FAILED_PRECONDITION = 9;
 /** gRPC ALREADY_EXISTS: `create()` found the document there. */
 const ALREADY_EXISTS = 6;
 
+/** Fields of a batch record the fan-in summary adds up, one aggregation query each. */
+const SUMMED_FIELDS = ['succeeded', 'failed', 'stored'] as const;
+
 /** Field holding a real timestamp for a Firestore TTL policy on the states collection. */
 export const TTL_FIELD = 'expireAt';
+
+/**
+ * Collection groups whose documents carry {@link TTL_FIELD}, with PREFIX for
+ * the collection prefix: the Terraform module puts a TTL policy on each
+ * (held by a test). States expire after their computation's ttlDays; runs
+ * (with their steps), leases and ledgers (with their planned batches and
+ * batch records) `historyDays` after they were last written.
+ */
+export const TTL_COLLECTIONS = [
+  'PREFIX-states',
+  'PREFIX-runs',
+  'steps',
+  'PREFIX-leases',
+  'PREFIX-ledgers',
+  'planned',
+  'batches',
+] as const;
+
+/** Days a run, a lease or a ledger is kept after its last write. (Default: 90) */
+export const DEFAULT_HISTORY_DAYS = 90;
 
 function docId(...parts: string[]): string {
   return parts.map((part) => encodeURIComponent(part)).join('~');
@@ -62,21 +85,23 @@ async function createIfAbsent(ref: DocumentReference, data: Record<string, unkno
 /**
  * State in Firestore. Collections are named `PREFIX-states`, `-runs`,
  * `-leases` and `-ledgers`. Fan-in never touches a shared counter: each
- * batch is its own document created only if absent, and the summary is an
- * aggregation query over them. Leases and fenced writes use transactions
+ * batch is its own document created only if absent, and the summary is
+ * single-field aggregation queries over them (no composite index needed). Leases and fenced writes use transactions
  * whose update functions have no side effects (they may be retried).
  */
 export class FirestoreStateStore implements StateStore {
   readonly #db: Firestore;
   readonly #prefix: string;
+  readonly #historyMs: number;
   readonly states: ComputationStates;
   readonly runs: RunStore;
   readonly leases: LeaseStore;
   readonly ledger: BatchLedger;
 
-  constructor(db: Firestore, options: { collectionPrefix?: string } = {}) {
+  constructor(db: Firestore, options: { collectionPrefix?: string; historyDays?: number } = {}) {
     this.#db = db;
     this.#prefix = options.collectionPrefix ?? 'compute';
+    this.#historyMs = (options.historyDays ?? DEFAULT_HISTORY_DAYS) * 86_400_000;
     this.states = this.#statesPort();
     this.runs = this.#runsPort();
     this.leases = this.#leasesPort();
@@ -85,6 +110,11 @@ export class FirestoreStateStore implements StateStore {
 
   async close(): Promise<void> {
     await this.#db.terminate();
+  }
+
+  /** `data` with the expiry of history (runs, leases, ledgers), counted from now. */
+  #expiring(data: Record<string, unknown>): Record<string, unknown> {
+    return { ...data, [TTL_FIELD]: Timestamp.fromMillis(Date.now() + this.#historyMs) };
   }
 
   #collection(name: string): CollectionReference {
@@ -116,7 +146,7 @@ export class FirestoreStateStore implements StateStore {
           return;
         }
         await this.#db.runTransaction(async (tx) => {
-          const lease = ((await tx.get(this.#leaseRef(fence))).data() as Lease | undefined) ?? null;
+          const lease = withoutTtl<Lease>((await tx.get(this.#leaseRef(fence))).data());
           const current = lease?.token ?? null;
           if (!holdsLease(lease, fence)) throw new StaleLeaseError(fence, fence.token, current);
           tx.set(ref(state.date, state.computation), data);
@@ -135,16 +165,17 @@ export class FirestoreStateStore implements StateStore {
   #runsPort(): RunStore {
     const ref = (runId: string) => this.#collection('runs').doc(docId(runId));
     return {
-      create: (run) => createIfAbsent(ref(run.runId), plain(run)),
-      get: async (runId) => ((await ref(runId).get()).data() as RunRecord | undefined) ?? null,
+      create: (run) => createIfAbsent(ref(run.runId), this.#expiring(plain(run))),
+      get: async (runId) => withoutTtl<RunRecord>((await ref(runId).get()).data()),
       update: async (runId, patch) => {
-        await ref(runId).update(plain(patch));
+        await ref(runId).update(this.#expiring(plain(patch)));
       },
       list: async (limit) =>
-        (await this.#collection('runs').orderBy('startedAt', 'desc').limit(limit).get()).docs.map(
-          (doc) => doc.data() as RunRecord,
+        (await this.#collection('runs').orderBy('startedAt', 'desc').limit(limit).get()).docs.map((doc) =>
+          withoutTtl<RunRecord>(doc.data())!,
         ),
-      claimStep: (runId, step) => createIfAbsent(ref(runId).collection('steps').doc(docId(step)), { step }),
+      claimStep: (runId, step) =>
+        createIfAbsent(ref(runId).collection('steps').doc(docId(step)), this.#expiring({ step })),
       steps: async (runId, prefix) => {
         // Document ids are the encoded step names, so a prefix is a range of ids.
         const start = docId(prefix);
@@ -164,12 +195,12 @@ export class FirestoreStateStore implements StateStore {
 
   #leasesPort(): LeaseStore {
     return {
-      get: async (key) => ((await this.#leaseRef(key).get()).data() as Lease | undefined) ?? null,
+      get: async (key) => withoutTtl<Lease>((await this.#leaseRef(key).get()).data()),
       change: (key, decide) =>
         this.#db.runTransaction(async (tx) => {
-          const read = ((await tx.get(this.#leaseRef(key))).data() as Lease | undefined) ?? null;
+          const read = withoutTtl<Lease>((await tx.get(this.#leaseRef(key))).data());
           const written = decide(read);
-          if (written !== null) tx.set(this.#leaseRef(key), plain(written));
+          if (written !== null) tx.set(this.#leaseRef(key), this.#expiring(plain(written)));
           return { read, written };
         }),
     };
@@ -178,11 +209,8 @@ export class FirestoreStateStore implements StateStore {
   #ledgerPort(): BatchLedger {
     const batches = (key: LedgerKey) => this.#ledgerRef(key).collection('batches');
     // The claim is stored as 'published', its name since the first version.
-    const stored = (batch: PlannedBatch) => ({
-      batchId: batch.batchId,
-      entityCount: batch.entityCount,
-      published: batch.claimed,
-    });
+    const stored = (batch: PlannedBatch) =>
+      this.#expiring({ batchId: batch.batchId, entityCount: batch.entityCount, published: batch.claimed });
     return {
       planBatches: async (key, planned) => {
         // One commit per group (Firestore takes up to 500 writes in one); a retry that
@@ -231,7 +259,7 @@ export class FirestoreStateStore implements StateStore {
         return claimed.sort();
       },
       seal: async (key, entityCount) => {
-        await this.#ledgerRef(key).set({ ...plain(key), sealed: true, entityCount }, { merge: true });
+        await this.#ledgerRef(key).set(this.#expiring({ ...plain(key), sealed: true, entityCount }), { merge: true });
       },
       isSealed: async (key) => (await this.#ledgerRef(key).get()).get('sealed') === true,
       getPlan: async (key) => {
@@ -246,27 +274,33 @@ export class FirestoreStateStore implements StateStore {
         }));
         return planFrom(key, batches, head.get('sealed') === true ? Number(head.get('entityCount')) : null);
       },
-      record: (batch) => createIfAbsent(batches(batch).doc(docId(batch.batchId)), plain(batch)),
+      record: (batch) => createIfAbsent(batches(batch).doc(docId(batch.batchId)), this.#expiring(plain(batch))),
       summary: async (key) => {
-        const totals = await batches(key)
-          .aggregate({
-            completed: AggregateField.count(),
-            succeeded: AggregateField.sum('succeeded'),
-            failed: AggregateField.sum('failed'),
-            stored: AggregateField.sum('stored'),
-          })
-          .get();
-        const sums = totals.data();
+        // One aggregation per field: Firestore computes a sum from an index scan, and
+        // several summed fields in one query need a composite index holding them all,
+        // while each single-field aggregation is served by the automatic index on its
+        // field (infra/README.md, "Firestore indexes"). One read-only transaction
+        // reads all four at one snapshot, so the totals always describe the same batches.
+        const collection = batches(key);
+        const [completed, succeeded, failed, stored] = await this.#db.runTransaction(
+          (tx) =>
+            Promise.all([
+              tx.get(collection.count()),
+              ...SUMMED_FIELDS.map((field) => tx.get(collection.aggregate({ total: AggregateField.sum(field) }))),
+            ]),
+          { readOnly: true },
+        );
+        const total = (snapshot: typeof succeeded) => (snapshot?.data() as { total?: number } | undefined)?.total ?? 0;
         return {
-          completed: sums.completed,
-          succeeded: sums.succeeded ?? 0,
-          failed: sums.failed ?? 0,
-          stored: sums.stored ?? 0,
+          completed: completed.data().count,
+          succeeded: total(succeeded),
+          failed: total(failed),
+          stored: total(stored),
         };
       },
       batches: async (key) =>
         (await batches(key).get()).docs
-          .map((doc) => doc.data() as BatchRecord)
+          .map((doc) => withoutTtl<BatchRecord>(doc.data())!)
           .sort((a, b) => a.batchId.localeCompare(b.batchId)),
     };
   }

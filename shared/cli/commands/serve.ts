@@ -13,6 +13,7 @@ import { createLogger } from '../../logging/logger.ts';
 import { requireManifest } from '../../manifest/build-manifest.ts';
 import { systemClock } from '../../ports/clock.ts';
 import { newOwnerId } from '../../runtime/owner.ts';
+import { requestLimitProblems, workerCapacityWarning } from '../../runtime/request-limits.ts';
 import { settingsFor, type ServicePorts } from '../../runtime/ports.ts';
 import { stringFlag } from '../args.ts';
 import { openBlobStore } from '../blob-wiring.ts';
@@ -37,6 +38,16 @@ export function parseRoles(value: string | undefined): Role[] {
       throw new UsageError(`Unknown service '${role}': serve one of ${ROLES.join(', ')} or all`);
   }
   return roles as Role[];
+}
+
+/** A whole positive number from the environment, or undefined when unset; anything else stops the service. */
+export function positiveEnv(env: Readonly<Record<string, string | undefined>>, name: string): number | undefined {
+  const text = env[name]?.trim();
+  if (text === undefined || text === '') return undefined;
+  const value = Number(text);
+  if (!Number.isInteger(value) || value <= 0)
+    throw new UserError('CONFIG_INVALID', `${name} must be a whole number above 0; got '${text}'`);
+  return value;
 }
 
 /** The planner's management API, or, while authentication leaves it off, a 503 that says how to turn it on. */
@@ -80,6 +91,22 @@ export const serveCommand: Command = {
     // Before anything opens: a wrong COMPUTE_API_AUTH stops the service at once.
     const { auth, managementOn, warnings } = resolveServiceAuth(input.io.env, project.bus.projectId);
     const manifest = await requireManifest(project);
+    // Limits of the work one request holds, checked against the service's request timeout before anything opens.
+    const settings = settingsFor(project.execution, newOwnerId(), {
+      requestTimeoutSeconds: positiveEnv(input.io.env, 'COMPUTE_REQUEST_TIMEOUT_SECONDS'),
+    });
+    const problems = requestLimitProblems(settings, manifest, roles);
+    if (problems.length > 0)
+      throw new UserError(
+        'CONFIG_INVALID',
+        `The limits do not fit this service's request timeout:\n  - ${problems.join('\n  - ')}`,
+      );
+    const capacity = roles.includes('executor')
+      ? workerCapacityWarning(settings, {
+          workerSlots: positiveEnv(input.io.env, 'COMPUTE_WORKER_SLOTS'),
+          executorInstances: positiveEnv(input.io.env, 'COMPUTE_EXECUTOR_INSTANCES'),
+        })
+      : null;
     const name = roles.join('+');
     const log = createLogger({
       destination: { write: (line: string) => input.io.stdout(line) },
@@ -96,7 +123,7 @@ export const serveCommand: Command = {
       bus,
       clock: systemClock,
       log,
-      settings: settingsFor(project.execution, newOwnerId()),
+      settings,
     };
     const handlers: EventHandlers = {};
     const executorScopes = new RunVersionScopes(manifest);
@@ -124,6 +151,10 @@ export const serveCommand: Command = {
     for (const warning of warnings) {
       input.io.stderr(`warning: ${warning}\n`);
       log.warn({ authMode: auth.mode }, warning);
+    }
+    if (capacity !== null) {
+      input.io.stderr(`warning: ${capacity}\n`);
+      log.warn({ roles }, capacity);
     }
     const service = createServiceApp({
       name,

@@ -22,6 +22,12 @@ provider "google" {
   region  = var.region
 }
 
+# The module makes the Pub/Sub service agent exist with a resource only google-beta has.
+provider "google-beta" {
+  project = var.project_id
+  region  = var.region
+}
+
 module "compute" {
   source = "../node_modules/computation-system/infra/terraform"
 
@@ -31,8 +37,13 @@ module "compute" {
   source_dataset_id  = var.source_dataset_id
   bigquery_location  = var.bigquery_location
   firestore_location = var.firestore_location
-  api_invokers       = var.api_invokers
-  alert_email        = var.alert_email
+  # An existing (default) database (any Firebase or App Engine project): create_firestore_database = false.
+  create_firestore_database = var.create_firestore_database
+  firestore_database_id     = var.firestore_database_id
+  maximum_bytes_billed      = var.maximum_bytes_billed
+  results_location          = var.results_location
+  api_invokers              = var.api_invokers
+  alert_email               = var.alert_email
   # Written by `npm run schedules` (compute schedules --format tfvars) into schedules.auto.tfvars.json.
   scheduled_runs = var.scheduled_runs
 }

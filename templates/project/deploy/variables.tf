@@ -25,8 +25,32 @@ variable "bigquery_location" {
 
 variable "firestore_location" {
   type        = string
-  description = "Firestore location, e.g. eur3 or nam5."
-  default     = "eur3"
+  description = "Firestore location: a region (e.g. europe-west1) or a multi-region (eur3, nam5). It cannot change later. Empty: the region."
+  default     = ""
+}
+
+variable "create_firestore_database" {
+  type        = bool
+  description = "Create the Firestore database. false: use one that exists (check it is in Native mode first; see infra/README.md of computation-system)."
+  default     = true
+}
+
+variable "firestore_database_id" {
+  type        = string
+  description = "The Firestore database of the state: (default), or a named one, e.g. compute, when (default) is in Datastore mode."
+  default     = "(default)"
+}
+
+variable "maximum_bytes_billed" {
+  type        = number
+  description = "Refuse any query that would bill more bytes than this. null: no limit."
+  default     = null
+}
+
+variable "results_location" {
+  type        = string
+  description = "Location of the results dataset when it differs from bigquery_location. Empty: bigquery_location."
+  default     = ""
 }
 
 variable "api_invokers" {

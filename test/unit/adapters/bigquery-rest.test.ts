@@ -1,5 +1,8 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BigqueryResultStore } from '../../../shared/adapters/bigquery/bigquery-results.ts';
+import { BigqueryResultStore, explainSpoolError } from '../../../shared/adapters/bigquery/bigquery-results.ts';
 import { BigqueryWarehouse } from '../../../shared/adapters/bigquery/bigquery-warehouse.ts';
 import type { BigQueryLocation } from '../../../shared/adapters/bigquery/client.ts';
 import type { ColumnInfo, TableQuery } from '../../../shared/ports/warehouse.ts';
@@ -346,6 +349,37 @@ describe('BigQuery retries', () => {
     // Three uploads: the cut one never became a load job, the rate-limited one did and failed.
     expect(fake.loadsPerTable.get('computed.results_Retried@20260301')).toBe(2);
     expect(await results.read('Retried', '2026-03-01')).toEqual([{ entityId: 'a', result: 1 }]);
+  });
+});
+
+describe('BigQuery results spool', () => {
+  it('spools into warehouse.spoolDir (the Cloud Run volume), not the OS temp folder, and leaves nothing behind', async () => {
+    const spool = await mkdtemp(join(tmpdir(), 'compute-spool-test-'));
+    try {
+      const { results } = open({ spoolDir: spool });
+      const writer = await results.openReplace('Spooled', '2026-03-01');
+      await writer.append([{ entityId: 'u1', result: { v: 1 } }]);
+      const [folder] = await readdir(spool);
+      expect(folder).toMatch(/^compute-results-/);
+      expect(await readdir(join(spool, folder!))).toEqual(['results.ndjson']);
+      await writer.commit();
+      expect(await results.read('Spooled', '2026-03-01')).toEqual([{ entityId: 'u1', result: { v: 1 } }]);
+      expect(await readdir(spool)).toEqual([]);
+    } finally {
+      await rm(spool, { recursive: true, force: true });
+    }
+  });
+
+  it('fails a spool that is full with what to raise, and passes other errors on as they are', async () => {
+    const full = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+    expect(explainSpoolError(full, '/spool', 'Totals', '2026-03-01').message).toBe(
+      "The results of Totals on 2026-03-01 do not fit in the spool folder /spool (warehouse.spoolDir): it is full. On Cloud Run it is the Terraform module's in-memory volume: raise results_spool_size (and planner_executor.memory with it).",
+    );
+    // Cloud Run documents a full in-memory volume as an out-of-memory error.
+    const volume = Object.assign(new Error('ENOMEM: out of memory, write'), { code: 'ENOMEM' });
+    expect(explainSpoolError(volume, '/spool', 'Totals', '2026-03-01').message).toMatch(/^The results of Totals/);
+    const other = Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' });
+    expect(explainSpoolError(other, '/spool', 'Totals', '2026-03-01')).toBe(other);
   });
 });
 
