@@ -33,6 +33,7 @@ resource "time_sleep" "metric_ready" {
   create_duration = var.log_metric_wait
   triggers = {
     metric = google_logging_metric.failed_computations.id
+    checks = google_logging_metric.failed_checks.id
   }
 }
 
@@ -132,6 +133,7 @@ resource "google_logging_metric" "failed_checks" {
     check       = "EXTRACT(jsonPayload.check)"
     severity    = "EXTRACT(jsonPayload.checkSeverity)"
   }
+  depends_on = [time_sleep.apis_ready]
 }
 
 resource "google_monitoring_alert_policy" "failed_checks" {
@@ -164,4 +166,6 @@ resource "google_monitoring_alert_policy" "failed_checks" {
     content   = "A result check failed on a computation's stored results. Severity `error`: the computation-date failed and its dependents are blocked; severity `warn`: reported only. `compute show --computation NAME --date DATE` lists each check's outcome and the first offending entities."
     mime_type = "text/markdown"
   }
+
+  depends_on = [time_sleep.metric_ready]
 }
