@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli, json } from '../support/cli.ts';
 import { runProject, sql, storedResults } from '../support/embedded.ts';
-import { BODIES, CONFIGS, computationFile, expectedTotal, scenarioProject } from '../support/scenario.ts';
+import { BODIES, computationFile, expectedTotal, scenarioProject } from '../support/scenario.ts';
 import { tempProject, type TempProject } from '../support/temp-project.ts';
 
 /**
@@ -320,5 +320,3 @@ describe('the repair window of a scheduled run (defect 4)', () => {
     expect(totals.reason).toContain(`compute run --date ${D2} --computation Totals --force`);
   }, 120_000);
 });
-
-void CONFIGS;
