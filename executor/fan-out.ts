@@ -2,7 +2,7 @@ import type { BatchReady } from '../shared/events/contracts.ts';
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import type { IsoDate } from '../shared/model/types.ts';
 import type { Lease, LedgerKey, LedgerSummary, PlannedBatch } from '../shared/ports/state-store.ts';
-import { openBatches } from '../shared/runtime/assemble-batches.ts';
+import { failureOrigins, openBatches } from '../shared/runtime/assemble-batches.ts';
 import { previousDate } from '../shared/plan/decide.ts';
 import { contextBlobName, ledgerKey } from '../shared/runtime/batch-files.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
@@ -70,7 +70,8 @@ export async function planFanOut(
   const previous = entry.config.isHistorical
     ? await ports.state.states.get(previousDate(entry, date), entry.name)
     : null;
-  const opened = await openBatches(ports, entry, date, runId, reads, previous);
+  const origins = await failureOrigins(ports.state.states, entry, previous);
+  const opened = await openBatches(ports, entry, date, runId, reads, previous, origins);
   if ('impossible' in opened) return opened;
   const writes = new Pipeline(WRITE_DEPTH);
   // Groups are recorded one after another (each tops the window up), while the next is read.

@@ -1,6 +1,6 @@
 import type { Manifest, ManifestEntry } from '../manifest/manifest.ts';
 import { GLOBAL_ENTITY, type IsoDate, type Row } from '../model/types.ts';
-import type { ComputationState } from '../ports/state-store.ts';
+import type { ComputationState, ComputationStates } from '../ports/state-store.ts';
 import type { ResultStore, StoredResult } from '../ports/warehouse.ts';
 import { hasUsableResult, previousDate } from '../plan/decide.ts';
 import { compareEntityIds } from '../warehouse/entity-order.ts';
@@ -42,6 +42,34 @@ function resultSource(name: string, chunks: AsyncIterable<StoredResult[]>): Enti
   return { name, chunks, key: (item) => (item as StoredResult).entityId };
 }
 
+/** How far back a chain of failures is followed to name the date it started on. */
+const ORIGIN_STEPS = 62;
+
+/**
+ * The date each failed entity of a historical computation's previous state
+ * first failed on: walks back its chain of due dates while those are
+ * partial with the entity among their failed ids (at most ORIGIN_STEPS
+ * dates), so the repair command it prints starts where the failure did.
+ */
+export async function failureOrigins(
+  states: Pick<ComputationStates, 'get'>,
+  entry: ManifestEntry,
+  previous: ComputationState | null,
+): Promise<Map<string, IsoDate>> {
+  const origins = new Map<string, IsoDate>();
+  let open = new Set(previous?.failedIds ?? []);
+  let current = previous;
+  for (let step = 0; current !== null && open.size > 0 && step < ORIGIN_STEPS; step++) {
+    for (const id of open) origins.set(id, current.date);
+    const before = await states.get(previousDate(entry, current.date), entry.name);
+    if (before === null || before.status !== 'partial') break;
+    const failed = new Set(before.failedIds ?? []);
+    open = new Set([...open].filter((id) => failed.has(id)));
+    current = before;
+  }
+  return origins;
+}
+
 /**
  * Streams a per-entity computation's inputs in entity order as batch
  * contexts: required tables' rows, this batch's per-entity dependency
@@ -61,6 +89,8 @@ export async function openBatches(
   runId: string,
   reads: PlannedRead[],
   previous: ComputationState | null = null,
+  /** The date each of the previous date's failed entities first failed on, when earlier (see failureOrigins). */
+  origins: ReadonlyMap<string, IsoDate> = new Map(),
 ): Promise<{ impossible: string } | { batches: AsyncIterable<BatchContext> }> {
   const perEntityDeps = entry.config.dependencies.filter(
     (name) => ports.manifest.byName.get(name)!.config.type === 'per-entity',
@@ -114,7 +144,7 @@ export async function openBatches(
             data,
             dependencies,
             previous: previousResult,
-            ...(failed ? { previousFailed: failedOn } : {}),
+            ...(failed ? { previousFailed: origins.get(entityId) ?? failedOn } : {}),
           };
         }),
       };

@@ -23,8 +23,8 @@ export interface BatchOutcome {
 }
 
 /** Why a historical computation's entity is failed: it failed on the previous date its chain builds on. */
-export function previousFailedText(computation: string, failedOn: string): string {
-  return `not run: this entity failed on ${failedOn}, the previous date its history builds on; repair that date first (compute run --date ${failedOn} --computation ${computation}), then this date runs again`;
+export function previousFailedText(computation: string, failedOn: string, date: string): string {
+  return `not run: this entity failed on ${failedOn}, and its history builds on that date; repair from there: compute run --date ${failedOn} --to ${date} --computation ${computation}`;
 }
 
 /** `this.log` for a computation: levels mapped onto the logger, tagged by the child's bindings. */
@@ -83,7 +83,8 @@ export async function runBatch(
     try {
       if (limits.deadline !== undefined && now() > limits.deadline)
         throw new Error('not run: the batch ran out of time (batchTimeoutSeconds) before this entity started');
-      if (item.previousFailed !== undefined) throw new Error(previousFailedText(entry.name, item.previousFailed));
+      if (item.previousFailed !== undefined)
+        throw new Error(previousFailedText(entry.name, item.previousFailed, context.date));
       const running = instance.process(
         buildContext({
           computation: entry.name,

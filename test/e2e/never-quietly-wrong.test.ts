@@ -111,16 +111,22 @@ describe('historical chains (defects 2 and 3)', () => {
     expect(d2.status).toBe('partial');
     expect(d2.failedIds).toEqual(['e005']);
     expect(d2.failures![0]!.error).toContain(`this entity failed on ${D1}`);
-    expect(d2.failures![0]!.error).toContain(`compute run --date ${D1} --computation Streak`);
-    expect(later.states.get(`${D3}/Streak`)!.failures![0]!.error).toContain(`failed on ${D2}`);
+    expect(d2.failures![0]!.error).toContain(`compute run --date ${D1} --to ${D2} --computation Streak`);
+    // D3 names where the failure started (D1), not only the date before it.
+    const d3error = later.states.get(`${D3}/Streak`)!.failures![0]!.error;
+    expect(d3error).toContain(`failed on ${D1}`);
     expect((await storedResults(project.root, 'Streak', D3)).find((r) => r.entityId === 'e005')).toBeUndefined();
 
-    // Repair D1: the later dates run again (their previous result changed) and every value equals a clean run.
-    const repaired = await runProject(project.root, { dates: [D1, D2, D3], computations: ['Streak'] });
-    expect([D1, D2, D3].map((d) => repaired.states.get(`${d}/Streak`)!.status)).toEqual([
-      'completed',
-      'completed',
-      'completed',
+    // Run the command the error prints: D1 is repaired, the later dates run again (their previous result
+    // changed), and every value equals a clean run.
+    const printed = /compute run (.*)$/.exec(d3error)![1]!.trim().split(/\s+/);
+    expect(printed).toEqual(['--date', D1, '--to', D3, '--computation', 'Streak']);
+    const repaired = await cli(['run', ...printed, '--json', '--project', project.root]);
+    expect(repaired.code).toBe(0);
+    expect(json<RunJson>(repaired).computations.map((c) => `${c.date}=${c.status}`)).toEqual([
+      `${D1}=completed`,
+      `${D2}=completed`,
+      `${D3}=completed`,
     ]);
     const clean = await scenarioProject();
     try {
