@@ -99,6 +99,26 @@ describe('a computation-date with failed entities (defect 1)', () => {
   });
 });
 
+describe('notes that say something (defect 10)', () => {
+  it('a historical computation that ran for no entity is not said to have started from no previous result', async () => {
+    project = await scenarioProject();
+    // No rows on 2026-01-20: Streak runs there for no entity.
+    const empty = await cli([
+      'run',
+      '--date',
+      '2026-01-20',
+      '--computation',
+      'Streak',
+      '--json',
+      '--project',
+      project.root,
+    ]);
+    expect(json<{ notes: string[] }>(empty).notes).toEqual([]);
+    const first = await cli(['run', '--date', D1, '--computation', 'Streak', '--json', '--project', project.root]);
+    expect(json<{ notes: string[] }>(first).notes).toHaveLength(1);
+  });
+});
+
 describe('historical chains (defects 2 and 3)', () => {
   it('fail an entity whose previous date failed, naming that date, instead of restarting it from null; repairing that date carries the chain on', async () => {
     project = await scenarioProject({ bodies: { streak: failWhileMarked('e005', BODIES.streak) } });
