@@ -5,7 +5,7 @@ import type { VersionScope } from '../ports/warehouse.ts';
 import { inputVersionsFor } from '../runtime/input-versions.ts';
 import { isDue } from '../schedule/due.ts';
 import type { ComputationReader } from '../warehouse/computation-reader.ts';
-import { addDays } from '../warehouse/dates.ts';
+import { addDays, dateRange, daysBeforeOrFirst } from '../warehouse/dates.ts';
 import { decide, isComplete, previousDate, shownStatus, type Decision, type DependencyView } from './decide.ts';
 
 /**
@@ -33,12 +33,9 @@ export function repairReason(decision: Decision, stored: ComputationState | null
 export function repairWindow(dates: readonly IsoDate[], days: number): IsoDate[] {
   const first = dates[0];
   if (first === undefined || days <= 0) return [];
-  const window: IsoDate[] = [];
-  for (let back = days; back >= 1; back--) {
-    const date = addDays(first, -back);
-    if (date < first && date >= '0001-01-01' && /^\d{4}-/.test(date)) window.push(date);
-  }
-  return window;
+  // Never before the first date of the calendar: the window of a date in year 1 is shorter.
+  const from = daysBeforeOrFirst(first, days);
+  return from >= first ? [] : dateRange(from, addDays(first, -1));
 }
 
 /** One computation-date the repair window runs again, and why. */
