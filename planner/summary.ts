@@ -1,4 +1,5 @@
 import { runDates } from '../shared/state/run-dates.ts';
+import { isPartial } from '../shared/plan/decide.ts';
 import type { CheckOutcome } from '../shared/checks/run-checks.ts';
 import { failedChecksLine } from '../shared/checks/summary-lines.ts';
 import type { Manifest } from '../shared/manifest/manifest.ts';
@@ -52,8 +53,8 @@ export function runCommandText(from: string, to: string, names: readonly string[
 }
 
 /** Whether a row needs nothing more: it completed with every entity, or was up to date. */
-export function settled(r: Pick<SummaryRow, 'status' | 'partial'>): boolean {
-  return (r.status === 'completed' && !r.partial) || r.status === 'skipped';
+export function settled(r: Pick<SummaryRow, 'status'>): boolean {
+  return r.status === 'completed' || r.status === 'skipped';
 }
 
 /** The computations a run covers, in pass order. */
@@ -64,7 +65,7 @@ export function selectedNames(manifest: Manifest, run: Pick<RunRecord, 'computat
 }
 
 /** A computation that completed while some of its entities failed: its own icon, not a green check. */
-export const PARTIAL_ICON = '⚠️';
+export const PARTIAL_ICON = ICONS.partial!;
 
 function row(date: string, name: string, state: ComputationState | null, runId: string): SummaryRow {
   if (state === null || state.runId !== runId) {
@@ -88,8 +89,7 @@ function row(date: string, name: string, state: ComputationState | null, runId: 
       ? Date.parse(state.finishedAt) - Date.parse(state.startedAt)
       : null;
   const ran = state.status === 'completed' || state.status === 'partial' || state.status === 'failed';
-  // 'completed' with failed entities is how a partial state was written before `partial` existed.
-  const partial = state.status === 'partial' || (state.status === 'completed' && (state.counts?.failed ?? 0) > 0);
+  const partial = isPartial(state);
   const failedEntities = partial ? (state.counts?.failed ?? 0) : 0;
   return {
     date,

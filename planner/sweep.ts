@@ -1,7 +1,12 @@
 import { runDates } from '../shared/state/run-dates.ts';
 import type { ComputationCompleted } from '../shared/events/contracts.ts';
 import type { IsoDate } from '../shared/model/types.ts';
-import { FINAL_STATUSES, type ComputationState, type RunRecord } from '../shared/ports/state-store.ts';
+import {
+  FINAL_STATUSES,
+  type ComputationState,
+  type FinalStatus,
+  type RunRecord,
+} from '../shared/ports/state-store.ts';
 import { pastComputationTimeout, type ServicePorts } from '../shared/runtime/ports.ts';
 import { holderGone } from '../shared/state/leases.ts';
 import { selectedNames } from './summary.ts';
@@ -110,20 +115,17 @@ export async function sweepRuns(
       }
       const names = selectedNames(manifest, run).filter((name) => manifest.byName.get(name)!.pass === pass);
       const states = await Promise.all(names.map((name) => state.states.get(date, name)));
-      // On a repair date a computation with nothing to repair writes no state: counted by the planner, it is not stuck.
-      const counted =
-        run.repairDates?.includes(date) === true
-          ? new Set(
-              (await state.runs.steps(run.runId, `done/${date}/`)).map((step) => step.slice(step.lastIndexOf('/') + 1)),
-            )
-          : new Set<string>();
+      // What the planner already counted is not stuck, stored state or not (on a repair date a computation
+      // with nothing to repair writes none).
+      const counted = new Set(
+        (await state.runs.steps(run.runId, `done/${date}/`)).map((step) => step.slice(step.lastIndexOf('/') + 1)),
+      );
       const stuck: Record<string, string> = {};
-      const finals: ComputationState[] = [];
+      const finals: Array<{ computation: string; status: ComputationCompleted['status'] }> = [];
       for (const [index, name] of names.entries()) {
         const current = states[index] ?? null;
-        if (isFinal(current, run.runId)) finals.push(current);
-        else if (counted.has(name))
-          finals.push({ ...(current ?? { computation: name }), status: 'skipped' } as ComputationState);
+        if (isFinal(current, run.runId)) finals.push({ computation: name, status: current.status as FinalStatus });
+        else if (counted.has(name)) finals.push({ computation: name, status: 'skipped' });
         else {
           const why = await whyStuck(run, name, current);
           if (why !== null) stuck[name] = why;
@@ -150,7 +152,7 @@ export async function sweepRuns(
             date,
             computation: final.computation,
             pass,
-            status: final.status as ComputationCompleted['status'],
+            status: final.status,
           });
         report.actions.push({ runId: run.runId, date, pass, action: 'announced again' });
       }

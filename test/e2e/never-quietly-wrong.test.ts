@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli, json } from '../support/cli.ts';
 import { runProject, sql, storedResults } from '../support/embedded.ts';
-import { BODIES, computationFile, expectedTotal, scenarioProject } from '../support/scenario.ts';
+import { BODIES, computationFile, expectedTotal, failWhileMarked, scenarioProject } from '../support/scenario.ts';
 import { tempProject, type TempProject } from '../support/temp-project.ts';
 
 /**
@@ -14,11 +14,6 @@ import { tempProject, type TempProject } from '../support/temp-project.ts';
  */
 
 const [D1, D2, D3] = ['2026-01-25', '2026-01-26', '2026-01-27'];
-
-/** Fails `entity` while a marker file exists in the project: a transient failure that goes away once removed. */
-const failWhileMarked = (entity: string, body: string) =>
-  `if (ctx.entityId === '${entity}' && (await import('node:fs')).existsSync(new URL('../FAIL', import.meta.url))) throw new Error('transient failure of ${entity}');
-    ${body}`;
 
 let project: TempProject | undefined;
 afterEach(async () => {
@@ -287,7 +282,7 @@ describe('the repair window of a scheduled run (defect 4)', () => {
     project = await scenarioProject({
       dates,
       bodies: {
-        streak: `if (ctx.date === '2026-01-22' && (await import('node:fs')).existsSync(new URL('../FAIL', import.meta.url))) throw new Error('all bad'); ${BODIES.streak}`,
+        streak: failWhileMarked({ condition: "ctx.date === '2026-01-22'" }, BODIES.streak),
       },
     });
     await writeFile(join(project.root, 'FAIL'), '');

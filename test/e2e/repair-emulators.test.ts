@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runProject, sql } from '../support/embedded.ts';
 import { emulatorMissing, startEmulator, type Emulator } from '../support/emulators.ts';
-import { BODIES, scenarioProject } from '../support/scenario.ts';
+import { BODIES, failWhileMarked, scenarioProject } from '../support/scenario.ts';
 import {
   checkInvariants,
   runManually,
@@ -17,11 +17,6 @@ import {
 const missing = emulatorMissing('pubsub') ?? emulatorMissing('firestore');
 const DATES = ['2026-01-20', '2026-01-21', '2026-01-22', '2026-01-23', '2026-01-24'];
 const CORRECTION = `UPDATE events SET value = value + 100 WHERE date = DATE '${DATES[1]}' AND entity_id = 'e001'`;
-
-/** Fails `entity` while a marker file exists in the project: a transient failure. */
-const failWhileMarked = (entity: string, body: string) =>
-  `if (ctx.entityId === '${entity}' && (await import('node:fs')).existsSync(new URL('../FAIL', import.meta.url))) throw new Error('transient failure of ${entity}');
-    ${body}`;
 
 /**
  * Never quietly wrong, through the services on the Pub/Sub and Firestore

@@ -16,6 +16,17 @@ export const BODIES = {
     'const before = ctx.previousResult === null ? 0 : ctx.previousResult.days; return { days: before + (ctx.data.events.length > 0 ? 1 : 0) };',
 };
 
+/**
+ * A body that throws while a file `FAIL` exists in the project root (a
+ * transient failure that goes away once the test removes the file) for the
+ * calls where `when` holds: an entity id, or any condition over `ctx`.
+ */
+export function failWhileMarked(when: string | { condition: string }, body: string): string {
+  const condition = typeof when === 'string' ? `ctx.entityId === '${when}'` : when.condition;
+  return `if (${condition} && (await import('node:fs')).existsSync(new URL('../FAIL', import.meta.url))) throw new Error('transient failure while FAIL exists');
+    ${body}`;
+}
+
 export function computationFile(name: string, config: Record<string, unknown>, body: string): string {
   return `import { Computation } from 'computation-system';
 

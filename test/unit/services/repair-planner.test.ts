@@ -7,7 +7,7 @@ import { silentLogger } from '../../../shared/logging/logger.ts';
 import { requireManifest } from '../../../shared/manifest/build-manifest.ts';
 import { loadProjectConfig } from '../../../shared/project/project-config.ts';
 import { ManualBus } from '../../support/manual-bus.ts';
-import { BODIES, scenarioProject } from '../../support/scenario.ts';
+import { BODIES, failWhileMarked, scenarioProject } from '../../support/scenario.ts';
 import type { TempProject } from '../../support/temp-project.ts';
 
 /**
@@ -34,7 +34,7 @@ describe('the repair window from a planner that reads no warehouse', () => {
       dates: DATES,
       config: { repairDays: 3 },
       bodies: {
-        totals: `if (ctx.entityId === 'e002' && (await import('node:fs')).existsSync(new URL('../FAIL', import.meta.url))) throw new Error('transient'); ${BODIES.totals}`,
+        totals: failWhileMarked('e002', BODIES.totals),
       },
     });
     const manifest = await requireManifest(await loadProjectConfig(project.root, {}));
