@@ -258,7 +258,16 @@ export function createExecutor(ports: ServicePorts): Executor {
       compositeHash: decision.compositeHash,
       components: decision.components,
       bytesScanned: null,
-      reason: decision.reasons.find((reason) => reason.startsWith(PARTIAL_DEPENDENCY_NOTE)) ?? null,
+      // Kept as the final state's reason: why the repair window ran it, and that it read a partial dependency.
+      reason:
+        [
+          run.repairDates?.includes(date) === true
+            ? `repaired: ${repairReason(decision, current) ?? 'its input changed'}`
+            : null,
+          decision.reasons.find((reason) => reason.startsWith(PARTIAL_DEPENDENCY_NOTE)) ?? null,
+        ]
+          .filter((text) => text !== null)
+          .join('; ') || null,
     };
     if (decision.decision === 'skip')
       return outcomes.finish(runId, entry, date, lease, {

@@ -22,7 +22,13 @@ afterEach(async () => {
 });
 
 type RunJson = {
-  computations: Array<{ name: string; date: string; status: string; entities: { failed: number } | null }>;
+  computations: Array<{
+    name: string;
+    date: string;
+    status: string;
+    detail: string | null;
+    entities: { failed: number } | null;
+  }>;
 };
 type StatusJson = {
   computations: Array<{
@@ -256,6 +262,11 @@ describe('the repair window of a scheduled run (defect 4)', () => {
     expect(ran).toContain('2026-01-21/Totals=completed');
     expect(ran).toContain('2026-01-21/Streak=completed');
     expect(ran).toContain('2026-01-23/Totals=completed');
+    // Each repaired row says why the window ran it.
+    const detail = (date: string, name: string) =>
+      out.computations.find((c) => c.date === date && c.name === name)?.detail;
+    expect(detail('2026-01-21', 'Totals')).toBe('repaired: input:events changed');
+    expect(detail('2026-01-23', 'Totals')).toBe('repaired: it is partial');
     expect(ran).toContain('2026-01-24/Totals=completed');
     // 2026-01-20 had nothing to repair: not part of this run's work.
     expect(ran.filter((r) => r.startsWith('2026-01-20'))).toEqual([]);
