@@ -1,4 +1,5 @@
 import type { Message, PubSub, Topic } from '@google-cloud/pubsub';
+import { PoisonMessageError } from '../../errors.ts';
 import { TOPIC_OF, type ComputeEvent } from '../../events/contracts.ts';
 import { parseEvent } from '../../events/parse.ts';
 import type { EventBus, EventHandler } from '../../ports/event-bus.ts';
@@ -67,9 +68,10 @@ export class PubSubBus implements EventBus {
         message.ack();
         return;
       }
+      // Poison is acked as the services ack it: delivering it again cannot succeed.
       handler(event).then(
         () => message.ack(),
-        () => message.nack(),
+        (error: unknown) => (error instanceof PoisonMessageError ? message.ack() : message.nack()),
       );
     });
   }
