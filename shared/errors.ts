@@ -6,8 +6,16 @@
  *   exit code 1, HTTP 400.
  * - {@link UsageError}: the command line itself is wrong. CLI exit code 2.
  * - {@link PoisonMessageError}: an event that can never be handled (invalid
- *   shape, unknown type, version skew). It is logged and acknowledged, never
- *   retried.
+ *   shape, unknown type, a run or state it does not match). It is logged and
+ *   acknowledged, never retried.
+ * - {@link VersionSkewError}: a worker runs other code than the batch was
+ *   planned with. Not poison: the service answers 409 and Pub/Sub delivers
+ *   the batch again, perhaps to an instance that has the code.
+ * - {@link StaleLeaseError}: a write carried a lease token another executor
+ *   has since replaced; the writer stops, the new holder goes on.
+ *
+ * All of them are {@link ComputeError}s with a stable `code`; code tells
+ * them apart with `instanceof`, never by comparing message text.
  *
  * Anything else is treated as transient and may be retried, unless an
  * adapter marked it permanent ({@link markPermanent}): the warehouse
@@ -26,7 +34,12 @@ export interface Problem {
   file?: string;
 }
 
-export class UserError extends Error {
+/** The root of the system's own errors: each carries a stable machine-readable code. */
+export abstract class ComputeError extends Error {
+  abstract readonly code: string;
+}
+
+export class UserError extends ComputeError {
   readonly code: string;
   readonly problems: Problem[];
 
@@ -38,7 +51,7 @@ export class UserError extends Error {
   }
 }
 
-export class UsageError extends Error {
+export class UsageError extends ComputeError {
   readonly code = 'USAGE';
 
   constructor(message: string) {
@@ -47,7 +60,7 @@ export class UsageError extends Error {
   }
 }
 
-export class PoisonMessageError extends Error {
+export class PoisonMessageError extends ComputeError {
   readonly code: string;
   readonly messageId: string | undefined;
 
@@ -56,6 +69,37 @@ export class PoisonMessageError extends Error {
     this.name = 'PoisonMessageError';
     this.code = code;
     this.messageId = options.messageId;
+  }
+}
+
+/** A fenced write carried a lease token that is no longer current. */
+export class StaleLeaseError extends ComputeError {
+  readonly code = 'STALE_LEASE';
+
+  readonly key: { computation: string; date: string };
+  readonly token: number;
+  readonly current: number | null;
+
+  constructor(key: { computation: string; date: string }, token: number, current: number | null) {
+    super(
+      `Refused a write for ${key.computation} on ${key.date}: lease token ${token} is stale (current: ${current ?? 'none'}). Another executor took the lease over.`,
+    );
+    this.name = 'StaleLeaseError';
+    this.key = { computation: key.computation, date: key.date };
+    this.token = token;
+    this.current = current;
+  }
+}
+
+/** The worker's code differs from the code the batch was planned with. */
+export class VersionSkewError extends ComputeError {
+  readonly code = 'VERSION_SKEW';
+
+  constructor(computation: string, expected: string, actual: string) {
+    super(
+      `Version skew: batch of ${computation} was planned with code ${expected.slice(0, 12)}, this worker runs ${actual.slice(0, 12)}. Deploy the same code to every service; the batch is left for a worker that has it.`,
+    );
+    this.name = 'VersionSkewError';
   }
 }
 

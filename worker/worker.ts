@@ -1,4 +1,4 @@
-import { PoisonMessageError } from '../shared/errors.ts';
+import { PoisonMessageError, VersionSkewError } from '../shared/errors.ts';
 import type { BatchReady } from '../shared/events/contracts.ts';
 import {
   contextBlobName,
@@ -13,18 +13,6 @@ import { withHeartbeat } from '../shared/runtime/heartbeat.ts';
 import { timeoutsFor, type ServicePorts } from '../shared/runtime/ports.ts';
 import { drivesAttempt } from '../shared/state/leases.ts';
 import { runBatch, type BatchOutcome } from '../shared/runtime/run-batch.ts';
-
-/** The worker's code differs from the code the batch was planned with. */
-export class VersionSkewError extends Error {
-  readonly code = 'VERSION_SKEW';
-
-  constructor(computation: string, expected: string, actual: string) {
-    super(
-      `Version skew: batch of ${computation} was planned with code ${expected.slice(0, 12)}, this worker runs ${actual.slice(0, 12)}. Deploy the same code to every service; the batch is left for a worker that has it.`,
-    );
-    this.name = 'VersionSkewError';
-  }
-}
 
 export interface Worker {
   onBatchReady: (event: BatchReady) => Promise<void>;

@@ -1,5 +1,5 @@
 import express, { type Express, type Request, type Response } from 'express';
-import { PoisonMessageError, UserError } from '../errors.ts';
+import { PoisonMessageError, UserError, VersionSkewError } from '../errors.ts';
 import type { ComputeEvent, EventType } from '../events/contracts.ts';
 import type { Logger } from '../ports/logger.ts';
 import { managementGuard, pushGuard, type ServiceAuth } from './auth.ts';
@@ -21,7 +21,7 @@ export interface ServiceApp {
 
 /** Errors whose retry cannot help the same way; Pub/Sub still redelivers a 409 (to another instance, say). */
 function isConflict(error: unknown): boolean {
-  return (error as { code?: unknown }).code === 'VERSION_SKEW';
+  return error instanceof VersionSkewError;
 }
 
 /** The seed's management body ({"action": ...}) sent where events arrive. */

@@ -278,24 +278,8 @@ export interface BatchLedger {
   batches(key: LedgerKey): Promise<BatchRecord[]>;
 }
 
-/** A write carried a lease token that is no longer current. */
-export class StaleLeaseError extends Error {
-  readonly code = 'STALE_LEASE';
-
-  readonly key: LeaseKey;
-  readonly token: number;
-  readonly current: number | null;
-
-  constructor(key: LeaseKey, token: number, current: number | null) {
-    super(
-      `Refused a write for ${key.computation} on ${key.date}: lease token ${token} is stale (current: ${current ?? 'none'}). Another executor took the lease over.`,
-    );
-    this.name = 'StaleLeaseError';
-    this.key = key;
-    this.token = token;
-    this.current = current;
-  }
-}
+/** Thrown by a fenced write whose token is stale; declared with the other errors. */
+export { StaleLeaseError } from '../errors.ts';
 
 /** How a storage key is made of a ledger key: run and attempt in one field, as stored since the first version. */
 export function ledgerRunField(key: LedgerKey): string {

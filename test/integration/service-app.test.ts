@@ -1,6 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { VersionSkewError } from '../../shared/errors.ts';
 import { createServiceApp } from '../../shared/http/service-app.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
 import type { ComputeEvent } from '../../shared/events/contracts.ts';
@@ -159,7 +160,7 @@ describe('service app over HTTP', () => {
   it('answers 500 when the handler fails, so Pub/Sub redelivers, and 409 on version skew', async () => {
     failNext = new Error('state store unavailable');
     expect((await post(pushBody(PASS))).status).toBe(500);
-    failNext = Object.assign(new Error('Version skew: ...'), { code: 'VERSION_SKEW' });
+    failNext = new VersionSkewError('Totals', 'a'.repeat(64), 'b'.repeat(64));
     expect((await post(pushBody(PASS))).status).toBe(409);
   });
 
