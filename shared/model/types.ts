@@ -23,6 +23,27 @@
  *   output gives an equal hash, so dependents skip (early cutoff).
  * - lease: a time-limited claim on running one (computation, date), with a
  *   fencing token so a stale holder cannot write.
+ * - fan-out: the executor cutting a per-entity computation's entities into
+ *   batches and publishing one `batch.ready` event per batch.
+ * - attempt: one fan-out of a (computation, date) in a run. A fan-out cut
+ *   short by a crash is redone by the new lease holder as a new attempt;
+ *   completions of an older attempt are ignored.
+ * - ledger: the record of one attempt's batches: the plan (which batches
+ *   exist) and one record per completed batch, so a redelivered completion
+ *   counts once and the counts are summed, never incremented.
+ * - seal: marking an attempt's plan complete (every batch cut); until it is
+ *   sealed, finishing the last known batch does not finish the computation.
+ * - step: a one-time action of a run with a key ('advance date D past pass
+ *   P', 'finalize C on D'); a claim on it is won by exactly one caller
+ *   however many race or retry.
+ * - claim: taking a step (or a lease) with a write that only one caller can
+ *   win; the loser does nothing.
+ * - breaker: the circuit breaker that fails a fan-out early once the failed
+ *   share of processed entities passes `breakerThreshold` (after
+ *   `breakerMinEntities`), instead of running every remaining entity.
+ * - sweep: the watchdog pass (`compute sweep`, a scheduled message) that
+ *   finds runs and leases whose holder stopped heartbeating and drives
+ *   them on.
  */
 
 /** A calendar date as `YYYY-MM-DD`. */
