@@ -33,9 +33,10 @@
  *   counts once and the counts are summed, never incremented.
  * - seal: marking an attempt's plan complete (every batch cut); until it is
  *   sealed, finishing the last known batch does not finish the computation.
- * - step: a one-time action of a run with a key ('advance date D past pass
- *   P', 'finalize C on D'); a claim on it is won by exactly one caller
- *   however many race or retry.
+ * - step: a one-time action of a run, named by a key (`pass/DATE/P` opens
+ *   pass P of a date, `breaker/DATE/C/ATTEMPT` trips a breaker, `run-done`
+ *   ends the run); a claim on it is won by exactly one caller however many
+ *   race or retry.
  * - claim: taking a step (or a lease) with a write that only one caller can
  *   win; the loser does nothing.
  * - breaker: the circuit breaker that fails a fan-out early once the failed
