@@ -4,6 +4,7 @@ import {
   keepFailedId,
   StaleLeaseError,
   type BatchPlan,
+  type EntityCounts,
   type EntityError,
   type LeaseToken,
   type LedgerKey,
@@ -13,7 +14,23 @@ import { holdsLease } from '../shared/state/leases.ts';
 import type { BatchResults } from '../shared/runtime/batch-files.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import { ResultHasher } from '../shared/runtime/result-hash.ts';
-import type { RunOutcome } from './global-run.ts';
+
+/** How running a computation ended, before its state is written. */
+export type RunOutcome =
+  | {
+      status: 'completed';
+      resultHash: string;
+      planned: number;
+      succeeded: number;
+      failed: number;
+      stored: number;
+      failures: string | null;
+      /** Failed entity ids (at most FAILED_IDS_CAP) and a sample of their errors. */
+      failedIds?: string[];
+      failureSample?: EntityError[];
+    }
+  | { status: 'impossible'; reason: string }
+  | { status: 'failed'; error: string; counts?: EntityCounts | undefined };
 
 /** Results blobs read ahead during finalization. */
 const READ_AHEAD = 4;

@@ -1,29 +1,13 @@
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import { GLOBAL_ENTITY, type IsoDate } from '../shared/model/types.ts';
-import type { EntityCounts, EntityError, LeaseToken } from '../shared/ports/state-store.ts';
-import { commitFenced } from './finalize.ts';
+import type { LeaseToken } from '../shared/ports/state-store.ts';
+import { commitFenced, type RunOutcome } from './finalize.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import { ResultHasher } from '../shared/runtime/result-hash.ts';
 import { processGlobal } from '../shared/runtime/process-global.ts';
 import { hasUsableResult, previousDate } from '../shared/plan/decide.ts';
 import type { PlannedRead } from '../shared/warehouse/computation-reader.ts';
 import { seconds, withTimeLimit } from '../shared/runtime/time-limit.ts';
-
-export type RunOutcome =
-  | {
-      status: 'completed';
-      resultHash: string;
-      planned: number;
-      succeeded: number;
-      failed: number;
-      stored: number;
-      failures: string | null;
-      /** Failed entity ids (at most FAILED_IDS_CAP) and a sample of their errors. */
-      failedIds?: string[];
-      failureSample?: EntityError[];
-    }
-  | { status: 'impossible'; reason: string }
-  | { status: 'failed'; error: string; counts?: EntityCounts | undefined };
 
 /**
  * Runs a global computation in this process: reads every required table's

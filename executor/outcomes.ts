@@ -7,7 +7,7 @@ import { batchPrefix } from '../shared/runtime/batch-files.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import { writeState, type StateFields } from '../shared/runtime/state-writes.ts';
 import { releaseLease } from '../shared/state/leases.ts';
-import type { RunOutcome } from './global-run.ts';
+import type { RunOutcome } from './finalize.ts';
 
 /** What a computation was running with, kept in its final state. */
 export interface RunningWith {
