@@ -1,6 +1,9 @@
 // Keeps the architecture visible: services import shared/, never each other,
 // and no promise is left floating (an unawaited publish is lost data).
 import tseslint from 'typescript-eslint';
+import { noImportCycle } from './eslint/no-import-cycle.mjs';
+
+const SERVICES = ['planner', 'executor', 'worker'];
 
 const service = (name, others) => ({
   files: [`${name}/**/*.ts`],
@@ -67,22 +70,44 @@ export default tseslint.config(
   service('planner', ['executor', 'worker']),
   service('executor', ['planner', 'worker']),
   service('worker', ['planner', 'executor']),
+  ...sharedLayers(),
   {
-    files: ['shared/**/*.ts'],
-    // The CLI is the composition root: it alone wires the services together.
-    ignores: ['shared/cli/**'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['**/planner/**', '**/executor/**', '**/worker/**'],
-              message: 'shared/ is the core: it must not import a service.',
-            },
-          ],
-        },
-      ],
-    },
+    files: ['**/*.ts'],
+    plugins: { local: { rules: { 'no-import-cycle': noImportCycle } } },
+    rules: { 'local/no-import-cycle': 'error' },
   },
 );
+
+/**
+ * The core's own layers, bottom up: a folder of shared/ may import its own
+ * layer and those below, never above, and never a service. (shared/index.ts,
+ * the package's public face, and errors.ts sit outside the layers.)
+ */
+function sharedLayers() {
+  const layers = [
+    ['util', 'model'],
+    ['project', 'manifest', 'schedule'],
+    ['ports', 'events', 'warehouse', 'checks', 'logging'],
+    ['state', 'plan', 'runtime'],
+    ['adapters', 'http', 'testing'],
+  ];
+  const forbidden = (above) => [
+    {
+      group: [...SERVICES, 'cli'].map((name) => `**/${name}/**`),
+      message: 'shared/ is the core: it must not import a service or the CLI.',
+    },
+    ...above.map((folder) => ({
+      group: [`**/${folder}/**`, `../${folder}/*`],
+      message: `shared/${folder}/ is in a higher layer of the core (see sharedLayers in eslint.config.mjs).`,
+    })),
+  ];
+  return [
+    { files: ['shared/*.ts'], rules: { 'no-restricted-imports': ['error', { patterns: forbidden([]) }] } },
+    ...layers.flatMap((layer, i) =>
+      layer.map((folder) => ({
+        files: [`shared/${folder}/**/*.ts`],
+        rules: { 'no-restricted-imports': ['error', { patterns: forbidden(layers.slice(i + 1).flat()) }] },
+      })),
+    ),
+  ];
+}

@@ -4,8 +4,8 @@ import type { Logger } from '../ports/logger.ts';
 import type { StateStore } from '../ports/state-store.ts';
 import type { ResultStore } from '../ports/warehouse.ts';
 import { isDue } from '../schedule/due.ts';
-import { addDays } from '../warehouse/dates.ts';
-import { checksHash } from './checks-hash.ts';
+import { addDays } from '../model/dates.ts';
+import { checksHash } from '../manifest/checks-hash.ts';
 import { failedChecksText, runChecks, type CheckRecord } from './run-checks.ts';
 
 /** What the checks of a computation-date came to. */

@@ -1,5 +1,5 @@
 import type { StoredResult } from '../ports/warehouse.ts';
-import { checkName, type Check } from './check-schema.ts';
+import { checkName, type Check } from '../model/check-schema.ts';
 
 /** Offending entities quoted per failed check. */
 export const CHECK_SAMPLE = 5;

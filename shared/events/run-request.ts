@@ -1,7 +1,7 @@
 import type { IsoDate } from '../model/types.ts';
 import { didYouMean } from '../util/nearest.ts';
 import { RUN_DATE_FORMS, resolveRunDate, runDateProblem } from '../util/relative-date.ts';
-import { dateRange, daysBetween, FIRST_DATE, LAST_DATE } from '../warehouse/dates.ts';
+import { dateRange, daysBetween, FIRST_DATE, LAST_DATE } from '../model/dates.ts';
 import { isRunId, type RunRequested } from './contracts.ts';
 
 /**
@@ -13,9 +13,6 @@ import { isRunId, type RunRequested } from './contracts.ts';
  * the same for all three, and each turns the problems into its own
  * refusal: the CLI exits 2, the API answers 400, a message is poison.
  */
-
-/** Dates one request may span when the project does not say. (Default of the `maxRunDays` setting) */
-export const DEFAULT_MAX_RUN_DAYS = 3660;
 
 /** The fields of a run request as a source received them, before any check. */
 export interface RunRequestFields {

@@ -2,7 +2,8 @@ import type { Request, Response } from 'express';
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
 import type { Logger } from '../ports/logger.ts';
-import { DEFAULT_MAX_RUN_DAYS, jsonField, parseRunRequest, type RunRequest } from '../events/run-request.ts';
+import { DEFAULT_MAX_RUN_DAYS } from '../project/project-config.ts';
+import { jsonField, parseRunRequest, type RunRequest } from '../events/run-request.ts';
 import { resolveRunDate, runDateSchema } from '../util/relative-date.ts';
 import { describeIssues } from '../util/zod-problems.ts';
 

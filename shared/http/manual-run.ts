@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PoisonMessageError } from '../errors.ts';
-import { DEFAULT_MAX_RUN_DAYS, jsonField, parseRunRequest, runRequestedEvent } from '../events/run-request.ts';
+import { DEFAULT_MAX_RUN_DAYS } from '../project/project-config.ts';
+import { jsonField, parseRunRequest, runRequestedEvent } from '../events/run-request.ts';
 import { runDateSchema } from '../util/relative-date.ts';
 import { describeIssues } from '../util/zod-problems.ts';
 

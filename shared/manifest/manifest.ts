@@ -4,7 +4,7 @@ import { didYouMean } from '../util/nearest.ts';
 import type { ComputationConfig } from '../model/config-schema.ts';
 import type { ProjectConfig } from '../project/project-config.ts';
 import type { HashComponents } from './composite-hash.ts';
-import { checksHash } from '../checks/checks-hash.ts';
+import { checksHash } from './checks-hash.ts';
 
 /** One checked computation of a manifest. */
 export interface ManifestEntry {

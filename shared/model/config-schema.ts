@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { checksSchema } from '../checks/check-schema.ts';
+import { checksSchema } from './check-schema.ts';
 
 /** Names end up in table names and file names, so keep them identifiers. */
 const identifier = z

@@ -9,7 +9,7 @@ import { staticComponents, type Manifest, type ManifestEntry } from '../manifest
 import type { IsoDate } from '../model/types.ts';
 import type { ComputationState } from '../ports/state-store.ts';
 import { isDue } from '../schedule/due.ts';
-import { addDays } from '../warehouse/dates.ts';
+import { addDays } from '../model/dates.ts';
 
 export type DecisionKind = 'run' | 'skip' | 'blocked' | 'impossible';
 

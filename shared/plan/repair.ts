@@ -5,7 +5,7 @@ import type { VersionScope } from '../ports/warehouse.ts';
 import { inputVersionsFor } from '../runtime/input-versions.ts';
 import { isDue } from '../schedule/due.ts';
 import type { ComputationReader } from '../warehouse/computation-reader.ts';
-import { addDays, dateRange, daysBeforeOrFirst } from '../warehouse/dates.ts';
+import { addDays, dateRange, daysBeforeOrFirst } from '../model/dates.ts';
 import { decide, isComplete, previousDate, shownStatus, type Decision, type DependencyView } from './decide.ts';
 
 /**

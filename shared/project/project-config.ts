@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
-import { DEFAULT_MAX_RUN_DAYS } from '../events/run-request.ts';
+
+/** Dates one request may span when the project does not say. (Default of the `maxRunDays` setting) */
+export const DEFAULT_MAX_RUN_DAYS = 3660;
 import { describeIssues } from '../util/zod-problems.ts';
 
 export const CONFIG_FILE = 'compute.config.json';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { isCalendarDate } from '../model/iso-date.ts';
 import type { IsoDate } from '../model/types.ts';
-import { addDays } from '../warehouse/dates.ts';
+import { addDays } from '../model/dates.ts';
 
 /**
  * Dates a run request may name: a calendar date, or one relative to a

@@ -3,7 +3,7 @@ import type { Requirement } from '../model/config-schema.ts';
 import type { ComputationType, IsoDate } from '../model/types.ts';
 import type { ColumnInfo, TableQuery, TableSchema } from '../ports/warehouse.ts';
 import { didYouMean } from '../util/nearest.ts';
-import { daysBeforeOrFirst } from './dates.ts';
+import { daysBeforeOrFirst } from '../model/dates.ts';
 import { DATE_KINDS } from './values.ts';
 
 export interface QueryPlanInput {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checksSchema } from '../../shared/checks/check-schema.ts';
+import { checksSchema } from '../../shared/model/check-schema.ts';
 import { runChecks } from '../../shared/checks/run-checks.ts';
 import { ManualClock } from '../../shared/ports/clock.ts';
 import type { ResultStore, Warehouse } from '../../shared/ports/warehouse.ts';

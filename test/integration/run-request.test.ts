@@ -11,7 +11,7 @@ import { createServiceApp } from '../../shared/http/service-app.ts';
 import { silentLogger } from '../../shared/logging/logger.ts';
 import { requireManifest } from '../../shared/manifest/build-manifest.ts';
 import { loadProjectConfig } from '../../shared/project/project-config.ts';
-import { addDays, dateRange } from '../../shared/warehouse/dates.ts';
+import { addDays, dateRange } from '../../shared/model/dates.ts';
 import { compileBigquery } from '../../shared/warehouse/dialects/bigquery.ts';
 import { cli } from '../support/cli.ts';
 import { sql } from '../support/embedded.ts';

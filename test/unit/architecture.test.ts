@@ -30,7 +30,34 @@ describe('architecture rules', () => {
       'shared/util/hash.ts',
       "import { createWorker } from '../worker/worker.ts';\nexport const x = createWorker;\n",
     );
-    expect(messages.join('\n')).toContain('shared/ is the core: it must not import a service.');
+    expect(messages.join('\n')).toContain('shared/ is the core: it must not import a service or the CLI.');
+  }, 60_000);
+
+  it('refuses a folder of the core importing a higher layer of the core, and lets it import a lower one', async () => {
+    const upward = await lint(
+      'shared/model/types.ts',
+      "import { runBatch } from '../runtime/run-batch.ts';\nexport const x = runBatch;\n",
+    );
+    expect(upward.join('\n')).toContain('shared/runtime/ is in a higher layer of the core');
+    const downward = await lint(
+      'shared/runtime/rules.ts',
+      "import { sha256 } from '../util/hash.ts';\nexport const x = sha256('a');\n",
+    );
+    expect(downward.filter((m) => m.includes('higher layer'))).toEqual([]);
+  }, 60_000);
+
+  it('refuses an import that closes a cycle, naming the modules on it', async () => {
+    // shared/model/computation.ts imports ./types.ts: types.ts importing it back closes a cycle.
+    const messages = await lint(
+      'shared/model/types.ts',
+      "import { Computation } from './computation.ts';\nexport const x = Computation;\n",
+    );
+    expect(messages).toContain(
+      'Import cycle: shared/model/types.ts -> shared/model/computation.ts -> shared/model/types.ts. Move what both need to a lower module.',
+    );
+    // The file as it is on disk closes none.
+    const clean = await lint('shared/model/types.ts', 'export const x = 1;\n');
+    expect(clean.filter((m) => m.startsWith('Import cycle'))).toEqual([]);
   }, 60_000);
 
   it('refuses a floating promise', async () => {

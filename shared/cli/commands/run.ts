@@ -11,7 +11,7 @@ import { requireManifest } from '../../manifest/build-manifest.ts';
 import type { Manifest, ManifestEntry } from '../../manifest/manifest.ts';
 import { flagField, parseRunRequest, runRequestedEvent, type RunRequest } from '../../events/run-request.ts';
 import type { ProjectConfig } from '../../project/project-config.ts';
-import { FIRST_DATE } from '../../warehouse/dates.ts';
+import { FIRST_DATE } from '../../model/dates.ts';
 import { didYouMean } from '../../util/nearest.ts';
 import { COMPUTATIONS_FLAG, listFlag, stringFlag, type FlagSpec, type Flags } from '../args.ts';
 import { loadProject, printJson, type Command, type CommandInput } from '../command.ts';

@@ -1,5 +1,5 @@
 import type { CompiledQuery, TableQuery } from '../../ports/warehouse.ts';
-import { LAST_DATE } from '../dates.ts';
+import { LAST_DATE } from '../../model/dates.ts';
 
 export function quoteBigquery(identifier: string): string {
   return `\`${identifier.replace(/[`\\]/g, (c) => `\\${c}`)}\``;

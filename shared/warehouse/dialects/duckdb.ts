@@ -1,5 +1,5 @@
 import type { CompiledQuery, TableQuery } from '../../ports/warehouse.ts';
-import { addDays, LAST_DATE } from '../dates.ts';
+import { addDays, LAST_DATE } from '../../model/dates.ts';
 
 export function quoteDuckdb(identifier: string): string {
   return `"${identifier.replaceAll('"', '""')}"`;

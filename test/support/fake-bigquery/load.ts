@@ -2,7 +2,18 @@ import { randomUUID } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { ApiFailure, type FakeJob } from './jobs.ts';
 import type { Field } from './schema.ts';
-import type { FakeBigQuery } from './server.ts';
+import type { FakeCatalog } from './catalog.ts';
+
+/** What a load job uses of the fake server (declared here so that server.ts and this file do not import each other). */
+export interface LoadHost {
+  readonly projectId: string;
+  readonly catalog: FakeCatalog;
+  readonly loadsPerTable: Map<string, number>;
+  locate(asked: string | undefined, datasets: string[]): string;
+  record(job: FakeJob): void;
+  fault(on: 'upload', subject: string): { reason: string; message?: string } | undefined;
+  jobResource(job: FakeJob): Record<string, unknown>;
+}
 
 interface LoadConfiguration {
   destinationTable: { projectId: string; datasetId: string; tableId: string };
@@ -32,7 +43,7 @@ const q = (name: string) => `"${name.replaceAll('"', '""')}"`;
  * WRITE_TRUNCATE replaces that partition only, atomically.
  */
 export async function runLoad(
-  fake: FakeBigQuery,
+  fake: LoadHost,
   db: DuckDBConnection,
   raw: Buffer,
   contentType: string,

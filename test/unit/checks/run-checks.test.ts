@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { checksSchema, type CheckInput } from '../../../shared/checks/check-schema.ts';
-import { checksHash } from '../../../shared/checks/checks-hash.ts';
+import { checksSchema, type CheckInput } from '../../../shared/model/check-schema.ts';
+import { checksHash } from '../../../shared/manifest/checks-hash.ts';
 import { runChecks, type CheckOutcome } from '../../../shared/checks/run-checks.ts';
 import { computationConfigSchema } from '../../../shared/model/config-schema.ts';
 import type { StoredResult } from '../../../shared/ports/warehouse.ts';

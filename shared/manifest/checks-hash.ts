@@ -1,6 +1,6 @@
-import { normalizedSourceHash } from '../manifest/source-hash.ts';
+import { normalizedSourceHash } from './source-hash.ts';
 import { canonicalJson, sha256 } from '../util/hash.ts';
-import type { Check } from './check-schema.ts';
+import type { Check } from '../model/check-schema.ts';
 
 const cache = new WeakMap<readonly Check[], string>();
 

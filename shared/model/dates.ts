@@ -1,4 +1,4 @@
-import type { IsoDate } from '../model/types.ts';
+import type { IsoDate } from './types.ts';
 
 const DAY_MS = 86_400_000;
 
