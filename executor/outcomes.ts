@@ -1,3 +1,4 @@
+import { outcomeStep } from '../shared/runtime/event-checks.ts';
 import { judgeStoredResults } from '../shared/checks/judge.ts';
 import { withHeartbeat } from '../shared/runtime/heartbeat.ts';
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
@@ -53,6 +54,8 @@ export function createOutcomes(ports: ServicePorts): Outcomes {
   const id = (runId: string, date: IsoDate, name: string) => `${runId}/${date}/${name}`;
 
   async function announce(runId: string, entry: ManifestEntry, date: IsoDate, status: FinalStatus): Promise<void> {
+    // Recorded first: the planner counts only an outcome the run holds (shared/runtime/event-checks.ts).
+    await state.runs.claimStep(runId, outcomeStep(date, entry.name, status));
     await bus.publish({
       v: 1,
       type: 'computation.completed',

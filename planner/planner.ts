@@ -8,6 +8,7 @@ import { nearestName } from '../shared/util/nearest.ts';
 import { runDates } from '../shared/state/run-dates.ts';
 import { repairWindow, scanRepairWindow, type RepairItem } from '../shared/plan/repair.ts';
 import { RunVersionScopes } from '../shared/runtime/input-versions.ts';
+import { checkCompletion, passStep, runOf } from '../shared/runtime/event-checks.ts';
 import { executionSummary, formatSummary, selectedNames } from './summary.ts';
 import { describeSweep, sweepRuns, type SweepOptions, type SweepReport } from './sweep.ts';
 
@@ -47,7 +48,7 @@ export function createPlanner(ports: PlannerPorts): Planner {
   }
 
   async function publishPass(run: RunRecord, date: IsoDate, pass: number): Promise<void> {
-    if (!(await state.runs.claimStep(run.runId, `pass/${date}/${pass}`))) return;
+    if (!(await state.runs.claimStep(run.runId, passStep(date, pass)))) return;
     const passes = passesOf(run);
     await state.runs.update(run.runId, {
       progress: {
@@ -185,6 +186,13 @@ export function createPlanner(ports: PlannerPorts): Planner {
     await startDates(run);
   }
 
+  /** A completion as delivered: checked against the stored run and states first (poison when it does not fit). */
+  async function onDeliveredCompletion(event: ComputationCompleted): Promise<void> {
+    await checkCompletion(state, manifest, await runOf(state, event), event);
+    return onComputationCompleted(event);
+  }
+
+  /** Counts a completion the caller knows is real (checked, or found by the watchdog in the stored states). */
   async function onComputationCompleted(event: ComputationCompleted): Promise<void> {
     const run = await state.runs.get(event.runId);
     if (run === null) return;
@@ -223,5 +231,5 @@ export function createPlanner(ports: PlannerPorts): Planner {
     ports.log.info({ sweep: report }, `Sweep ${event.runId}: ${describeSweep(report)}`);
   }
 
-  return { onRunRequested, onComputationCompleted, onSweepRequested, sweep };
+  return { onRunRequested, onComputationCompleted: onDeliveredCompletion, onSweepRequested, sweep };
 }

@@ -1,6 +1,8 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { UserError } from '../errors.ts';
+import { errorText, UserError } from '../errors.ts';
+import { boundedText } from '../util/safe-text.ts';
+import { internalError } from './internal-error.ts';
 import type { Logger } from '../ports/logger.ts';
 import { DEFAULT_MAX_RUN_DAYS, jsonField, parseRunRequest, type RunRequest } from '../events/run-request.ts';
 import { resolveRunDate, runDateSchema } from '../util/relative-date.ts';
@@ -126,12 +128,17 @@ export function managementHandler(options: ManagementOptions) {
       );
       response.status(202).json({ runId, status: 'requested' });
     } catch (error) {
-      if (error instanceof UserError) {
-        response.status(400).json({ error: error.message });
+      if (error instanceof UserError && error.code === 'PROJECT_BUSY') {
+        // Its text names the warehouse file and another process: for the operator's log, not the caller.
+        options.log.warn({ code: error.code, error: errorText(error) }, 'Management request: the warehouse is busy');
+        response.status(503).json({ error: 'The warehouse is in use by another process; try again shortly' });
         return;
       }
-      options.log.error({ error: String(error) }, 'Management request failed');
-      response.status(500).json({ error: error instanceof Error ? error.message : String(error) });
+      if (error instanceof UserError) {
+        response.status(400).json({ error: boundedText(error.message, 2000) });
+        return;
+      }
+      internalError(response, options.log, { route: '/api' }, error);
     }
   };
 }
