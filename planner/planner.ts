@@ -8,6 +8,7 @@ import { nearestName } from '../shared/util/nearest.ts';
 import { runDates } from '../shared/state/run-dates.ts';
 import { repairWindow, scanRepairWindow, type RepairItem } from '../shared/plan/repair.ts';
 import { RunVersionScopes } from '../shared/runtime/input-versions.ts';
+import { quoted } from '../shared/util/safe-text.ts';
 import { checkCompletion, passStep, runOf } from '../shared/runtime/event-checks.ts';
 import { executionSummary, formatSummary, selectedNames } from './summary.ts';
 import { describeSweep, sweepRuns, type SweepOptions, type SweepReport } from './sweep.ts';
@@ -146,11 +147,13 @@ export function createPlanner(ports: PlannerPorts): Planner {
     const unknown = (event.computations ?? []).filter((name) => !manifest.byName.has(name));
     if (unknown.length > 0) {
       const names = unknown
+        .slice(0, 10)
         .map((name) => {
           const near = nearestName(name, manifest.byName.keys());
-          return `'${name}'${near === undefined ? '' : ` (did you mean '${near}'?)`}`;
+          return `${quoted(name)}${near === undefined ? '' : ` (did you mean '${near}'?)`}`;
         })
-        .join(', ');
+        .join(', ')
+        .concat(unknown.length > 10 ? ` and ${unknown.length - 10} more` : '');
       const error = `Run ${event.runId} names computations this project does not have: ${names}`;
       // Recorded as failed, so status shows it; the message itself is poison (a retry cannot help).
       await state.runs.create({ ...record, status: 'failed', finishedAt: clock.now().toISOString(), error });

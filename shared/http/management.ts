@@ -6,10 +6,11 @@ import { internalError } from './internal-error.ts';
 import type { Logger } from '../ports/logger.ts';
 import { DEFAULT_MAX_RUN_DAYS, jsonField, parseRunRequest, type RunRequest } from '../events/run-request.ts';
 import { resolveRunDate, runDateSchema } from '../util/relative-date.ts';
+import { MAX_NAME_CHARS, MAX_RUN_COMPUTATIONS } from '../events/contracts.ts';
 import { describeIssues } from '../util/zod-problems.ts';
 
-const name = z.string().min(1, 'must be a computation name, not empty');
-const names = z.union([name, z.array(name).min(1, 'must name at least one computation')], {
+const name = z.string().min(1, 'must be a computation name, not empty').max(MAX_NAME_CHARS * 10);
+const names = z.union([name, z.array(name).min(1, 'must name at least one computation').max(MAX_RUN_COMPUTATIONS)], {
   error: 'must be a computation name or a list of them',
 });
 

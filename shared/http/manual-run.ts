@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { PoisonMessageError } from '../errors.ts';
 import { DEFAULT_MAX_RUN_DAYS, jsonField, parseRunRequest, runRequestedEvent } from '../events/run-request.ts';
 import { runDateSchema } from '../util/relative-date.ts';
+import { MAX_RUN_COMPUTATIONS } from '../events/contracts.ts';
 import { describeIssues } from '../util/zod-problems.ts';
 
 /**
@@ -22,11 +23,11 @@ const shortRun = z
       .string()
       .regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be the schedule's time of day as 'HH:MM' (UTC), e.g. '02:00'")
       .optional(),
-    computation: z.union([z.string(), z.array(z.string())]).optional(),
-    computations: z.array(z.string()).optional(),
+    computation: z.union([z.string(), z.array(z.string()).max(MAX_RUN_COMPUTATIONS)]).optional(),
+    computations: z.array(z.string()).max(MAX_RUN_COMPUTATIONS).optional(),
     force: z.boolean().optional(),
     repair: z.boolean().optional(),
-    trigger: z.string().optional(),
+    trigger: z.string().max(40).optional(),
     runId: z.string().min(1).optional(),
   })
   .strict();

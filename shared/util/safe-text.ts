@@ -16,10 +16,11 @@ export function boundedText(text: string, max: number = MAX_ERROR_CHARS): string
   return `${text.slice(0, max)}... (cut: ${text.length} characters in all)`;
 }
 
-/** A caller's value quoted in a message: short, and printable. */
+/** A caller's value quoted in a message: in single quotes, short, and printable. */
 export function quoted(value: unknown, max: number = MAX_QUOTED_CHARS): string {
   const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
-  return printable(boundedText(text, max));
+  if (text.length <= max) return `'${printable(text)}'`;
+  return `'${printable(text.slice(0, max))}...' (${text.length} characters)`;
 }
 
 // C0 controls except tab, DEL, C1 controls, and the Unicode line/paragraph separators and bidi overrides.
