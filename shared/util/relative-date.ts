@@ -45,7 +45,7 @@ export const runDateSchema = z
     const problem = runDateProblem(text);
     if (problem === null) return;
     // The generic problem lists the forms again: say them once.
-    const detail = problem.includes(RUN_DATE_FORMS) ? `; got '${text}'` : `: ${problem}`;
+    const detail = problem.includes(RUN_DATE_FORMS) ? `; got ${quoted(text)}` : `: ${problem}`;
     context.addIssue({ code: 'custom', message: `must be ${RUN_DATE_FORMS}${detail}` });
   });
 
