@@ -74,8 +74,10 @@ function rawErrorText(error: unknown): string {
   if (error instanceof Error) return error.message;
   if (typeof error === 'string') return error;
   if (error === null || error === undefined) return `${String(error)} was thrown`;
+  if (typeof error === 'number' || typeof error === 'boolean' || typeof error === 'bigint') return String(error);
+  if (typeof error === 'symbol') return error.toString();
   try {
-    return JSON.stringify(error) ?? String(error);
+    return JSON.stringify(error) ?? Object.prototype.toString.call(error);
   } catch {
     return Object.prototype.toString.call(error);
   }

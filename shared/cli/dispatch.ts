@@ -49,7 +49,9 @@ export async function dispatch(commands: readonly Command[], argv: string[], io:
       io.stderr(`${printableLines(error.message)}\n`);
       return 1;
     }
-    io.stderr(`Unexpected error: ${printableLines(error instanceof Error ? (error.stack ?? error.message) : errorText(error))}\n`);
+    io.stderr(
+      `Unexpected error: ${printableLines(error instanceof Error ? (error.stack ?? error.message) : errorText(error))}\n`,
+    );
     return 1;
   }
 }

@@ -72,30 +72,32 @@ export const sweepRequested = z.object({
   reclaim: name.optional(),
 });
 
-export const batchReady = z.object({
-  ...base,
-  type: z.literal('batch.ready'),
-  date: isoDate,
-  computation: name,
-  batchId: name,
-  index: z.number().int().min(0),
-  /** Blob holding the batch context (claim check: messages stay small). */
-  contextBlob: z.string().max(1024),
-  /** The batch context itself, when small (see INLINE_BYTES); the blob holds it too. */
-  context: z
-    .object({ v: z.literal(1), batchId: name, computation: name, entities: z.array(z.unknown()) })
-    .loose()
-    .optional(),
-  /** Code hash the batch was planned with; a worker with other code refuses it. */
-  codeHash: z.string().max(128),
-  /** Fencing token of the executor's lease: completions under an older token are ignored. */
-  leaseToken: z.number().int(),
-  /** Which fan-out of the computation this batch belongs to (a fan-out cut short by a crash is redone as a new attempt). */
-  attempt: z.number().int().min(0),
-}).refine((event) => isBatchBlob(event.contextBlob, event.runId, event.computation, event.date), {
-  error: "contextBlob must be a blob of the batch's own run, computation and date",
-  path: ['contextBlob'],
-});
+export const batchReady = z
+  .object({
+    ...base,
+    type: z.literal('batch.ready'),
+    date: isoDate,
+    computation: name,
+    batchId: name,
+    index: z.number().int().min(0),
+    /** Blob holding the batch context (claim check: messages stay small). */
+    contextBlob: z.string().max(1024),
+    /** The batch context itself, when small (see INLINE_BYTES); the blob holds it too. */
+    context: z
+      .object({ v: z.literal(1), batchId: name, computation: name, entities: z.array(z.unknown()) })
+      .loose()
+      .optional(),
+    /** Code hash the batch was planned with; a worker with other code refuses it. */
+    codeHash: z.string().max(128),
+    /** Fencing token of the executor's lease: completions under an older token are ignored. */
+    leaseToken: z.number().int(),
+    /** Which fan-out of the computation this batch belongs to (a fan-out cut short by a crash is redone as a new attempt). */
+    attempt: z.number().int().min(0),
+  })
+  .refine((event) => isBatchBlob(event.contextBlob, event.runId, event.computation, event.date), {
+    error: "contextBlob must be a blob of the batch's own run, computation and date",
+    path: ['contextBlob'],
+  });
 
 export const batchCompleted = z.object({
   ...base,

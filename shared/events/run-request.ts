@@ -103,13 +103,17 @@ function computationNames(fields: RunRequestFields, rules: RunRequestRules, prob
     if (parts.length === 0) problems.push(`${rules.field('computation')} names no computation; got ${quoted(entry)}`);
     for (const name of parts) {
       if (name.length > MAX_NAME_CHARS) {
-        problems.push(`${rules.field('computation')}: a name is at most ${MAX_NAME_CHARS} characters; got ${quoted(name)} (${name.length})`);
+        problems.push(
+          `${rules.field('computation')}: a name is at most ${MAX_NAME_CHARS} characters; got ${quoted(name)} (${name.length})`,
+        );
         return null;
       }
       if (!seen.has(name)) names.push(name);
       seen.add(name);
       if (names.length > MAX_RUN_COMPUTATIONS) {
-        problems.push(`${rules.field('computation')} names more than ${MAX_RUN_COMPUTATIONS} computations; leave it out to run every computation`);
+        problems.push(
+          `${rules.field('computation')} names more than ${MAX_RUN_COMPUTATIONS} computations; leave it out to run every computation`,
+        );
         return null;
       }
     }
@@ -131,7 +135,9 @@ export function parseRunRequest(fields: RunRequestFields, rules: RunRequestRules
   const computations = computationNames(fields, rules, problems);
   const schedule = fields.schedule ?? null;
   if (schedule !== null && !/^([01]\d|2[0-3]):[0-5]\d$/.test(schedule))
-    problems.push(`${rules.field('schedule')} must be a time of day as HH:MM (UTC), e.g. 02:00; got ${quoted(schedule)}`);
+    problems.push(
+      `${rules.field('schedule')} must be a time of day as HH:MM (UTC), e.g. 02:00; got ${quoted(schedule)}`,
+    );
   const runId = fields.runId ?? null;
   if (runId !== null && !isRunId(runId))
     problems.push(

@@ -201,8 +201,7 @@ export function pushGuard(auth: ServiceAuth, log: Logger, service: string): Requ
     auth.push(checkedAuthorization(auth, request)).then(
       () => next(),
       (error: unknown) => {
-        const refusal =
-          error instanceof AuthRefusal ? error : new AuthRefusal(503, REFUSALS.pushUnverifiable);
+        const refusal = error instanceof AuthRefusal ? error : new AuthRefusal(503, REFUSALS.pushUnverifiable);
         if (refusal.status === 503) log.error({ service }, `Push not verified: ${refusal.message}`);
         else log.warn({ service, status: refusal.status }, `Push refused: ${refusal.message}`);
         if (refusal.status === 503) response.status(503).json({ error: refusal.message });

@@ -8,12 +8,7 @@ import type { Logger } from '../ports/logger.ts';
  * text): the caller gets a generic text and a correlation id, the log line
  * the error and the same id.
  */
-export function internalError(
-  response: Response,
-  log: Logger,
-  fields: Record<string, unknown>,
-  error: unknown,
-): void {
+export function internalError(response: Response, log: Logger, fields: Record<string, unknown>, error: unknown): void {
   const correlationId = randomUUID();
   const text = errorText(error);
   log.error({ ...fields, correlationId, error: text }, `Request failed (correlation id ${correlationId}): ${text}`);

@@ -9,7 +9,10 @@ import { resolveRunDate, runDateSchema } from '../util/relative-date.ts';
 import { MAX_NAME_CHARS } from '../events/contracts.ts';
 import { describeIssues } from '../util/zod-problems.ts';
 
-const name = z.string().min(1, 'must be a computation name, not empty').max(MAX_NAME_CHARS * 10);
+const name = z
+  .string()
+  .min(1, 'must be a computation name, not empty')
+  .max(MAX_NAME_CHARS * 10);
 // How many names is counted after repeats are removed (parseRunRequest); the body limit bounds the list first.
 const names = z.union([name, z.array(name).min(1, 'must name at least one computation')], {
   error: 'must be a computation name or a list of them',

@@ -45,7 +45,10 @@ function decode(
   const given: unknown = valid ? (message.messageId ?? message.message_id) : undefined;
   // Pub/Sub's ids are digits; ours name runs and log fields, so anything else is refused here.
   if (given !== undefined && (typeof given !== 'string' || !/^[A-Za-z0-9._-]{1,100}$/.test(given)))
-    throw new PoisonMessageError('INVALID_PUSH', `The ${via} body's message id ${quoted(given)} is not a Pub/Sub message id`);
+    throw new PoisonMessageError(
+      'INVALID_PUSH',
+      `The ${via} body's message id ${quoted(given)} is not a Pub/Sub message id`,
+    );
   const messageId = given;
   if (!valid || typeof message.data !== 'string') {
     throw new PoisonMessageError(

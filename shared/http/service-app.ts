@@ -40,7 +40,6 @@ export const MANAGEMENT_BODY_LIMIT = '64kb';
 /** Push bodies: a Pub/Sub message is at most 10 MB, base64 in JSON. (Fixed) */
 export const PUSH_BODY_LIMIT = '14mb';
 
-
 /** The seed's management body ({"action": ...}) sent where events arrive. */
 function isManagementRequest(request: Request): boolean {
   const body = request.body as { action?: unknown; message?: unknown } | undefined;
@@ -126,7 +125,9 @@ export function createServiceApp(options: {
         response.status(204).end();
       } else if (isConflict(error)) {
         options.log.warn({ service: options.name }, text);
-        response.status(409).json({ error: 'Version skew: this service runs other code than the message was planned with' });
+        response
+          .status(409)
+          .json({ error: 'Version skew: this service runs other code than the message was planned with' });
       } else {
         internalError(response, options.log, { service: options.name, redelivered: true }, error);
       }

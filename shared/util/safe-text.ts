@@ -24,7 +24,6 @@ export function quoted(value: unknown, max: number = MAX_QUOTED_CHARS): string {
 }
 
 // C0 controls except tab, DEL, C1 controls, and the Unicode line/paragraph separators and bidi overrides.
-// eslint-disable-next-line no-control-regex
 const CONTROL = /[\u0000-\u0008\u000a-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
 
 /**

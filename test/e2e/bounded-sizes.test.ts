@@ -1,8 +1,9 @@
 import { EMULATOR_CLIENT_OPTIONS } from '../../shared/cli/pubsub-wiring.ts';
 import { PubSub } from '@google-cloud/pubsub';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { emulatorMissing, startEmulator, type Emulator } from '../support/emulators.ts';
-import { PROJECT_ID, startTopology, type Topology } from '../support/topology.ts';
+import { describe, expect, it } from 'vitest';
+import { emulatorTopologies } from '../support/emulator-topologies.ts';
+import { emulatorMissing } from '../support/emulators.ts';
+import { PROJECT_ID, type Topology } from '../support/topology.ts';
 
 const D = '2026-01-26';
 const missing = emulatorMissing('pubsub') ?? emulatorMissing('firestore');
@@ -29,25 +30,10 @@ async function waitForRun(topology: Topology, runId: string, ms = 120_000): Prom
  * retries. Real services on the Pub/Sub and Firestore emulators.
  */
 describe.skipIf(missing !== null)('bounded sizes on Firestore (emulators)', () => {
-  let pubsub: Emulator;
-  let firestore: Emulator;
-  let topology: Topology | undefined;
-
-  beforeAll(async () => {
-    [pubsub, firestore] = await Promise.all([startEmulator('pubsub'), startEmulator('firestore')]);
-    process.env.PUBSUB_EMULATOR_HOST = pubsub.host;
-  }, 120_000);
-  afterEach(async () => {
-    await topology?.close();
-    topology = undefined;
-  });
-  afterAll(async () => {
-    await pubsub?.stop();
-    await firestore?.stop();
-  });
+  const topologies = emulatorTopologies();
 
   it('250 KB error messages: the run finishes, the stored errors are cut saying their length', async () => {
-    topology = await startTopology(pubsub, firestore, {
+    const topology = await topologies.start({
       entities: 12,
       bodies: { totals: "throw new Error('boom '.repeat(50_000));" },
     });
@@ -66,7 +52,7 @@ describe.skipIf(missing !== null)('bounded sizes on Firestore (emulators)', () =
   }, 180_000);
 
   it("run ids Firestore reserves ('__x__') run; '..' and one over 128 characters are refused, not retried", async () => {
-    topology = await startTopology(pubsub, firestore, { entities: 3 });
+    const topology = await topologies.start({ entities: 3 });
     await publishRun(topology, { date: D, runId: '__x__' });
     expect(await waitForRun(topology, '__x__')).toBe('completed');
     await publishRun(topology, { date: D, runId: '..' });
@@ -77,6 +63,8 @@ describe.skipIf(missing !== null)('bounded sizes on Firestore (emulators)', () =
     expect(poison.filter((l) => l.includes('(1600 characters)'))).toHaveLength(1);
     // Logged bounded: no line carries the long id whole.
     expect(topology.executor.stdout.some((l) => l.includes('r'.repeat(1600)))).toBe(false);
-    expect(topology.executor.stdout.filter((l) => l.includes('"severity":"ERROR"') && l.includes('Request failed'))).toEqual([]);
+    expect(
+      topology.executor.stdout.filter((l) => l.includes('"severity":"ERROR"') && l.includes('Request failed')),
+    ).toEqual([]);
   }, 180_000);
 });

@@ -1,9 +1,10 @@
 import { EMULATOR_CLIENT_OPTIONS } from '../../shared/cli/pubsub-wiring.ts';
 import { PubSub } from '@google-cloud/pubsub';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { emulatorMissing, startEmulator, type Emulator } from '../support/emulators.ts';
+import { describe, expect, it } from 'vitest';
+import { emulatorTopologies } from '../support/emulator-topologies.ts';
+import { emulatorMissing } from '../support/emulators.ts';
 import { BODIES } from '../support/scenario.ts';
-import { PROJECT_ID, runManually, startTopology, type Topology } from '../support/topology.ts';
+import { PROJECT_ID, runManually, type Topology } from '../support/topology.ts';
 
 const D = '2026-01-26';
 /** A date the scenario has data for, but no run below covers. */
@@ -36,25 +37,10 @@ const refusals = (topology: Topology) =>
  * Pub/Sub and Firestore emulators; forged events pushed straight to `/`.
  */
 describe.skipIf(missing !== null)('forged internal events (emulators)', () => {
-  let pubsub: Emulator;
-  let firestore: Emulator;
-  let topology: Topology | undefined;
-
-  beforeAll(async () => {
-    [pubsub, firestore] = await Promise.all([startEmulator('pubsub'), startEmulator('firestore')]);
-    process.env.PUBSUB_EMULATOR_HOST = pubsub.host;
-  }, 120_000);
-  afterEach(async () => {
-    await topology?.close();
-    topology = undefined;
-  });
-  afterAll(async () => {
-    await pubsub?.stop();
-    await firestore?.stop();
-  });
+  const topologies = emulatorTopologies();
 
   it('after a run finished, a completion or a pass for a date it never covered changes nothing', async () => {
-    topology = await startTopology(pubsub, firestore, { entities: 5 });
+    const topology = await topologies.start({ entities: 5 });
     const { runId, status } = await runManually(topology, [D]);
     expect(status).toBe('completed');
     const stepsBefore = await topology.store.runs.steps(runId, '');
@@ -84,7 +70,7 @@ describe.skipIf(missing !== null)('forged internal events (emulators)', () => {
 
   it('mid-run, a forged completion of a running computation does not open the next pass early', async () => {
     // Totals takes a while per entity, so the forged event lands while it runs.
-    topology = await startTopology(pubsub, firestore, {
+    const topology = await topologies.start({
       entities: 4,
       bodies: { totals: `await new Promise((r) => setTimeout(r, 1500)); ${BODIES.totals}` },
     });
@@ -97,7 +83,14 @@ describe.skipIf(missing !== null)('forged internal events (emulators)', () => {
     while (Date.now() < deadline && (await topology.store.states.get(D, 'Totals'))?.status !== 'running')
       await new Promise((r) => setTimeout(r, 100));
     expect((await topology.store.states.get(D, 'Totals'))?.status).toBe('running');
-    const forged = { type: 'computation.completed', runId, date: D, computation: 'Totals', pass: 0, status: 'completed' };
+    const forged = {
+      type: 'computation.completed',
+      runId,
+      date: D,
+      computation: 'Totals',
+      pass: 0,
+      status: 'completed',
+    };
     expect(await deliver(topology, forged, 'mid-1')).toBe(204);
     expect(await deliver(topology, { ...forged, computation: 'Streak' }, 'mid-2')).toBe(204);
     // Pass 1 is not open while Totals still runs.

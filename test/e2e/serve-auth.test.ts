@@ -18,7 +18,16 @@ async function startUp(root: string, env: Record<string, string>, args: string[]
   const port = await freePort();
   const child = spawn(
     process.execPath,
-    [join(PACKAGE_ROOT, 'bin/compute.js'), 'serve', 'planner,executor', '--port', String(port), '--project', root, ...args],
+    [
+      join(PACKAGE_ROOT, 'bin/compute.js'),
+      'serve',
+      'planner,executor',
+      '--port',
+      String(port),
+      '--project',
+      root,
+      ...args,
+    ],
     { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';
@@ -76,9 +85,21 @@ describe.skipIf(missing !== null)('compute serve: authentication that fails clos
       { COMPUTE_PUSH_AUDIENCE: AUDIENCE, COMPUTE_PUSH_SERVICE_ACCOUNT: PUSHER },
       'refusing to start unchecked',
     ],
-    ['a 1-character API token', { COMPUTE_API_AUTH: 'token', COMPUTE_API_TOKEN: 'x' }, 'COMPUTE_API_TOKEN is too short'],
-    ['iam mode off Cloud Run', { COMPUTE_API_AUTH: 'iam', COMPUTE_PUSH_SERVICE_ACCOUNT: PUSHER }, 'this is not Cloud Run'],
-    ['iam mode without the push account', { COMPUTE_API_AUTH: 'iam', K_SERVICE: 'planner' }, 'needs COMPUTE_PUSH_SERVICE_ACCOUNT'],
+    [
+      'a 1-character API token',
+      { COMPUTE_API_AUTH: 'token', COMPUTE_API_TOKEN: 'x' },
+      'COMPUTE_API_TOKEN is too short',
+    ],
+    [
+      'iam mode off Cloud Run',
+      { COMPUTE_API_AUTH: 'iam', COMPUTE_PUSH_SERVICE_ACCOUNT: PUSHER },
+      'this is not Cloud Run',
+    ],
+    [
+      'iam mode without the push account',
+      { COMPUTE_API_AUTH: 'iam', K_SERVICE: 'planner' },
+      'needs COMPUTE_PUSH_SERVICE_ACCOUNT',
+    ],
     [
       'an http:// certificates URL',
       {
@@ -89,13 +110,17 @@ describe.skipIf(missing !== null)('compute serve: authentication that fails clos
       },
       'COMPUTE_PUSH_CERTS_URL must use https',
     ],
-  ])('refuses to start with %s', async (_label, settings, text) => {
-    const started = await startUp(project.root, { ...env, ...settings });
-    expect(started.listening).toBe(false);
-    expect(started.code).toBe(1);
-    expect(started.stderr).toContain(text);
-    expect(started.stderr).not.toMatch(/\n\s+at /);
-  }, 60_000);
+  ])(
+    'refuses to start with %s',
+    async (_label, settings, text) => {
+      const started = await startUp(project.root, { ...env, ...settings });
+      expect(started.listening).toBe(false);
+      expect(started.code).toBe(1);
+      expect(started.stderr).toContain(text);
+      expect(started.stderr).not.toMatch(/\n\s+at /);
+    },
+    60_000,
+  );
 
   it('open mode listens on 127.0.0.1 unless a host is given', async () => {
     const started = await startUp(project.root, { ...env, COMPUTE_API_AUTH: 'open' });

@@ -48,20 +48,22 @@ describe('bad user code in the CLI', () => {
     ['throw "text" in getConfig', classWith('throw "no config here";'), 'getConfig() threw: no config here'],
     [
       'a getter in the config that throws',
-      classWith(
-        "return { name: 'Bad', type: 'global', get requires() { throw new Error('getter exploded'); } };",
-      ),
+      classWith("return { name: 'Bad', type: 'global', get requires() { throw new Error('getter exploded'); } };"),
       'getConfig() threw: getter exploded',
     ],
     ['throw of an object at import', classWith("return { name: 'Bad' };", 'throw { reason: 42 };'), '{"reason":42}'],
-  ])('%s: a message naming the file, no stack, exit 1', async (_label, source, text) => {
-    const result = await compute({ 'computations/bad.js': source }, ['validate']);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toContain('computations/bad.js');
-    expect(result.stderr).toContain(text);
-    expect(result.stderr).not.toContain('TypeError');
-    noStack(result.stderr);
-  }, 60_000);
+  ])(
+    '%s: a message naming the file, no stack, exit 1',
+    async (_label, source, text) => {
+      const result = await compute({ 'computations/bad.js': source }, ['validate']);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain('computations/bad.js');
+      expect(result.stderr).toContain(text);
+      expect(result.stderr).not.toContain('TypeError');
+      noStack(result.stderr);
+    },
+    60_000,
+  );
 
   it.each([
     ['a loop at import', classWith("return { name: 'Bad' };", 'while (true) {}'), 'did not finish loading within 2 s'],

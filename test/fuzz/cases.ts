@@ -4,17 +4,7 @@
  * gives the same case, so a failure can be replayed.
  */
 
-/** mulberry32: small, fast, and the same sequence everywhere for a seed. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { random } from '../support/random.ts';
 
 export type Rng = () => number;
 const pick = <T>(rng: Rng, items: readonly T[]): T => items[Math.floor(rng() * items.length)]!;
@@ -128,7 +118,8 @@ function mutate(rng: Rng, value: Record<string, unknown>): Record<string, unknow
   const keys = Object.keys(value);
   const times = 1 + int(rng, 3);
   for (let i = 0; i < times; i++) {
-    const key = int(rng, 4) === 0 || keys.length === 0 ? pick(rng, ['extra', 'type', 'v', '__proto__']) : pick(rng, keys);
+    const key =
+      int(rng, 4) === 0 || keys.length === 0 ? pick(rng, ['extra', 'type', 'v', '__proto__']) : pick(rng, keys);
     const next = nastyValue(rng);
     if (next === undefined) delete value[key];
     else value[key] = next;
@@ -156,7 +147,20 @@ function randomBytes(rng: Rng, size: number): Buffer {
 /** One case from its seed. */
 export function fuzzCase(seed: number, credentials: Credentials): FuzzCase {
   const rng = random(seed);
-  const path = pick(rng, ['/', '/', '/', '/api', '/api', '/API', '/api/', '/healthz', '/health', '/ui', '/x/../api', '//']);
+  const path = pick(rng, [
+    '/',
+    '/',
+    '/',
+    '/api',
+    '/api',
+    '/API',
+    '/api/',
+    '/healthz',
+    '/health',
+    '/ui',
+    '/x/../api',
+    '//',
+  ]);
   const method = int(rng, 10) === 0 ? pick(rng, ['GET', 'PUT'] as const) : 'POST';
   const auth = pick(rng, [
     null,

@@ -30,7 +30,8 @@ export function fuzzParsers(base: number, cases: number) {
         problems.push(`seed ${item.seed}: a ${event.computation.length}-character name was accepted`);
       if (event.type === 'run.requested' && (event.computations?.length ?? 0) > MAX_RUN_COMPUTATIONS)
         problems.push(`seed ${item.seed}: ${event.computations!.length} computations were accepted`);
-      if (/\.\.\/|\u001b/.test(text)) problems.push(`seed ${item.seed}: '../' or an escape was accepted: ${text.slice(0, 120)}`);
+      if (/\.\.\/|\u001b/.test(text))
+        problems.push(`seed ${item.seed}: '../' or an escape was accepted: ${text.slice(0, 120)}`);
     } catch (error) {
       if (!(error instanceof PoisonMessageError)) {
         problems.push(`seed ${item.seed}: ${(error as Error).name}: ${(error as Error).message.slice(0, 200)}`);

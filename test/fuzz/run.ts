@@ -36,7 +36,10 @@ const parsers = fuzzParsers(base, cases * 20);
 const seconds = ((Date.now() - started) / 1000).toFixed(1);
 process.stdout.write(
   `fuzz: ${cases} HTTP cases in ${seconds} s, ${failures.length} failed${failures.length > 0 ? ` (seeds ${failures.join(', ')})` : ''}\n` +
-    `answers: ${[...byStatus.entries()].sort((a, b) => a[0] - b[0]).map(([s, n]) => `${s} x${n}`).join(', ')}\n` +
+    `answers: ${[...byStatus.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .map(([s, n]) => `${s} x${n}`)
+      .join(', ')}\n` +
     `bodies: ${[...byKind.entries()].map(([k, n]) => `${k} ${n}`).join(', ')}\n` +
     `parsers: ${parsers.cases} cases, ${parsers.accepted} accepted, ${parsers.poison} poison, ${parsers.problems.length} problems\n`,
 );

@@ -76,7 +76,13 @@ export async function startFuzzSession(): Promise<FuzzSession> {
     PUSHER,
     issuer.certsUrl,
   ];
-  const internals = [project.root, 'node_modules', 'projects/demo-compute/databases', '/work/', /\n\s+at [^\n]+:\d+:\d+/];
+  const internals = [
+    project.root,
+    'node_modules',
+    'projects/demo-compute/databases',
+    '/work/',
+    /\n\s+at [^\n]+:\d+:\d+/,
+  ];
 
   let before = await snapshot();
 
@@ -102,7 +108,8 @@ export async function startFuzzSession(): Promise<FuzzSession> {
       if ((item.body?.length ?? 0) < 1_000_000) problems.push(`no answer: ${(error as Error).message}`);
     }
     if (status >= 500 && status !== 500 && status !== 503) problems.push(`answered ${status}`);
-    for (const secret of secrets) if (text.includes(secret)) problems.push(`the response holds a credential or account`);
+    for (const secret of secrets)
+      if (text.includes(secret)) problems.push(`the response holds a credential or account`);
     for (const internal of internals)
       if (typeof internal === 'string' ? text.includes(internal) : internal.test(text))
         problems.push(`the response holds an internal detail (${String(internal)}): ${text.slice(0, 200)}`);
@@ -117,7 +124,8 @@ export async function startFuzzSession(): Promise<FuzzSession> {
     await new Promise((r) => setTimeout(r, 20));
     const lines = [...target.stdout, ...target.stderr].slice(linesBefore);
     for (const line of lines) {
-      for (const secret of secrets) if (line.includes(secret)) problems.push('a log line holds a credential or account');
+      for (const secret of secrets)
+        if (line.includes(secret)) problems.push('a log line holds a credential or account');
       if (line.length > 50_000) problems.push(`a ${line.length}-character log line`);
     }
     // Integrity: the same runs and states as before, except a run this case may start and its states.
