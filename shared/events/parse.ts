@@ -1,5 +1,5 @@
 import { PoisonMessageError } from '../errors.ts';
-import { boundedText, quoted } from '../util/safe-text.ts';
+import { boundedText, printable, quoted } from '../util/safe-text.ts';
 import { describeIssues } from '../util/zod-problems.ts';
 import { eventSchema, type ComputeEvent } from './contracts.ts';
 
@@ -11,7 +11,7 @@ export function parseEvent(body: unknown, messageId?: string): ComputeEvent {
   const what = typeof type === 'string' ? `event ${quoted(type, 40)}` : 'message';
   throw new PoisonMessageError(
     'INVALID_EVENT',
-    `Invalid ${what}${messageId === undefined ? '' : ` (message ${quoted(messageId)})`}: ${boundedText(describeIssues(result.error).join('; '), 2000)}`,
+    `Invalid ${what}${messageId === undefined ? '' : ` (message ${printable(messageId.slice(0, 100))})`}: ${boundedText(describeIssues(result.error).join('; '), 2000)}`,
     messageId === undefined ? {} : { messageId },
   );
 }

@@ -3,7 +3,7 @@ import { PoisonMessageError } from '../errors.ts';
 import { DEFAULT_MAX_RUN_DAYS, jsonField, parseRunRequest, runRequestedEvent } from '../events/run-request.ts';
 import { runDateSchema } from '../util/relative-date.ts';
 import { MAX_RUN_COMPUTATIONS } from '../events/contracts.ts';
-import { boundedText, quoted } from '../util/safe-text.ts';
+import { boundedText, printable } from '../util/safe-text.ts';
 import { describeIssues } from '../util/zod-problems.ts';
 
 /**
@@ -50,7 +50,7 @@ export function expandRunRequest(
   const poison = (problems: string[]) =>
     new PoisonMessageError(
       'INVALID_RUN_MESSAGE',
-      `Invalid run message${messageId === undefined ? '' : ` (message ${quoted(messageId)})`}: ${boundedText(problems.join('; '), 2000)}`,
+      `Invalid run message${messageId === undefined ? '' : ` (message ${printable(messageId.slice(0, 100))})`}: ${boundedText(problems.join('; '), 2000)}`,
       messageId === undefined ? {} : { messageId },
     );
   const parsed = shortRun.safeParse(body);
