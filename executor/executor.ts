@@ -1,4 +1,4 @@
-import { errorText, isPermanent, PoisonMessageError } from '../shared/errors.ts';
+import { errorText, isPermanent } from '../shared/errors.ts';
 import type { BatchCompleted, PassReady } from '../shared/events/contracts.ts';
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import type { IsoDate } from '../shared/model/types.ts';
@@ -33,6 +33,7 @@ import {
   releaseLease,
   renewLease,
 } from '../shared/state/leases.ts';
+import { checkBatchCompletion, checkPass, runOf } from '../shared/runtime/event-checks.ts';
 import { runChecksOnly } from './checks-only.ts';
 import { createCompletion } from './completion.ts';
 import { latestAttempt, planFanOut, republishUnfinished, type FanOut } from './fan-out.ts';
@@ -396,12 +397,9 @@ export function createExecutor(ports: ServicePorts): Executor {
   }
 
   async function onPassReady(event: PassReady): Promise<void> {
-    const run = await state.runs.get(event.runId);
-    if (run === null)
-      throw new PoisonMessageError(
-        'UNKNOWN_RUN',
-        `pass.ready names run ${event.runId}, which the state store does not hold (the planner records a run before it publishes its passes)`,
-      );
+    // The planner records a run before it publishes its passes, and each pass before it publishes it.
+    const run = await runOf(state, event);
+    await checkPass(state, run, event);
     const names = (manifest.passes[event.pass] ?? []).filter(
       (name) => run.computations === null || run.computations.includes(name),
     );
@@ -427,11 +425,8 @@ export function createExecutor(ports: ServicePorts): Executor {
   }
 
   async function onBatchCompleted(event: BatchCompleted): Promise<void> {
-    const entry = manifest.byName.get(event.computation);
-    if (entry === undefined) {
-      ports.log.warn({ computation: event.computation }, `batch.completed for unknown computation; ignored`);
-      return;
-    }
+    checkBatchCompletion(manifest, await runOf(state, event), event);
+    const entry = manifest.byName.get(event.computation)!;
     const key = ledgerKey(event.runId, event.computation, event.date, event.attempt);
     // The worker recorded its batch before announcing it, so this count includes it.
     const [lease, summary] = await Promise.all([

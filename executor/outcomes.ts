@@ -1,9 +1,10 @@
+import { outcomeStep } from '../shared/runtime/event-checks.ts';
 import { judgeStoredResults } from '../shared/checks/judge.ts';
 import { withHeartbeat } from '../shared/runtime/heartbeat.ts';
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import type { IsoDate } from '../shared/model/types.ts';
 import type { FinalStatus, Lease } from '../shared/ports/state-store.ts';
-import { batchPrefix } from '../shared/runtime/batch-files.ts';
+import { batchPrefix } from '../shared/events/blob-keys.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import { writeState, type StateFields } from '../shared/runtime/state-writes.ts';
 import { releaseLease } from '../shared/state/leases.ts';
@@ -53,6 +54,8 @@ export function createOutcomes(ports: ServicePorts): Outcomes {
   const id = (runId: string, date: IsoDate, name: string) => `${runId}/${date}/${name}`;
 
   async function announce(runId: string, entry: ManifestEntry, date: IsoDate, status: FinalStatus): Promise<void> {
+    // Recorded first: the planner counts only an outcome the run holds (shared/runtime/event-checks.ts).
+    await state.runs.claimStep(runId, outcomeStep(date, entry.name, status));
     await bus.publish({
       v: 1,
       type: 'computation.completed',

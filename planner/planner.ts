@@ -8,6 +8,8 @@ import { nearestName } from '../shared/util/nearest.ts';
 import { runDates } from '../shared/state/run-dates.ts';
 import { repairWindow, scanRepairWindow, type RepairItem } from '../shared/plan/repair.ts';
 import { RunVersionScopes } from '../shared/runtime/input-versions.ts';
+import { quoted } from '../shared/util/safe-text.ts';
+import { checkCompletion, passStep, runOf } from '../shared/runtime/event-checks.ts';
 import { executionSummary, formatSummary, selectedNames } from './summary.ts';
 import { describeSweep, sweepRuns, type SweepOptions, type SweepReport } from './sweep.ts';
 
@@ -47,7 +49,7 @@ export function createPlanner(ports: PlannerPorts): Planner {
   }
 
   async function publishPass(run: RunRecord, date: IsoDate, pass: number): Promise<void> {
-    if (!(await state.runs.claimStep(run.runId, `pass/${date}/${pass}`))) return;
+    if (!(await state.runs.claimStep(run.runId, passStep(date, pass)))) return;
     const passes = passesOf(run);
     await state.runs.update(run.runId, {
       progress: {
@@ -145,11 +147,13 @@ export function createPlanner(ports: PlannerPorts): Planner {
     const unknown = (event.computations ?? []).filter((name) => !manifest.byName.has(name));
     if (unknown.length > 0) {
       const names = unknown
+        .slice(0, 10)
         .map((name) => {
           const near = nearestName(name, manifest.byName.keys());
-          return `'${name}'${near === undefined ? '' : ` (did you mean '${near}'?)`}`;
+          return `${quoted(name)}${near === undefined ? '' : ` (did you mean '${near}'?)`}`;
         })
-        .join(', ');
+        .join(', ')
+        .concat(unknown.length > 10 ? ` and ${unknown.length - 10} more` : '');
       const error = `Run ${event.runId} names computations this project does not have: ${names}`;
       // Recorded as failed, so status shows it; the message itself is poison (a retry cannot help).
       await state.runs.create({ ...record, status: 'failed', finishedAt: clock.now().toISOString(), error });
@@ -185,6 +189,13 @@ export function createPlanner(ports: PlannerPorts): Planner {
     await startDates(run);
   }
 
+  /** A completion as delivered: checked against the stored run and states first (poison when it does not fit). */
+  async function onDeliveredCompletion(event: ComputationCompleted): Promise<void> {
+    await checkCompletion(state, manifest, await runOf(state, event), event);
+    return onComputationCompleted(event);
+  }
+
+  /** Counts a completion the caller knows is real (checked, or found by the watchdog in the stored states). */
   async function onComputationCompleted(event: ComputationCompleted): Promise<void> {
     const run = await state.runs.get(event.runId);
     if (run === null) return;
@@ -223,5 +234,5 @@ export function createPlanner(ports: PlannerPorts): Planner {
     ports.log.info({ sweep: report }, `Sweep ${event.runId}: ${describeSweep(report)}`);
   }
 
-  return { onRunRequested, onComputationCompleted, onSweepRequested, sweep };
+  return { onRunRequested, onComputationCompleted: onDeliveredCompletion, onSweepRequested, sweep };
 }

@@ -1,3 +1,4 @@
+import { printable } from '../shared/util/safe-text.ts';
 import { runDates } from '../shared/state/run-dates.ts';
 import { isPartial } from '../shared/plan/decide.ts';
 import type { CheckOutcome } from '../shared/checks/run-checks.ts';
@@ -104,7 +105,8 @@ function row(date: string, name: string, state: ComputationState | null, runId: 
     // A skipped computation's counts are those of the run that computed it: not this run's work.
     entities: ran ? state.counts : null,
     bytesScanned: state.bytesScanned,
-    detail: state.error ?? state.reason,
+    // Stored texts hold user values (entity ids, thrown messages): no control characters reach a terminal or a log line.
+    detail: state.error === null && state.reason === null ? null : printable(state.error ?? state.reason ?? ''),
     ...(state.checks === undefined ? {} : { checks: state.checks.outcomes }),
   };
 }
@@ -173,7 +175,7 @@ export function formatSummary(summary: ExecutionSummary, options: { colour?: boo
     options.colour === true && COLOURS[k] !== undefined ? `${COLOURS[k]}${text}\x1b[0m` : text;
   const tallies = new Map<string, number>();
   for (const r of summary.computations) tallies.set(kind(r), (tallies.get(kind(r)) ?? 0) + 1);
-  const head = `Execution Summary: run ${summary.runId} ${summary.status} in ${(summary.durationMs / 1000).toFixed(1)} s`;
+  const head = `Execution Summary: run ${printable(summary.runId)} ${summary.status} in ${(summary.durationMs / 1000).toFixed(1)} s`;
   const lines = [
     summary.computations.length === 0
       ? `${head}: nothing was due on ${summary.dates.length === 1 ? summary.dates[0] : `${summary.dates[0]} to ${summary.dates.at(-1)}`}, so nothing ran`

@@ -1,3 +1,5 @@
+import { boundedText } from './util/safe-text.ts';
+
 /**
  * The few error classes of the system. Each one maps to a decision:
  *
@@ -103,10 +105,26 @@ export class VersionSkewError extends ComputeError {
   }
 }
 
-/** Text of any thrown value, for logs and stored error fields. */
+/**
+ * Text of any thrown value, for logs and stored error fields: bounded
+ * (cut at 4,000 characters, saying the original length), and a
+ * thrown non-Error says what it was (`throw null` is "null was thrown").
+ */
 export function errorText(error: unknown): string {
+  return boundedText(rawErrorText(error));
+}
+
+function rawErrorText(error: unknown): string {
   if (error instanceof Error) return error.message;
-  return String(error);
+  if (typeof error === 'string') return error;
+  if (error === null || error === undefined) return `${String(error)} was thrown`;
+  if (typeof error === 'number' || typeof error === 'boolean' || typeof error === 'bigint') return String(error);
+  if (typeof error === 'symbol') return error.toString();
+  try {
+    return JSON.stringify(error) ?? Object.prototype.toString.call(error);
+  } catch {
+    return Object.prototype.toString.call(error);
+  }
 }
 
 const PERMANENT = Symbol.for('computation-system.permanent');

@@ -85,7 +85,9 @@ resource "google_storage_bucket_iam_member" "blob_users" {
   member   = each.value
 }
 
-# Deliveries: the push account may invoke both services; nobody else may, except the named API callers.
+# Deliveries: the push account may invoke both services; nobody else may, except the named API callers,
+# who may invoke the planner only. Their token gets them to /api: / refuses any token but the push
+# account's (COMPUTE_PUSH_SERVICE_ACCOUNT), and the worker service takes events only.
 resource "google_cloud_run_v2_service_iam_member" "push_invokes" {
   for_each = google_cloud_run_v2_service.services
   project  = var.project_id

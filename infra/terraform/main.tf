@@ -38,11 +38,13 @@ locals {
 
   # What the services read (see the README of computation-system: compute.config.json and COMPUTE_*).
   service_env = merge({
-    COMPUTE_API_AUTH  = "iam"
-    COMPUTE_WAREHOUSE = jsonencode(local.warehouse)
-    COMPUTE_STATE     = jsonencode({ type = "firestore", projectId = var.project_id, databaseId = var.firestore_database_id, collectionPrefix = local.prefix, historyDays = var.state_history_days })
-    COMPUTE_BLOBS     = jsonencode({ type = "gcs", bucket = google_storage_bucket.blobs.name })
-    COMPUTE_BUS       = jsonencode({ type = "pubsub", projectId = var.project_id, topicPrefix = local.prefix })
+    COMPUTE_API_AUTH = "iam"
+    # Events on / are taken only from this account's OIDC tokens: run.invoker alone is not enough.
+    COMPUTE_PUSH_SERVICE_ACCOUNT = google_service_account.push.email
+    COMPUTE_WAREHOUSE            = jsonencode(local.warehouse)
+    COMPUTE_STATE                = jsonencode({ type = "firestore", projectId = var.project_id, databaseId = var.firestore_database_id, collectionPrefix = local.prefix, historyDays = var.state_history_days })
+    COMPUTE_BLOBS                = jsonencode({ type = "gcs", bucket = google_storage_bucket.blobs.name })
+    COMPUTE_BUS                  = jsonencode({ type = "pubsub", projectId = var.project_id, topicPrefix = local.prefix })
   }, var.extra_env)
 
   # The whole warehouse object (COMPUTE_WAREHOUSE replaces the config file's):

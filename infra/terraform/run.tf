@@ -2,7 +2,9 @@
 # together (they share the warehouse reader and hold few requests), and the
 # workers, which scale out. No unauthenticated access: Cloud Run checks
 # every caller (COMPUTE_API_AUTH=iam) and only the push account and the
-# named API callers may invoke.
+# named API callers may invoke. Cloud Run grants invoke per service, not
+# per path: the services themselves accept events on / only from the push
+# account (COMPUTE_PUSH_SERVICE_ACCOUNT), so an API caller reaches /api only.
 
 locals {
   services = {
@@ -69,6 +71,16 @@ resource "google_cloud_run_v2_service" "services" {
         http_get {
           path = "/health"
         }
+      }
+      # An instance whose event loop stops answering (user code stuck on the main thread) is
+      # replaced after about 90 s, instead of holding its requests until they time out.
+      liveness_probe {
+        http_get {
+          path = "/health"
+        }
+        period_seconds    = 30
+        timeout_seconds   = 10
+        failure_threshold = 3
       }
       dynamic "volume_mounts" {
         for_each = each.key == "planner_executor" ? [local.spool_dir] : []

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { UsageError } from '../errors.ts';
 import { didYouMean } from '../util/nearest.ts';
 import { resolveRunDate, runDateProblem } from '../util/relative-date.ts';
+import { quoted } from '../util/safe-text.ts';
 
 export interface FlagSpec {
   type: 'string' | 'boolean';
@@ -93,7 +94,7 @@ export function dateFlag(flags: Flags, name: string, required = false): string |
   const problem = typeof value === 'string' ? runDateProblem(value) : 'it has no value';
   if (problem !== null) {
     // A well-formed today-N that reaches too far back says so; anything else gets the forms.
-    const detail = problem.includes('reaches back') ? `: ${problem}` : `; got '${String(value)}'`;
+    const detail = problem.includes('reaches back') ? `: ${problem}` : `; got ${quoted(String(value))}`;
     throw new UsageError(
       `--${name} must be a calendar date as YYYY-MM-DD, e.g. 2026-01-26, or today, yesterday, today-N (UTC)${detail}`,
     );

@@ -1,4 +1,5 @@
-import { PoisonMessageError, UsageError, UserError } from '../errors.ts';
+import { errorText, PoisonMessageError, UsageError, UserError } from '../errors.ts';
+import { printableLines } from '../util/safe-text.ts';
 import { didYouMean } from '../util/nearest.ts';
 import { helpText, parseFlags } from './args.ts';
 import type { CliIo, Command } from './command.ts';
@@ -45,10 +46,12 @@ export async function dispatch(commands: readonly Command[], argv: string[], io:
         io.stdout(
           `${JSON.stringify({ ok: false, errors: error instanceof UserError ? error.problems : [{ code: error.code, message: error.message }] }, null, 2)}\n`,
         );
-      io.stderr(`${error.message}\n`);
+      io.stderr(`${printableLines(error.message)}\n`);
       return 1;
     }
-    io.stderr(`Unexpected error: ${(error as Error).stack ?? String(error)}\n`);
+    io.stderr(
+      `Unexpected error: ${printableLines(error instanceof Error ? (error.stack ?? error.message) : errorText(error))}\n`,
+    );
     return 1;
   }
 }

@@ -1,6 +1,8 @@
 import { z } from 'zod';
 import { isoDateSchema } from '../model/iso-date.ts';
 import { FINAL_STATUSES } from '../ports/state-store.ts';
+import { isBatchBlob } from './blob-keys.ts';
+import { isRunId } from './run-id.ts';
 
 /**
  * Every event the services exchange. One zod schema per type, each with a
@@ -9,11 +11,14 @@ import { FINAL_STATUSES } from '../ports/state-store.ts';
  */
 const isoDate = isoDateSchema;
 
-/** Whether `text` may be a run id: 1 to 128 of [A-Za-z0-9._-], not '.' or '..' (it names state keys, files and log fields). */
-export function isRunId(text: string): boolean {
-  return /^[A-Za-z0-9._-]{1,128}$/.test(text) && text !== '.' && text !== '..';
-}
+export { isRunId };
 
+/** Longest computation name, batch id or owner id a message may carry. (Fixed) */
+export const MAX_NAME_CHARS = 200;
+/** Most computations one run request may name (after removing repeats). (Fixed) */
+export const MAX_RUN_COMPUTATIONS = 1000;
+
+const name = z.string().min(1).max(MAX_NAME_CHARS);
 const runId = z.string().refine(isRunId, {
   error: "must be 1 to 128 characters of letters, digits, '.', '_' and '-' (not '.' or '..')",
 });
@@ -25,7 +30,7 @@ export const runRequested = z.object({
   /** Dates in the order they run. */
   dates: z.array(isoDate).min(1),
   /** Computations to run; null runs all. */
-  computations: z.array(z.string()).nullable().default(null),
+  computations: z.array(name).max(MAX_RUN_COMPUTATIONS).nullable().default(null),
   force: z.boolean().default(false),
   /**
    * Also re-examine the project's `repairDays` dates before the run's dates
@@ -34,7 +39,7 @@ export const runRequested = z.object({
    */
   repair: z.boolean().optional(),
   /** 'cli', 'scheduler', 'manual', 'api'. */
-  trigger: z.string().default('manual'),
+  trigger: z.string().max(40).default('manual'),
   /**
    * A scheduled run's time, 'HH:MM' UTC: the run holds only the computations
    * scheduled at that time and due on its dates. (Default: absent, every selected computation)
@@ -52,7 +57,7 @@ export const passReady = z.object({
   date: isoDate,
   pass: z.number().int().min(0),
   /** An owner id whose leases the executor may take over however fresh their heartbeat: the sender knows that process is idle (the embedded run loop, once its bus is quiet). */
-  reclaim: z.string().optional(),
+  reclaim: name.optional(),
 });
 
 /**
@@ -64,37 +69,42 @@ export const sweepRequested = z.object({
   ...base,
   type: z.literal('sweep.requested'),
   /** See pass.ready's `reclaim`. */
-  reclaim: z.string().optional(),
+  reclaim: name.optional(),
 });
 
-export const batchReady = z.object({
-  ...base,
-  type: z.literal('batch.ready'),
-  date: isoDate,
-  computation: z.string(),
-  batchId: z.string(),
-  index: z.number().int().min(0),
-  /** Blob holding the batch context (claim check: messages stay small). */
-  contextBlob: z.string(),
-  /** The batch context itself, when small (see INLINE_BYTES); the blob holds it too. */
-  context: z
-    .object({ v: z.literal(1), batchId: z.string(), computation: z.string(), entities: z.array(z.unknown()) })
-    .loose()
-    .optional(),
-  /** Code hash the batch was planned with; a worker with other code refuses it. */
-  codeHash: z.string(),
-  /** Fencing token of the executor's lease: completions under an older token are ignored. */
-  leaseToken: z.number().int(),
-  /** Which fan-out of the computation this batch belongs to (a fan-out cut short by a crash is redone as a new attempt). */
-  attempt: z.number().int().min(0),
-});
+export const batchReady = z
+  .object({
+    ...base,
+    type: z.literal('batch.ready'),
+    date: isoDate,
+    computation: name,
+    batchId: name,
+    index: z.number().int().min(0),
+    /** Blob holding the batch context (claim check: messages stay small). */
+    contextBlob: z.string().max(1024),
+    /** The batch context itself, when small (see INLINE_BYTES); the blob holds it too. */
+    context: z
+      .object({ v: z.literal(1), batchId: name, computation: name, entities: z.array(z.unknown()) })
+      .loose()
+      .optional(),
+    /** Code hash the batch was planned with; a worker with other code refuses it. */
+    codeHash: z.string().max(128),
+    /** Fencing token of the executor's lease: completions under an older token are ignored. */
+    leaseToken: z.number().int(),
+    /** Which fan-out of the computation this batch belongs to (a fan-out cut short by a crash is redone as a new attempt). */
+    attempt: z.number().int().min(0),
+  })
+  .refine((event) => isBatchBlob(event.contextBlob, event.runId, event.computation, event.date), {
+    error: "contextBlob must be a blob of the batch's own run, computation and date",
+    path: ['contextBlob'],
+  });
 
 export const batchCompleted = z.object({
   ...base,
   type: z.literal('batch.completed'),
   date: isoDate,
-  computation: z.string(),
-  batchId: z.string(),
+  computation: name,
+  batchId: name,
   leaseToken: z.number().int(),
   attempt: z.number().int().min(0),
   succeeded: z.number().int().min(0),
@@ -105,7 +115,7 @@ export const computationCompleted = z.object({
   ...base,
   type: z.literal('computation.completed'),
   date: isoDate,
-  computation: z.string(),
+  computation: name,
   pass: z.number().int().min(0),
   status: z.enum(FINAL_STATUSES),
 });

@@ -2,7 +2,8 @@ import type { IsoDate } from '../model/types.ts';
 import { didYouMean } from '../util/nearest.ts';
 import { RUN_DATE_FORMS, resolveRunDate, runDateProblem } from '../util/relative-date.ts';
 import { dateRange, daysBetween, FIRST_DATE, LAST_DATE } from '../model/dates.ts';
-import { isRunId, type RunRequested } from './contracts.ts';
+import { quoted } from '../util/safe-text.ts';
+import { isRunId, MAX_NAME_CHARS, MAX_RUN_COMPUTATIONS, type RunRequested } from './contracts.ts';
 
 /**
  * One place that reads a run request, whichever way it came: `compute run`
@@ -75,7 +76,7 @@ function resolveDate(
   }
   const problem = runDateProblem(text);
   if (problem !== null) {
-    const detail = problem.includes(RUN_DATE_FORMS) ? `; got '${text}'` : `: ${problem}`;
+    const detail = problem.includes(RUN_DATE_FORMS) ? `; got ${quoted(text)}` : `: ${problem}`;
     problems.push(`${rules.field(name)} must be ${RUN_DATE_FORMS}, from ${FIRST_DATE} to ${LAST_DATE}${detail}`);
     return null;
   }
@@ -90,18 +91,34 @@ function resolveDate(
 function computationNames(fields: RunRequestFields, rules: RunRequestRules, problems: string[]): string[] | null {
   if (fields.computations === undefined) return null;
   const names: string[] = [];
+  const seen = new Set<string>();
   for (const entry of fields.computations) {
     const parts = entry
       .split(',')
       .map((n) => n.trim())
       .filter((n) => n !== '');
-    if (parts.length === 0) problems.push(`${rules.field('computation')} names no computation; got '${entry}'`);
-    for (const name of parts) if (!names.includes(name)) names.push(name);
+    if (parts.length === 0) problems.push(`${rules.field('computation')} names no computation; got ${quoted(entry)}`);
+    for (const name of parts) {
+      if (name.length > MAX_NAME_CHARS) {
+        problems.push(
+          `${rules.field('computation')}: a name is at most ${MAX_NAME_CHARS} characters; got ${quoted(name)} (${name.length})`,
+        );
+        return null;
+      }
+      if (!seen.has(name)) names.push(name);
+      seen.add(name);
+      if (names.length > MAX_RUN_COMPUTATIONS) {
+        problems.push(
+          `${rules.field('computation')} names more than ${MAX_RUN_COMPUTATIONS} computations; leave it out to run every computation`,
+        );
+        return null;
+      }
+    }
   }
   if (rules.known !== undefined) {
-    for (const name of names.filter((n) => !rules.known!.includes(n)))
+    for (const name of names.filter((n) => !rules.known!.includes(n)).slice(0, 10))
       problems.push(
-        `No computation named '${name}' (${rules.field('computation')}).${didYouMean(name, rules.known)} Known: ${rules.known.join(', ')}.`,
+        `No computation named ${quoted(name)} (${rules.field('computation')}).${didYouMean(name, rules.known)} Known: ${rules.known.join(', ')}.`,
       );
   }
   return names.length === 0 ? null : names;
@@ -115,11 +132,13 @@ export function parseRunRequest(fields: RunRequestFields, rules: RunRequestRules
   const computations = computationNames(fields, rules, problems);
   const schedule = fields.schedule ?? null;
   if (schedule !== null && !/^([01]\d|2[0-3]):[0-5]\d$/.test(schedule))
-    problems.push(`${rules.field('schedule')} must be a time of day as HH:MM (UTC), e.g. 02:00; got '${schedule}'`);
+    problems.push(
+      `${rules.field('schedule')} must be a time of day as HH:MM (UTC), e.g. 02:00; got ${quoted(schedule)}`,
+    );
   const runId = fields.runId ?? null;
   if (runId !== null && !isRunId(runId))
     problems.push(
-      `${rules.field('runId')} must be 1 to 128 characters of letters, digits, '.', '_' and '-' (not '.' or '..'); got '${runId.length > 140 ? `${runId.slice(0, 140)}...` : runId}'`,
+      `${rules.field('runId')} must be 1 to 128 characters of letters, digits, '.', '_' and '-' (not '.' or '..'); got ${quoted(runId, 140)}`,
     );
   let dates: IsoDate[] = [];
   if (date !== null && to !== null) {

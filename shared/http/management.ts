@@ -1,13 +1,20 @@
 import type { Request, Response } from 'express';
 import { z } from 'zod';
-import { UserError } from '../errors.ts';
+import { errorText, UserError } from '../errors.ts';
+import { boundedText } from '../util/safe-text.ts';
+import { internalError } from './internal-error.ts';
 import type { Logger } from '../ports/logger.ts';
 import { DEFAULT_MAX_RUN_DAYS } from '../project/project-config.ts';
 import { jsonField, parseRunRequest, type RunRequest } from '../events/run-request.ts';
 import { resolveRunDate, runDateSchema } from '../util/relative-date.ts';
+import { MAX_NAME_CHARS } from '../events/contracts.ts';
 import { describeIssues } from '../util/zod-problems.ts';
 
-const name = z.string().min(1, 'must be a computation name, not empty');
+const name = z
+  .string()
+  .min(1, 'must be a computation name, not empty')
+  .max(MAX_NAME_CHARS * 10);
+// How many names is counted after repeats are removed (parseRunRequest); the body limit bounds the list first.
 const names = z.union([name, z.array(name).min(1, 'must name at least one computation')], {
   error: 'must be a computation name or a list of them',
 });
@@ -127,12 +134,17 @@ export function managementHandler(options: ManagementOptions) {
       );
       response.status(202).json({ runId, status: 'requested' });
     } catch (error) {
-      if (error instanceof UserError) {
-        response.status(400).json({ error: error.message });
+      if (error instanceof UserError && error.code === 'PROJECT_BUSY') {
+        // Its text names the warehouse file and another process: for the operator's log, not the caller.
+        options.log.warn({ code: error.code, error: errorText(error) }, 'Management request: the warehouse is busy');
+        response.status(503).json({ error: 'The warehouse is in use by another process; try again shortly' });
         return;
       }
-      options.log.error({ error: String(error) }, 'Management request failed');
-      response.status(500).json({ error: error instanceof Error ? error.message : String(error) });
+      if (error instanceof UserError) {
+        response.status(400).json({ error: boundedText(error.message, 2000) });
+        return;
+      }
+      internalError(response, options.log, { route: '/api' }, error);
     }
   };
 }

@@ -3,6 +3,8 @@ import { PoisonMessageError } from '../errors.ts';
 import { DEFAULT_MAX_RUN_DAYS } from '../project/project-config.ts';
 import { jsonField, parseRunRequest, runRequestedEvent } from '../events/run-request.ts';
 import { runDateSchema } from '../util/relative-date.ts';
+import { MAX_RUN_COMPUTATIONS } from '../events/contracts.ts';
+import { boundedText, printable } from '../util/safe-text.ts';
 import { describeIssues } from '../util/zod-problems.ts';
 
 /**
@@ -23,11 +25,11 @@ const shortRun = z
       .string()
       .regex(/^([01]\d|2[0-3]):[0-5]\d$/, "must be the schedule's time of day as 'HH:MM' (UTC), e.g. '02:00'")
       .optional(),
-    computation: z.union([z.string(), z.array(z.string())]).optional(),
-    computations: z.array(z.string()).optional(),
+    computation: z.union([z.string(), z.array(z.string()).max(MAX_RUN_COMPUTATIONS)]).optional(),
+    computations: z.array(z.string()).max(MAX_RUN_COMPUTATIONS).optional(),
     force: z.boolean().optional(),
     repair: z.boolean().optional(),
-    trigger: z.string().optional(),
+    trigger: z.string().max(40).optional(),
     runId: z.string().min(1).optional(),
   })
   .strict();
@@ -49,7 +51,7 @@ export function expandRunRequest(
   const poison = (problems: string[]) =>
     new PoisonMessageError(
       'INVALID_RUN_MESSAGE',
-      `Invalid run message${messageId === undefined ? '' : ` (message ${messageId})`}: ${problems.join('; ')}`,
+      `Invalid run message${messageId === undefined ? '' : ` (message ${printable(messageId.slice(0, 100))})`}: ${boundedText(problems.join('; '), 2000)}`,
       messageId === undefined ? {} : { messageId },
     );
   const parsed = shortRun.safeParse(body);

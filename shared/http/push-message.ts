@@ -1,5 +1,6 @@
 import { HTTP } from 'cloudevents';
-import { PoisonMessageError } from '../errors.ts';
+import { errorText, PoisonMessageError } from '../errors.ts';
+import { quoted } from '../util/safe-text.ts';
 import type { ComputeEvent } from '../events/contracts.ts';
 import { parseEvent } from '../events/parse.ts';
 import { expandRunRequest, type RunMessageRules } from './manual-run.ts';
@@ -11,7 +12,7 @@ export function expandSweep(body: unknown, messageId: string | undefined): unkno
   if (extra.length > 0)
     throw new PoisonMessageError(
       'INVALID_SWEEP_MESSAGE',
-      `The sweep message takes no other field than "action"; got ${extra.join(', ')}`,
+      `The sweep message takes no other field than "action"; got ${quoted(extra.join(', '))}`,
       messageId === undefined ? {} : { messageId },
     );
   return { v: 1, type: 'sweep.requested', runId: `sweep-${messageId ?? Date.now().toString(36)}` };
@@ -41,7 +42,14 @@ function decode(
   rules: RunMessageRules,
 ): DeliveredEvent {
   const valid = message !== null && typeof message === 'object';
-  const messageId = valid ? (message.messageId ?? message.message_id) : undefined;
+  const given: unknown = valid ? (message.messageId ?? message.message_id) : undefined;
+  // Pub/Sub's ids are digits; ours name runs and log fields, so anything else is refused here.
+  if (given !== undefined && (typeof given !== 'string' || !/^[A-Za-z0-9._-]{1,100}$/.test(given)))
+    throw new PoisonMessageError(
+      'INVALID_PUSH',
+      `The ${via} body's message id ${quoted(given)} is not a Pub/Sub message id`,
+    );
+  const messageId = given;
   if (!valid || typeof message.data !== 'string') {
     throw new PoisonMessageError(
       'INVALID_PUSH',
@@ -84,7 +92,7 @@ export function readPushRequest(
       const cloudEvent = HTTP.toEvent({ headers: flat, body: typeof body === 'string' ? body : JSON.stringify(body) });
       data = (Array.isArray(cloudEvent) ? cloudEvent[0] : cloudEvent)?.data;
     } catch (cause) {
-      throw new PoisonMessageError('INVALID_CLOUDEVENT', `Not a valid CloudEvent: ${(cause as Error).message}`, {
+      throw new PoisonMessageError('INVALID_CLOUDEVENT', `Not a valid CloudEvent: ${quoted(errorText(cause), 200)}`, {
         cause,
       });
     }

@@ -1,5 +1,7 @@
-import express, { type Express, type Request, type Response } from 'express';
-import { PoisonMessageError, UserError, VersionSkewError } from '../errors.ts';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import { errorText, PoisonMessageError, UserError, VersionSkewError } from '../errors.ts';
+import { boundedText } from '../util/safe-text.ts';
+import { internalError } from './internal-error.ts';
 import type { ComputeEvent, EventType } from '../events/contracts.ts';
 import type { Logger } from '../ports/logger.ts';
 import { managementGuard, pushGuard, type ServiceAuth } from './auth.ts';
@@ -23,6 +25,20 @@ export interface ServiceApp {
 function isConflict(error: unknown): boolean {
   return error instanceof VersionSkewError;
 }
+
+/**
+ * The store refused the write itself (gRPC INVALID_ARGUMENT, code 3: a
+ * document over 1 MiB, a reserved or too long id): the same event fails
+ * the same way every time, so it is poison, not a retry.
+ */
+function isInvalidArgument(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && (error as { code?: unknown }).code === 3;
+}
+
+/** Bodies of the management API are small requests. (Fixed) */
+export const MANAGEMENT_BODY_LIMIT = '64kb';
+/** Push bodies: a Pub/Sub message is at most 10 MB, base64 in JSON. (Fixed) */
+export const PUSH_BODY_LIMIT = '14mb';
 
 /** The seed's management body ({"action": ...}) sent where events arrive. */
 function isManagementRequest(request: Request): boolean {
@@ -58,10 +74,9 @@ export function createServiceApp(options: {
   app.disable('x-powered-by');
   const auth = options.auth ?? { mode: 'open' };
   // Bodies are read only after the route's guard let the request through.
-  const json = express.json({
-    limit: '12mb',
-    type: ['application/json', 'application/cloudevents+json', 'application/*+json'],
-  });
+  const types = ['application/json', 'application/cloudevents+json', 'application/*+json'];
+  const json = express.json({ limit: PUSH_BODY_LIMIT, type: types });
+  const apiJson = express.json({ limit: MANAGEMENT_BODY_LIMIT, type: types });
   let inFlight = 0;
   let waiters: Array<() => void> = [];
   const open = new Set<Response>();
@@ -94,21 +109,27 @@ export function createServiceApp(options: {
       await withTrace(traceFromHeaders(request.headers, options.traceProject), () => handler(delivered.event));
       if (!response.headersSent) response.status(204).end();
     } catch (error) {
-      const text = error instanceof Error ? error.message : String(error);
+      const text = boundedText(errorText(error), 2000);
       if (response.headersSent) return; // handed back on shutdown: Pub/Sub redelivers it
       // A user must fix what a UserError names: a retry cannot help, so it is poison too.
-      if (error instanceof PoisonMessageError || error instanceof UserError) {
+      if (error instanceof PoisonMessageError || error instanceof UserError || isInvalidArgument(error)) {
+        const code = (error as { code?: unknown }).code;
         options.log.error(
-          { code: error.code, messageId: (error as { messageId?: string }).messageId ?? null, service: options.name },
+          {
+            code: typeof code === 'string' ? code : 'INVALID_ARGUMENT',
+            messageId: (error as { messageId?: string }).messageId ?? null,
+            service: options.name,
+          },
           `Poison message acknowledged: ${text}`,
         );
         response.status(204).end();
       } else if (isConflict(error)) {
         options.log.warn({ service: options.name }, text);
-        response.status(409).json({ error: text });
+        response
+          .status(409)
+          .json({ error: 'Version skew: this service runs other code than the message was planned with' });
       } else {
-        options.log.error({ service: options.name, error: text }, `Handler failed; Pub/Sub will redeliver: ${text}`);
-        response.status(500).json({ error: text });
+        internalError(response, options.log, { service: options.name, redelivered: true }, error);
       }
     } finally {
       open.delete(response);
@@ -126,17 +147,27 @@ export function createServiceApp(options: {
     return receive(request, response);
   });
   const management = options.management;
-  if (management !== undefined) app.post('/api', managementGuard(auth), json, management);
-  // A body that is not JSON at all: still poison, still acknowledged.
-  app.use((error: Error, request: Request, response: Response, next: (e?: unknown) => void) => {
+  // Marks the route before its body is read, so a body that fails to parse is answered as that route's (/API, /api/ too).
+  const asManagement = (_request: Request, response: Response, next: NextFunction) => {
+    response.locals.management = true;
+    next();
+  };
+  if (management !== undefined) app.post('/api', asManagement, managementGuard(auth), apiJson, management);
+  // A body that is not JSON at all: still poison, still acknowledged; on /api a 400, and 413 when too large.
+  app.use((error: Error, _request: Request, response: Response, next: (e?: unknown) => void) => {
     if (response.headersSent) return next(error);
-    if (request.path === '/api') {
-      response.status(400).json({ error: `Invalid request: the body is not valid JSON (${error.message})` });
+    const tooLarge = (error as { type?: unknown }).type === 'entity.too.large';
+    if (response.locals.management === true) {
+      if (tooLarge)
+        response.status(413).json({ error: `Invalid request: the body is larger than ${MANAGEMENT_BODY_LIMIT}` });
+      else response.status(400).json({ error: 'Invalid request: the body is not valid JSON' });
       return;
     }
     options.log.error(
-      { service: options.name, error: error.message },
-      'Poison request acknowledged: the body is not JSON',
+      { service: options.name, tooLarge },
+      tooLarge
+        ? `Poison request acknowledged: the body is larger than ${PUSH_BODY_LIMIT}`
+        : 'Poison request acknowledged: the body is not JSON',
     );
     response.status(204).end();
   });

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { extname, join, relative, resolve, sep } from 'node:path';
-import { UserError, type Problem } from '../errors.ts';
+import { errorText, UserError, type Problem } from '../errors.ts';
 import { computationConfigSchema, type ComputationConfig } from '../model/config-schema.ts';
 import { listSourceFiles, loadComputations, type LoadedComputation } from '../project/load-computations.ts';
 import type { ProjectConfig } from '../project/project-config.ts';
@@ -52,18 +52,20 @@ function checkConfigs(loaded: LoadedComputation[], root: string, problems: Probl
   for (const item of loaded) {
     const file = relative(root, item.file);
     let raw: unknown;
+    let result: ReturnType<typeof computationConfigSchema.safeParse>;
     try {
       raw = item.Class.getConfig();
+      // Inside the try: reading the config runs its getters, and a getter may throw too.
+      result = computationConfigSchema.safeParse(raw);
     } catch (error) {
       problems.push({
         code: 'CONFIG_INVALID',
         file,
         computation: item.Class.name,
-        message: `${file}: ${item.Class.name}.getConfig() threw: ${(error as Error).message}`,
+        message: `${file}: ${item.Class.name}.getConfig() threw: ${errorText(error)}`,
       });
       continue;
     }
-    const result = computationConfigSchema.safeParse(raw);
     if (!result.success) {
       const rawName = (raw as { name?: unknown } | null)?.name;
       const label = typeof rawName === 'string' ? rawName : item.Class.name;
@@ -322,7 +324,9 @@ function assemble(project: ProjectConfig, entries: ManifestEntry[]): Manifest {
 /** Loads a project's computations and builds its manifest. */
 export async function buildManifest(project: ProjectConfig): Promise<ManifestBuild> {
   const folder = resolve(project.root, project.computations);
-  const { computations, problems } = await loadComputations(folder, project.root);
+  const { computations, problems } = await loadComputations(folder, project.root, {
+    timeLimitMs: (project.loadTimeoutSeconds ?? 30) * 1000,
+  });
   if (computations.length === 0 && problems.length === 0) {
     problems.push({
       code: 'NO_COMPUTATIONS',

@@ -2,9 +2,11 @@ import { readdir, readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { extname, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
 import type { Problem } from '../errors.ts';
 import { isComputationClass, type ComputationClass } from '../model/computation.ts';
 import { describeLoadError } from './load-error.ts';
+import { probeLoad } from './probe-load.ts';
 
 const SOURCE_EXTENSIONS = new Set(['.ts', '.mts', '.js', '.mjs']);
 
@@ -65,10 +67,18 @@ function computationExports(module: Record<string, unknown>): Array<[string, Com
 export async function loadComputations(
   folder: string,
   root: string,
+  options: { timeLimitMs?: number } = {},
 ): Promise<{ computations: LoadedComputation[]; problems: Problem[] }> {
   const computations: LoadedComputation[] = [];
   const problems: Problem[] = [];
-  for (const file of await listSourceFiles(folder)) {
+  const files = await listSourceFiles(folder);
+  // User code that never finishes stops here, naming its file, before this thread imports it.
+  // A worker thread of the thread pool loads what the main thread already probed.
+  if (options.timeLimitMs !== undefined && isMainThread) {
+    const hung = await probeLoad(files, root, options.timeLimitMs);
+    if (hung !== null) return { computations: [], problems: [hung] };
+  }
+  for (const file of files) {
     const shown = relative(root, file);
     let module: Record<string, unknown>;
     try {

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { stripTypeScriptTypes } from 'node:module';
 import { dirname, extname, join, relative } from 'node:path';
 import { parse, type Node } from 'acorn';
+import { errorText } from '../errors.ts';
 import { importSpecifiers, resolveLocalImport } from '../manifest/source-hash.ts';
 
 /** Where in a file a syntax error is, 1-based. */
@@ -130,7 +131,7 @@ function syntaxErrorIn(file: string, shown: string, error: unknown, seen: Set<st
  * without a line or a file).
  */
 export function describeLoadError(file: string, shown: string, error: unknown): string {
-  const text = error instanceof Error ? error.message : String(error);
+  const text = errorText(error);
   const found = syntaxErrorIn(file, shown, error, new Set());
   if (found === null) return `${shown} could not be loaded: ${text}`;
   return found.startsWith(`${shown}:`) ? found : `${shown} could not be loaded: ${found}`;

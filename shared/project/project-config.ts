@@ -161,6 +161,16 @@ export const projectConfigSchema = z
       .min(0, 'must be 0 (off) or more')
       .max(3660, 'must be at most 3660 days')
       .default(7),
+    /**
+     * Seconds the computation files may take to import and answer
+     * getConfig(): past it, the command stops naming the file (a loop at
+     * import, a top-level await that never settles). (Default: 30)
+     */
+    loadTimeoutSeconds: z
+      .number({ error: 'must be a number of seconds' })
+      .positive('must be above 0')
+      .max(3600, 'must be at most 3600')
+      .optional(),
     warehouse: z
       .discriminatedUnion('type', [duckdbWarehouse, bigqueryWarehouse], kind("'duckdb', 'bigquery'"))
       .default({ type: 'duckdb', path: 'warehouse.duckdb' }),
@@ -201,6 +211,7 @@ const ENV_OVERRIDES: Record<string, { key: string; parse: 'number' | 'string' | 
   COMPUTE_BATCH_SIZE: { key: 'batchSize', parse: 'number' },
   COMPUTE_MAX_RUN_DAYS: { key: 'maxRunDays', parse: 'number' },
   COMPUTE_REPAIR_DAYS: { key: 'repairDays', parse: 'number' },
+  COMPUTE_LOAD_TIMEOUT_SECONDS: { key: 'loadTimeoutSeconds', parse: 'number' },
   COMPUTE_INPUT_VERSIONS: { key: 'inputVersions', parse: 'json' },
   COMPUTE_WAREHOUSE: { key: 'warehouse', parse: 'json' },
   COMPUTE_STATE: { key: 'state', parse: 'json' },
@@ -267,6 +278,13 @@ export async function loadProjectConfig(
         { cause },
       );
     }
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code === 'EISDIR' || code === 'EACCES' || code === 'EPERM')
+      throw new UserError(
+        'CONFIG_INVALID',
+        `${file} cannot be read: ${code === 'EISDIR' ? 'it is a folder, not a file' : 'permission denied'}. It must be a JSON file such as {"computations": "computations"}.`,
+        { cause },
+      );
     throw cause;
   }
   let raw: unknown;

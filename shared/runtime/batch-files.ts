@@ -1,3 +1,4 @@
+import { batchPrefix } from '../events/blob-keys.ts';
 import type { IsoDate, Row } from '../model/types.ts';
 import type { EntityError, LedgerKey } from '../ports/state-store.ts';
 import type { StoredResult } from '../ports/warehouse.ts';
@@ -57,10 +58,6 @@ export const INLINE_RESULTS = 'inline';
 /** Zero-padded so batch ids sort in entity order. */
 export function batchId(index: number): string {
   return `b${String(index).padStart(6, '0')}`;
-}
-
-export function batchPrefix(runId: string, computation: string, date: IsoDate): string {
-  return `runs/${runId}/${computation}/${date}`;
 }
 
 export function contextBlobName(

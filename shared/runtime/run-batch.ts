@@ -1,3 +1,4 @@
+import { errorText } from '../errors.ts';
 import type { ManifestEntry } from '../manifest/manifest.ts';
 import { LOG_SINK } from '../model/computation.ts';
 import type { LogLevel } from '../model/types.ts';
@@ -112,7 +113,7 @@ export async function runBatch(
     } catch (error) {
       outcome.failed++;
       keepFailedId(outcome.failedIds!, failedChars, item.entityId);
-      const message = error instanceof Error ? error.message : String(error);
+      const message = errorText(error);
       if (outcome.errors.length < ERROR_SAMPLE) outcome.errors.push({ entityId: item.entityId, error: message });
       entityLog.warn({ error: message }, `Worker failed on entity ${item.entityId}: ${message}`);
     }

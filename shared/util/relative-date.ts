@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { isCalendarDate } from '../model/iso-date.ts';
 import type { IsoDate } from '../model/types.ts';
 import { addDays } from '../model/dates.ts';
+import { quoted } from './safe-text.ts';
 
 /**
  * Dates a run request may name: a calendar date, or one relative to a
@@ -22,13 +23,13 @@ export function runDateProblem(text: string): string | null {
   if (isCalendarDate(text) || text === 'today' || text === 'yesterday') return null;
   const days = RELATIVE.exec(text)?.[1];
   if (days !== undefined) {
-    return Number(days) <= MAX_DAYS_BACK ? null : `'${text}' reaches back more than ${MAX_DAYS_BACK} days`;
+    return Number(days) <= MAX_DAYS_BACK ? null : `${quoted(text)} reaches back more than ${MAX_DAYS_BACK} days`;
   }
   if (ISO.test(text))
     return text.startsWith('0000-')
-      ? `'${text}' is before 0001-01-01, the first run date`
-      : `'${text}' is not a calendar date`;
-  return `'${text}' is not ${RUN_DATE_FORMS}`;
+      ? `${quoted(text)} is before 0001-01-01, the first run date`
+      : `${quoted(text)} is not a calendar date`;
+  return `${quoted(text)} is not ${RUN_DATE_FORMS}`;
 }
 
 /**
@@ -44,7 +45,7 @@ export const runDateSchema = z
     const problem = runDateProblem(text);
     if (problem === null) return;
     // The generic problem lists the forms again: say them once.
-    const detail = problem.includes(RUN_DATE_FORMS) ? `; got '${text}'` : `: ${problem}`;
+    const detail = problem.includes(RUN_DATE_FORMS) ? `; got ${quoted(text)}` : `: ${problem}`;
     context.addIssue({ code: 'custom', message: `must be ${RUN_DATE_FORMS}${detail}` });
   });
 

@@ -6,6 +6,7 @@ import { runProject, sql, type RunOutcome } from '../support/embedded.ts';
 import { FaultInjector, type Fault } from '../support/faults.ts';
 import { BODIES, scenarioProject } from '../support/scenario.ts';
 import { PACKAGE_ROOT } from '../support/temp-project.ts';
+import { random } from '../support/random.ts';
 
 /**
  * One chaos iteration (Temporal's omes and fuzzers are the model): a small
@@ -16,18 +17,6 @@ import { PACKAGE_ROOT } from '../support/temp-project.ts';
  * watchdog has swept. Everything follows from the seed, so a failing
  * iteration is replayed with `npm run chaos -- --seed N`.
  */
-
-/** A small, fast, seeded generator (mulberry32). */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pick = <T>(next: () => number, items: readonly T[]): T => items[Math.floor(next() * items.length)]!;
 

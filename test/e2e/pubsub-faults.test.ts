@@ -171,8 +171,8 @@ describe.skipIf(missing !== null)('distributed run under faults (emulators)', ()
     once(
       "field 'date' must be a date as YYYY-MM-DD, or 'today', 'yesterday' or 'today-N' (UTC): '2026-02-30' is not a calendar date",
     );
-    once('pass.ready names run run-nobody-started');
-    once(`batch.ready names context blob '../../../../etc/passwd'`);
+    once('pass.ready for run run-nobody-started refused: the state store holds no such run');
+    once("contextBlob must be a blob of the batch's own run, computation and date");
     once('The push body has no message.data');
     // Nothing was answered with an error for Pub/Sub to retry.
     expect(lines.filter((line) => line.includes('Pub/Sub will redeliver'))).toEqual([]);

@@ -94,7 +94,21 @@ describe('the Terraform module (infra/terraform) and the scaffold deploy/ root',
     const text = (await Promise.all(['iam.tf', 'run.tf'].map((f) => readFile(join(MODULE, f), 'utf8')))).join('\n');
     expect(text).not.toMatch(/allUsers|allAuthenticatedUsers/);
     expect(text).toContain('COMPUTE_SERVICE');
-    expect(await readFile(join(MODULE, 'main.tf'), 'utf8')).toContain('COMPUTE_API_AUTH  = "iam"');
+    const main = await readFile(join(MODULE, 'main.tf'), 'utf8');
+    expect(main).toMatch(/COMPUTE_API_AUTH\s+= "iam"/);
+    // Issue 20: events on / only from the push account, whoever else holds run.invoker.
+    expect(main).toMatch(/COMPUTE_PUSH_SERVICE_ACCOUNT\s+= google_service_account\.push\.email/);
+  });
+
+  it('gives every service a liveness probe on /health, so an instance that stops answering is replaced', async () => {
+    const services = parseModule(MODULE).filter(
+      (b) => b.type === 'resource' && b.labels[0] === 'google_cloud_run_v2_service',
+    );
+    // One resource for both services (for_each): its container has the probe.
+    expect(services).toHaveLength(1);
+    expect(JSON.stringify(services[0])).toContain('"type":"liveness_probe"');
+    const text = await readFile(join(MODULE, 'run.tf'), 'utf8');
+    expect(text).toMatch(/liveness_probe \{\s*http_get \{\s*path = "\/health"/);
   });
 
   it('the deploy/ root passes the module only variables it declares, and every one without a default', () => {

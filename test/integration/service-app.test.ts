@@ -136,7 +136,7 @@ describe('service app over HTTP', () => {
           computation: 'X',
           batchId: 'b',
           index: 0,
-          contextBlob: 'c',
+          contextBlob: 'runs/r/X/2026-01-26/a1/b.context.json',
           codeHash: 'h',
           leaseToken: 1,
           attempt: 1,

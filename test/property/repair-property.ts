@@ -1,7 +1,7 @@
 import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ComputationState } from '../../shared/ports/state-store.ts';
-import { random } from '../chaos/iteration.ts';
+import { random } from '../support/random.ts';
 import { cli, json } from '../support/cli.ts';
 import { runProject, sql, storedResults } from '../support/embedded.ts';
 import { tempProject, type TempProject } from '../support/temp-project.ts';

@@ -58,7 +58,12 @@ export const TTL_COLLECTIONS = [
 export const DEFAULT_HISTORY_DAYS = 90;
 
 function docId(...parts: string[]): string {
-  return parts.map((part) => encodeURIComponent(part)).join('~');
+  const id = parts.map((part) => encodeURIComponent(part)).join('~');
+  // Firestore refuses the ids '.', '..' and __...__: spell their first character escaped
+  // (encodeURIComponent never writes %2E or %5F, so no other id can become the same).
+  if (id === '.' || id === '..') return `%2E${id.slice(1)}`;
+  if (/^__.*__$/.test(id)) return `%5F${id.slice(1)}`;
+  return id;
 }
 
 /** Plain data for Firestore: no undefined, no class instances. */

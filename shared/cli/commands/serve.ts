@@ -70,7 +70,8 @@ export const serveCommand: Command = {
     port: { type: 'string', description: 'port to listen on (default: $PORT, else 8080)' },
     host: {
       type: 'string',
-      description: 'address to listen on (default: $COMPUTE_HOST, else 0.0.0.0, as Cloud Run needs)',
+      description:
+        'address to listen on (default: $COMPUTE_HOST, else 127.0.0.1 in open mode and 0.0.0.0, as Cloud Run needs, in iam and token mode)',
     },
   },
   async run(input) {
@@ -80,7 +81,7 @@ export const serveCommand: Command = {
     const port = Number(portText);
     if (!Number.isInteger(port) || port < 0 || port > 65535)
       throw new UsageError(`--port must be a port number; got '${portText}'`);
-    const host = stringFlag(input.flags, 'host') ?? (input.io.env.COMPUTE_HOST?.trim() || '0.0.0.0');
+    const givenHost = stringFlag(input.flags, 'host') ?? (input.io.env.COMPUTE_HOST?.trim() || undefined);
     const project = await loadProject(input);
     if (project.bus.type !== 'pubsub') {
       throw new UserError(
@@ -89,7 +90,8 @@ export const serveCommand: Command = {
       );
     }
     // Before anything opens: a wrong COMPUTE_API_AUTH stops the service at once.
-    const { auth, managementOn, warnings } = resolveServiceAuth(input.io.env, project.bus.projectId);
+    const { auth, managementOn, warnings, defaultHost } = resolveServiceAuth(input.io.env, project.bus.projectId);
+    const host = givenHost ?? defaultHost;
     const manifest = await requireManifest(project);
     // Limits of the work one request holds, checked against the service's request timeout before anything opens.
     const settings = settingsFor(project.execution, newOwnerId(), {

@@ -1,3 +1,4 @@
+import { printable } from '../../util/safe-text.ts';
 import { requireManifest } from '../../manifest/build-manifest.ts';
 import type { Manifest } from '../../manifest/manifest.ts';
 import type { CheckOutcome } from '../../checks/run-checks.ts';
@@ -99,7 +100,8 @@ export const statusCommand: Command = {
       }
       const lines = rows.map((r) => {
         const icon = STATUS_ICONS[r.status] ?? ' ';
-        const detail = r.error ?? r.reason ?? '';
+        // Stored texts hold user values (entity ids, error messages): printed without control characters.
+        const detail = printable(r.error ?? r.reason ?? '');
         const stale = r.stale ? '  (its holder is gone: compute sweep, or the next run, takes it over)' : '';
         return `  ${icon} ${r.name.padEnd(28)} ${(r.date ?? '-').padEnd(11)} ${r.status.padEnd(10)} ${r.resultHash?.slice(0, 12) ?? '-'.padEnd(12)}  ${detail}${stale}`;
       });
@@ -108,7 +110,7 @@ export const statusCommand: Command = {
       );
       if (runs.length > 0) {
         input.io.stdout(
-          `\nRecent runs:\n${runs.map((r) => `  ${r.runId}  ${r.status.padEnd(9)} ${r.dates[0]}${r.dates.length > 1 ? `..${r.dates[r.dates.length - 1]}` : ''}  started ${r.startedAt}`).join('\n')}\n`,
+          `\nRecent runs:\n${runs.map((r) => `  ${printable(r.runId)}  ${r.status.padEnd(9)} ${r.dates[0]}${r.dates.length > 1 ? `..${r.dates[r.dates.length - 1]}` : ''}  started ${r.startedAt}`).join('\n')}\n`,
         );
       }
       return 0;
