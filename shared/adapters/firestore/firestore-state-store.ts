@@ -14,6 +14,8 @@ import {
   type BatchRecord,
   type ComputationState,
   type ComputationStates,
+  type HistoryEntry,
+  type HistoryStore,
   type Lease,
   type LeaseKey,
   type LeaseStore,
@@ -47,6 +49,7 @@ export const TTL_FIELD = 'expireAt';
 export const TTL_COLLECTIONS = [
   'PREFIX-states',
   'PREFIX-runs',
+  'PREFIX-history',
   'steps',
   'PREFIX-leases',
   'PREFIX-ledgers',
@@ -97,6 +100,7 @@ export class FirestoreStateStore implements StateStore {
   readonly runs: RunStore;
   readonly leases: LeaseStore;
   readonly ledger: BatchLedger;
+  readonly history: HistoryStore;
 
   constructor(db: Firestore, options: { collectionPrefix?: string; historyDays?: number } = {}) {
     this.#db = db;
@@ -106,6 +110,7 @@ export class FirestoreStateStore implements StateStore {
     this.runs = this.#runsPort();
     this.leases = this.#leasesPort();
     this.ledger = this.#ledgerPort();
+    this.history = this.#historyPort();
   }
 
   async close(): Promise<void> {
@@ -139,6 +144,12 @@ export class FirestoreStateStore implements StateStore {
         const states = (await query.get()).docs.map((doc) => withoutTtl<ComputationState>(doc.data())!);
         return states.sort((a, b) => a.date.localeCompare(b.date) || a.computation.localeCompare(b.computation));
       },
+      range: async (from, to) => {
+        // One single-field range query: no composite index needed.
+        const query = this.#collection('states').where('date', '>=', from).where('date', '<=', to);
+        const states = (await query.get()).docs.map((doc) => withoutTtl<ComputationState>(doc.data())!);
+        return states.sort((a, b) => a.date.localeCompare(b.date) || a.computation.localeCompare(b.computation));
+      },
       put: async (state, fence) => {
         const data = { ...plain(state), [TTL_FIELD]: Timestamp.fromDate(new Date(state.expiresAt)) };
         if (fence === undefined) {
@@ -154,6 +165,36 @@ export class FirestoreStateStore implements StateStore {
       },
       purgeExpired: async (now) => {
         const expired = await this.#collection('states').where(TTL_FIELD, '<', Timestamp.fromDate(now)).get();
+        const writer = this.#db.bulkWriter();
+        for (const doc of expired.docs) void writer.delete(doc.ref);
+        await writer.close();
+        return expired.size;
+      },
+    };
+  }
+
+  #historyPort(): HistoryStore {
+    const history = () => this.#collection('history');
+    const entries = (docs: Array<{ data(): Record<string, unknown> }>) =>
+      docs.map((doc) => withoutTtl<HistoryEntry>(doc.data())!);
+    return {
+      record: async (recorded) => {
+        const expiresAt = Date.parse(recorded.recordedAt) + this.#historyMs;
+        const entry: HistoryEntry = { ...recorded, expiresAt: new Date(expiresAt).toISOString() };
+        const data = { ...plain(entry), [TTL_FIELD]: Timestamp.fromMillis(expiresAt) };
+        await history().doc(docId(entry.runId, entry.computation, entry.date)).set(data);
+      },
+      ofRun: async (runId) =>
+        entries((await history().where('runId', '==', runId).get()).docs).sort(
+          (a, b) => a.date.localeCompare(b.date) || a.computation.localeCompare(b.computation),
+        ),
+      // Equality filters only (Firestore merges single-field indexes); ordered here.
+      of: async (computation, date, limit) =>
+        entries((await history().where('computation', '==', computation).where('date', '==', date).get()).docs)
+          .sort((a, b) => b.recordedAt.localeCompare(a.recordedAt) || b.runId.localeCompare(a.runId))
+          .slice(0, limit),
+      purgeExpired: async (now) => {
+        const expired = await history().where(TTL_FIELD, '<', Timestamp.fromDate(now)).get();
         const writer = this.#db.bulkWriter();
         for (const doc of expired.docs) void writer.delete(doc.ref);
         await writer.close();
