@@ -12,6 +12,7 @@ import { showCommand } from './commands/show.ts';
 import { runCommand } from './commands/run.ts';
 import { statusCommand } from './commands/status.ts';
 import { runsCommand } from './commands/runs.ts';
+import { uiCommand } from './commands/ui.ts';
 import { sweepCommand } from './commands/sweep.ts';
 import { validateCommand } from './commands/validate.ts';
 
@@ -23,6 +24,7 @@ const COMMANDS: Command[] = [
   runCommand,
   statusCommand,
   runsCommand,
+  uiCommand,
   sweepCommand,
   executeCommand,
   showCommand,

@@ -1,4 +1,4 @@
-import express, { type Express, type Request, type Response } from 'express';
+import express, { type Express, type Request, type RequestHandler, type Response } from 'express';
 import { PoisonMessageError, UserError } from '../errors.ts';
 import type { ComputeEvent, EventType } from '../events/contracts.ts';
 import type { Logger } from '../ports/logger.ts';
@@ -48,6 +48,8 @@ export function createServiceApp(options: {
   handlers: EventHandlers;
   log: Logger;
   management?: (request: Request, response: Response) => Promise<void>;
+  /** The web console, served at /ui behind the management API's guard. (Default: none) */
+  console?: RequestHandler;
   traceProject?: string;
   /** Who may call: see {@link ServiceAuth}. (Default: open, nothing checked; the CLI always decides it from COMPUTE_API_AUTH) */
   auth?: ServiceAuth;
@@ -127,6 +129,7 @@ export function createServiceApp(options: {
   });
   const management = options.management;
   if (management !== undefined) app.post('/api', managementGuard(auth), json, management);
+  if (options.console !== undefined) app.use('/ui', managementGuard(auth), options.console);
   // A body that is not JSON at all: still poison, still acknowledged.
   app.use((error: Error, request: Request, response: Response, next: (e?: unknown) => void) => {
     if (response.headersSent) return next(error);
