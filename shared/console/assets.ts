@@ -11,7 +11,7 @@ nav{display:flex;gap:1rem;flex-wrap:wrap}nav a{color:var(--fg)}nav a[aria-curren
 main{padding:1rem;max-width:100%;overflow-x:auto}h1{font-size:1.3rem;margin:.2rem 0 1rem}
 .skip{position:absolute;left:-999px}.skip:focus{left:1rem;top:.5rem;background:#fff;padding:.3rem;z-index:9}
 a:focus-visible,button:focus-visible,input:focus-visible,select:focus-visible{outline:3px solid var(--run);outline-offset:1px}
-table{border-collapse:collapse}th,td{border:1px solid var(--line);padding:.2rem .4rem;text-align:left;vertical-align:top}
+table{border-collapse:collapse}caption{text-align:left;caption-side:top;padding:.2rem 0}th,td{border:1px solid var(--line);padding:.2rem .4rem;text-align:left;vertical-align:top}
 .scroll{overflow:auto;max-height:75vh;max-width:100%}
 table.grid th.d{writing-mode:vertical-rl;transform:rotate(180deg);font-weight:400;font-size:12px;padding:.3rem .1rem}
 table.grid thead th{position:sticky;top:0;background:#f6f8fa;z-index:1}
@@ -61,7 +61,7 @@ var status=document.getElementById('dag-selection');
 function select(name){var u=walk(name,up),d=walk(name,down);dag.classList.add('focused');
 Object.keys(nodes).forEach(function(k){var a=nodes[k];a.classList.toggle('sel',k===name);a.classList.toggle('up',!!u[k]);a.classList.toggle('down',!!d[k])});
 dag.querySelectorAll('.edge').forEach(function(p){var f=p.getAttribute('data-from'),t=p.getAttribute('data-to');
-p.classList.toggle('up',(t===name||u[t])&&(u[f]?true:false));p.classList.toggle('down',(f===name||d[f])&&(d[t]?true:false))});
+p.classList.toggle('up',!!((t===name||u[t])&&u[f]));p.classList.toggle('down',!!((f===name||d[f])&&d[t]))});
 if(status)status.textContent=name+': '+Object.keys(u).length+' upstream ('+Object.keys(u).sort().join(', ')+'), '+Object.keys(d).length+' downstream ('+Object.keys(d).sort().join(', ')+')';}
 Object.keys(nodes).forEach(function(k){var a=nodes[k];a.addEventListener('focus',function(){select(k)});a.addEventListener('mouseenter',function(){select(k)})});}
 var live=document.querySelector('[data-live]');

@@ -75,6 +75,6 @@ ${view.page < view.pages ? `<a href="${esc(link(paths, view, { page: view.page +
   const table =
     view.names.length === 0
       ? '<p>No computation matches these filters.</p>'
-      : `<div class="scroll"><table class="grid"><caption class="note">Status of each computation (rows) on each date (columns), ${grid.from} to ${grid.to}. Arrow keys move between cells.</caption><thead>${head}</thead><tbody>${body}</tbody></table></div>`;
+      : `<p class="note" id="grid-help">Each computation (rows) on each date (columns), ${grid.from} to ${grid.to}. Tab into the grid, then arrow keys move between cells; Enter opens one.</p><div class="scroll"><table class="grid" aria-describedby="grid-help"><caption class="note">Statuses</caption><thead>${head}</thead><tbody>${body}</tbody></table></div>`;
   return page(paths, 'Computations × dates', `${form}${legend()}${pager}${table}`, 'grid');
 }

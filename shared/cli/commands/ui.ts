@@ -21,20 +21,18 @@ function spawnRun(cli: string, root: string, request: RunRequest): Promise<{ run
   if (request.force) args.push('--force');
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise((resolve, reject) => {
-    let out = '';
     let err = '';
     let done = false;
-    child.stdout.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /^Run (\S+):/m.exec(out);
-      if (match !== null && !done) {
+    // It announces 'Run ID: ...' on stderr before the run starts; stdout (the summary) is only drained.
+    child.stdout.resume();
+    child.stderr.on('data', (chunk: Buffer) => {
+      if (done) return;
+      err = (err + chunk.toString()).slice(-10_000);
+      const match = /^Run (\S+):/m.exec(err);
+      if (match !== null) {
         done = true;
         resolve({ runId: match[1]! });
       }
-      if (done) out = '';
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      if (err.length < 10_000) err += chunk.toString();
     });
     child.once('error', (error) => {
       if (!done) reject(error);
@@ -76,7 +74,13 @@ export const uiCommand: Command = {
           await opened.close();
         }
       },
-      startRun: (request) => spawnRun(cli, project.root, request),
+      startRun: async (request) => {
+        const started = await spawnRun(cli, project.root, request);
+        // The run page needs the run's record: the child writes it as its planner takes the request.
+        for (let waited = 0; waited < 15_000 && (await state.runs.get(started.runId)) === null; waited += 100)
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        return started;
+      },
     });
     const app = express();
     app.disable('x-powered-by');
