@@ -25,7 +25,7 @@ const STATUSES = ['completed', 'skipped', 'completed', 'failed', 'blocked', 'com
 /** A manifest-shaped graph of 1,000 computations in 10 passes, each depending on up to two of earlier passes (seeded). */
 function syntheticManifest(): Manifest {
   let seed = 7;
-  const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+  const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
   const passes: string[][] = Array.from({ length: PASSES }, () => []);
   const entries = Array.from({ length: COMPUTATIONS }, (_, i) => {
     const pass = Math.floor((i * PASSES) / COMPUTATIONS);

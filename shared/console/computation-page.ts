@@ -33,7 +33,9 @@ function why(view: ComputationView): string {
         : decision === null
           ? ''
           : `It was ${decision}.`;
-  const items = changed.map((c) => `<li><code>${esc(c)}</code>${c === 'new' ? ' (no result was stored before)' : ''}</li>`);
+  const items = changed.map(
+    (c) => `<li><code>${esc(c)}</code>${c === 'new' ? ' (no result was stored before)' : ''}</li>`,
+  );
   const reason = last?.reason ?? view.state?.reason ?? null;
   return `<h2>Why it last ran or was skipped</h2><p>${esc(verb)}${decision === 'run' && changed.length === 0 ? ' none (it was forced, or repaired)' : ''}</p>${items.length === 0 ? '' : `<ul class="changed">${items.join('')}</ul>`}${reason === null ? '' : `<p>Reason: ${esc(reason)}</p>`}`;
 }

@@ -28,7 +28,8 @@ function link(paths: Paths, view: GridView, changes: Record<string, string | num
 }
 
 function shiftDates(view: GridView, by: number): { from: string; to: string } {
-  const shift = (date: string) => new Date(Date.parse(`${date}T00:00:00Z`) + by * 86_400_000).toISOString().slice(0, 10);
+  const shift = (date: string) =>
+    new Date(Date.parse(`${date}T00:00:00Z`) + by * 86_400_000).toISOString().slice(0, 10);
   return { from: shift(view.grid.from), to: shift(view.grid.to) };
 }
 

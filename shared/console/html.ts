@@ -2,7 +2,7 @@ export { formatBytes } from '../util/bytes.ts';
 import { CONSOLE_SCRIPT, CONSOLE_STYLE } from './assets.ts';
 
 /** A value HTML-escaped for text and attribute positions. */
-export function esc(value: unknown): string {
+export function esc(value: string | number | boolean | null | undefined): string {
   return String(value ?? '')
     .replaceAll('&', '&amp;')
     .replaceAll('<', '&lt;')
@@ -80,7 +80,6 @@ export function page(paths: Paths, title: string, body: string, current: string)
 <main id="main" tabindex="-1"><h1>${esc(title)}</h1>${body}</main>
 <script>${CONSOLE_SCRIPT}</script></body></html>`;
 }
-
 
 export function duration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined) return '–';

@@ -45,7 +45,7 @@ function dateParam(request: Request, name: string): string | undefined {
   const value = request.query[name] ?? (request.body as Record<string, unknown> | undefined)?.[name];
   if (value === undefined || value === '') return undefined;
   if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}$/.test(value) || runDateProblem(value) !== null)
-    throw new BadRequest(`'${name}' must be a date as YYYY-MM-DD; got '${String(value)}'`);
+    throw new BadRequest(`'${name}' must be a date as YYYY-MM-DD; got ${JSON.stringify(value)}`);
   return value;
 }
 
@@ -54,7 +54,7 @@ function intParam(request: Request, name: string, fallback: number, max: number)
   if (value === undefined || value === '') return fallback;
   const n = Number(value);
   if (typeof value !== 'string' || !Number.isInteger(n) || n < 1 || n > max)
-    throw new BadRequest(`'${name}' must be a whole number from 1 to ${max}; got '${String(value)}'`);
+    throw new BadRequest(`'${name}' must be a whole number from 1 to ${max}; got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -94,7 +94,11 @@ export function consoleRouter(deps: ConsoleDeps): Router {
       } catch (error) {
         const bad = error instanceof BadRequest || error instanceof UserError;
         const text = error instanceof Error ? error.message : String(error);
-        send(response, page(paths, bad ? 'Bad request' : 'Error', `<p role="alert">${esc(text)}</p>`, ''), bad ? 400 : 500);
+        send(
+          response,
+          page(paths, bad ? 'Bad request' : 'Error', `<p role="alert">${esc(text)}</p>`, ''),
+          bad ? 400 : 500,
+        );
       }
     };
 
@@ -108,8 +112,8 @@ export function consoleRouter(deps: ConsoleDeps): Router {
       if (to < from) throw new BadRequest(`'to' (${to}) is before 'from' (${from})`);
       if (daysBetween(from, to) + 1 > MAX_DATES) to = addDays(from, MAX_DATES - 1);
       const rows = intParam(request, 'rows', 50, MAX_ROWS);
-      const query = textParam(request.query as Record<string, unknown>, 'q');
-      const status = textParam(request.query as Record<string, unknown>, 'status');
+      const query = textParam(request.query, 'q');
+      const status = textParam(request.query, 'status');
       const grid = await gridReport(manifest, state, from, to);
       const withStatus = new Set(grid.computations.filter((c) => c.status === status).map((c) => c.name));
       const matching = manifest.computations
@@ -119,7 +123,10 @@ export function consoleRouter(deps: ConsoleDeps): Router {
       const pages = Math.max(1, Math.ceil(matching.length / rows));
       const current = Math.min(intParam(request, 'page', 1, 1_000_000), pages);
       const names = matching.slice((current - 1) * rows, current * rows);
-      send(response, gridPage(paths, { grid, names, query, status, page: current, pages, rows, matching: matching.length }));
+      send(
+        response,
+        gridPage(paths, { grid, names, query, status, page: current, pages, rows, matching: matching.length }),
+      );
     }),
   );
 
@@ -149,7 +156,11 @@ export function consoleRouter(deps: ConsoleDeps): Router {
       const runId = String(request.params.runId);
       const record = await state.runs.get(runId);
       if (record === null) {
-        send(response, page(paths, 'No such run', `<p>No run ${esc(runId)} is recorded (it may have expired).</p>`, 'runs'), 404);
+        send(
+          response,
+          page(paths, 'No such run', `<p>No run ${esc(runId)} is recorded (it may have expired).</p>`, 'runs'),
+          404,
+        );
         return;
       }
       const [run, entries] = await Promise.all([runRow(state, record), state.history.ofRun(runId)]);
@@ -167,7 +178,12 @@ export function consoleRouter(deps: ConsoleDeps): Router {
         const near = nearestName(name, [...manifest.byName.keys()]);
         send(
           response,
-          page(paths, 'No such computation', `<p>This project has no computation '${esc(name)}'.${near === undefined ? '' : ` Did you mean <a href="${esc(paths.computation(near, String(request.params.date)))}">${esc(near)}</a>?`}</p>`, ''),
+          page(
+            paths,
+            'No such computation',
+            `<p>This project has no computation '${esc(name)}'.${near === undefined ? '' : ` Did you mean <a href="${esc(paths.computation(near, String(request.params.date)))}">${esc(near)}</a>?`}</p>`,
+            '',
+          ),
           404,
         );
         return;
@@ -228,7 +244,7 @@ export function consoleRouter(deps: ConsoleDeps): Router {
   router.get(
     '/analyze',
     handle(async (request, response) => {
-      const fields = analyzeForm(request.query as Record<string, unknown>);
+      const fields = analyzeForm(request.query);
       if (fields.from === '') {
         send(response, analyzePage(paths, { ...fields, from: await latestDate() }, null, null, null));
         return;

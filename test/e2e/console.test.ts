@@ -16,13 +16,12 @@ import { loadProjectConfig } from '../../shared/project/project-config.ts';
 import { browserMissing, launchBrowser, startConsole } from '../support/browser.ts';
 import { cli, json } from '../support/cli.ts';
 import { sql } from '../support/embedded.ts';
-import { BODIES, computationFile, scenarioProject } from '../support/scenario.ts';
+import { addScaled, BODIES, computationFile, scenarioProject } from '../support/scenario.ts';
 import type { TempProject } from '../support/temp-project.ts';
 
 const [D1, D2, D3, D4] = ['2026-01-25', '2026-01-26', '2026-01-27', '2026-01-28'] as const;
 /** SCREENSHOTS=1 writes the README's screenshots into docs/; otherwise they go to a temporary folder. */
-const SHOTS =
-  process.env.SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/images/', import.meta.url)) : null;
+const SHOTS = process.env.SCREENSHOTS === '1' ? fileURLToPath(new URL('../../docs/images/', import.meta.url)) : null;
 
 const missing = browserMissing();
 
@@ -52,17 +51,14 @@ describe.skipIf(missing !== null)('web console in a real browser', () => {
         summary: `if (ctx.date === '${D3}') throw new Error('summary exploded'); ${BODIES.summary}`,
       },
     });
-    await project.write('rules/scale.js', 'export const factor = 2;\n');
-    await project.write(
-      'computations/scaled.js',
-      computationFile(
-        'Scaled',
-        { type: 'per-entity', dependencies: ['Totals'], rules: ['scale'] },
-        `if (ctx.entityId === 'e000' && (await import('node:fs')).existsSync(new URL('../SLOW', import.meta.url))) await new Promise((r) => setTimeout(r, 2500));
-        return { scaled: ctx.getDependency('Totals').total * ctx.rules.scale.factor };`,
-      ),
+    await addScaled(
+      project,
+      `if (ctx.entityId === 'e000' && (await import('node:fs')).existsSync(new URL('../SLOW', import.meta.url))) await new Promise((r) => setTimeout(r, 2500));\n`,
     );
-    await project.write('computations/report.js', computationFile('Report', { type: 'global', dependencies: ['Summary'] }, 'return { ok: true };'));
+    await project.write(
+      'computations/report.js',
+      computationFile('Report', { type: 'global', dependencies: ['Summary'] }, 'return { ok: true };'),
+    );
     await sql(project.root, [`DELETE FROM events WHERE date = DATE '${D4}'`]);
     expect((await cli(['run', '--date', D1, '--project', project.root])).code).toBe(0);
     expect((await cli(['run', '--date', D1, '--to', D4, '--project', project.root])).code).toBe(1);
@@ -86,16 +82,17 @@ describe.skipIf(missing !== null)('web console in a real browser', () => {
   }
 
   it('shows the grid cell for cell as compute status --json has it, every status among them', async () => {
-    const expected = json<GridJson>(await cli(['status', '--from', D1, '--to', D4, '--json', '--project', project.root]));
+    const expected = json<GridJson>(
+      await cli(['status', '--from', D1, '--to', D4, '--json', '--project', project.root]),
+    );
     const page = await open(`/ui/?from=${D1}&to=${D4}`);
     const dates = await page.locator('table.grid thead th.d').allTextContents();
     expect(dates).toEqual(expected.dates);
-    const rows = await page.locator('table.grid tbody tr').evaluateAll((trs) =>
-      trs.map((tr) => ({
-        name: tr.querySelector('th')!.textContent!.trim(),
-        cells: [...tr.querySelectorAll('td a')].map((a) => a.getAttribute('aria-label')),
-      })),
-    );
+    const rows: Array<{ name: string; cells: Array<string | null> }> = [];
+    for (const tr of await page.locator('table.grid tbody tr').all()) {
+      const cells = await Promise.all((await tr.locator('td a').all()).map((a) => a.getAttribute('aria-label')));
+      rows.push({ name: (await tr.locator('th').textContent())!.trim(), cells });
+    }
     const shown = rows.flatMap((r) => r.cells.map((status, i) => ({ name: r.name, date: dates[i]!, status })));
     expect(shown).toEqual(expected.computations.map(({ name, date, status }) => ({ name, date, status })));
     expect(new Set(shown.map((c) => c.status))).toEqual(
@@ -121,7 +118,9 @@ describe.skipIf(missing !== null)('web console in a real browser', () => {
   it('draws the DAG with every computation and highlights what is upstream and downstream', async () => {
     const page = await open(`/ui/graph?date=${D3}`);
     // Each node's text: its status symbol, then its name.
-    const names = (await page.locator('svg.dag a[data-name] text').allTextContents()).map((t) => t.replace(/^\S+ /, ''));
+    const names = (await page.locator('svg.dag a[data-name] text').allTextContents()).map((t) =>
+      t.replace(/^\S+ /, ''),
+    );
     expect(names.sort()).toEqual(['Doubled', 'Report', 'Scaled', 'Streak', 'Summary', 'Totals']);
     expect(await page.locator('svg.dag a[data-name="Summary"]').getAttribute('aria-label')).toBe('Summary: failed');
     await page.locator('svg.dag a[data-name="Doubled"]').focus();

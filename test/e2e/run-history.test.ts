@@ -38,7 +38,9 @@ describe('run history: compute runs and compute status --from/--to', () => {
     project = await scenarioProject({
       entities: 6,
       dates: [D1, D2, D3],
-      bodies: { totals: `if (ctx.entityId === 'e003' && ctx.date === '${D2}') throw new Error('bad row'); ${BODIES.totals}` },
+      bodies: {
+        totals: `if (ctx.entityId === 'e003' && ctx.date === '${D2}') throw new Error('bad row'); ${BODIES.totals}`,
+      },
     });
     const root = project.root;
     const first = await cli(['run', '--date', D1, '--to', D3, '--project', root]);
@@ -57,7 +59,14 @@ describe('run history: compute runs and compute status --from/--to', () => {
     expect(run).toMatchObject({ trigger: 'cli', status: 'failed', dates: [D1, D2, D3] });
     expect(run.finishedAt).not.toBeNull();
     // The run's counts are the grid's statuses tallied: every computation-date it covered, once.
-    const tally: Record<string, number> = { completed: 0, skipped: 0, partial: 0, failed: 0, blocked: 0, impossible: 0 };
+    const tally: Record<string, number> = {
+      completed: 0,
+      skipped: 0,
+      partial: 0,
+      failed: 0,
+      blocked: 0,
+      impossible: 0,
+    };
     for (const c of grid.computations) tally[c.status]!++;
     expect(run.counts).toEqual(tally);
     expect(run.counts.partial).toBe(1);

@@ -26,14 +26,16 @@ export async function launchBrowser(): Promise<Browser> {
 const CLI = fileURLToPath(new URL('../../bin/compute.js', import.meta.url));
 
 /** `compute ui` on a free loopback port, as a user starts it (the built CLI in dist/). */
-export async function startConsole(root: string): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
+export async function startConsole(
+  root: string,
+): Promise<{ url: string; child: ChildProcess; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [CLI, 'ui', '--port', '0', '--project', root], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const url = await new Promise<string>((resolve, reject) => {
     let err = '';
     const timer = setTimeout(() => reject(new Error(`compute ui did not start: ${err}`)), 30_000);
-    child.stderr!.on('data', (chunk: Buffer) => {
+    child.stderr.on('data', (chunk: Buffer) => {
       err += chunk.toString();
       const match = /http:\/\/127\.0\.0\.1:(\d+)\/ui\//.exec(err);
       if (match !== null) {

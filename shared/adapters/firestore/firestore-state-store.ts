@@ -182,7 +182,9 @@ export class FirestoreStateStore implements StateStore {
         const expiresAt = Date.parse(recorded.recordedAt) + this.#historyMs;
         const entry: HistoryEntry = { ...recorded, expiresAt: new Date(expiresAt).toISOString() };
         const data = { ...plain(entry), [TTL_FIELD]: Timestamp.fromMillis(expiresAt) };
-        await history().doc(docId(entry.runId, entry.computation, entry.date)).set(data);
+        await history()
+          .doc(docId(entry.runId, entry.computation, entry.date))
+          .set(data);
       },
       ofRun: async (runId) =>
         entries((await history().where('runId', '==', runId).get()).docs).sort(

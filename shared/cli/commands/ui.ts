@@ -55,7 +55,8 @@ export const uiCommand: Command = {
   async run(input) {
     const portText = stringFlag(input.flags, 'port') ?? '8787';
     const port = Number(portText);
-    if (!/^\d+$/.test(portText) || port > 65535) throw new UsageError(`--port must be a port number; got '${portText}'`);
+    if (!/^\d+$/.test(portText) || port > 65535)
+      throw new UsageError(`--port must be a port number; got '${portText}'`);
     const host = stringFlag(input.flags, 'host') ?? '127.0.0.1';
     const project = await loadProject(input);
     const manifest = await requireManifest(project);
