@@ -114,15 +114,21 @@ export function consoleRouter(deps: ConsoleDeps): Router {
       const rows = intParam(request, 'rows', 50, MAX_ROWS);
       const query = textParam(request.query, 'q');
       const status = textParam(request.query, 'status');
-      const grid = await gridReport(manifest, state, from, to);
-      const withStatus = new Set(grid.computations.filter((c) => c.status === status).map((c) => c.name));
-      const matching = manifest.computations
+      const named = manifest.computations
         .map((e) => e.name)
-        .filter((name) => query === '' || name.toLowerCase().includes(query.toLowerCase()))
-        .filter((name) => status === '' || withStatus.has(name));
+        .filter((name) => query === '' || name.toLowerCase().includes(query.toLowerCase()));
+      // Without a status filter only the page's computations are read; with one, the range decides the rows.
+      const all = status === '' ? null : await gridReport(manifest, state, from, to, query === '' ? undefined : named);
+      const withStatus = new Set(all?.computations.filter((c) => c.status === status).map((c) => c.name));
+      const matching = all === null ? named : named.filter((name) => withStatus.has(name));
       const pages = Math.max(1, Math.ceil(matching.length / rows));
       const current = Math.min(intParam(request, 'page', 1, 1_000_000), pages);
       const names = matching.slice((current - 1) * rows, current * rows);
+      const shown = new Set(names);
+      const grid =
+        all === null
+          ? await gridReport(manifest, state, from, to, names)
+          : { ...all, computations: all.computations.filter((c) => shown.has(c.name)) };
       send(
         response,
         gridPage(paths, { grid, names, query, status, page: current, pages, rows, matching: matching.length }),

@@ -104,8 +104,12 @@ export interface ComputationStates {
   get(date: IsoDate, computation: string): Promise<ComputationState | null>;
   /** Every state of a date, or of every date when omitted, ordered by date then name. */
   list(date?: IsoDate): Promise<ComputationState[]>;
-  /** Every state from `from` to `to` (both included), in one query, ordered by date then name. */
-  range(from: IsoDate, to: IsoDate): Promise<ComputationState[]>;
+  /**
+   * Every state from `from` to `to` (both included), ordered by date then
+   * name, in one call: one query, or with `computations`, a batched read of
+   * just those computations' states (a page of the console's grid).
+   */
+  range(from: IsoDate, to: IsoDate, computations?: readonly string[]): Promise<ComputationState[]>;
   /**
    * Writes a state. With `fence`, the write happens only while that lease
    * token is the current, unreleased one for (computation, date) (the rule

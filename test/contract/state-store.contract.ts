@@ -161,6 +161,11 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
             '2026-01-27/B',
           ]);
           expect(await store.states.range('2026-02-01', '2026-02-28')).toEqual([]);
+          // Only some computations: just their states (the console reads one page of its grid so).
+          const some = await store.states.range('2026-01-25', '2026-01-26', ['B', 'Missing']);
+          expect(some.map((s) => `${s.date}/${s.computation}`)).toEqual(['2026-01-25/B', '2026-01-26/B']);
+          expect(some[0]).toEqual(state({ date: '2026-01-25', computation: 'B' }));
+          expect(await store.states.range('2026-01-25', '2026-01-26', [])).toEqual([]);
         }));
 
       it('keeps one entry per run and computation-date, by run and newest first per computation-date', () =>

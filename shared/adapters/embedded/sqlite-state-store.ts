@@ -38,6 +38,9 @@ CREATE TABLE IF NOT EXISTS batches (run_id TEXT NOT NULL, computation TEXT NOT N
 
 type SqlValue = string | number | null;
 
+/** Computation names per query of a range read limited to some computations. */
+const RANGE_CHUNK = 500;
+
 /**
  * The embedded state store: one SQLite file (Node's built-in driver) in
  * WAL mode with full sync, so every committed write survives a killed
@@ -142,12 +145,21 @@ export class SqliteStateStore implements StateStore {
         date === undefined
           ? this.#all<ComputationState>('SELECT body FROM states ORDER BY date, computation')
           : this.#all<ComputationState>('SELECT body FROM states WHERE date = ? ORDER BY computation', date),
-      range: async (from, to) =>
-        this.#all<ComputationState>(
-          'SELECT body FROM states WHERE date >= ? AND date <= ? ORDER BY date, computation',
-          from,
-          to,
-        ),
+      range: async (from, to, computations) => {
+        const sql = 'SELECT body FROM states WHERE date >= ? AND date <= ?';
+        if (computations === undefined)
+          return this.#all<ComputationState>(`${sql} ORDER BY date, computation`, from, to);
+        const found: ComputationState[] = [];
+        // Bound parameters per statement stay far below SQLite's limit; one prepared statement per chunk size.
+        for (let i = 0; i < computations.length; i += RANGE_CHUNK) {
+          const names = computations.slice(i, i + RANGE_CHUNK);
+          const rows = this.#db
+            .prepare(`${sql} AND computation IN (${names.map(() => '?').join(', ')})`)
+            .all(from, to, ...names) as Array<{ body: string }>;
+          for (const row of rows) found.push(JSON.parse(row.body) as ComputationState);
+        }
+        return found.sort((a, b) => a.date.localeCompare(b.date) || a.computation.localeCompare(b.computation));
+      },
       put: async (state, fence) => {
         this.#transaction(() => {
           if (fence !== undefined) {
