@@ -48,7 +48,7 @@ export function gridPage(paths: Paths, view: GridView): string {
       const tds = grid.dates
         .map((date) => {
           const status = cells.get(`${name}\u0000${date}`) ?? 'pending';
-          return `<td class="st-${status}"><a href="${esc(paths.computation(name, date))}" aria-label="${status}" title="${esc(name)} on ${date}: ${status}">${STATUS_SYMBOLS[status] ?? '?'}</a></td>`;
+          return `<td class="st-${status}"><a href="${esc(paths.computation(name, date))}" aria-label="${status}">${STATUS_SYMBOLS[status] ?? '?'}</a></td>`;
         })
         .join('');
       return `<tr><th scope="row"><a href="${esc(paths.computation(name, grid.dates.at(-1) ?? grid.to))}">${esc(name)}</a></th>${tds}</tr>`;
