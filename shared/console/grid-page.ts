@@ -13,6 +13,8 @@ export interface GridView {
   rows: number;
   /** Computations matching the filters, over all pages. */
   matching: number;
+  /** Said above the grid, e.g. that a long range was cut to a page of dates. (Default: nothing) */
+  note?: string | null;
 }
 
 function link(paths: Paths, view: GridView, changes: Record<string, string | number>): string {
@@ -77,5 +79,6 @@ ${view.page < view.pages ? `<a href="${esc(link(paths, view, { page: view.page +
     view.names.length === 0
       ? '<p>No computation matches these filters.</p>'
       : `<p class="note" id="grid-help">Each computation (rows) on each date (columns), ${grid.from} to ${grid.to}. Tab into the grid, then arrow keys move between cells; Enter opens one.</p><div class="scroll"><table class="grid" aria-describedby="grid-help"><caption class="note">Statuses</caption><thead>${head}</thead><tbody>${body}</tbody></table></div>`;
-  return page(paths, 'Computations × dates', `${form}${legend()}${pager}${table}`, 'grid');
+  const note = view.note == null ? '' : `<p role="status">${esc(view.note)}</p>`;
+  return page(paths, 'Computations × dates', `${form}${legend()}${note}${pager}${table}`, 'grid');
 }

@@ -110,7 +110,12 @@ export function consoleRouter(deps: ConsoleDeps): Router {
       if (to === undefined) to = from === undefined ? await latestDate() : addDays(from, DEFAULT_DATES - 1);
       if (from === undefined) from = addDays(to, -(DEFAULT_DATES - 1));
       if (to < from) throw new BadRequest(`'to' (${to}) is before 'from' (${from})`);
+      const asked = to;
       if (daysBetween(from, to) + 1 > MAX_DATES) to = addDays(from, MAX_DATES - 1);
+      const note =
+        asked === to
+          ? null
+          : `Showing ${MAX_DATES} dates at a time: ${from} to ${to} of the ${from} to ${asked} asked for; the later-dates link goes on.`;
       const rows = intParam(request, 'rows', 50, MAX_ROWS);
       const query = textParam(request.query, 'q');
       const status = textParam(request.query, 'status');
@@ -131,7 +136,7 @@ export function consoleRouter(deps: ConsoleDeps): Router {
           : { ...all, computations: all.computations.filter((c) => shown.has(c.name)) };
       send(
         response,
-        gridPage(paths, { grid, names, query, status, page: current, pages, rows, matching: matching.length }),
+        gridPage(paths, { grid, names, query, status, page: current, pages, rows, matching: matching.length, note }),
       );
     }),
   );
