@@ -1,23 +1,15 @@
-import type { Server } from 'node:http';
 import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InProcessBus } from '../../shared/adapters/inprocess/inprocess-bus.ts';
-import { plannerConsole } from '../../shared/cli/console-actions.ts';
-import { resolveServiceAuth } from '../../shared/cli/service-auth.ts';
-import { openReader, openStateStore } from '../../shared/cli/wiring.ts';
-import { createServiceApp } from '../../shared/http/service-app.ts';
-import { createLogger } from '../../shared/logging/logger.ts';
-import { requireManifest } from '../../shared/manifest/build-manifest.ts';
-import { loadProjectConfig } from '../../shared/project/project-config.ts';
 import { browserMissing, launchBrowser, startConsole } from '../support/browser.ts';
 import { cli, json } from '../support/cli.ts';
 import { sql } from '../support/embedded.ts';
 import { addScaled, BODIES, computationFile, scenarioProject } from '../support/scenario.ts';
 import type { TempProject } from '../support/temp-project.ts';
+import { serve, stop } from '../support/topology.ts';
 
 const [D1, D2, D3, D4] = ['2026-01-25', '2026-01-26', '2026-01-27', '2026-01-28'] as const;
 /** SCREENSHOTS=1 writes the README's screenshots into docs/; otherwise they go to a temporary folder. */
@@ -189,38 +181,30 @@ describe.skipIf(missing !== null)('web console in a real browser', () => {
   }, 90_000);
 
   it("refuses an unauthenticated browser at the planner's /ui, as at /api, and serves one with the token", async () => {
-    const config = await loadProjectConfig(project.root, {});
-    const manifest = await requireManifest(config);
-    const state = await openStateStore(config);
-    const { auth } = resolveServiceAuth({ COMPUTE_API_TOKEN: 'console-secret' }, 'demo');
-    const log = createLogger({ destination: { write: () => undefined } });
-    const opened: Array<Awaited<ReturnType<typeof openReader>>> = [];
-    const reader = async () => (opened[0] ?? opened[opened.push(await openReader(config)) - 1]!).reader;
-    const service = createServiceApp({
-      name: 'planner',
-      handlers: {},
-      log,
-      auth,
-      console: plannerConsole({ manifest, state, bus: new InProcessBus({ log }), reader }),
-    });
-    const server = await new Promise<Server>((resolve) => {
-      const listening = service.app.listen(0, '127.0.0.1', () => resolve(listening));
-    });
-    const port = (server.address() as { port: number }).port;
+    // `compute serve planner` as deployed: the Pub/Sub bus (never reached here: nothing is published) and the bearer token.
+    const env = {
+      COMPUTE_BUS: JSON.stringify({ type: 'pubsub', projectId: 'demo-console' }),
+      PUBSUB_EMULATOR_HOST: '127.0.0.1:9',
+      COMPUTE_API_TOKEN: 'console-secret',
+    };
+    const planner = await serve(project.root, 'planner', env);
+    const off = await serve(project.root, 'planner', { ...env, COMPUTE_API_TOKEN: '' });
     try {
       const anonymous = await browser.newPage();
-      const refused = await anonymous.goto(`http://127.0.0.1:${port}/ui/`);
+      const refused = await anonymous.goto(`${planner.url}ui/`);
       expect(refused?.status()).toBe(401);
       expect(await anonymous.content()).not.toContain('table class="grid"');
       const context = await browser.newContext({ extraHTTPHeaders: { Authorization: 'Bearer console-secret' } });
       const allowed = await context.newPage();
-      expect((await allowed.goto(`http://127.0.0.1:${port}/ui/?from=${D1}&to=${D4}`))?.status()).toBe(200);
-      expect(await allowed.locator('table.grid tbody tr').count()).toBe(manifest.computations.length);
+      expect((await allowed.goto(`${planner.url}ui/?from=${D1}&to=${D4}`))?.status()).toBe(200);
+      expect(await allowed.locator('table.grid tbody tr').count()).toBe(6);
+      expect((await allowed.goto(`${planner.url}ui/graph?date=${D3}`))?.status()).toBe(200);
       await context.close();
+      // With the management API off (no token, no iam), the console is off too.
+      expect((await anonymous.goto(`${off.url}ui/`))?.status()).toBe(503);
     } finally {
-      server.close();
-      await opened[0]?.close();
-      await state.close();
+      await stop(planner);
+      await stop(off);
     }
   });
 });
