@@ -88,8 +88,8 @@ function sharedLayers() {
     ['util', 'model'],
     ['project', 'manifest', 'schedule'],
     ['ports', 'events', 'warehouse', 'checks', 'logging'],
-    ['state', 'plan', 'runtime'],
-    ['adapters', 'http', 'testing'],
+    ['state', 'plan', 'runtime', 'reports'],
+    ['adapters', 'http', 'testing', 'console'],
   ];
   const forbidden = (above) => [
     {

@@ -14,8 +14,17 @@ const { manifestBench } = await import('./manifest.bench.ts');
 const { runBench } = await import('./run.bench.ts');
 const { repairBench } = await import('./repair.bench.ts');
 const { warehouseBench } = await import('./warehouse.bench.ts');
+const { consoleBench } = await import('./console.bench.ts');
 
-const BENCHES: Bench[] = [manifestBench, warehouseBench, runBench, repairBench, distributedBench, checksBench];
+const BENCHES: Bench[] = [
+  manifestBench,
+  warehouseBench,
+  runBench,
+  repairBench,
+  distributedBench,
+  checksBench,
+  consoleBench,
+];
 
 const wanted = process.argv.slice(2);
 const selected = wanted.length === 0 ? BENCHES : BENCHES.filter((b) => wanted.includes(b.name));

@@ -84,7 +84,11 @@ export function createPlanner(ports: PlannerPorts): Planner {
   async function finishRun(run: RunRecord): Promise<void> {
     const summary = await executionSummary(manifest, state, run, clock.now());
     // The status first and every time: a planner that died after claiming the step must not leave the run running.
-    await state.runs.update(run.runId, { status: summary.status, finishedAt: clock.now().toISOString() });
+    await state.runs.update(run.runId, {
+      status: summary.status,
+      finishedAt: clock.now().toISOString(),
+      counts: summary.counts,
+    });
     if (!(await state.runs.claimStep(run.runId, 'run-done'))) return;
     const log = ports.log.child({ runId: run.runId });
     const fields = { executionSummary: summary };
@@ -161,6 +165,7 @@ export function createPlanner(ports: PlannerPorts): Planner {
     }
     if (await state.runs.create(record)) {
       const purged = await state.states.purgeExpired(clock.now());
+      await state.history.purgeExpired(clock.now());
       ports.log.info(
         {
           runId: event.runId,

@@ -19,12 +19,13 @@ resource "google_firestore_database" "state" {
 
 # Every collection group the state store writes expireAt into (TTL_COLLECTIONS
 # in shared/adapters/firestore/firestore-state-store.ts): states after their
-# ttlDays, runs, leases and ledgers state_history_days after their last write.
+# ttlDays, runs, leases, ledgers and run history state_history_days after their
+# last write.
 # steps, planned and batches are subcollection names: a TTL policy covers
 # every collection of that name in the database, and deletes only documents
 # that hold an expireAt timestamp.
 resource "google_firestore_field" "state_expiry" {
-  for_each   = toset(["${local.prefix}-states", "${local.prefix}-runs", "steps", "${local.prefix}-leases", "${local.prefix}-ledgers", "planned", "batches"])
+  for_each   = toset(["${local.prefix}-states", "${local.prefix}-runs", "${local.prefix}-history", "steps", "${local.prefix}-leases", "${local.prefix}-ledgers", "planned", "batches"])
   project    = var.project_id
   database   = var.firestore_database_id
   collection = each.value

@@ -11,6 +11,8 @@ import { renderCommand } from './commands/render.ts';
 import { showCommand } from './commands/show.ts';
 import { runCommand } from './commands/run.ts';
 import { statusCommand } from './commands/status.ts';
+import { runsCommand } from './commands/runs.ts';
+import { uiCommand } from './commands/ui.ts';
 import { sweepCommand } from './commands/sweep.ts';
 import { validateCommand } from './commands/validate.ts';
 
@@ -21,6 +23,8 @@ const COMMANDS: Command[] = [
   analyzeCommand,
   runCommand,
   statusCommand,
+  runsCommand,
+  uiCommand,
   sweepCommand,
   executeCommand,
   showCommand,

@@ -22,7 +22,11 @@ export const DEFAULT_STATE_PATH = '.compute/state.sqlite';
  */
 export async function openStateStore(project: ProjectConfig): Promise<StateStore> {
   const config = project.state;
-  if (config.type === 'embedded') return new SqliteStateStore(resolve(project.root, config.path ?? DEFAULT_STATE_PATH));
+  if (config.type === 'embedded')
+    return new SqliteStateStore(
+      resolve(project.root, config.path ?? DEFAULT_STATE_PATH),
+      config.historyDays === undefined ? {} : { historyDays: config.historyDays },
+    );
   const [{ Firestore }, { FirestoreStateStore }] = await Promise.all([
     import('@google-cloud/firestore'),
     import('../adapters/firestore/firestore-state-store.ts'),

@@ -1,4 +1,4 @@
-import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { errorText, PoisonMessageError, UserError, VersionSkewError } from '../errors.ts';
 import { boundedText } from '../util/safe-text.ts';
 import { internalError } from './internal-error.ts';
@@ -64,6 +64,8 @@ export function createServiceApp(options: {
   handlers: EventHandlers;
   log: Logger;
   management?: (request: Request, response: Response) => Promise<void>;
+  /** The web console, served at /ui behind the management API's guard. (Default: none) */
+  console?: RequestHandler;
   traceProject?: string;
   /** Who may call: see {@link ServiceAuth}. (Default: open, nothing checked; the CLI always decides it from COMPUTE_API_AUTH) */
   auth?: ServiceAuth;
@@ -153,6 +155,7 @@ export function createServiceApp(options: {
     next();
   };
   if (management !== undefined) app.post('/api', asManagement, managementGuard(auth), apiJson, management);
+  if (options.console !== undefined) app.use('/ui', managementGuard(auth), options.console);
   // A body that is not JSON at all: still poison, still acknowledged; on /api a 400, and 413 when too large.
   app.use((error: Error, _request: Request, response: Response, next: (e?: unknown) => void) => {
     if (response.headersSent) return next(error);

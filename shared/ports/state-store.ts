@@ -15,6 +15,8 @@ export interface StateStore {
   runs: RunStore;
   leases: LeaseStore;
   ledger: BatchLedger;
+  /** What happened in each run to each computation-date: kept after later runs replace the state. */
+  history: HistoryStore;
   close(): Promise<void>;
 }
 
@@ -74,6 +76,11 @@ export interface ComputationState {
   tries?: { compositeHash: string; count: number } | null;
   /** What its result checks found (shared/checks/); absent when it has none or none ran. */
   checks?: CheckRecord;
+  /**
+   * The hash components that differed from the state before this run
+   * ('new' when none was stored), so a later reader can say why it ran.
+   */
+  changed?: string[] | null;
 }
 
 /**
@@ -97,6 +104,12 @@ export interface ComputationStates {
   get(date: IsoDate, computation: string): Promise<ComputationState | null>;
   /** Every state of a date, or of every date when omitted, ordered by date then name. */
   list(date?: IsoDate): Promise<ComputationState[]>;
+  /**
+   * Every state from `from` to `to` (both included), ordered by date then
+   * name, in one call: one query, or with `computations`, a batched read of
+   * just those computations' states (a page of the console's grid).
+   */
+  range(from: IsoDate, to: IsoDate, computations?: readonly string[]): Promise<ComputationState[]>;
   /**
    * Writes a state. With `fence`, the write happens only while that lease
    * token is the current, unreleased one for (computation, date) (the rule
@@ -133,6 +146,8 @@ export interface RunRecord {
   repairDates?: IsoDate[];
   /** A run the scheduler started: its tries of one composite hash are counted and bounded (MAX_AUTOMATIC_TRIES). */
   automatic?: boolean;
+  /** Computation-dates per final status, written when the run finishes. */
+  counts?: Record<string, number>;
 }
 
 export interface RunStore {
@@ -149,6 +164,57 @@ export interface RunStore {
   claimStep(runId: string, step: string): Promise<boolean>;
   /** Claimed steps of a run that start with `prefix`, sorted. */
   steps(runId: string, prefix: string): Promise<string[]>;
+}
+
+/**
+ * One computation-date as one run left it: written beside its final state
+ * (shared/runtime/state-writes.ts), so the services and the embedded mode
+ * record the same, and kept `historyDays` after it was written.
+ */
+export interface HistoryEntry {
+  runId: string;
+  computation: string;
+  date: IsoDate;
+  /** The final status; `partial` when some entities failed. */
+  status: FinalStatus;
+  /** What the run decided: run it, skip it, or it was blocked or impossible. */
+  decision: 'run' | 'skip' | 'blocked' | 'impossible';
+  /** Why, in words (the decision's reasons, or the failure). */
+  reason: string | null;
+  error: string | null;
+  /** The hash components that changed since the state before ('new' when there was none). */
+  changed: string[];
+  compositeHash: string | null;
+  resultHash: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  counts: EntityCounts | null;
+  /** At most HISTORY_FAILURES_CAP failed entities with their errors. */
+  failures: EntityError[];
+  /** What the warehouse said the reads would scan, when it said. */
+  bytesEstimated: number | null;
+  /** What the warehouse billed (BigQuery), when known. */
+  bytesBilled: number | null;
+  recordedAt: string;
+  expiresAt: string;
+}
+
+/** Failed entities kept per history entry: a sample for people, not the list a chain needs. */
+export const HISTORY_FAILURES_CAP = 20;
+
+export interface HistoryStore {
+  /**
+   * Records an entry, to expire `historyDays` after `recordedAt` (the store's
+   * setting); a second record of the same run, computation and date replaces the first.
+   */
+  record(entry: Omit<HistoryEntry, 'expiresAt'>): Promise<void>;
+  /** Every entry of a run, by date then computation. */
+  ofRun(runId: string): Promise<HistoryEntry[]>;
+  /** The entries of one computation-date, newest first, at most `limit`. */
+  of(computation: string, date: IsoDate, limit: number): Promise<HistoryEntry[]>;
+  /** Deletes entries (and, where the store has no TTL policy, runs) past their expiry; returns how many entries. */
+  purgeExpired(now: Date): Promise<number>;
 }
 
 /** Which (computation, date) a lease is for. */

@@ -47,6 +47,8 @@ const embeddedState = z
     type: z.literal('embedded'),
     /** State file, relative to the project folder. (Default: '.compute/state.sqlite') */
     path: z.string().min(1).optional(),
+    /** Days runs and their history are kept; each run's start purges older ones. (Default: 90) */
+    historyDays: z.number().int().min(1).optional(),
   })
   .strict();
 

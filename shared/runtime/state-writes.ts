@@ -6,10 +6,12 @@ import type {
   ComputationStatus,
   EntityCounts,
   EntityError,
+  FinalStatus,
   LeaseToken,
   StateStore,
 } from '../ports/state-store.ts';
 import { expiresAt } from '../state/expiry.ts';
+import { changedSince, historyEntry } from '../state/history.ts';
 import type { CheckRecord } from '../checks/run-checks.ts';
 
 export interface StateFields {
@@ -92,10 +94,14 @@ export async function writeState(
           : null,
     // Automatic tries are counted per composite hash across runs: kept until a write names them anew.
     tries: fields.tries !== undefined ? fields.tries : (previous?.tries ?? null),
+    changed: null,
   };
+  state.changed = changedSince(previous, runId, state.components, fields.components !== undefined);
   // Issue 22: the checks that judged the stored results; a skip keeps them, as it keeps the result.
   const checks = fields.checks !== undefined ? fields.checks : fields.status === 'skipped' ? previous?.checks : null;
   if (checks != null) state.checks = checks;
   await store.states.put(state, fence);
+  // The durable record of what this run did to it (issue 21): beside the state, on every path that writes one.
+  if (final) await store.history.record(historyEntry({ ...state, status: fields.status as FinalStatus }));
   return state;
 }

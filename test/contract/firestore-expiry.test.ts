@@ -1,4 +1,5 @@
 import type { CollectionReference, Firestore } from '@google-cloud/firestore';
+import { historyEntry } from '../../shared/state/history.ts';
 import { Timestamp } from '@google-cloud/firestore';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -85,6 +86,10 @@ describe.skipIf(Boolean(missing))('what the Firestore state store writes expires
       await store.ledger.seal(key, 2);
       await store.ledger.record(record);
       await store.states.put(state());
+      await store.history.record({
+        ...historyEntry({ ...state(), status: 'completed' }),
+        recordedAt: new Date(now).toISOString(),
+      });
 
       const documents = await everyDocument(db, prefix);
       // Every collection group written is one the module puts a TTL policy on (and all of them are written).
@@ -100,6 +105,7 @@ describe.skipIf(Boolean(missing))('what the Firestore state store writes expires
       expect(await store.runs.get('run-1')).toEqual(run);
       expect(await store.runs.list(5)).toEqual([run]);
       expect(await store.ledger.batches(key)).toEqual([record]);
+      expect((await store.history.ofRun('run-1'))[0]).not.toHaveProperty(TTL_FIELD);
       expect(await store.leases.get({ computation: 'UserPositions', date: '2026-01-26' })).not.toHaveProperty(
         TTL_FIELD,
       );

@@ -26,6 +26,12 @@ const QUERIES: Record<string, string> = {
   'PREFIX-states': 'automatic: list() reads the whole collection',
   'PREFIX-states where date EQUAL': 'automatic: single-field index on date',
   'PREFIX-states where expireAt LESS_THAN': 'automatic: single-field index on expireAt (the TTL field keeps its index)',
+  'PREFIX-states where date GREATER_THAN_OR_EQUAL and date LESS_THAN_OR_EQUAL':
+    'automatic: range() of the console grid and status --from/--to, a range on the single-field index on date',
+  'PREFIX-history where runId EQUAL': 'automatic: ofRun(), single-field index on runId',
+  'PREFIX-history where computation EQUAL and date EQUAL':
+    'automatic: of(), equality filters only (single-field indexes merged); ordered in memory',
+  'PREFIX-history where expireAt LESS_THAN': 'automatic: purgeExpired(), single-field index on the TTL field',
   'PREFIX-runs order by startedAt DESCENDING limit': 'automatic: single-field index on startedAt (descending)',
   steps: 'automatic: every step of a run',
   'steps where __name__ GREATER_THAN_OR_EQUAL and __name__ LESS_THAN': 'automatic: document ids',

@@ -6,6 +6,7 @@ import {
   type LeaseKey,
   type BatchRecord,
   type ComputationState,
+  type HistoryEntry,
   type RunRecord,
   type StateStore,
 } from '../../shared/ports/state-store.ts';
@@ -122,6 +123,80 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
           await store.states.put(state({ computation: 'Fresh', expiresAt: '2027-01-01T00:00:00.000Z' }));
           expect(await store.states.purgeExpired(T0)).toBe(1);
           expect((await store.states.list()).map((s) => s.computation)).toEqual(['Fresh']);
+        }));
+    });
+
+    describe('history', () => {
+      const entry = (overrides: Partial<HistoryEntry> = {}): Omit<HistoryEntry, 'expiresAt'> => ({
+        runId: 'run-1',
+        computation: 'UserPositions',
+        date: '2026-01-26',
+        status: 'partial',
+        decision: 'run',
+        reason: null,
+        error: null,
+        changed: ['input:orders'],
+        compositeHash: 'h1',
+        resultHash: 'r1',
+        startedAt: T0.toISOString(),
+        finishedAt: at(1000).toISOString(),
+        durationMs: 1000,
+        counts: { planned: 3, succeeded: 2, failed: 1, stored: 2 },
+        failures: [{ entityId: 'u7', error: 'boom' }],
+        bytesEstimated: 2048,
+        bytesBilled: null,
+        recordedAt: at(1000).toISOString(),
+        ...overrides,
+      });
+
+      it('reads states of a date range in one call, by date then name', () =>
+        withStore('states-range', async (store) => {
+          for (const date of ['2026-01-25', '2026-01-26', '2026-01-27', '2026-01-28'])
+            for (const computation of ['B', 'A']) await store.states.put(state({ date, computation }));
+          const range = await store.states.range('2026-01-26', '2026-01-27');
+          expect(range.map((s) => `${s.date}/${s.computation}`)).toEqual([
+            '2026-01-26/A',
+            '2026-01-26/B',
+            '2026-01-27/A',
+            '2026-01-27/B',
+          ]);
+          expect(await store.states.range('2026-02-01', '2026-02-28')).toEqual([]);
+          // Only some computations: just their states (the console reads one page of its grid so).
+          const some = await store.states.range('2026-01-25', '2026-01-26', ['B', 'Missing']);
+          expect(some.map((s) => `${s.date}/${s.computation}`)).toEqual(['2026-01-25/B', '2026-01-26/B']);
+          expect(some[0]).toEqual(state({ date: '2026-01-25', computation: 'B' }));
+          expect(await store.states.range('2026-01-25', '2026-01-26', [])).toEqual([]);
+        }));
+
+      it('keeps one entry per run and computation-date, by run and newest first per computation-date', () =>
+        withStore('history', async (store) => {
+          await store.history.record(entry());
+          await store.history.record(entry({ status: 'completed', failures: [] })); // the same run again: replaced
+          await store.history.record(entry({ computation: 'DailyPrices', changed: [] }));
+          await store.history.record(
+            entry({ runId: 'run-2', status: 'skipped', decision: 'skip', recordedAt: at(HOUR).toISOString() }),
+          );
+          const ofRun = await store.history.ofRun('run-1');
+          expect(ofRun.map((e) => [e.computation, e.status])).toEqual([
+            ['DailyPrices', 'partial'],
+            ['UserPositions', 'completed'],
+          ]);
+          expect(ofRun[1]!.expiresAt > ofRun[1]!.recordedAt).toBe(true);
+          const ofDate = await store.history.of('UserPositions', '2026-01-26', 10);
+          expect(ofDate.map((e) => [e.runId, e.status, e.changed])).toEqual([
+            ['run-2', 'skipped', ['input:orders']],
+            ['run-1', 'completed', ['input:orders']],
+          ]);
+          expect((await store.history.of('UserPositions', '2026-01-26', 1)).map((e) => e.runId)).toEqual(['run-2']);
+          expect(await store.history.of('UserPositions', '2026-01-27', 10)).toEqual([]);
+        }));
+
+      it('purges entries past their history days only', () =>
+        withStore('history-purge', async (store) => {
+          await store.history.record(entry({ runId: 'old', recordedAt: '2025-01-01T00:00:00.000Z' }));
+          await store.history.record(entry({ runId: 'fresh' }));
+          expect(await store.history.purgeExpired(T0)).toBe(1);
+          expect((await store.history.of('UserPositions', '2026-01-26', 10)).map((e) => e.runId)).toEqual(['fresh']);
         }));
     });
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { cli, json } from '../support/cli.ts';
 import { runProject, sql, storedResults } from '../support/embedded.ts';
-import { computationFile, scenarioProject } from '../support/scenario.ts';
+import { addScaled, scenarioProject } from '../support/scenario.ts';
 import type { TempProject } from '../support/temp-project.ts';
 
 const D1 = '2026-01-25';
@@ -25,15 +25,7 @@ describe('what re-runs a computation', () => {
 
   it('an edited rule re-runs the computations that list it, and only them', async () => {
     project = await scenarioProject({ entities: 6, dates: [D1] });
-    await project.write('rules/scale.js', 'export const factor = 2;\n');
-    await project.write(
-      'computations/scaled.js',
-      computationFile(
-        'Scaled',
-        { type: 'per-entity', dependencies: ['Totals'], rules: ['scale'] },
-        "return { scaled: ctx.getDependency('Totals').total * ctx.rules.scale.factor };",
-      ),
-    );
+    await addScaled(project);
     await runProject(project.root, { dates: [D1] });
     const before = await storedResults(project.root, 'Scaled', D1);
 

@@ -88,3 +88,19 @@ export function expectedTotal(e: number, d: number): number {
   for (let r = 0; r <= e % 3; r++) total += e + d + r;
   return total;
 }
+
+/**
+ * Adds rule module `scale` (factor 2) and computation Scaled (per-entity,
+ * Totals times the rule's factor), whose body starts with `before`.
+ */
+export async function addScaled(project: TempProject, before = ''): Promise<void> {
+  await project.write('rules/scale.js', 'export const factor = 2;\n');
+  await project.write(
+    'computations/scaled.js',
+    computationFile(
+      'Scaled',
+      { type: 'per-entity', dependencies: ['Totals'], rules: ['scale'] },
+      `${before}return { scaled: ctx.getDependency('Totals').total * ctx.rules.scale.factor };`,
+    ),
+  );
+}

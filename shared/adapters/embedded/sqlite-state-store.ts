@@ -9,6 +9,8 @@ import {
   type BatchRecord,
   type ComputationState,
   type ComputationStates,
+  type HistoryEntry,
+  type HistoryStore,
   type Lease,
   type LeaseKey,
   type LeaseStore,
@@ -28,11 +30,16 @@ CREATE TABLE IF NOT EXISTS run_steps (run_id TEXT NOT NULL, step TEXT NOT NULL, 
 CREATE TABLE IF NOT EXISTS leases (computation TEXT NOT NULL, date TEXT NOT NULL, token INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (computation, date));
 CREATE TABLE IF NOT EXISTS planned (run_id TEXT NOT NULL, computation TEXT NOT NULL, date TEXT NOT NULL, batch_id TEXT NOT NULL, entity_count INTEGER NOT NULL, published INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (run_id, computation, date, batch_id));
 CREATE TABLE IF NOT EXISTS sealed (run_id TEXT NOT NULL, computation TEXT NOT NULL, date TEXT NOT NULL, entity_count INTEGER NOT NULL, PRIMARY KEY (run_id, computation, date));
+CREATE TABLE IF NOT EXISTS history (run_id TEXT NOT NULL, computation TEXT NOT NULL, date TEXT NOT NULL, recorded_at TEXT NOT NULL, expires_at TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY (run_id, computation, date));
+CREATE INDEX IF NOT EXISTS history_by_computation_date ON history (computation, date, recorded_at);
 CREATE TABLE IF NOT EXISTS batches (run_id TEXT NOT NULL, computation TEXT NOT NULL, date TEXT NOT NULL, batch_id TEXT NOT NULL,
   succeeded INTEGER NOT NULL, failed INTEGER NOT NULL, stored INTEGER NOT NULL, body TEXT NOT NULL, PRIMARY KEY (run_id, computation, date, batch_id));
 `;
 
 type SqlValue = string | number | null;
+
+/** Computation names per query of a range read limited to some computations. */
+const RANGE_CHUNK = 500;
 
 /**
  * The embedded state store: one SQLite file (Node's built-in driver) in
@@ -46,8 +53,12 @@ export class SqliteStateStore implements StateStore {
   readonly runs: RunStore;
   readonly leases: LeaseStore;
   readonly ledger: BatchLedger;
+  readonly history: HistoryStore;
+  readonly #historyMs: number;
 
-  constructor(path: string) {
+  /** `historyDays`: days a run is kept after it started (history entries carry their own expiry). (Default: 90) */
+  constructor(path: string, options: { historyDays?: number } = {}) {
+    this.#historyMs = (options.historyDays ?? 90) * 86_400_000;
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
     this.#db = new DatabaseSync(path);
     this.#db.exec('PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;');
@@ -60,6 +71,7 @@ export class SqliteStateStore implements StateStore {
     this.runs = this.#runsPort();
     this.leases = this.#leasesPort();
     this.ledger = this.#ledgerPort();
+    this.history = this.#historyPort();
   }
 
   async close(): Promise<void> {
@@ -133,6 +145,21 @@ export class SqliteStateStore implements StateStore {
         date === undefined
           ? this.#all<ComputationState>('SELECT body FROM states ORDER BY date, computation')
           : this.#all<ComputationState>('SELECT body FROM states WHERE date = ? ORDER BY computation', date),
+      range: async (from, to, computations) => {
+        const sql = 'SELECT body FROM states WHERE date >= ? AND date <= ?';
+        if (computations === undefined)
+          return this.#all<ComputationState>(`${sql} ORDER BY date, computation`, from, to);
+        const found: ComputationState[] = [];
+        // Bound parameters per statement stay far below SQLite's limit; one prepared statement per chunk size.
+        for (let i = 0; i < computations.length; i += RANGE_CHUNK) {
+          const names = computations.slice(i, i + RANGE_CHUNK);
+          const rows = this.#db
+            .prepare(`${sql} AND computation IN (${names.map(() => '?').join(', ')})`)
+            .all(from, to, ...names) as Array<{ body: string }>;
+          for (const row of rows) found.push(JSON.parse(row.body) as ComputationState);
+        }
+        return found.sort((a, b) => a.date.localeCompare(b.date) || a.computation.localeCompare(b.computation));
+      },
       put: async (state, fence) => {
         this.#transaction(() => {
           if (fence !== undefined) {
@@ -182,6 +209,51 @@ export class SqliteStateStore implements StateStore {
             prefix,
           ) as Array<{ step: string }>
         ).map((r) => r.step),
+    };
+  }
+
+  #historyPort(): HistoryStore {
+    return {
+      record: async (recorded) => {
+        const expiresAt = new Date(Date.parse(recorded.recordedAt) + this.#historyMs).toISOString();
+        const entry: HistoryEntry = { ...recorded, expiresAt };
+        this.#run(
+          'INSERT INTO history (run_id, computation, date, recorded_at, expires_at, body) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_id, computation, date) DO UPDATE SET recorded_at = excluded.recorded_at, expires_at = excluded.expires_at, body = excluded.body',
+          entry.runId,
+          entry.computation,
+          entry.date,
+          entry.recordedAt,
+          entry.expiresAt,
+          JSON.stringify(entry),
+        );
+      },
+      ofRun: async (runId) =>
+        this.#all<HistoryEntry>('SELECT body FROM history WHERE run_id = ? ORDER BY date, computation', runId),
+      of: async (computation, date, limit) =>
+        this.#all<HistoryEntry>(
+          'SELECT body FROM history WHERE computation = ? AND date = ? ORDER BY recorded_at DESC, run_id DESC LIMIT ?',
+          computation,
+          date,
+          limit,
+        ),
+      purgeExpired: async (now) =>
+        this.#transaction(() => {
+          // Firestore's TTL policy deletes old runs; here the purge does, with their steps.
+          const cutoff = new Date(now.getTime() - this.#historyMs).toISOString();
+          this.#run(
+            'DELETE FROM run_steps WHERE run_id IN (SELECT run_id FROM runs WHERE started_at < ? AND json_extract(body, ?) IS NOT ?)',
+            cutoff,
+            '$.status',
+            'running',
+          );
+          this.#run(
+            'DELETE FROM runs WHERE started_at < ? AND json_extract(body, ?) IS NOT ?',
+            cutoff,
+            '$.status',
+            'running',
+          );
+          return this.#run('DELETE FROM history WHERE expires_at < ?', now.toISOString());
+        }),
     };
   }
 

@@ -14,6 +14,8 @@ import {
   type BatchRecord,
   type ComputationState,
   type ComputationStates,
+  type HistoryEntry,
+  type HistoryStore,
   type Lease,
   type LeaseKey,
   type LeaseStore,
@@ -24,6 +26,10 @@ import {
 } from '../../ports/state-store.ts';
 import { holdsLease } from '../../state/leases.ts';
 import { planFrom } from '../../state/plans.ts';
+import { dateRange } from '../../model/dates.ts';
+
+/** Documents per batched get of a range read limited to some computations. */
+const GET_ALL_CHUNK = 1_000;
 
 /** gRPC FAILED_PRECONDITION: an update's lastUpdateTime no longer matches. */
 const FAILED_PRECONDITION = 9;
@@ -47,6 +53,7 @@ export const TTL_FIELD = 'expireAt';
 export const TTL_COLLECTIONS = [
   'PREFIX-states',
   'PREFIX-runs',
+  'PREFIX-history',
   'steps',
   'PREFIX-leases',
   'PREFIX-ledgers',
@@ -102,6 +109,7 @@ export class FirestoreStateStore implements StateStore {
   readonly runs: RunStore;
   readonly leases: LeaseStore;
   readonly ledger: BatchLedger;
+  readonly history: HistoryStore;
 
   constructor(db: Firestore, options: { collectionPrefix?: string; historyDays?: number } = {}) {
     this.#db = db;
@@ -111,6 +119,7 @@ export class FirestoreStateStore implements StateStore {
     this.runs = this.#runsPort();
     this.leases = this.#leasesPort();
     this.ledger = this.#ledgerPort();
+    this.history = this.#historyPort();
   }
 
   async close(): Promise<void> {
@@ -144,6 +153,25 @@ export class FirestoreStateStore implements StateStore {
         const states = (await query.get()).docs.map((doc) => withoutTtl<ComputationState>(doc.data())!);
         return states.sort((a, b) => a.date.localeCompare(b.date) || a.computation.localeCompare(b.computation));
       },
+      range: async (from, to, computations) => {
+        let states: ComputationState[];
+        if (computations === undefined) {
+          // One single-field range query: no composite index needed.
+          const query = this.#collection('states').where('date', '>=', from).where('date', '<=', to);
+          states = (await query.get()).docs.map((doc) => withoutTtl<ComputationState>(doc.data())!);
+        } else {
+          // Only these computations: their documents by id, in batched gets (nothing else is read or billed).
+          const refs = dateRange(from, to).flatMap((date) => computations.map((name) => ref(date, name)));
+          states = [];
+          for (let i = 0; i < refs.length; i += GET_ALL_CHUNK) {
+            const chunk = refs.slice(i, i + GET_ALL_CHUNK);
+            if (chunk.length === 0) continue;
+            for (const doc of await this.#db.getAll(...chunk))
+              if (doc.exists) states.push(withoutTtl<ComputationState>(doc.data())!);
+          }
+        }
+        return states.sort((a, b) => a.date.localeCompare(b.date) || a.computation.localeCompare(b.computation));
+      },
       put: async (state, fence) => {
         const data = { ...plain(state), [TTL_FIELD]: Timestamp.fromDate(new Date(state.expiresAt)) };
         if (fence === undefined) {
@@ -159,6 +187,38 @@ export class FirestoreStateStore implements StateStore {
       },
       purgeExpired: async (now) => {
         const expired = await this.#collection('states').where(TTL_FIELD, '<', Timestamp.fromDate(now)).get();
+        const writer = this.#db.bulkWriter();
+        for (const doc of expired.docs) void writer.delete(doc.ref);
+        await writer.close();
+        return expired.size;
+      },
+    };
+  }
+
+  #historyPort(): HistoryStore {
+    const history = () => this.#collection('history');
+    const entries = (docs: Array<{ data(): Record<string, unknown> }>) =>
+      docs.map((doc) => withoutTtl<HistoryEntry>(doc.data())!);
+    return {
+      record: async (recorded) => {
+        const expiresAt = Date.parse(recorded.recordedAt) + this.#historyMs;
+        const entry: HistoryEntry = { ...recorded, expiresAt: new Date(expiresAt).toISOString() };
+        const data = { ...plain(entry), [TTL_FIELD]: Timestamp.fromMillis(expiresAt) };
+        await history()
+          .doc(docId(entry.runId, entry.computation, entry.date))
+          .set(data);
+      },
+      ofRun: async (runId) =>
+        entries((await history().where('runId', '==', runId).get()).docs).sort(
+          (a, b) => a.date.localeCompare(b.date) || a.computation.localeCompare(b.computation),
+        ),
+      // Equality filters only (Firestore merges single-field indexes); ordered here.
+      of: async (computation, date, limit) =>
+        entries((await history().where('computation', '==', computation).where('date', '==', date).get()).docs)
+          .sort((a, b) => b.recordedAt.localeCompare(a.recordedAt) || b.runId.localeCompare(a.runId))
+          .slice(0, limit),
+      purgeExpired: async (now) => {
+        const expired = await history().where(TTL_FIELD, '<', Timestamp.fromDate(now)).get();
         const writer = this.#db.bulkWriter();
         for (const doc of expired.docs) void writer.delete(doc.ref);
         await writer.close();

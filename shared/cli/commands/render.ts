@@ -1,4 +1,5 @@
 import { UsageError } from '../../errors.ts';
+import { formatBytes } from '../../util/bytes.ts';
 import { requireManifest } from '../../manifest/build-manifest.ts';
 import type { ManifestEntry } from '../../manifest/manifest.ts';
 import type { Problem } from '../../errors.ts';
@@ -8,17 +9,7 @@ import { loadProject, printJson, type Command, type CommandInput } from '../comm
 import { computationsFromFlags } from './run.ts';
 import { openReader, readsNoTable } from '../wiring.ts';
 
-export function formatBytes(bytes: number | null): string {
-  if (bytes === null) return 'unknown';
-  const units = ['B', 'KB', 'MB', 'GB', 'TB'];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit++;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
-}
+export { formatBytes };
 
 export const renderCommand: Command = {
   name: 'render',

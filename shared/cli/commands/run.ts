@@ -134,7 +134,9 @@ export async function runInProcess(
       input.io.stderr(
         `Run ${runId}: ${dates[0]}${dates.length > 1 ? ` to ${dates[dates.length - 1]}` : ''}, ${computations === null ? 'all computations' : computations.join(', ')}${options.force ? ', forced' : ''}${request.repair ? (project.repairDays > 0 ? `, looking ${project.repairDays} date(s) back for work to repair` : ', repair window off (repairDays is 0)') : ''}\n`,
       );
-    await bus.publish(runRequestedEvent({ ...request, computations, force: options.force }, runId, 'cli'));
+    await bus.publish(
+      runRequestedEvent({ ...request, computations, force: options.force }, runId, request.repair ? 'repair' : 'cli'),
+    );
     const run = await settleRun(runtime, bus, runId);
     progress.finish();
     if (run === null || run.status === 'running') {

@@ -9,6 +9,7 @@ import { managementHandler } from '../../http/management.ts';
 import { createServiceApp, type EventHandlers } from '../../http/service-app.ts';
 import type { Logger } from '../../ports/logger.ts';
 import { managementActions } from '../management-actions.ts';
+import { plannerConsole } from '../console-actions.ts';
 import { createLogger } from '../../logging/logger.ts';
 import { requireManifest } from '../../manifest/build-manifest.ts';
 import { systemClock } from '../../ports/clock.ts';
@@ -50,16 +51,17 @@ export function positiveEnv(env: Readonly<Record<string, string | undefined>>, n
   return value;
 }
 
+/** What the management API and the console answer while authentication leaves them off. */
+async function managementOff(_request: Request, response: Response): Promise<void> {
+  response.status(503).json({
+    error:
+      'The management API is off: set COMPUTE_API_TOKEN (callers send it as a bearer token), or COMPUTE_API_AUTH=iam where Cloud Run IAM checks callers.',
+  });
+}
+
 /** The planner's management API, or, while authentication leaves it off, a 503 that says how to turn it on. */
 function management(on: boolean, deps: Parameters<typeof managementActions>[0], log: Logger) {
-  if (!on) {
-    return async (_request: Request, response: Response) => {
-      response.status(503).json({
-        error:
-          'The management API is off: set COMPUTE_API_TOKEN (callers send it as a bearer token), or COMPUTE_API_AUTH=iam where Cloud Run IAM checks callers.',
-      });
-    };
-  }
+  if (!on) return managementOff;
   return managementHandler({ actions: managementActions(deps), log, maxRunDays: deps.manifest.project.maxRunDays });
 }
 
@@ -158,6 +160,12 @@ export const serveCommand: Command = {
       input.io.stderr(`warning: ${capacity}\n`);
       log.warn({ roles }, capacity);
     }
+    const managementDeps = {
+      manifest,
+      state,
+      bus,
+      reader: async () => (opened ?? (opened = await openReader(project))).reader,
+    };
     const service = createServiceApp({
       name,
       handlers,
@@ -167,11 +175,9 @@ export const serveCommand: Command = {
       ...(traceProject === undefined ? {} : { traceProject }),
       ...(roles.includes('planner')
         ? {
-            management: management(
-              managementOn,
-              { manifest, state, bus, reader: async () => (opened ?? (opened = await openReader(project))).reader },
-              log,
-            ),
+            management: management(managementOn, managementDeps, log),
+            // The console at /ui, behind the same guard as /api (and off whenever /api is).
+            console: managementOn ? plannerConsole(managementDeps) : managementOff,
           }
         : {}),
     });

@@ -8,6 +8,11 @@ import { holderGone } from '../../state/leases.ts';
 import { shownStatus } from '../../plan/decide.ts';
 import { settingsFor } from '../../runtime/ports.ts';
 import { dateFlag } from '../args.ts';
+import { UsageError } from '../../errors.ts';
+import { gridReport } from '../../reports/history.ts';
+import { formatGrid } from '../../reports/grid-text.ts';
+import { daysBetween } from '../../model/dates.ts';
+import type { CommandInput } from '../command.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
 import { openStateStore } from '../wiring.ts';
 
@@ -86,8 +91,13 @@ export async function statusReport(manifest: Manifest, store: StateStore, date: 
 export const statusCommand: Command = {
   name: 'status',
   summary: 'status and result hash of every computation (for --date, or its latest date), and recent runs',
-  flags: { date: { type: 'string', description: "date YYYY-MM-DD (default: each computation's latest)" } },
+  flags: {
+    date: { type: 'string', description: "date YYYY-MM-DD (default: each computation's latest)" },
+    from: { type: 'string', description: 'first date of a range: every computation on every date, as a grid' },
+    to: { type: 'string', description: 'last date of the range (default: --from)' },
+  },
   async run(input) {
+    if (input.flags.from !== undefined || input.flags.to !== undefined) return statusRange(input);
     const date = dateFlag(input.flags, 'date');
     const project = await loadProject(input);
     const manifest = await requireManifest(project);
@@ -119,3 +129,31 @@ export const statusCommand: Command = {
     }
   },
 };
+
+/** `compute status --from D --to D2`: every computation on every date, from one range read of the state. */
+async function statusRange(input: CommandInput): Promise<number> {
+  if (input.flags.date !== undefined) throw new UsageError('Give either --date or --from/--to, not both');
+  const from = dateFlag(input.flags, 'from');
+  if (from === undefined) throw new UsageError('--to needs --from, e.g. --from 2026-01-01 --to 2026-01-31');
+  const to = dateFlag(input.flags, 'to') ?? from;
+  if (to < from) throw new UsageError(`--to ${to} is before --from ${from}`);
+  const project = await loadProject(input);
+  const manifest = await requireManifest(project);
+  const span = daysBetween(from, to) + 1;
+  if (span > project.maxRunDays)
+    throw new UsageError(
+      `--from ${from} --to ${to} spans ${span} dates; one request may span at most ${project.maxRunDays} (maxRunDays)`,
+    );
+  const store = await openStateStore(project);
+  try {
+    const grid = await gridReport(manifest, store, from, to);
+    if (input.flags.json === true) {
+      printJson(input, grid);
+      return 0;
+    }
+    input.io.stdout(`State from ${from} to ${to}:\n${formatGrid(grid, 80)}`);
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
