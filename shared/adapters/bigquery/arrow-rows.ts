@@ -96,7 +96,7 @@ function scalarReader(type: DataType, field: Field): Read {
       const wide = (type as unknown as { bitWidth: number }).bitWidth === 64;
       return (data, i) => {
         const v = (data.values as BigInt64Array | Int32Array)[data.offset + i]!;
-        return wide ? portableInteger(v as bigint) : v;
+        return wide ? portableInteger(v) : v;
       };
     }
     case Type.Float:
@@ -121,7 +121,7 @@ function scalarReader(type: DataType, field: Field): Read {
       return (data, i) => {
         const offsets = data.valueOffsets as Int32Array;
         const at = data.offset + i;
-        return portableBytes((data.values as Uint8Array).subarray(offsets[at]!, offsets[at + 1]!));
+        return portableBytes((data.values as Uint8Array).subarray(offsets[at], offsets[at + 1]));
       };
     case Type.Date:
       return (data, i) => dayText((data.values as Int32Array)[data.offset + i]!);
@@ -167,7 +167,7 @@ function scalarReader(type: DataType, field: Field): Read {
     }
     default:
       throw new Error(
-        `The Storage Read API answered column '${field.name}' as Arrow type ${String(type)}, which this system does not read`,
+        `The Storage Read API answered column '${field.name}' as Arrow type ${Type[type.typeId]}, which this system does not read`,
       );
   }
 }
@@ -179,8 +179,9 @@ function nullable(read: Read): Read {
 
 /** A top-level column: a REPEATED (list) column that is null reads as [] on the REST path too. */
 function columnReader(field: Field): Read {
-  const read = nullable(scalarReader(field.type as DataType, field));
-  if (field.type.typeId !== Type.List) return read;
+  const type = field.type as DataType;
+  const read = nullable(scalarReader(type, field));
+  if (type.typeId !== Type.List) return read;
   return (data, i) => read(data, i) ?? [];
 }
 

@@ -80,7 +80,7 @@ export class FakeStorageRead {
         done({
           code: grpc.status.UNIMPLEMENTED,
           details: 'SplitReadStream is not in the stand-in',
-        } as grpc.ServiceError),
+        }),
     });
     stand.#port = await new Promise<number>((resolve, reject) =>
       stand.#server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (error, port) =>
@@ -98,7 +98,7 @@ export class FakeStorageRead {
       sslCreds: grpc.credentials.createInsecure(),
       projectId: this.#fake.projectId,
       authClient: { getRequestHeaders: async () => new Headers({ authorization: 'Bearer fake-token' }) } as never,
-    } as ConstructorParameters<typeof BigQueryReadClient>[0]);
+    });
   }
 
   get endpoint(): string {
