@@ -67,7 +67,11 @@ export async function planFanOut(
   reads: PlannedRead[],
   stillHeld: () => boolean,
   sharded = false,
-): Promise<{ impossible: string } | { entityCount: number; batches: number } | 'lease-lost'> {
+): Promise<
+  | { impossible: string }
+  | { entityCount: number; batches: number; contextBytes: number; sharded: boolean }
+  | 'lease-lost'
+> {
   const { entry, date, runId, attempt } = fan;
   const key = fanOutKey(fan);
   await ports.state.runs.claimStep(runId, attemptStep(date, entry.name, attempt));
@@ -88,6 +92,8 @@ export async function planFanOut(
   let size = 1;
   let entityCount = 0;
   let batches = 0;
+  /** What this process serialized and wrote for the fan-out's batches (logged: the executor's own data volume). */
+  let contextBytes = 0;
   /** Small contexts of the group being recorded: those its own top-up publishes travel inline. */
   const inline = new Map<string, string>();
   const record = async (cuts: typeof group) => {
@@ -102,6 +108,7 @@ export async function planFanOut(
       if (!stillHeld()) break;
       // Written now, so the context is let go of; the group keeps only its id and size (and small text).
       const text = JSON.stringify(context);
+      contextBytes += Buffer.byteLength(text);
       const written = ports.blobs.put(contextBlobName(runId, entry.name, date, attempt, context.batchId), text);
       if (text.length <= ports.settings.inlineContextBytes) inline.set(context.batchId, text);
       await writes.add(written);
@@ -123,7 +130,7 @@ export async function planFanOut(
   }
   if (!stillHeld()) return 'lease-lost';
   await ports.state.ledger.seal(key, entityCount);
-  return { entityCount, batches };
+  return { entityCount, batches, contextBytes, sharded };
 }
 
 /** The executor's path: streams the inputs itself and cuts them into batch contexts carrying the rows. */
