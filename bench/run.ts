@@ -13,9 +13,18 @@ const { distributedBench } = await import('./distributed.bench.ts');
 const { manifestBench } = await import('./manifest.bench.ts');
 const { runBench } = await import('./run.bench.ts');
 const { repairBench } = await import('./repair.bench.ts');
+const { shardedBench } = await import('./sharded.bench.ts');
 const { warehouseBench } = await import('./warehouse.bench.ts');
 
-const BENCHES: Bench[] = [manifestBench, warehouseBench, runBench, repairBench, distributedBench, checksBench];
+const BENCHES: Bench[] = [
+  manifestBench,
+  warehouseBench,
+  runBench,
+  repairBench,
+  distributedBench,
+  checksBench,
+  shardedBench,
+];
 
 const wanted = process.argv.slice(2);
 const selected = wanted.length === 0 ? BENCHES : BENCHES.filter((b) => wanted.includes(b.name));
