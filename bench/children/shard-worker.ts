@@ -1,9 +1,11 @@
 /**
- * One bench worker: reads the shards it is given through the Storage Read
- * API (the worker's loading step of a shard batch: session, Arrow decode,
- * grouping by entity) and serializes each batch's entities as a worker
- * hands them to process(). Prints {rows, cpuMs} when done.
+ * One bench worker, long-lived as a Cloud Run instance is: prints 'ready',
+ * then for each line of shards on stdin reads them through the Storage
+ * Read API (the worker's loading step of a shard batch: session, Arrow
+ * decode, grouping by entity), serializes each batch's entities as a
+ * worker hands them to process(), and prints {rows, cpuMs}.
  */
+import { createInterface } from 'node:readline';
 import { BigQuery } from '@google-cloud/bigquery';
 import { BigQueryReadClient } from '@google-cloud/bigquery-storage';
 import * as grpc from '@grpc/grpc-js';
@@ -11,11 +13,7 @@ import { BigqueryShardedReads } from '../../shared/adapters/bigquery/sharded-rea
 import { StorageReader } from '../../shared/adapters/bigquery/storage-reader.ts';
 import type { ShardSpec } from '../../shared/ports/sharded-reads.ts';
 
-const { rest, storage, shards } = JSON.parse(process.argv[2]!) as {
-  rest: string;
-  storage: string;
-  shards: ShardSpec[];
-};
+const { rest, storage } = JSON.parse(process.argv[2]!) as { rest: string; storage: string };
 const auth = { getRequestHeaders: async () => new Headers({ authorization: 'Bearer local-stand-in' }) } as never;
 const [host, port] = storage.split(':') as [string, string];
 const read = new BigQueryReadClient({
@@ -31,13 +29,17 @@ const reads = new BigqueryShardedReads(
   new StorageReader(read, { billingProject: 'bench-project' }),
   { scratchDataset: 'scratch' },
 );
-const cpu = process.cpuUsage();
-let rows = 0;
-for (const shard of shards) {
-  const entities = await reads.read(shard);
-  for (const entity of entities) rows += entity.data.trades!.length;
-  JSON.stringify(entities);
+process.stdout.write('ready\n');
+for await (const line of createInterface({ input: process.stdin })) {
+  const shards = JSON.parse(line) as ShardSpec[];
+  const cpu = process.cpuUsage();
+  let rows = 0;
+  for (const shard of shards) {
+    const entities = await reads.read(shard);
+    for (const entity of entities) rows += entity.data.trades!.length;
+    JSON.stringify(entities);
+  }
+  const used = process.cpuUsage(cpu);
+  process.stdout.write(`${JSON.stringify({ rows, cpuMs: (used.user + used.system) / 1000 })}\n`);
 }
-const used = process.cpuUsage(cpu);
-process.stdout.write(`${JSON.stringify({ rows, cpuMs: (used.user + used.system) / 1000 })}\n`);
 await read.close();

@@ -205,16 +205,14 @@ export function schemaMessage(fields: readonly Field[]): Uint8Array {
 }
 
 /** The IPC bytes of one record batch message (no schema before it), for rows given as REST cells. */
-export function recordBatchMessage(fields: readonly Field[], rows: ReadonlyArray<readonly unknown[]>): Uint8Array {
+export function recordBatchMessage(
+  fields: readonly Field[],
+  rows: ReadonlyArray<readonly unknown[]>,
+  head = schemaMessage(fields).length,
+): Uint8Array {
   const schema = new Schema(fields.map(arrowField));
-  const children = fields.map((f, k) =>
-    columnData(
-      f,
-      rows.map((r) => r[k] ?? null),
-    ),
-  );
+  const children = fields.map((f, k) => columnData(f, rows.map((r) => r[k] ?? null)));
   const data = makeData({ type: new Struct(schema.fields), length: rows.length, nullCount: 0, children });
   const bytes = tableToIPC(new Table([new RecordBatch(schema, data)]), 'stream');
-  const head = schemaMessage(fields).length;
   return bytes.slice(head, bytes.length - 8);
 }

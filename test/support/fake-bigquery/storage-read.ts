@@ -32,6 +32,9 @@ export interface ReadFault {
 /** Rows per record batch the stand-in sends (BigQuery sends batches of a few thousand rows). */
 const BATCH_ROWS = 1024;
 
+/** The schema message's length per session, so each batch message is cut out of its IPC stream without encoding the schema again. */
+const heads = new WeakMap<Session, number>();
+
 /**
  * A local stand-in for the BigQuery Storage Read API at the wire: a real
  * gRPC server (on 127.0.0.1) implementing BigQueryRead's CreateReadSession
@@ -129,20 +132,22 @@ export class FakeStorageRead {
     const id = randomUUID();
     const sessionName = `projects/${project}/locations/us/sessions/${id}`;
     const batches: Session['batches'] = [];
+    const schema = schemaMessage(read.fields);
     for (let first = 0; first < read.rows.length; first += BATCH_ROWS) {
       const rows = read.rows.slice(first, first + BATCH_ROWS);
-      batches.push({ message: recordBatchMessage(read.fields, rows), rows: rows.length, first });
+      batches.push({ message: recordBatchMessage(read.fields, rows, schema.length), rows: rows.length, first });
     }
     const expired = this.expireOnCreate > 0;
     if (expired) this.expireOnCreate--;
     const session: Session = { name: sessionName, expired, batches, fields: read.fields, cells: read.rows };
+    heads.set(session, schema.length);
     this.sessions.set(`${sessionName}/streams/0`, session);
     const expire = Math.floor(Date.now() / 1000) + 6 * 3600;
     return {
       name: sessionName,
       expireTime: { seconds: String(expire), nanos: 0 },
       dataFormat: 'ARROW',
-      arrowSchema: { serializedSchema: Buffer.from(schemaMessage(read.fields)) },
+      arrowSchema: { serializedSchema: Buffer.from(schema) },
       table: request.readSession!.table,
       readOptions: options,
       // BigQuery answers no stream when the restriction selects nothing.
@@ -185,7 +190,7 @@ export class FakeStorageRead {
       const message =
         position === batch.first
           ? batch.message
-          : recordBatchMessage(session.fields, session.cells.slice(position, batch.first + batch.rows));
+          : recordBatchMessage(session.fields, session.cells.slice(position, batch.first + batch.rows), heads.get(session));
       const rows = batch.first + batch.rows - position;
       if (fault !== undefined && sent + rows > fault.afterRows) {
         fault.times--;
