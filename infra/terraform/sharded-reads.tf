@@ -41,22 +41,17 @@ resource "google_bigquery_dataset" "scratch" {
   depends_on                  = [time_sleep.apis_ready]
 }
 
-# The executor writes (and drops) the scratch tables.
-resource "google_bigquery_dataset_iam_member" "writes_scratch" {
-  count      = var.enable_sharded_reads ? 1 : 0
+# The executor writes (and drops) the scratch tables; workers read their
+# shards: data access on the scratch dataset only...
+resource "google_bigquery_dataset_iam_member" "scratch" {
+  for_each = var.enable_sharded_reads ? {
+    writes = { role = "roles/bigquery.dataEditor", member = google_service_account.planner_executor.member }
+    reads  = { role = "roles/bigquery.dataViewer", member = google_service_account.worker.member }
+  } : {}
   project    = var.project_id
   dataset_id = google_bigquery_dataset.scratch[0].dataset_id
-  role       = "roles/bigquery.dataEditor"
-  member     = google_service_account.planner_executor.member
-}
-
-# Workers read their shards: data access on the scratch dataset only...
-resource "google_bigquery_dataset_iam_member" "reads_scratch" {
-  count      = var.enable_sharded_reads ? 1 : 0
-  project    = var.project_id
-  dataset_id = google_bigquery_dataset.scratch[0].dataset_id
-  role       = "roles/bigquery.dataViewer"
-  member     = google_service_account.worker.member
+  role       = each.value.role
+  member     = each.value.member
 }
 
 # ...and read sessions, which are created in (and billed to) the project.

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BatchReady } from '../../shared/events/contracts.ts';
 import { runProject, sql, storedResults, type RunOutcome } from '../support/embedded.ts';
 import { FakeBigQuery } from '../support/fake-bigquery/server.ts';
-import { FakeStorageRead } from '../support/fake-bigquery/storage-read.ts';
+import { FakeStorageRead, standInWarehouse } from '../support/fake-bigquery/storage-read.ts';
 import { literal as duckLiteral } from '../support/fake-bigquery/wire.ts';
 import { parseType } from '../support/fake-bigquery/schema.ts';
 import { computationFile } from '../support/scenario.ts';
@@ -71,15 +71,7 @@ function bigqueryConfig(results: string, sharded: boolean) {
   return JSON.stringify({
     entityField: 'user_id',
     batchSize: 40,
-    warehouse: {
-      type: 'bigquery',
-      projectId: PROJECT,
-      dataset: 'facts',
-      resultsDataset: results,
-      location: 'US',
-      apiEndpoint: fake.endpoint,
-      ...(sharded ? { shardedReads: { scratchDataset: 'scratch', minBytes: 0, storageEndpoint: stand.endpoint } } : {}),
-    },
+    warehouse: standInWarehouse(fake, results, sharded ? stand : undefined),
   });
 }
 

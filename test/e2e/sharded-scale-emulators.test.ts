@@ -4,7 +4,7 @@ import { BigqueryResultStore } from '../../shared/adapters/bigquery/bigquery-res
 import { FirestoreStateStore } from '../../shared/adapters/firestore/firestore-state-store.ts';
 import { emulatorMissing, startEmulator, uniqueName, type Emulator } from '../support/emulators.ts';
 import { FakeBigQuery } from '../support/fake-bigquery/server.ts';
-import { FakeStorageRead } from '../support/fake-bigquery/storage-read.ts';
+import { FakeStorageRead, standInWarehouse } from '../support/fake-bigquery/storage-read.ts';
 import { emulatorFirestore } from '../support/firestore.ts';
 import { roundRobinProxy } from '../support/round-robin-proxy.ts';
 import { computationFile } from '../support/scenario.ts';
@@ -73,17 +73,7 @@ describe.skipIf(missing !== null)(
         batchSize: 1000,
         state: { type: 'firestore', projectId: PROJECT_ID, collectionPrefix: prefix },
         bus: { type: 'pubsub', projectId: PROJECT_ID, topicPrefix: prefix },
-        warehouse: {
-          type: 'bigquery',
-          projectId: PROJECT,
-          dataset: 'facts',
-          resultsDataset: results,
-          location: 'US',
-          apiEndpoint: fake.endpoint,
-          ...(sharded
-            ? { shardedReads: { scratchDataset: 'scratch', minBytes: 0, storageEndpoint: stand.endpoint } }
-            : {}),
-        },
+        warehouse: standInWarehouse(fake, results, sharded ? stand : undefined),
       };
       const project = await tempProject({
         'compute.config.json': JSON.stringify(config),

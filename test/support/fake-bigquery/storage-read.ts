@@ -190,7 +190,11 @@ export class FakeStorageRead {
       const message =
         position === batch.first
           ? batch.message
-          : recordBatchMessage(session.fields, session.cells.slice(position, batch.first + batch.rows), heads.get(session));
+          : recordBatchMessage(
+              session.fields,
+              session.cells.slice(position, batch.first + batch.rows),
+              heads.get(session),
+            );
       const rows = batch.first + batch.rows - position;
       if (fault !== undefined && sent + rows > fault.afterRows) {
         fault.times--;
@@ -224,5 +228,28 @@ interface CreateRequest {
     table?: string;
     dataFormat?: string;
     readOptions?: { selectedFields?: string[]; rowRestriction?: string };
+  };
+}
+
+/**
+ * A project's `warehouse` config on the REST fake (dataset 'facts'),
+ * results in `results`; with `stand`, sharded reads through it (scratch
+ * dataset 'scratch', every window large enough).
+ */
+export function standInWarehouse(
+  fake: FakeBigQuery,
+  results: string,
+  stand?: FakeStorageRead,
+): Record<string, unknown> {
+  return {
+    type: 'bigquery',
+    projectId: fake.projectId,
+    dataset: 'facts',
+    resultsDataset: results,
+    location: 'US',
+    apiEndpoint: fake.endpoint,
+    ...(stand === undefined
+      ? {}
+      : { shardedReads: { scratchDataset: 'scratch', minBytes: 0, storageEndpoint: stand.endpoint } }),
   };
 }
