@@ -211,7 +211,12 @@ export function recordBatchMessage(
   head = schemaMessage(fields).length,
 ): Uint8Array {
   const schema = new Schema(fields.map(arrowField));
-  const children = fields.map((f, k) => columnData(f, rows.map((r) => r[k] ?? null)));
+  const children = fields.map((f, k) =>
+    columnData(
+      f,
+      rows.map((r) => r[k] ?? null),
+    ),
+  );
   const data = makeData({ type: new Struct(schema.fields), length: rows.length, nullCount: 0, children });
   const bytes = tableToIPC(new Table([new RecordBatch(schema, data)]), 'stream');
   return bytes.slice(head, bytes.length - 8);
