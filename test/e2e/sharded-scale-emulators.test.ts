@@ -20,11 +20,11 @@ const missing = emulatorMissing('pubsub') ?? emulatorMissing('firestore');
  * workers, once with sharded reads and once through the executor (today's
  * path), in the same run. Every stored value is checked; the executor's
  * peak memory and the bytes it wrote per batch are reported for both.
- * The suite runs 100,000 rows / 10,000 entities; `npm run scale:sharded`
+ * The suite runs 50,000 rows / 5,000 entities; `npm run scale:sharded`
  * runs 1,000,000 / 100,000 (SHARD_SCALE_ROWS, SHARD_SCALE_ENTITIES).
  */
-const ROWS = Number(process.env.SHARD_SCALE_ROWS ?? 100_000);
-const ENTITIES = Number(process.env.SHARD_SCALE_ENTITIES ?? 10_000);
+const ROWS = Number(process.env.SHARD_SCALE_ROWS ?? 50_000);
+const ENTITIES = Number(process.env.SHARD_SCALE_ENTITIES ?? 5_000);
 const DATE = '2026-03-02';
 const PROJECT = 'scale-project';
 
