@@ -13,6 +13,7 @@ const { distributedBench } = await import('./distributed.bench.ts');
 const { manifestBench } = await import('./manifest.bench.ts');
 const { runBench } = await import('./run.bench.ts');
 const { repairBench } = await import('./repair.bench.ts');
+const { shardedBench } = await import('./sharded.bench.ts');
 const { warehouseBench } = await import('./warehouse.bench.ts');
 const { consoleBench } = await import('./console.bench.ts');
 
@@ -24,6 +25,7 @@ const BENCHES: Bench[] = [
   distributedBench,
   checksBench,
   consoleBench,
+  shardedBench,
 ];
 
 const wanted = process.argv.slice(2);

@@ -24,6 +24,7 @@ import {
 import { withHeartbeat } from '../shared/runtime/heartbeat.ts';
 import { writeState } from '../shared/runtime/state-writes.ts';
 import { inputVersionsFor, RunVersionScopes } from '../shared/runtime/input-versions.ts';
+import { readsSharded } from '../shared/runtime/shard-batches.ts';
 import { seconds } from '../shared/runtime/time-limit.ts';
 import {
   acquireLease,
@@ -326,7 +327,9 @@ export function createExecutor(ports: ServicePorts): Executor {
       return outcomes.finishWith(runId, entry, date, lease, withBytes, outcome);
     }
     const fan: FanOut = { runId, entry, date, attempt: lease.token, lease };
-    const planned = await withHeartbeat(ports, lease, (held) => planFanOut(ports, fan, reads, held));
+    const sharded = readsSharded(ports, entry, reads, bytes);
+    if (sharded) log.info({ bytes }, `${entry.name} on ${date}: workers read their own shards (sharded reads)`);
+    const planned = await withHeartbeat(ports, lease, (held) => planFanOut(ports, fan, reads, held, sharded));
     if (planned === 'lease-lost') {
       log.warn({}, `${entry.name} on ${date}: the lease was taken over while fanning out; stopped`);
       return;

@@ -3,6 +3,7 @@ import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import type { IsoDate } from '../shared/model/types.ts';
 import type { Lease, LedgerKey, LedgerSummary, PlannedBatch } from '../shared/ports/state-store.ts';
 import { failureOrigins, openBatches } from '../shared/runtime/assemble-batches.ts';
+import { openShardBatches, plannedEntities } from '../shared/runtime/shard-batches.ts';
 import { previousDate } from '../shared/plan/decide.ts';
 import { contextBlobName, ledgerKey } from '../shared/runtime/batch-files.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
@@ -57,21 +58,32 @@ export async function latestAttempt(
  * after each group so workers start while the rest is read, and seals the
  * plan once everything is read. Any step that fails fails the fan-out.
  * Stops early, returning 'lease-lost', when `stillHeld()` turns false.
+ * `sharded`: the batches name shards the workers read themselves
+ * (readsSharded), instead of carrying the rows.
  */
 export async function planFanOut(
   ports: ServicePorts,
   fan: FanOut,
   reads: PlannedRead[],
   stillHeld: () => boolean,
-): Promise<{ impossible: string } | { entityCount: number; batches: number } | 'lease-lost'> {
+  sharded = false,
+): Promise<
+  | { impossible: string }
+  | { entityCount: number; batches: number; contextBytes: number; sharded: boolean }
+  | 'lease-lost'
+> {
   const { entry, date, runId, attempt } = fan;
   const key = fanOutKey(fan);
   await ports.state.runs.claimStep(runId, attemptStep(date, entry.name, attempt));
-  const previous = entry.config.isHistorical
-    ? await ports.state.states.get(previousDate(entry, date), entry.name)
-    : null;
-  const origins = await failureOrigins(ports.state.states, entry, previous);
-  const opened = await openBatches(ports, entry, date, runId, reads, previous, origins);
+  const opened =
+    sharded && ports.shards !== undefined
+      ? await openShardBatches(
+          { ...ports, shards: ports.shards },
+          entry,
+          { runId, computation: entry.name, date, attempt },
+          reads,
+        )
+      : await openInputs(ports, fan, reads);
   if ('impossible' in opened) return opened;
   const writes = new Pipeline(WRITE_DEPTH);
   // Groups are recorded one after another (each tops the window up), while the next is read.
@@ -80,6 +92,8 @@ export async function planFanOut(
   let size = 1;
   let entityCount = 0;
   let batches = 0;
+  /** What this process serialized and wrote for the fan-out's batches (logged: the executor's own data volume). */
+  let contextBytes = 0;
   /** Small contexts of the group being recorded: those its own top-up publishes travel inline. */
   const inline = new Map<string, string>();
   const record = async (cuts: typeof group) => {
@@ -94,11 +108,13 @@ export async function planFanOut(
       if (!stillHeld()) break;
       // Written now, so the context is let go of; the group keeps only its id and size (and small text).
       const text = JSON.stringify(context);
+      contextBytes += Buffer.byteLength(text);
       const written = ports.blobs.put(contextBlobName(runId, entry.name, date, attempt, context.batchId), text);
       if (text.length <= ports.settings.inlineContextBytes) inline.set(context.batchId, text);
       await writes.add(written);
-      group.push({ batchId: context.batchId, entityCount: context.entities.length, claimed: false, written });
-      entityCount += context.entities.length;
+      const count = plannedEntities(context);
+      group.push({ batchId: context.batchId, entityCount: count, claimed: false, written });
+      entityCount += count;
       batches++;
       if (group.length >= size) {
         await records.add(record(group));
@@ -114,7 +130,17 @@ export async function planFanOut(
   }
   if (!stillHeld()) return 'lease-lost';
   await ports.state.ledger.seal(key, entityCount);
-  return { entityCount, batches };
+  return { entityCount, batches, contextBytes, sharded };
+}
+
+/** The executor's path: streams the inputs itself and cuts them into batch contexts carrying the rows. */
+async function openInputs(ports: ServicePorts, fan: FanOut, reads: PlannedRead[]) {
+  const { entry, date, runId } = fan;
+  const previous = entry.config.isHistorical
+    ? await ports.state.states.get(previousDate(entry, date), entry.name)
+    : null;
+  const origins = await failureOrigins(ports.state.states, entry, previous);
+  return openBatches(ports, entry, date, runId, reads, previous, origins);
 }
 
 /**

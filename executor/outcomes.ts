@@ -95,6 +95,16 @@ export function createOutcomes(ports: ServicePorts): Outcomes {
         .catch((error: unknown) =>
           log.warn({ error: String(error) }, 'Could not delete batch blobs; they are garbage now'),
         );
+      // The scratch tables of sharded reads (if any): they would expire on their own.
+      if (ports.shards !== undefined && entry.config.type === 'per-entity')
+        await ports.shards
+          .drop(
+            { runId, computation: entry.name, date, attempt: lease.token },
+            Object.keys(entry.config.requires).length,
+          )
+          .catch((error: unknown) =>
+            log.warn({ error: String(error) }, 'Could not drop the scratch tables; they expire on their own'),
+          );
     }
   }
 

@@ -13,6 +13,7 @@ import { withHeartbeat } from '../shared/runtime/heartbeat.ts';
 import { timeoutsFor, type ServicePorts } from '../shared/runtime/ports.ts';
 import { drivesAttempt } from '../shared/state/leases.ts';
 import { runBatch, type BatchOutcome } from '../shared/runtime/run-batch.ts';
+import { loadShard } from '../shared/runtime/shard-batches.ts';
 
 export interface Worker {
   onBatchReady: (event: BatchReady) => Promise<void>;
@@ -25,7 +26,10 @@ export interface Worker {
 }
 
 /** The parts of the ports a worker uses: it holds no state between messages. */
-export type WorkerPorts = Pick<ServicePorts, 'manifest' | 'state' | 'blobs' | 'bus' | 'log' | 'clock' | 'settings'>;
+export type WorkerPorts = Pick<
+  ServicePorts,
+  'manifest' | 'state' | 'blobs' | 'bus' | 'log' | 'clock' | 'settings' | 'shards'
+>;
 
 export interface WorkerOptions {
   /** Called as each entity starts (a thread pool watches it to find a thread stuck in one entity). */
@@ -135,12 +139,14 @@ export function createWorker(ports: WorkerPorts, options: WorkerOptions = {}): W
       log.error({ blob: event.contextBlob }, `Batch ${event.batchId} of ${event.computation}: ${error}`);
       return complete(event, await failedOutcome(event, error));
     }
-    const context = (event.context ?? JSON.parse(text!)) as BatchContext;
-    if (context.batchId !== event.batchId || context.computation !== event.computation)
+    const given = (event.context ?? JSON.parse(text!)) as BatchContext;
+    if (given.batchId !== event.batchId || given.computation !== event.computation)
       throw new PoisonMessageError(
         'INVALID_CONTEXT',
-        `batch.ready ${event.batchId} of ${event.computation} carries the context of batch ${context.batchId} of ${context.computation}`,
+        `batch.ready ${event.batchId} of ${event.computation} carries the context of batch ${given.batchId} of ${given.computation}`,
       );
+    // A shard batch names its rows; the worker reads them itself (sharded reads).
+    const context = given.shard === undefined ? given : await loadShard(ports.shards, given);
     const limits = timeoutsFor(ports.settings, entry.config);
     const lease = { computation: event.computation, date: event.date, token: event.leaseToken };
     // Keeps the computation's lease fresh while this batch runs, so the watchdog does not take a busy fan-out over.

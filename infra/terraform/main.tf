@@ -60,6 +60,8 @@ locals {
       spoolDir        = local.spool_dir
     },
     { for k, v in { maximumBytesBilled = var.maximum_bytes_billed } : k => v if v != null },
+    # Sharded reads (sharded-reads.tf), when enabled.
+    { for k, v in { shardedReads = local.sharded_reads } : k => v if v != null },
   )
   # Results of a computation are spooled here before their load job: a size-limited in-memory volume (run.tf).
   spool_dir = "/spool"
@@ -72,6 +74,7 @@ locals {
     "cloudscheduler.googleapis.com",
     "firestore.googleapis.com",
     "bigquery.googleapis.com",
+    "bigquerystorage.googleapis.com",
     "storage.googleapis.com",
     "eventarc.googleapis.com",
     "monitoring.googleapis.com",

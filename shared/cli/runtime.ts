@@ -101,6 +101,7 @@ export async function openRuntime(
     log: options.log,
     settings: { ...settingsFor(project.execution, newOwnerId()), inlineContextBytes: 0, ...options.settings },
     versionScopes: new RunVersionScopes(manifest),
+    ...(warehouse.shards === undefined ? {} : { shards: warehouse.shards }),
   };
   const planner = createPlanner(ports);
   const executor = createExecutor(ports);

@@ -1,4 +1,5 @@
 import type { Firestore } from '@google-cloud/firestore';
+import type { ShardedReads } from '../ports/sharded-reads.ts';
 import { access, readdir } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { UserError } from '../errors.ts';
@@ -99,6 +100,8 @@ async function requireWarehouseFile(path: string, configured: string, project: P
 export interface OpenWarehouse {
   warehouse: Warehouse;
   results: ResultStore;
+  /** Sharded reads, when configured (BigQuery only). */
+  shards?: ShardedReads | undefined;
   close(): Promise<void>;
 }
 
@@ -149,6 +152,8 @@ export async function openWarehouse(
   const client = new BigQuery({
     projectId: config.projectId,
     ...(config.location === undefined ? {} : { location: config.location }),
+    ...(config.apiEndpoint === undefined ? {} : { apiEndpoint: config.apiEndpoint }),
+    ...(config.apiEndpoint?.startsWith('http://') === true ? { authClient: NO_CREDENTIALS } : {}),
   });
   const location = {
     projectId: config.projectId,
@@ -162,8 +167,66 @@ export async function openWarehouse(
   return {
     warehouse: new BigqueryWarehouse(client, location),
     results: new BigqueryResultStore(client, location),
+    shards: await openShardedReads(project),
     close: async () => undefined,
   };
+}
+
+/** What a client sends a local stand-in (plain http, loopback gRPC): a token no one checks. */
+const NO_CREDENTIALS = {
+  getRequestHeaders: async () => new Headers({ authorization: 'Bearer local-stand-in' }),
+} as never;
+
+/**
+ * Sharded reads, when the project's BigQuery warehouse configures them
+ * (warehouse.shardedReads): the executor writes scratch tables with query
+ * jobs, workers read their shards through the Storage Read API. Workers
+ * open only this, never the warehouse.
+ */
+export async function openShardedReads(project: ProjectConfig): Promise<ShardedReads | undefined> {
+  const config = project.warehouse;
+  if (config.type !== 'bigquery' || config.shardedReads === undefined) return undefined;
+  const sharded = config.shardedReads;
+  const [{ BigQuery }, { BigQueryReadClient }, grpc, { StorageReader }, { BigqueryShardedReads }] = await Promise.all([
+    import('@google-cloud/bigquery'),
+    import('@google-cloud/bigquery-storage'),
+    import('@grpc/grpc-js'),
+    import('../adapters/bigquery/storage-reader.ts'),
+    import('../adapters/bigquery/sharded-reads.ts'),
+  ]);
+  const local = config.apiEndpoint?.startsWith('http://') === true;
+  const client = new BigQuery({
+    projectId: config.projectId,
+    ...(config.location === undefined ? {} : { location: config.location }),
+    ...(config.apiEndpoint === undefined ? {} : { apiEndpoint: config.apiEndpoint }),
+    ...(local ? { authClient: NO_CREDENTIALS } : {}),
+  });
+  const endpoint = sharded.storageEndpoint;
+  const loopback = endpoint !== undefined && /^(127\.0\.0\.1|localhost):/.test(endpoint);
+  const read = new BigQueryReadClient({
+    projectId: config.projectId,
+    ...(endpoint === undefined
+      ? {}
+      : {
+          apiEndpoint: endpoint.slice(0, endpoint.lastIndexOf(':')),
+          port: Number(endpoint.slice(endpoint.lastIndexOf(':') + 1)),
+        }),
+    ...(loopback ? { sslCreds: grpc.credentials.createInsecure(), authClient: NO_CREDENTIALS } : {}),
+  });
+  return new BigqueryShardedReads(
+    client,
+    {
+      projectId: config.projectId,
+      dataset: config.dataset,
+      location: config.location,
+      maximumBytesBilled: config.maximumBytesBilled,
+    },
+    new StorageReader(read, { billingProject: config.projectId }),
+    {
+      scratchDataset: sharded.scratchDataset,
+      ...(sharded.minBytes === undefined ? {} : { minBytes: sharded.minBytes }),
+    },
+  );
 }
 
 /** The warehouse with a schema registry and a reader over it, for commands that query. */

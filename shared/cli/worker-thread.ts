@@ -13,7 +13,7 @@ import { loadProjectConfig } from '../project/project-config.ts';
 import { openBlobStore } from './blob-wiring.ts';
 import { newOwnerId } from '../runtime/owner.ts';
 import { settingsFor } from '../runtime/ports.ts';
-import { openStateStore } from './wiring.ts';
+import { openShardedReads, openStateStore } from './wiring.ts';
 
 export type ToThread = { id: number; event: BatchReady };
 
@@ -45,6 +45,7 @@ const worker = createWorker(
     log: createLogger({ destination: { write: (line: string) => send({ type: 'log', line }) } }),
     clock: systemClock,
     settings: settingsFor(project.execution, newOwnerId()),
+    shards: await openShardedReads(project),
   },
   {
     onEntity: () => {

@@ -39,6 +39,26 @@ const bigqueryWarehouse = z
     maximumBytesBilled: z.number().int().positive().optional(),
     /** Folder results are spooled to before their load job (on Cloud Run, the module's size-limited volume). (Default: the OS temp folder) */
     spoolDir: z.string().min(1).optional(),
+    /**
+     * Another BigQuery REST endpoint; a plain http:// one is a local
+     * stand-in and is sent no credentials. (Default: Google's)
+     */
+    apiEndpoint: z.url().optional(),
+    /** Workers read large per-entity windows themselves, through the Storage Read API (README "Scaling past one executor"). (Default: off) */
+    shardedReads: z
+      .object({
+        /** Dataset for the scratch tables, in the source dataset's location; the Terraform module makes it. */
+        scratchDataset: z.string().min(1, 'must name the scratch dataset'),
+        /** Per-entity reads whose dry run bills fewer bytes take the executor's path. (Default: 67108864, 64 MiB) */
+        minBytes: z.number().int().min(0).optional(),
+        /** Another Storage Read API endpoint as host:port; a loopback one is a local stand-in, spoken to in plaintext without credentials. (Default: Google's) */
+        storageEndpoint: z
+          .string()
+          .regex(/^[A-Za-z0-9.-]+:\d+$/, 'must be host:port')
+          .optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

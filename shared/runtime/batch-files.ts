@@ -1,5 +1,6 @@
 import { batchPrefix } from '../events/blob-keys.ts';
 import type { IsoDate, Row } from '../model/types.ts';
+import type { ShardSpec } from '../ports/sharded-reads.ts';
 import type { EntityError, LedgerKey } from '../ports/state-store.ts';
 import type { StoredResult } from '../ports/warehouse.ts';
 
@@ -13,6 +14,11 @@ export interface BatchContext {
   codeHash: string;
   /** Results of global dependencies, by name. */
   globals: Record<string, unknown>;
+  /**
+   * A shard batch (sharded reads): `entities` is empty in the message and
+   * the worker reads them from the warehouse itself (see ShardedReads).
+   */
+  shard?: ShardSpec;
   entities: Array<{
     entityId: string;
     /** Required tables' rows for this entity. */

@@ -4,6 +4,7 @@ import type { Clock } from '../ports/clock.ts';
 import type { EventBus } from '../ports/event-bus.ts';
 import type { Logger } from '../ports/logger.ts';
 import { DEFAULT_LEASE_STALE_MS, type StateStore } from '../ports/state-store.ts';
+import type { ShardedReads } from '../ports/sharded-reads.ts';
 import type { ResultStore } from '../ports/warehouse.ts';
 import type { ComputationReader } from '../warehouse/computation-reader.ts';
 import { INLINE_BYTES } from './batch-files.ts';
@@ -87,6 +88,12 @@ export interface ServicePorts {
   clock: Clock;
   log: Logger;
   settings: RuntimeSettings;
+  /**
+   * Sharded reads (BigQuery with a scratch dataset configured): large
+   * per-entity windows are read by the workers, shard by shard, instead of
+   * through the executor. (Default: absent, every read goes through the executor)
+   */
+  shards?: ShardedReads;
   /**
    * Input-version lookups shared by everything one process does for a run
    * (the planner's repair scan and the executor's decisions), so a run

@@ -22,7 +22,7 @@ export interface InputVersions {
 }
 
 /** Why a computation cannot run for a date: a mandatory table has no rows in its window. */
-function impossibleReason(read: PlannedRead): string {
+export function impossibleReason(read: Pick<PlannedRead, 'table' | 'query'>): string {
   const window = read.query.window;
   return window === null
     ? `mandatory table '${read.table}' has no rows`

@@ -95,7 +95,9 @@ function limitProblems(blocks: HclBlock[]): string[] {
  * the module's `warehouse` local in a scratch root where the dataset it
  * creates is a constant (terraform console needs no provider for that).
  */
-async function warehouseEnv(variables: Record<string, string>): Promise<unknown> {
+async function warehouseEnv(given: Record<string, string>): Promise<unknown> {
+  // sharded-reads.tf's local stands in for enable_sharded_reads (the scratch root has no such variable).
+  const { enable_sharded_reads: sharded, ...variables } = given;
   const main = await readFile(join(MODULE, 'main.tf'), 'utf8');
   const local = /^ {2}warehouse = merge\([\s\S]*?^ {2}\)$/m.exec(main)?.[0];
   expect(local).toBeDefined();
@@ -103,7 +105,7 @@ async function warehouseEnv(variables: Record<string, string>): Promise<unknown>
   try {
     await writeFile(
       join(scratch, 'main.tf'),
-      `variable "project_id" {\n  default = "acme"\n}\nvariable "source_dataset_id" {\n  default = "facts"\n}\nvariable "bigquery_location" {\n  default = "EU"\n}\nvariable "maximum_bytes_billed" {\n  type    = number\n  default = null\n}\nlocals {\n  spool_dir = "/spool"\n${local!
+      `variable "project_id" {\n  default = "acme"\n}\nvariable "source_dataset_id" {\n  default = "facts"\n}\nvariable "bigquery_location" {\n  default = "EU"\n}\nvariable "maximum_bytes_billed" {\n  type    = number\n  default = null\n}\nlocals {\n  spool_dir = "/spool"\n  sharded_reads = ${sharded === 'true' ? '{ scratchDataset = "compute_scratch", minBytes = 67108864 }' : 'null'}\n${local!
         .replace('google_bigquery_dataset.results.dataset_id', '"compute_results"')
         .replace('google_bigquery_dataset.results.location', '"europe-west1"')}\n}\n`,
     );
@@ -212,7 +214,13 @@ describe('the module on a fresh project', () => {
     });
     const without = await warehouseEnv({});
     expect(without).not.toHaveProperty('maximumBytesBilled');
+    expect(without).not.toHaveProperty('shardedReads');
     expect(parseProjectConfig({ warehouse: without }, '/p').warehouse).not.toHaveProperty('maximumBytesBilled');
+    // enable_sharded_reads: the scratch dataset and threshold reach the services, in a shape they accept.
+    const sharded = await warehouseEnv({ enable_sharded_reads: 'true' });
+    expect(parseProjectConfig({ warehouse: sharded }, '/p').warehouse).toMatchObject({
+      shardedReads: { scratchDataset: 'compute_scratch', minBytes: 67_108_864 },
+    });
   }, 60_000);
 
   it('refuses at plan time a service timeout past the push deadline, and a byte budget below what a query bills', async () => {
@@ -337,6 +345,9 @@ describe('the checks catch each defect (negative controls)', () => {
         'google_project_iam_member.runs_bigquery_jobs: needs cloudresourcemanager.googleapis.com',
       ),
       expect.stringContaining('google_project_iam_member.firestore_users: needs cloudresourcemanager.googleapis.com'),
+      expect.stringContaining(
+        'google_project_iam_member.worker_read_sessions: needs cloudresourcemanager.googleapis.com',
+      ),
     ]);
   });
 

@@ -93,13 +93,16 @@ export function metricDelayProblems(blocks: HclBlock[]): string[] {
 
 /** No dataset-wide IAM on a dataset the module does not create: it would replace the dataset's access list. */
 export function datasetIamProblems(blocks: HclBlock[]): string[] {
-  return resources(blocks)
-    .filter((b) => /^google_bigquery_dataset_iam_(member|binding|policy)$/.test(b.labels[0]!))
-    .filter((b) => !/^google_bigquery_dataset\.\w+\.dataset_id$/.test(b.values.get('dataset_id') ?? ''))
-    .map(
-      (b) =>
-        `${where(b)}: ${b.labels[0]} on ${b.values.get('dataset_id')}, a dataset the module does not own, drops its authorized views: use google_bigquery_dataset_access`,
-    );
+  return (
+    resources(blocks)
+      .filter((b) => /^google_bigquery_dataset_iam_(member|binding|policy)$/.test(b.labels[0]!))
+      // A dataset the module creates, with or without count (google_bigquery_dataset.scratch[0]).
+      .filter((b) => !/^google_bigquery_dataset\.\w+(\[\d+\])?\.dataset_id$/.test(b.values.get('dataset_id') ?? ''))
+      .map(
+        (b) =>
+          `${where(b)}: ${b.labels[0]} on ${b.values.get('dataset_id')}, a dataset the module does not own, drops its authorized views: use google_bigquery_dataset_access`,
+      )
+  );
 }
 
 /** A variable's default as written (e.g. `"600s"`, `null`), or of one field of an object variable's `optional(type, default)`. */

@@ -107,6 +107,24 @@ export class QueryRunner {
     for await (const page of this.pages(statement)) void page;
   }
 
+  /**
+   * Runs a query whose rows replace table `table` of `dataset` (a query
+   * job with a destination), waiting for it to finish. Retried as one
+   * operation: WRITE_TRUNCATE makes a repeat replace, never append.
+   */
+  async into(statement: Statement, dataset: string, table: string, extra: Record<string, unknown> = {}): Promise<void> {
+    await withRetries(async () => {
+      const [job] = await this.#client.createQueryJob(
+        this.jobOptions(statement, {
+          destination: this.#dataset(dataset).table(table),
+          writeDisposition: 'WRITE_TRUNCATE',
+          ...extra,
+        }),
+      );
+      await job.getQueryResults({ maxResults: 0, autoPaginate: false });
+    }, this.#settings.retry);
+  }
+
   /** A free dry run: the job's statistics. Retried: it has no effect at all. */
   async dryRun(statement: Statement): Promise<Record<string, unknown>> {
     return withRetries(async () => {

@@ -21,7 +21,7 @@ import { openBlobStore } from '../blob-wiring.ts';
 import { loadProject, type Command } from '../command.ts';
 import { openPubSubBus } from '../pubsub-wiring.ts';
 import { resolveServiceAuth } from '../service-auth.ts';
-import { openReader, openStateStore } from '../wiring.ts';
+import { openReader, openShardedReads, openStateStore } from '../wiring.ts';
 
 const ROLES = ['planner', 'executor', 'worker'] as const;
 type Role = (typeof ROLES)[number];
@@ -146,11 +146,16 @@ export const serveCommand: Command = {
         results: opened.results,
         reader: opened.reader,
         versionScopes: executorScopes,
+        shards: opened.shards,
       } satisfies ServicePorts);
       handlers['pass.ready'] = executor.onPassReady;
       handlers['batch.completed'] = executor.onBatchCompleted;
     }
-    if (roles.includes('worker')) handlers['batch.ready'] = createWorker(base).onBatchReady;
+    if (roles.includes('worker'))
+      handlers['batch.ready'] = createWorker({
+        ...base,
+        shards: opened?.shards ?? (await openShardedReads(project)),
+      }).onBatchReady;
     const traceProject = project.bus.projectId;
     for (const warning of warnings) {
       input.io.stderr(`warning: ${warning}\n`);

@@ -125,6 +125,28 @@ export class FakeBigQuery {
     await this.#db.run(sql);
   }
 
+  /**
+   * Rows of a table as REST wire cells (TIMESTAMP as int64 microseconds),
+   * the selected columns in table order (as the Storage Read API answers),
+   * filtered by a row restriction (plain SQL over the columns). null when
+   * there is no such table.
+   */
+  async cells(
+    dataset: string,
+    table: string,
+    selected: readonly string[],
+    restriction: string,
+  ): Promise<{ fields: Field[]; rows: unknown[][] } | null> {
+    const meta = this.catalog.meta(dataset, table);
+    if (meta === undefined) return null;
+    const fields = selected.length === 0 ? meta.fields : meta.fields.filter((f) => selected.includes(f.name));
+    const where = restriction.trim() === '' ? '' : ` WHERE ${restriction.replaceAll('`', '"')}`;
+    const sql = `SELECT ${fields.map((f) => `"${f.name}"`).join(', ')} FROM "${dataset}"."${table}"${where}`;
+    const reader = await this.#serial(() => this.#db.runAndReadAll(sql));
+    const options = { int64Timestamp: true };
+    return { fields, rows: reader.getRows().map((row) => row.map((value, i) => cell(value, fields[i]!, options))) };
+  }
+
   /** Query jobs received (dry runs included), in order. */
   get queryJobs(): FakeJob[] {
     return [...this.jobs.values()].filter((job) => 'query' in job.configuration);
@@ -162,7 +184,8 @@ export class FakeBigQuery {
     const body = json && raw.length > 0 ? (JSON.parse(raw.toString('utf8')) as unknown) : raw.length;
     this.received.push({ method: req.method!, path: url.pathname, query, body });
     try {
-      if (req.headers.authorization !== 'Bearer fake-token')
+      // 'local-stand-in': what the composition root sends a plain-http endpoint (shared/cli/wiring.ts).
+      if (req.headers.authorization !== 'Bearer fake-token' && req.headers.authorization !== 'Bearer local-stand-in')
         throw new ApiFailure(401, 'unauthorized', 'Request is missing required authentication credential');
       const reply = await this.#route(req.method!, url.pathname, query, body, raw, req.headers['content-type'] ?? '');
       if (reply === null) {
