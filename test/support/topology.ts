@@ -134,6 +134,9 @@ export interface TopologyOptions {
   execution?: Record<string, unknown>;
   /** Extra worker projects (e.g. with other code) joining the balancer. */
   skewedBodies?: Partial<typeof BODIES>;
+  configs?: Parameters<typeof scenarioProject>[0]['configs'];
+  /** Environment of the worker processes only (e.g. COMPUTE_WORKER_MEMORY_MB). */
+  workerEnv?: Record<string, string>;
 }
 
 /**
@@ -157,13 +160,15 @@ export async function startTopology(
     entities: options.entities,
     dates: options.dates,
     bodies: options.bodies,
+    configs: options.configs,
     config,
   });
   const env = { PUBSUB_EMULATOR_HOST: pubsub.host, FIRESTORE_EMULATOR_HOST: firestore.host };
+  const workerEnv = { ...env, ...options.workerEnv };
   const [executor, ...workers] = await Promise.all([
     serve(project.root, 'planner,executor', env),
-    serve(project.root, 'worker', env),
-    serve(project.root, 'worker', env),
+    serve(project.root, 'worker', workerEnv),
+    serve(project.root, 'worker', workerEnv),
   ]);
   if (options.skewedBodies !== undefined) {
     // Same state, bus and blob folder; other code.
@@ -194,7 +199,7 @@ export async function startTopology(
     restartWorker: async (index, signal = 'SIGTERM') => {
       const old = topology.workers[index]!;
       await stop(old, signal);
-      topology.workers[index] = await serve(old.root, 'worker', env, old.port);
+      topology.workers[index] = await serve(old.root, 'worker', workerEnv, old.port);
     },
     close: async () => {
       await Promise.all([topology.executor, ...topology.workers].map((s) => stop(s)));

@@ -2,7 +2,6 @@ import { RunVersionScopes } from '../../runtime/input-versions.ts';
 import type { Server } from 'node:http';
 import { createExecutor } from '../../../executor/executor.ts';
 import { createPlanner } from '../../../planner/planner.ts';
-import { createWorker } from '../../../worker/worker.ts';
 import { UsageError, UserError } from '../../errors.ts';
 import type { Request, Response } from 'express';
 import { managementHandler } from '../../http/management.ts';
@@ -14,7 +13,9 @@ import { requireManifest } from '../../manifest/build-manifest.ts';
 import { systemClock } from '../../ports/clock.ts';
 import { newOwnerId } from '../../runtime/owner.ts';
 import { requestLimitProblems, workerCapacityWarning } from '../../runtime/request-limits.ts';
-import { settingsFor, type ServicePorts } from '../../runtime/ports.ts';
+import { settingsFor, timeoutsFor, type ServicePorts } from '../../runtime/ports.ts';
+import { availableParallelism } from 'node:os';
+import { WorkerThreadPool } from '../thread-pool.ts';
 import { stringFlag } from '../args.ts';
 import { openBlobStore } from '../blob-wiring.ts';
 import { loadProject, type Command } from '../command.ts';
@@ -48,6 +49,12 @@ export function positiveEnv(env: Readonly<Record<string, string | undefined>>, n
   if (!Number.isInteger(value) || value <= 0)
     throw new UserError('CONFIG_INVALID', `${name} must be a whole number above 0; got '${text}'`);
   return value;
+}
+
+/** COMPUTE_WORKER_MEMORY_MB: each batch thread's heap limit, so an entity that allocates without end fails alone. */
+function memoryLimit(env: Readonly<Record<string, string | undefined>>): { memoryMb?: number } {
+  const memoryMb = positiveEnv(env, 'COMPUTE_WORKER_MEMORY_MB');
+  return memoryMb === undefined ? {} : { memoryMb };
 }
 
 /** The planner's management API, or, while authentication leaves it off, a 503 that says how to turn it on. */
@@ -146,7 +153,25 @@ export const serveCommand: Command = {
       handlers['pass.ready'] = executor.onPassReady;
       handlers['batch.completed'] = executor.onBatchCompleted;
     }
-    if (roles.includes('worker')) handlers['batch.ready'] = createWorker(base).onBatchReady;
+    // Batches run in worker threads: user code that loops or crashes takes down a thread, not the service.
+    const pool = roles.includes('worker')
+      ? new WorkerThreadPool({
+          size: positiveEnv(input.io.env, 'COMPUTE_WORKER_THREADS') ?? Math.max(2, availableParallelism()),
+          root: project.root,
+          env: input.io.env,
+          bus,
+          logLine: (line) => input.io.stdout(line),
+          log,
+          entityTimeout: (event) =>
+            timeoutsFor(settings, manifest.byName.get(event.computation)?.config ?? {}).entityMs,
+          batchTimeoutMs: settings.batchTimeoutMs,
+          ...memoryLimit(input.io.env),
+        })
+      : null;
+    if (pool !== null) {
+      pool.warm();
+      handlers['batch.ready'] = (event) => pool.handle(event);
+    }
     const traceProject = project.bus.projectId;
     for (const warning of warnings) {
       input.io.stderr(`warning: ${warning}\n`);
@@ -207,7 +232,7 @@ export const serveCommand: Command = {
     });
     // A handler still running (hung user code) must not keep the process past the grace.
     setTimeout(() => process.exit(0), 1000).unref();
-    const closing = Promise.allSettled([opened?.close(), state.close(), bus.close()]);
+    const closing = Promise.allSettled([pool?.close(), opened?.close(), state.close(), bus.close()]);
     await Promise.race([closing, new Promise((done) => setTimeout(done, 1000).unref())]);
     return 0;
   },
