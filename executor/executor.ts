@@ -8,6 +8,7 @@ import { repairReason } from '../shared/plan/repair.ts';
 import {
   FINAL_STATUSES,
   StaleLeaseError,
+  StaleStateError,
   type ComputationState,
   type FinalStatus,
   type Lease,
@@ -68,6 +69,14 @@ function isFinal(status: string): status is FinalStatus {
   return (FINAL_STATUSES as readonly string[]).includes(status);
 }
 
+/** A final state another run wrote after `run` started: that run's word on what ran, not this one's to overwrite. */
+function writtenByOtherRunSince(
+  stored: ComputationState,
+  run: RunRecord,
+): stored is ComputationState & { status: FinalStatus } {
+  return stored.runId !== run.runId && isFinal(stored.status) && stored.updatedAt >= run.startedAt;
+}
+
 export function createExecutor(ports: ServicePorts): Executor {
   const { state, clock, manifest, settings } = ports;
   const outcomes = createOutcomes(ports);
@@ -108,6 +117,17 @@ export function createExecutor(ports: ServicePorts): Executor {
    * holder is left alone; the watchdog comes back if it goes quiet.
    */
   async function drive(run: RunRecord, entry: ManifestEntry, date: IsoDate, reclaim?: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await driveOnce(run, entry, date, reclaim);
+      } catch (error) {
+        // Another run wrote the state between this one's read and its write: decide again on what it wrote.
+        if (!(error instanceof StaleStateError) || attempt >= 3) throw error;
+      }
+    }
+  }
+
+  async function driveOnce(run: RunRecord, entry: ManifestEntry, date: IsoDate, reclaim?: string): Promise<void> {
     const runId = run.runId;
     const log = ports.log.child({ runId, date, computation: entry.name });
     const current = await state.states.get(date, entry.name);
@@ -115,6 +135,16 @@ export function createExecutor(ports: ServicePorts): Executor {
       // A redelivered pass.ready (or the watchdog) after this computation finished: say so again, change nothing.
       return outcomes.announce(runId, entry, date, current.status);
     }
+    if (current !== null && writtenByOtherRunSince(current, run)) {
+      // Another run (the same request delivered twice, two people asking for one date) finished it while
+      // this run ran: its state says what ran, and this run reports it instead of overwriting it.
+      log.info(
+        { otherRun: current.runId, status: current.status },
+        `${entry.name} on ${date} was ${current.status} by run ${current.runId} while this run ran; left as that run wrote it`,
+      );
+      return outcomes.announce(runId, entry, date, current.status);
+    }
+    const version = { updatedAt: current?.updatedAt ?? null };
     const mine = current?.runId === runId && current.status === 'running';
     const repairing = run.repairDates?.includes(date) === true;
     if (repairing && !mine && !isDue(entry.config.schedule, date)) {
@@ -156,7 +186,7 @@ export function createExecutor(ports: ServicePorts): Executor {
               startedAt: current.startedAt,
               ...(current.checks === undefined ? {} : { checks: current.checks }),
             },
-            undefined,
+            version,
             current,
           );
         log.warn({ tries: current.tries }, `${entry.name} on ${date}: ${note}`);
@@ -173,7 +203,7 @@ export function createExecutor(ports: ServicePorts): Executor {
               }
             : { status: 'blocked' as const, reason: early.reasons.join('; '), resultHash: null };
         // Written from the state it was decided on: a skip keeps that state's result hash and counts.
-        await writeState(state, entry, date, runId, clock.now(), fields, undefined, current);
+        await writeState(state, entry, date, runId, clock.now(), fields, version, current);
         log.info({ status: fields.status, reason: fields.reason }, `${entry.name} ${fields.status} on ${date}`);
         return outcomes.announce(runId, entry, date, fields.status);
       }

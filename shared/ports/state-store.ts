@@ -98,12 +98,15 @@ export interface ComputationStates {
   /** Every state of a date, or of every date when omitted, ordered by date then name. */
   list(date?: IsoDate): Promise<ComputationState[]>;
   /**
-   * Writes a state. With `fence`, the write happens only while that lease
-   * token is the current, unreleased one for (computation, date) (the rule
-   * is holdsLease in shared/state/leases.ts); otherwise it throws
-   * {@link StaleLeaseError} and nothing is written.
+   * Writes a state. With a lease token as `fence`, the write happens only
+   * while that token is the current, unreleased one for (computation,
+   * date) (the rule is holdsLease in shared/state/leases.ts); otherwise it
+   * throws {@link StaleLeaseError}. With a {@link StateVersion} (a write
+   * that holds no lease: a skip, a block), only while the stored state is
+   * still the one the write was decided on; otherwise it throws
+   * {@link StaleStateError}. Either way nothing is written then.
    */
-  put(state: ComputationState, fence?: LeaseToken): Promise<void>;
+  put(state: ComputationState, fence?: LeaseToken | StateVersion): Promise<void>;
   /** Deletes states whose expiry is before `now`; returns how many. */
   purgeExpired(now: Date): Promise<number>;
 }
@@ -276,6 +279,28 @@ export interface BatchLedger {
   summary(key: LedgerKey): Promise<LedgerSummary>;
   /** Every recorded batch, ordered by batch id. */
   batches(key: LedgerKey): Promise<BatchRecord[]>;
+}
+
+/** The stored state a write without a lease was decided on: its `updatedAt`, or null when none was stored. */
+export interface StateVersion {
+  updatedAt: string | null;
+}
+
+/** Whether a state write's fence is a lease token (else the version of the state it was decided on). */
+export function isLeaseFence(fence: LeaseToken | StateVersion): fence is LeaseToken {
+  return 'token' in fence;
+}
+
+/** A write without a lease found the stored state changed since it was decided on (another run wrote it). */
+export class StaleStateError extends Error {
+  readonly code = 'STALE_STATE';
+
+  constructor(computation: string, date: IsoDate, expected: string | null, found: string | null) {
+    super(
+      `Refused a write for ${computation} on ${date}: its state changed since it was read (expected the one written ${expected ?? 'never'}, found one written ${found ?? 'never'}). Another run wrote it.`,
+    );
+    this.name = 'StaleStateError';
+  }
 }
 
 /** A write carried a lease token that is no longer current. */

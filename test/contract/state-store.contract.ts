@@ -3,6 +3,7 @@ import type { HashComponents } from '../../shared/manifest/composite-hash.ts';
 import { acquireLease, holdsLease, leaseIsFree, releaseLease, renewLease } from '../../shared/state/leases.ts';
 import {
   StaleLeaseError,
+  StaleStateError,
   type LeaseKey,
   type BatchRecord,
   type ComputationState,
@@ -217,6 +218,27 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
           expect((await store.states.get(key.date, key.computation))!.resultHash).toBe('by-a');
           await store.states.put(state({ resultHash: 'by-b' }), taken.lease);
           expect((await store.states.get(key.date, key.computation))!.resultHash).toBe('by-b');
+        }));
+
+      it('writes without a lease only over the state it was decided on (a skip racing another run)', () =>
+        withStore('state-version', async (store) => {
+          // Nothing stored yet: a write decided on nothing.
+          await store.states.put(state({ runId: 'run-a', status: 'completed', updatedAt: at(1000).toISOString() }), {
+            updatedAt: null,
+          });
+          // Run B decided on nothing too, but run A wrote first: B's write is refused and A's state stays.
+          await expect(
+            store.states.put(state({ runId: 'run-b', status: 'skipped' }), { updatedAt: null }),
+          ).rejects.toBeInstanceOf(StaleStateError);
+          expect((await store.states.get('2026-01-26', 'UserPositions'))!).toMatchObject({
+            runId: 'run-a',
+            status: 'completed',
+          });
+          // Decided on A's state, B writes.
+          await store.states.put(state({ runId: 'run-b', status: 'skipped', updatedAt: at(2000).toISOString() }), {
+            updatedAt: at(1000).toISOString(),
+          });
+          expect((await store.states.get('2026-01-26', 'UserPositions'))!.runId).toBe('run-b');
         }));
 
       it('refuses a write fenced by a released lease, as holdsLease does', () =>

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { EMULATOR_CLIENT_OPTIONS } from '../../shared/cli/pubsub-wiring.ts';
+import { runIdOf } from '../../shared/http/manual-run.ts';
 import { PubSub } from '@google-cloud/pubsub';
 import { FirestoreStateStore } from '../../shared/adapters/firestore/firestore-state-store.ts';
 import { cli } from './cli.ts';
@@ -134,7 +135,7 @@ export interface TopologyOptions {
   execution?: Record<string, unknown>;
   /** Extra worker projects (e.g. with other code) joining the balancer. */
   skewedBodies?: Partial<typeof BODIES>;
-  configs?: Parameters<typeof scenarioProject>[0]['configs'];
+  configs?: NonNullable<Parameters<typeof scenarioProject>[0]>['configs'];
   /** Environment of the worker processes only (e.g. COMPUTE_WORKER_MEMORY_MB). */
   workerEnv?: Record<string, string>;
 }
@@ -230,7 +231,11 @@ export async function runMessage(
   const client = new PubSub({ projectId: PROJECT_ID, ...EMULATOR_CLIENT_OPTIONS });
   const messageId = await client.topic(`${topology.prefix}-runs`).publishMessage({ json: message });
   await client.close();
-  const runId = `run-${messageId}`;
+  // A scheduled run's id comes from its schedule and date (tests give absolute dates), others' from the message id.
+  const runId =
+    typeof message.schedule === 'string'
+      ? runIdOf({ schedule: message.schedule, dates: [String(message.date)] })
+      : `run-${messageId}`;
   const deadline = Date.now() + timeoutMs;
   let status = 'missing';
   while (Date.now() < deadline) {

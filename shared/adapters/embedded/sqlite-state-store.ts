@@ -4,6 +4,8 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import {
   ledgerRunField,
   StaleLeaseError,
+  StaleStateError,
+  isLeaseFence,
   type BatchLedger,
   type BatchPlan,
   type BatchRecord,
@@ -135,10 +137,18 @@ export class SqliteStateStore implements StateStore {
           : this.#all<ComputationState>('SELECT body FROM states WHERE date = ? ORDER BY computation', date),
       put: async (state, fence) => {
         this.#transaction(() => {
-          if (fence !== undefined) {
+          if (fence !== undefined && isLeaseFence(fence)) {
             const lease = this.#lease(fence);
             const current = lease?.token ?? null;
             if (!holdsLease(lease, fence)) throw new StaleLeaseError(fence, fence.token, current);
+          } else if (fence !== undefined) {
+            const row = this.#prepare('SELECT body FROM states WHERE date = ? AND computation = ?').get(
+              state.date,
+              state.computation,
+            ) as { body: string } | undefined;
+            const found = row === undefined ? null : (JSON.parse(row.body) as ComputationState).updatedAt;
+            if (found !== fence.updatedAt)
+              throw new StaleStateError(state.computation, state.date, fence.updatedAt, found);
           }
           this.#run(
             'INSERT INTO states (date, computation, expires_at, body) VALUES (?, ?, ?, ?) ON CONFLICT (date, computation) DO UPDATE SET expires_at = excluded.expires_at, body = excluded.body',

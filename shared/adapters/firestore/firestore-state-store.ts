@@ -9,6 +9,8 @@ import {
 import {
   ledgerRunField,
   StaleLeaseError,
+  StaleStateError,
+  isLeaseFence,
   type BatchLedger,
   type PlannedBatch,
   type BatchRecord,
@@ -146,9 +148,16 @@ export class FirestoreStateStore implements StateStore {
           return;
         }
         await this.#db.runTransaction(async (tx) => {
-          const lease = withoutTtl<Lease>((await tx.get(this.#leaseRef(fence))).data());
-          const current = lease?.token ?? null;
-          if (!holdsLease(lease, fence)) throw new StaleLeaseError(fence, fence.token, current);
+          if (isLeaseFence(fence)) {
+            const lease = withoutTtl<Lease>((await tx.get(this.#leaseRef(fence))).data());
+            const current = lease?.token ?? null;
+            if (!holdsLease(lease, fence)) throw new StaleLeaseError(fence, fence.token, current);
+          } else {
+            const stored = withoutTtl<ComputationState>((await tx.get(ref(state.date, state.computation))).data());
+            const found = stored?.updatedAt ?? null;
+            if (found !== fence.updatedAt)
+              throw new StaleStateError(state.computation, state.date, fence.updatedAt, found);
+          }
           tx.set(ref(state.date, state.computation), data);
         });
       },

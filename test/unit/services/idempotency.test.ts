@@ -234,6 +234,27 @@ describe('executor', () => {
     expect(reads.filter((read) => read === `${D}/Totals`)).toEqual([`${D}/Totals`]);
   });
 
+  it("a second run of the same date started meanwhile reports the first run's states, never overwrites them", async () => {
+    const { bus, request, state } = await open();
+    // Both requested before either runs (a request published twice with new ids, two people asking at once).
+    await bus.deliver(request);
+    await bus.deliver({ ...request, runId: 'run-twin' });
+    const [first, twin] = bus.take(of('pass.ready'));
+    await bus.deliver(first!);
+    await bus.drain((e) => e.type !== 'pass.ready' || e.runId === RUN);
+    expect((await state.states.list(D)).map((st) => `${st.computation}=${st.status}/${st.runId}`)).toContain(
+      `Totals=completed/${RUN}`,
+    );
+    await bus.deliver(twin!);
+    expect(bus.take(of('computation.completed')).map((e) => 'status' in e && e.status)).toEqual([
+      'completed',
+      'completed',
+    ]);
+    // What ran is still said by the run that ran it.
+    for (const name of ['Totals', 'Streak'])
+      expect(await state.states.get(D, name)).toMatchObject({ status: 'completed', runId: RUN });
+  });
+
   it('a finalizer whose lease was taken over writes no results (zombie writes are fenced, results included)', async () => {
     const { bus, request, state, runtime: rt } = await open();
     await bus.deliver(request);
