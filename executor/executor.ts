@@ -469,7 +469,8 @@ export function createExecutor(ports: ServicePorts): Executor {
       state.ledger.summary(key),
     ]);
     // Only completions of the attempt the lease drives count: anything else is late or superseded.
-    if (!drivesAttempt(lease, event.attempt)) {
+    const driving = drivesAttempt(lease, event.attempt) ? lease : await resumeReleased(event, lease);
+    if (driving === null) {
       if (outcomes.announced(event.runId, entry, event.date)) return;
       // If the computation already finished in this run, say so again: the first announcement may have been lost.
       const done = await state.states.get(event.date, event.computation);
@@ -477,15 +478,45 @@ export function createExecutor(ports: ServicePorts): Executor {
         await outcomes.announce(event.runId, entry, event.date, done.status);
       return;
     }
-    if (clock.now().getTime() - Date.parse(lease.heartbeatAt ?? lease.acquiredAt) > heartbeatEvery(settings))
-      await renewLease(state.leases, lease, clock.now());
-    const fan: FanOut = { runId: event.runId, entry, date: event.date, attempt: event.attempt, lease };
+    if (clock.now().getTime() - Date.parse(driving.heartbeatAt ?? driving.acquiredAt) > heartbeatEvery(settings))
+      await renewLease(state.leases, driving, clock.now());
+    const fan: FanOut = { runId: event.runId, entry, date: event.date, attempt: event.attempt, lease: driving };
     try {
+      if (driving !== lease) {
+        // Taken over from a holder that let go (SIGTERM): send the batches it claimed and may never have sent.
+        const sent = await republishUnfinished(ports, fan);
+        ports.log.warn(
+          { runId: event.runId, date: event.date, computation: entry.name, republished: sent },
+          `Took ${entry.name} on ${event.date} over from a holder that released it; going on from its batch plan`,
+        );
+      }
       await completion.advance(fan, summary);
     } catch (error) {
       if (error instanceof StaleLeaseError) return;
-      await failOrRetry(event.runId, entry, event.date, error, lease);
+      await failOrRetry(event.runId, entry, event.date, error, driving);
     }
+  }
+
+  /**
+   * A completion of the attempt whose holder released its lease (it was
+   * stopped, maybe while finalizing) while the computation still runs in
+   * that run: takes the lease with a new token for the same attempt, so
+   * the fan-out goes on now (its one-per-token steps, such as finalizing,
+   * can run again) instead of after the lease goes stale and the sweep comes.
+   */
+  async function resumeReleased(event: BatchCompleted, lease: Lease | null): Promise<Lease | null> {
+    if (lease === null || !lease.released || attemptOf(lease) !== event.attempt) return null;
+    const current = await state.states.get(event.date, event.computation);
+    if (current === null || current.runId !== event.runId || current.status !== 'running') return null;
+    const taken = await acquireLease(
+      state.leases,
+      { computation: event.computation, date: event.date },
+      settings.ownerId,
+      clock.now(),
+      (holder) => holder.released && holder.token === lease.token,
+      event.attempt,
+    );
+    return taken.acquired ? taken.lease : null;
   }
 
   return { onPassReady, onBatchCompleted };

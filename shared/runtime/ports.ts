@@ -8,6 +8,7 @@ import type { ResultStore } from '../ports/warehouse.ts';
 import type { ComputationReader } from '../warehouse/computation-reader.ts';
 import { INLINE_BYTES } from './batch-files.ts';
 import type { RunVersionScopes } from './input-versions.ts';
+import type { ActiveLeases } from './active-leases.ts';
 
 /** Tunables of the run, with their defaults in DEFAULT_SETTINGS. */
 export interface RuntimeSettings {
@@ -103,6 +104,8 @@ export interface ServicePorts {
    * query per dataset. (Default: each user keeps its own)
    */
   versionScopes?: RunVersionScopes;
+  /** The leases this process works under now, released on SIGTERM (a service's executor sets it). (Default: none kept) */
+  activeLeases?: ActiveLeases;
 }
 
 /** Runs `work` over items with at most `limit` at once. */

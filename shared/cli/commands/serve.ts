@@ -16,6 +16,7 @@ import { requestLimitProblems, workerCapacityWarning } from '../../runtime/reque
 import { settingsFor, timeoutsFor, type ServicePorts } from '../../runtime/ports.ts';
 import { availableParallelism } from 'node:os';
 import { WorkerThreadPool } from '../thread-pool.ts';
+import { ActiveLeases } from '../../runtime/active-leases.ts';
 import { stringFlag } from '../args.ts';
 import { openBlobStore } from '../blob-wiring.ts';
 import { loadProject, type Command } from '../command.ts';
@@ -133,6 +134,7 @@ export const serveCommand: Command = {
       settings,
     };
     const handlers: EventHandlers = {};
+    const activeLeases = new ActiveLeases();
     const executorScopes = new RunVersionScopes(manifest);
     if (roles.includes('planner')) {
       // A planner beside an executor reads the warehouse too: it scans a scheduled run's repair window up front.
@@ -146,6 +148,7 @@ export const serveCommand: Command = {
     if (opened !== null && roles.includes('executor')) {
       const executor = createExecutor({
         ...base,
+        activeLeases,
         results: opened.results,
         reader: opened.reader,
         versionScopes: executorScopes,
@@ -224,7 +227,11 @@ export const serveCommand: Command = {
               `${handedBack} request(s) still running after the grace: answered 503 for redelivery`,
             );
           server.closeAllConnections();
-          resolve();
+          // The work handed back is redelivered elsewhere: let go of its leases now, not after they go stale.
+          void activeLeases.releaseAll(state.leases).then((released) => {
+            if (released > 0) log.warn({ released }, `Released ${released} lease(s) of work handed back`);
+            resolve();
+          });
         });
       };
       process.once('SIGTERM', stop);
