@@ -9,13 +9,22 @@ import type { Bench, BenchResult } from './harness.ts';
 // Loaded after the warning filter: Node warns when node:sqlite is linked, before a static import's code runs.
 const { format } = await import('./harness.ts');
 const { checksBench } = await import('./checks.bench.ts');
+const { completionsBench } = await import('./completions.bench.ts');
 const { distributedBench } = await import('./distributed.bench.ts');
 const { manifestBench } = await import('./manifest.bench.ts');
 const { runBench } = await import('./run.bench.ts');
 const { repairBench } = await import('./repair.bench.ts');
 const { warehouseBench } = await import('./warehouse.bench.ts');
 
-const BENCHES: Bench[] = [manifestBench, warehouseBench, runBench, repairBench, distributedBench, checksBench];
+const BENCHES: Bench[] = [
+  manifestBench,
+  warehouseBench,
+  runBench,
+  repairBench,
+  distributedBench,
+  checksBench,
+  completionsBench,
+];
 
 const wanted = process.argv.slice(2);
 const selected = wanted.length === 0 ? BENCHES : BENCHES.filter((b) => wanted.includes(b.name));

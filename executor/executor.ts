@@ -478,8 +478,7 @@ export function createExecutor(ports: ServicePorts): Executor {
         await outcomes.announce(event.runId, entry, event.date, done.status);
       return;
     }
-    if (clock.now().getTime() - Date.parse(driving.heartbeatAt ?? driving.acquiredAt) > heartbeatEvery(settings))
-      await renewLease(state.leases, driving, clock.now());
+    await heartbeatOnce(driving);
     const fan: FanOut = { runId: event.runId, entry, date: event.date, attempt: event.attempt, lease: driving };
     try {
       if (driving !== lease) {
@@ -495,6 +494,21 @@ export function createExecutor(ports: ServicePorts): Executor {
       if (error instanceof StaleLeaseError) return;
       await failOrRetry(event.runId, entry, event.date, error, driving);
     }
+  }
+
+  /** When this process last heartbeated each lease, so concurrent completions send one heartbeat, not one each. */
+  const beaten = new Map<string, number>();
+
+  /** Heartbeats the lease a completion works under when neither it nor this process did so lately. */
+  async function heartbeatOnce(lease: Lease): Promise<void> {
+    const now = clock.now().getTime();
+    const id = `${lease.computation}/${lease.date}/${lease.token}`;
+    const every = heartbeatEvery(settings);
+    if (now - Date.parse(lease.heartbeatAt ?? lease.acquiredAt) <= every || now - (beaten.get(id) ?? 0) <= every)
+      return;
+    if (beaten.size > 10_000) beaten.clear();
+    beaten.set(id, now);
+    await renewLease(state.leases, lease, clock.now(), settings.ownerId);
   }
 
   /**

@@ -192,6 +192,15 @@ export interface LeaseStore {
     key: LeaseKey,
     decide: (current: Lease | null) => Lease | null,
   ): Promise<{ read: Lease | null; written: Lease | null }>;
+  /**
+   * Records that `owner` is alive under lease `token` at `at`. Not a
+   * transaction and not a write of the lease record: a heartbeat per
+   * holder, so the executor's completions and every worker on a batch of
+   * the computation never contend on one document. get() and change()
+   * report the latest heartbeat of the current token as `heartbeatAt`;
+   * heartbeats of an older token count for nothing.
+   */
+  beat(token: LeaseToken, owner: string, at: string): Promise<void>;
 }
 
 /** Which fan-out a batch belongs to: a computation on a date in a run, and the attempt (a fan-out redone after a takeover is a new attempt). */

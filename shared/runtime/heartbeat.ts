@@ -16,7 +16,7 @@ export async function withHeartbeat<T>(
   let held = true;
   ports.activeLeases?.add(lease);
   const timer = setInterval(() => {
-    renewLease(ports.state.leases, lease, ports.clock.now()).then(
+    renewLease(ports.state.leases, lease, ports.clock.now(), ports.settings.ownerId).then(
       (renewed) => {
         if (!renewed) held = false;
       },

@@ -48,6 +48,7 @@ const TARGETS = [
   'state.states.get',
   'state.leases.change',
   'state.leases.get',
+  'state.leases.beat',
   'state.runs.claimStep',
   'state.runs.steps',
   'state.runs.update',

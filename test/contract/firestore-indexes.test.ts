@@ -26,6 +26,7 @@ const QUERIES: Record<string, string> = {
   'PREFIX-states': 'automatic: list() reads the whole collection',
   'PREFIX-states where date EQUAL': 'automatic: single-field index on date',
   'PREFIX-states where expireAt LESS_THAN': 'automatic: single-field index on expireAt (the TTL field keeps its index)',
+  'PREFIX-leases where beatOf EQUAL': "automatic: single-field index on beatOf (a lease token's heartbeats)",
   'PREFIX-runs order by startedAt DESCENDING limit': 'automatic: single-field index on startedAt (descending)',
   steps: 'automatic: every step of a run',
   'steps where __name__ GREATER_THAN_OR_EQUAL and __name__ LESS_THAN': 'automatic: document ids',

@@ -189,10 +189,33 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
         withStore('lease-heartbeat', async (store) => {
           const first = await acquire(store, key, 'exec-a', HOUR, T0);
           if (!first.acquired) throw new Error('expected the lease');
-          expect(await renewLease(store.leases, first.lease, at(HOUR - 10))).toBe(true);
+          expect(await renewLease(store.leases, first.lease, at(HOUR - 10), 'exec-a')).toBe(true);
           expect((await acquire(store, key, 'exec-b', HOUR, at(HOUR + 10))).acquired).toBe(false);
           expect((await acquire(store, key, 'exec-b', HOUR, at(2 * HOUR))).acquired).toBe(true);
-          expect(await renewLease(store.leases, first.lease, at(2 * HOUR + 1))).toBe(false);
+          expect(await renewLease(store.leases, first.lease, at(2 * HOUR + 1), 'exec-a')).toBe(false);
+        }));
+
+      it('takes heartbeats of many holders at once beside the lease: none fails, the latest counts, an old token keeps nothing alive', () =>
+        withStore('lease-beats', async (store) => {
+          const first = await acquire(store, key, 'exec-a', HOUR, T0);
+          if (!first.acquired) throw new Error('expected the lease');
+          // 40 holders (the executor's completions, workers on its batches) at once: no transaction, nothing refused.
+          const beats = await Promise.all(
+            Array.from({ length: 40 }, (_, i) =>
+              renewLease(store.leases, first.lease, at(HOUR - 100 + i), `worker-${i}`),
+            ),
+          );
+          expect(beats.every((ok) => ok)).toBe(true);
+          expect((await store.leases.get(key))!.heartbeatAt).toBe(at(HOUR - 61).toISOString());
+          // A fenced write is not held up by them.
+          await store.states.put(state({ resultHash: 'fenced' }), first.lease);
+          // Alive through the heartbeats: not taken at HOUR + 10, taken once they are an hour old.
+          expect((await acquire(store, key, 'exec-b', HOUR, at(HOUR + 10))).acquired).toBe(false);
+          const taken = await acquire(store, key, 'exec-b', HOUR, at(2 * HOUR));
+          if (!taken.acquired) throw new Error('expected takeover');
+          // A heartbeat under the old token (a racing zombie) does not refresh the new lease.
+          await store.leases.beat(first.lease, 'zombie', at(3 * HOUR).toISOString());
+          expect((await store.leases.get(key))!.heartbeatAt).toBeNull();
         }));
 
       it('frees the lease on release, but only for its current holder', () =>

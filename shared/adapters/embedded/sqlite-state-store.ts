@@ -20,7 +20,7 @@ import {
   type RunStore,
   type StateStore,
 } from '../../ports/state-store.ts';
-import { holdsLease } from '../../state/leases.ts';
+import { holdsLease, laterBeat } from '../../state/leases.ts';
 import { planFrom } from '../../state/plans.ts';
 
 const SCHEMA = `
@@ -211,6 +211,19 @@ export class SqliteStateStore implements StateStore {
               JSON.stringify(written),
             );
           return { read, written };
+        }),
+      // One local file: no document to contend on, so the heartbeat goes into the lease row.
+      beat: async (token, _owner, at) =>
+        this.#transaction(() => {
+          const lease = this.#lease(token);
+          if (lease === null || lease.token !== token.token || lease.released) return;
+          const body = JSON.stringify({ ...lease, heartbeatAt: laterBeat(lease.heartbeatAt, at) });
+          this.#run(
+            'UPDATE leases SET body = ? WHERE computation = ? AND date = ?',
+            body,
+            token.computation,
+            token.date,
+          );
         }),
     };
   }
