@@ -1,5 +1,5 @@
 import { EMULATOR_CLIENT_OPTIONS } from '../../shared/cli/pubsub-wiring.ts';
-import { PubSub } from '@google-cloud/pubsub';
+import { PubSub, type Message } from '@google-cloud/pubsub';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ledgerKey } from '../../shared/runtime/batch-files.ts';
 import { acquireLease } from '../../shared/state/leases.ts';
@@ -80,6 +80,44 @@ describe.skipIf(missing !== null)('distributed run under faults (emulators)', ()
     }
     await client.close();
     expect((await runManually(topology, [D])).status).toBe('completed');
+    expect(await checkInvariants(topology, [D])).toEqual(reference['25']);
+  }, 180_000);
+
+  it('every batch.ready and batch.completed republished under a new message id (scenario 5)', async () => {
+    topology = await startTopology(pubsub, firestore);
+    // A pull subscription beside the push one on each topic publishes every message once more, as a
+    // publisher's retry would: the same data, a new message id.
+    const client = new PubSub({ projectId: PROJECT_ID, ...EMULATOR_CLIENT_OPTIONS });
+    const ids = { original: new Set<string>(), republished: new Set<string>() };
+    const republishing: Array<Promise<unknown>> = [];
+    const subscriptions = await Promise.all(
+      ['batches', 'batch-completions'].map(async (name) => {
+        const topic = client.topic(`${topology!.prefix}-${name}`);
+        const [subscription] = await topic.createSubscription(`${topology!.prefix}-${name}-republisher`);
+        subscription.on('message', (message: Message) => {
+          message.ack();
+          if (message.attributes.republished === '1') return;
+          ids.original.add(message.id);
+          republishing.push(
+            topic
+              .publishMessage({ data: message.data, attributes: { ...message.attributes, republished: '1' } })
+              .then((id) => ids.republished.add(id)),
+          );
+        });
+        return subscription;
+      }),
+    );
+    try {
+      expect((await runManually(topology, [D])).status).toBe('completed');
+      await Promise.all(republishing);
+    } finally {
+      await Promise.all(subscriptions.map((s) => s.close()));
+      await client.close();
+    }
+    // Every batch message went out twice under two ids, and nothing was counted or stored twice.
+    expect(ids.original.size).toBeGreaterThan(10);
+    expect(ids.republished.size).toBe(ids.original.size);
+    expect([...ids.republished].some((id) => ids.original.has(id))).toBe(false);
     expect(await checkInvariants(topology, [D])).toEqual(reference['25']);
   }, 180_000);
 
