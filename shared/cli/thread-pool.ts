@@ -163,7 +163,9 @@ export class WorkerThreadPool {
     this.#dispatch();
     if (message.type === 'error') {
       running.reject(
-        message.poison ? new PoisonMessageError('WORKER_POISON', message.message) : new Error(message.message),
+        message.poison
+          ? new PoisonMessageError('WORKER_POISON', message.message)
+          : Object.assign(new Error(message.message), message.code === undefined ? {} : { code: message.code }),
       );
       return;
     }

@@ -26,7 +26,8 @@ export type FromThread =
   /** An entity is starting: a crash or a hang from now on is that entity's. */
   | { type: 'entity'; id: number; entityId: string }
   | { type: 'done'; id: number }
-  | { type: 'error'; id: number; message: string; poison: boolean };
+  /** `code`: the error's code (e.g. VERSION_SKEW, which the service answers 409), kept across the thread boundary. */
+  | { type: 'error'; id: number; message: string; poison: boolean; code?: string };
 
 const port = parentPort!;
 const { root, env } = workerData as { root: string; env: Record<string, string | undefined> };
@@ -57,6 +58,7 @@ port.on('message', (message: ToThread) => {
         id: message.id,
         message: error instanceof Error ? error.message : String(error),
         poison: error instanceof PoisonMessageError,
+        ...(typeof (error as { code?: unknown }).code === 'string' ? { code: (error as { code: string }).code } : {}),
       }),
   );
 });
