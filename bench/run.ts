@@ -9,6 +9,7 @@ import type { Bench, BenchResult } from './harness.ts';
 // Loaded after the warning filter: Node warns when node:sqlite is linked, before a static import's code runs.
 const { format } = await import('./harness.ts');
 const { checksBench } = await import('./checks.bench.ts');
+const { completionsBench } = await import('./completions.bench.ts');
 const { distributedBench } = await import('./distributed.bench.ts');
 const { manifestBench } = await import('./manifest.bench.ts');
 const { runBench } = await import('./run.bench.ts');
@@ -26,6 +27,7 @@ const BENCHES: Bench[] = [
   checksBench,
   consoleBench,
   shardedBench,
+  completionsBench,
 ];
 
 const wanted = process.argv.slice(2);

@@ -8,6 +8,7 @@ import { repairReason } from '../shared/plan/repair.ts';
 import {
   FINAL_STATUSES,
   StaleLeaseError,
+  StaleStateError,
   type ComputationState,
   type FinalStatus,
   type Lease,
@@ -70,6 +71,14 @@ function isFinal(status: string): status is FinalStatus {
   return (FINAL_STATUSES as readonly string[]).includes(status);
 }
 
+/** A final state another run wrote after `run` started: that run's word on what ran, not this one's to overwrite. */
+function writtenByOtherRunSince(
+  stored: ComputationState,
+  run: RunRecord,
+): stored is ComputationState & { status: FinalStatus } {
+  return stored.runId !== run.runId && isFinal(stored.status) && stored.updatedAt >= run.startedAt;
+}
+
 export function createExecutor(ports: ServicePorts): Executor {
   const { state, clock, manifest, settings } = ports;
   const outcomes = createOutcomes(ports);
@@ -110,6 +119,17 @@ export function createExecutor(ports: ServicePorts): Executor {
    * holder is left alone; the watchdog comes back if it goes quiet.
    */
   async function drive(run: RunRecord, entry: ManifestEntry, date: IsoDate, reclaim?: string): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await driveOnce(run, entry, date, reclaim);
+      } catch (error) {
+        // Another run wrote the state between this one's read and its write: decide again on what it wrote.
+        if (!(error instanceof StaleStateError) || attempt >= 3) throw error;
+      }
+    }
+  }
+
+  async function driveOnce(run: RunRecord, entry: ManifestEntry, date: IsoDate, reclaim?: string): Promise<void> {
     const runId = run.runId;
     const log = ports.log.child({ runId, date, computation: entry.name });
     const current = await state.states.get(date, entry.name);
@@ -117,6 +137,16 @@ export function createExecutor(ports: ServicePorts): Executor {
       // A redelivered pass.ready (or the watchdog) after this computation finished: say so again, change nothing.
       return outcomes.announce(runId, entry, date, current.status);
     }
+    if (current !== null && writtenByOtherRunSince(current, run)) {
+      // Another run (the same request delivered twice, two people asking for one date) finished it while
+      // this run ran: its state says what ran, and this run reports it instead of overwriting it.
+      log.info(
+        { otherRun: current.runId, status: current.status },
+        `${entry.name} on ${date} was ${current.status} by run ${current.runId} while this run ran; left as that run wrote it`,
+      );
+      return outcomes.announce(runId, entry, date, current.status);
+    }
+    const version = { updatedAt: current?.updatedAt ?? null };
     const mine = current?.runId === runId && current.status === 'running';
     const repairing = run.repairDates?.includes(date) === true;
     if (repairing && !mine && !isDue(entry.config.schedule, date)) {
@@ -158,7 +188,7 @@ export function createExecutor(ports: ServicePorts): Executor {
               startedAt: current.startedAt,
               ...(current.checks === undefined ? {} : { checks: current.checks }),
             },
-            undefined,
+            version,
             current,
           );
         log.warn({ tries: current.tries }, `${entry.name} on ${date}: ${note}`);
@@ -175,7 +205,7 @@ export function createExecutor(ports: ServicePorts): Executor {
               }
             : { status: 'blocked' as const, reason: early.reasons.join('; '), resultHash: null };
         // Written from the state it was decided on: a skip keeps that state's result hash and counts.
-        await writeState(state, entry, date, runId, clock.now(), fields, undefined, current);
+        await writeState(state, entry, date, runId, clock.now(), fields, version, current);
         log.info({ status: fields.status, reason: fields.reason }, `${entry.name} ${fields.status} on ${date}`);
         return outcomes.announce(runId, entry, date, fields.status);
       }
@@ -437,7 +467,8 @@ export function createExecutor(ports: ServicePorts): Executor {
       state.ledger.summary(key),
     ]);
     // Only completions of the attempt the lease drives count: anything else is late or superseded.
-    if (!drivesAttempt(lease, event.attempt)) {
+    const driving = drivesAttempt(lease, event.attempt) ? lease : await resumeReleased(event, lease);
+    if (driving === null) {
       if (outcomes.announced(event.runId, entry, event.date)) return;
       // If the computation already finished in this run, say so again: the first announcement may have been lost.
       const done = await state.states.get(event.date, event.computation);
@@ -445,15 +476,59 @@ export function createExecutor(ports: ServicePorts): Executor {
         await outcomes.announce(event.runId, entry, event.date, done.status);
       return;
     }
-    if (clock.now().getTime() - Date.parse(lease.heartbeatAt ?? lease.acquiredAt) > heartbeatEvery(settings))
-      await renewLease(state.leases, lease, clock.now());
-    const fan: FanOut = { runId: event.runId, entry, date: event.date, attempt: event.attempt, lease };
+    await heartbeatOnce(driving);
+    const fan: FanOut = { runId: event.runId, entry, date: event.date, attempt: event.attempt, lease: driving };
     try {
+      if (driving !== lease) {
+        // Taken over from a holder that let go (SIGTERM): send the batches it claimed and may never have sent.
+        const sent = await republishUnfinished(ports, fan);
+        ports.log.warn(
+          { runId: event.runId, date: event.date, computation: entry.name, republished: sent },
+          `Took ${entry.name} on ${event.date} over from a holder that released it; going on from its batch plan`,
+        );
+      }
       await completion.advance(fan, summary);
     } catch (error) {
       if (error instanceof StaleLeaseError) return;
-      await failOrRetry(event.runId, entry, event.date, error, lease);
+      await failOrRetry(event.runId, entry, event.date, error, driving);
     }
+  }
+
+  /** When this process last heartbeated each lease, so concurrent completions send one heartbeat, not one each. */
+  const beaten = new Map<string, number>();
+
+  /** Heartbeats the lease a completion works under when neither it nor this process did so lately. */
+  async function heartbeatOnce(lease: Lease): Promise<void> {
+    const now = clock.now().getTime();
+    const id = `${lease.computation}/${lease.date}/${lease.token}`;
+    const every = heartbeatEvery(settings);
+    if (now - Date.parse(lease.heartbeatAt ?? lease.acquiredAt) <= every || now - (beaten.get(id) ?? 0) <= every)
+      return;
+    if (beaten.size > 10_000) beaten.clear();
+    beaten.set(id, now);
+    await renewLease(state.leases, lease, clock.now(), settings.ownerId);
+  }
+
+  /**
+   * A completion of the attempt whose holder released its lease (it was
+   * stopped, maybe while finalizing) while the computation still runs in
+   * that run: takes the lease with a new token for the same attempt, so
+   * the fan-out goes on now (its one-per-token steps, such as finalizing,
+   * can run again) instead of after the lease goes stale and the sweep comes.
+   */
+  async function resumeReleased(event: BatchCompleted, lease: Lease | null): Promise<Lease | null> {
+    if (lease === null || !lease.released || attemptOf(lease) !== event.attempt) return null;
+    const current = await state.states.get(event.date, event.computation);
+    if (current === null || current.runId !== event.runId || current.status !== 'running') return null;
+    const taken = await acquireLease(
+      state.leases,
+      { computation: event.computation, date: event.date },
+      settings.ownerId,
+      clock.now(),
+      (holder) => holder.released && holder.token === lease.token,
+      event.attempt,
+    );
+    return taken.acquired ? taken.lease : null;
   }
 
   return { onPassReady, onBatchCompleted };

@@ -93,6 +93,18 @@ export class StaleLeaseError extends ComputeError {
   }
 }
 
+/** A write without a lease found the stored state changed since it was decided on (another run wrote it). */
+export class StaleStateError extends ComputeError {
+  readonly code = 'STALE_STATE';
+
+  constructor(computation: string, date: string, expected: string | null, found: string | null) {
+    super(
+      `Refused a write for ${computation} on ${date}: its state changed since it was read (expected the one written ${expected ?? 'never'}, found one written ${found ?? 'never'}). Another run wrote it.`,
+    );
+    this.name = 'StaleStateError';
+  }
+}
+
 /** The worker's code differs from the code the batch was planned with. */
 export class VersionSkewError extends ComputeError {
   readonly code = 'VERSION_SKEW';
@@ -102,6 +114,18 @@ export class VersionSkewError extends ComputeError {
       `Version skew: batch of ${computation} was planned with code ${expected.slice(0, 12)}, this worker runs ${actual.slice(0, 12)}. Deploy the same code to every service; the batch is left for a worker that has it.`,
     );
     this.name = 'VersionSkewError';
+  }
+
+  /** The same error rebuilt from its text, on the far side of a thread boundary. */
+  static fromMessage(message: string): VersionSkewError {
+    const error = Object.create(VersionSkewError.prototype) as VersionSkewError;
+    Object.assign(error, {
+      message,
+      name: 'VersionSkewError',
+      code: 'VERSION_SKEW',
+      stack: `VersionSkewError: ${message}`,
+    });
+    return error;
   }
 }
 

@@ -15,14 +15,16 @@ import { drivesAttempt } from '../shared/state/leases.ts';
 import { runBatch, type BatchOutcome } from '../shared/runtime/run-batch.ts';
 import { loadShard } from '../shared/runtime/shard-batches.ts';
 
+/** How one delivery of a batch is run, when a thread pool runs it (tries after a crash). */
+export interface BatchTry {
+  /** Epoch ms at which the batch's budget ends (Default: now + batchTimeoutMs) */
+  deadline?: number;
+  /** Entities an earlier try died or was stopped in, with what happened: failed, not run again. */
+  failed?: Readonly<Record<string, string>>;
+}
+
 export interface Worker {
-  onBatchReady: (event: BatchReady) => Promise<void>;
-  /**
-   * Records a batch that could not be processed (its worker thread hung
-   * and was replaced): every entity failed with `error`, and the
-   * completion announced, so the fan-out ends.
-   */
-  failBatch: (event: BatchReady, error: string) => Promise<void>;
+  onBatchReady: (event: BatchReady, batchTry?: BatchTry) => Promise<void>;
 }
 
 /** The parts of the ports a worker uses: it holds no state between messages. */
@@ -99,7 +101,7 @@ export function createWorker(ports: WorkerPorts, options: WorkerOptions = {}): W
     });
   }
 
-  async function onBatchReady(event: BatchReady): Promise<void> {
+  async function onBatchReady(event: BatchReady, batchTry: BatchTry = {}): Promise<void> {
     const entry = ports.manifest.byName.get(event.computation);
     if (entry === undefined)
       throw new PoisonMessageError(
@@ -153,18 +155,14 @@ export function createWorker(ports: WorkerPorts, options: WorkerOptions = {}): W
     const outcome = await withHeartbeat(ports, lease, () =>
       runBatch(entry, context, log, undefined, {
         entityTimeoutMs: limits.entityMs,
-        deadline: ports.clock.now().getTime() + ports.settings.batchTimeoutMs,
+        deadline: batchTry.deadline ?? ports.clock.now().getTime() + ports.settings.batchTimeoutMs,
         now: () => ports.clock.now().getTime(),
+        ...(batchTry.failed === undefined ? {} : { failed: batchTry.failed }),
         ...(options.onEntity === undefined ? {} : { onEntity: options.onEntity }),
       }),
     );
     await complete(event, outcome);
   }
 
-  async function failBatch(event: BatchReady, error: string): Promise<void> {
-    logFor(event).error({}, `Batch ${event.batchId} of ${event.computation}: ${error}`);
-    await complete(event, await failedOutcome(event, error));
-  }
-
-  return { onBatchReady, failBatch };
+  return { onBatchReady };
 }

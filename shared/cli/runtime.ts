@@ -119,9 +119,10 @@ export async function openRuntime(
           env: options.env ?? {},
           bus,
           logLine: options.logLine ?? (() => undefined),
+          log: options.log,
           entityTimeout: (event) =>
             timeoutsFor(ports.settings, manifest.byName.get(event.computation)?.config ?? {}).entityMs,
-          onStuck: (event, error) => worker.failBatch(event, error),
+          batchTimeoutMs: ports.settings.batchTimeoutMs,
         })
       : null;
   subscribeServices(bus, {

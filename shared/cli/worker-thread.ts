@@ -1,7 +1,8 @@
-// A worker service in a worker thread, for the embedded mode: batches are
-// processed on another core while the main thread reads the warehouse and
-// runs planner and executor. It holds no state between messages; events it
-// publishes and lines it logs go to the main thread.
+// A worker service in a worker thread: batches run where a crash or a
+// process() stuck in synchronous code takes down only this thread (the
+// pool replaces it), while the main thread keeps answering requests. It
+// holds no state between messages; events it publishes and lines it logs
+// go to the main thread, which awaits each publish before it answers.
 import { parentPort, workerData } from 'node:worker_threads';
 import { createWorker } from '../../worker/worker.ts';
 import { PoisonMessageError } from '../errors.ts';
@@ -15,18 +16,18 @@ import { newOwnerId } from '../runtime/owner.ts';
 import { settingsFor } from '../runtime/ports.ts';
 import { openShardedReads, openStateStore } from './wiring.ts';
 
-export type ToThread = { id: number; event: BatchReady };
+/** One try of a batch: its budget's end (epoch ms) and the entities earlier tries died in. */
+export type ToThread = { id: number; event: BatchReady; deadline: number; failed: Record<string, string> };
 
-/** Progress messages are sent at most this often. */
-export const PROGRESS_MS = 100;
 export type FromThread =
   | { type: 'ready' }
-  | { type: 'publish'; event: ComputeEvent }
+  | { type: 'publish'; id: number; event: ComputeEvent }
   | { type: 'log'; line: string }
-  /** Entities are starting (sent at most every PROGRESS_MS): the pool replaces a thread that stops sending them. */
-  | { type: 'progress'; id: number }
+  /** An entity is starting: a crash or a hang from now on is that entity's. */
+  | { type: 'entity'; id: number; entityId: string }
   | { type: 'done'; id: number }
-  | { type: 'error'; id: number; message: string; poison: boolean };
+  /** `code`: the error's code (e.g. VERSION_SKEW, which the service answers 409), kept across the thread boundary. */
+  | { type: 'error'; id: number; message: string; poison: boolean; code?: string };
 
 const port = parentPort!;
 const { root, env } = workerData as { root: string; env: Record<string, string | undefined> };
@@ -35,31 +36,22 @@ const project = await loadProjectConfig(root, env);
 const manifest = await requireManifest(project);
 const state = await openStateStore(project);
 let current = -1;
-let last = 0;
 const worker = createWorker(
   {
     manifest,
     state,
     blobs: openBlobStore(manifest),
-    bus: { publish: async (event) => send({ type: 'publish', event }), subscribe: () => undefined },
+    bus: { publish: async (event) => send({ type: 'publish', id: current, event }), subscribe: () => undefined },
     log: createLogger({ destination: { write: (line: string) => send({ type: 'log', line }) } }),
     clock: systemClock,
     settings: settingsFor(project.execution, newOwnerId()),
     shards: await openShardedReads(project),
   },
-  {
-    onEntity: () => {
-      const now = Date.now();
-      if (now - last < PROGRESS_MS) return;
-      last = now;
-      send({ type: 'progress', id: current });
-    },
-  },
+  { onEntity: (entityId) => send({ type: 'entity', id: current, entityId }) },
 );
 port.on('message', (message: ToThread) => {
   current = message.id;
-  last = Date.now();
-  worker.onBatchReady(message.event).then(
+  worker.onBatchReady(message.event, { deadline: message.deadline, failed: message.failed }).then(
     () => send({ type: 'done', id: message.id }),
     (error: unknown) =>
       send({
@@ -67,6 +59,7 @@ port.on('message', (message: ToThread) => {
         id: message.id,
         message: error instanceof Error ? error.message : String(error),
         poison: error instanceof PoisonMessageError,
+        ...(typeof (error as { code?: unknown }).code === 'string' ? { code: (error as { code: string }).code } : {}),
       }),
   );
 });

@@ -13,8 +13,9 @@ import { describeIssues } from '../util/zod-problems.ts';
  *   {"date": "2026-01-26", "to"?: "2026-01-31", "computation"?: "X" | "X,Y" | ["X", "Y"], "force"?: true, "repair"?: true}
  * or, as Cloud Scheduler publishes it, {"date": "yesterday", "schedule": "02:00"} (which repairs too).
  * Checked by {@link parseRunRequest}, as the CLI and the management API are.
- * Turned into a run.requested event whose run id comes from the message id,
- * so a redelivered message starts nothing new; relative dates are resolved
+ * Turned into a run.requested event whose run id comes from the message id
+ * (a scheduled run's from its schedule and date: see runIdOf), so a
+ * redelivered message starts nothing new; relative dates are resolved
  * in UTC against the publish time, so a redelivery runs the same date too.
  */
 const shortRun = z
@@ -74,7 +75,21 @@ export function expandRunRequest(
   if (!request.ok) throw poison(request.problems);
   return runRequestedEvent(
     request.request,
-    request.request.runId ?? `run-${messageId ?? Date.now().toString(36)}`,
+    request.request.runId ?? runIdOf(request.request, messageId),
     trigger ?? (schedule === undefined ? 'manual' : 'scheduler'),
   );
+}
+
+/**
+ * The run id of a message that names none. A scheduled run's comes from
+ * its schedule and the date it resolved to, not the message id: Cloud
+ * Scheduler delivers at least once and a publisher's retry mints a new
+ * message id, and either way one schedule on one date starts one run.
+ * Other messages: the message id, so a redelivery starts nothing new (a
+ * manual request that may be published twice names its own `runId`).
+ */
+export function runIdOf(request: { schedule: string | null; dates: readonly string[] }, messageId?: string): string {
+  if (request.schedule !== null && request.dates.length === 1)
+    return `scheduled-${request.schedule.replace(':', '')}-${request.dates[0]}`;
+  return `run-${messageId ?? Date.now().toString(36)}`;
 }

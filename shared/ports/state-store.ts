@@ -111,12 +111,15 @@ export interface ComputationStates {
    */
   range(from: IsoDate, to: IsoDate, computations?: readonly string[]): Promise<ComputationState[]>;
   /**
-   * Writes a state. With `fence`, the write happens only while that lease
-   * token is the current, unreleased one for (computation, date) (the rule
-   * is holdsLease in shared/state/leases.ts); otherwise it throws
-   * {@link StaleLeaseError} and nothing is written.
+   * Writes a state. With a lease token as `fence`, the write happens only
+   * while that token is the current, unreleased one for (computation,
+   * date) (the rule is holdsLease in shared/state/leases.ts); otherwise it
+   * throws {@link StaleLeaseError}. With a {@link StateVersion} (a write
+   * that holds no lease: a skip, a block), only while the stored state is
+   * still the one the write was decided on; otherwise it throws
+   * {@link StaleStateError}. Either way nothing is written then.
    */
-  put(state: ComputationState, fence?: LeaseToken): Promise<void>;
+  put(state: ComputationState, fence?: LeaseToken | StateVersion): Promise<void>;
   /** Deletes states whose expiry is before `now`; returns how many. */
   purgeExpired(now: Date): Promise<number>;
 }
@@ -255,6 +258,15 @@ export interface LeaseStore {
     key: LeaseKey,
     decide: (current: Lease | null) => Lease | null,
   ): Promise<{ read: Lease | null; written: Lease | null }>;
+  /**
+   * Records that `owner` is alive under lease `token` at `at`. Not a
+   * transaction and not a write of the lease record: a heartbeat per
+   * holder, so the executor's completions and every worker on a batch of
+   * the computation never contend on one document. get() and change()
+   * report the latest heartbeat of the current token as `heartbeatAt`;
+   * heartbeats of an older token count for nothing.
+   */
+  beat(token: LeaseToken, owner: string, at: string): Promise<void>;
 }
 
 /** Which fan-out a batch belongs to: a computation on a date in a run, and the attempt (a fan-out redone after a takeover is a new attempt). */
@@ -344,8 +356,18 @@ export interface BatchLedger {
   batches(key: LedgerKey): Promise<BatchRecord[]>;
 }
 
-/** Thrown by a fenced write whose token is stale; declared with the other errors. */
-export { StaleLeaseError } from '../errors.ts';
+/** Thrown by a fenced write whose fence is stale; declared with the other errors. */
+export { StaleLeaseError, StaleStateError } from '../errors.ts';
+
+/** The stored state a write without a lease was decided on: its `updatedAt`, or null when none was stored. */
+export interface StateVersion {
+  updatedAt: string | null;
+}
+
+/** Whether a state write's fence is a lease token (else the version of the state it was decided on). */
+export function isLeaseFence(fence: LeaseToken | StateVersion): fence is LeaseToken {
+  return 'token' in fence;
+}
 
 /** How a storage key is made of a ledger key: run and attempt in one field, as stored since the first version. */
 export function ledgerRunField(key: LedgerKey): string {

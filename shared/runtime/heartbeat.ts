@@ -9,13 +9,14 @@ import { heartbeatEvery, type ServicePorts } from './ports.ts';
  * turns false once a heartbeat finds the lease taken over: the work should stop.
  */
 export async function withHeartbeat<T>(
-  ports: Pick<ServicePorts, 'state' | 'clock' | 'settings' | 'log'>,
+  ports: Pick<ServicePorts, 'state' | 'clock' | 'settings' | 'log' | 'activeLeases'>,
   lease: LeaseToken,
   work: (held: () => boolean) => Promise<T>,
 ): Promise<T> {
   let held = true;
+  ports.activeLeases?.add(lease);
   const timer = setInterval(() => {
-    renewLease(ports.state.leases, lease, ports.clock.now()).then(
+    renewLease(ports.state.leases, lease, ports.clock.now(), ports.settings.ownerId).then(
       (renewed) => {
         if (!renewed) held = false;
       },
@@ -27,5 +28,6 @@ export async function withHeartbeat<T>(
     return await work(() => held);
   } finally {
     clearInterval(timer);
+    ports.activeLeases?.delete(lease);
   }
 }

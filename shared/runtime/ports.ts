@@ -9,6 +9,7 @@ import type { ResultStore } from '../ports/warehouse.ts';
 import type { ComputationReader } from '../warehouse/computation-reader.ts';
 import { INLINE_BYTES } from './batch-files.ts';
 import type { RunVersionScopes } from './input-versions.ts';
+import type { ActiveLeases } from './active-leases.ts';
 
 /** Tunables of the run, with their defaults in DEFAULT_SETTINGS. */
 export interface RuntimeSettings {
@@ -41,7 +42,13 @@ export interface RuntimeSettings {
    * timeout is known (the CLI, a service run by hand). (Default: null)
    */
   requestBudgetMs: number | null;
-  /** A batch's entities not started within this long fail, so the batch answers before Pub/Sub's 600 s push deadline. (Default: 540 s) */
+  /**
+   * A batch's budget from the delivery's arrival: every entity's time limit
+   * is capped by what is left of it, and entities not started within it
+   * fail, so the batch answers before Pub/Sub's 600 s push deadline (and the
+   * service's request timeout) with room to record and answer. (Default:
+   * 540 s, or the request budget when smaller)
+   */
   batchTimeoutMs: number;
   /** On SIGTERM, requests in flight get this long to finish before they are answered for redelivery. (Default: 8 s, under Cloud Run's 10 s) */
   shutdownGraceMs: number;
@@ -72,6 +79,9 @@ export const DEFAULT_SETTINGS: Omit<RuntimeSettings, 'ownerId'> = {
 /** What a request keeps for itself after its work: storing results, recording the batch, publishing, answering. */
 export const REQUEST_MARGIN_MS = 30_000;
 
+/** Pub/Sub's longest push deadline (the ack deadline caps a push request at 600 s). */
+export const PUSH_DEADLINE_MS = 600_000;
+
 /** How often a lease holder heartbeats: a fifth of the staleness, so one lost heartbeat never makes a live holder stale. */
 export function heartbeatEvery(settings: Pick<RuntimeSettings, 'leaseStaleMs'>): number {
   return Math.max(200, Math.floor(settings.leaseStaleMs / 5));
@@ -101,6 +111,8 @@ export interface ServicePorts {
    * query per dataset. (Default: each user keeps its own)
    */
   versionScopes?: RunVersionScopes;
+  /** The leases this process works under now, released on SIGTERM (a service's executor sets it). (Default: none kept) */
+  activeLeases?: ActiveLeases;
 }
 
 /** Runs `work` over items with at most `limit` at once. */
@@ -141,8 +153,8 @@ export function settingsFor(
     service.requestTimeoutSeconds === undefined ? null : service.requestTimeoutSeconds * 1000 - REQUEST_MARGIN_MS;
   const entityTimeoutMs = ms(execution.entityTimeoutSeconds, d.entityTimeoutMs);
   const computationTimeoutMs = ms(execution.computationTimeoutSeconds, d.computationTimeoutMs);
-  // Defaults that fit the request: a batch starts its entities early enough that the
-  // last one's entity timeout still ends inside it; a global computation gets the request.
+  // Defaults that fit the request: a batch's budget (which caps every entity's time
+  // limit) ends inside it; a global computation gets the request.
   const fits = (fallback: number, room: number | null) =>
     room === null || room <= 0 ? fallback : Math.min(fallback, room);
   return {
@@ -159,7 +171,7 @@ export function settingsFor(
     requestBudgetMs: budget,
     batchTimeoutMs:
       execution.batchTimeoutSeconds === undefined
-        ? fits(d.batchTimeoutMs, budget === null ? null : budget - entityTimeoutMs)
+        ? fits(d.batchTimeoutMs, budget)
         : execution.batchTimeoutSeconds * 1000,
     shutdownGraceMs: ms(execution.shutdownGraceSeconds, d.shutdownGraceMs),
     inlineContextBytes: d.inlineContextBytes,

@@ -1,35 +1,41 @@
 import type { Manifest } from '../manifest/manifest.ts';
-import { REQUEST_MARGIN_MS, timeoutsFor, type RuntimeSettings } from './ports.ts';
+import { PUSH_DEADLINE_MS, REQUEST_MARGIN_MS, timeoutsFor, type RuntimeSettings } from './ports.ts';
+
+const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
 
 /**
  * Checks, at a service's start, that the work one request holds fits in the
  * request: past its timeout Cloud Run closes the connection and throttles
  * the CPU, Pub/Sub redelivers, and the redelivery is acknowledged against
  * the still-live lease while the first attempt crawls on until the watchdog
- * restarts it. Returns one line per limit that does not fit, naming the
- * setting to change; none when no request timeout is known.
+ * restarts it. A worker's batch budget must also end before Pub/Sub's push
+ * deadline. Returns one line per limit that does not fit, naming the
+ * setting to change.
  */
 export function requestLimitProblems(
   settings: RuntimeSettings,
   manifest: Manifest,
   roles: readonly string[],
 ): string[] {
-  const budget = settings.requestBudgetMs;
-  if (budget === null) return [];
-  const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
-  const timeout = seconds(budget + REQUEST_MARGIN_MS);
-  const room = `the request timeout ${timeout} (COMPUTE_REQUEST_TIMEOUT_SECONDS, the Terraform module's service timeout) less ${seconds(REQUEST_MARGIN_MS)} for storing and answering: ${seconds(budget)}`;
   const problems: string[] = [];
+  const push = PUSH_DEADLINE_MS - REQUEST_MARGIN_MS;
+  const budget = settings.requestBudgetMs;
+  const requestRoom = (ms: number) =>
+    `the request timeout ${seconds(ms + REQUEST_MARGIN_MS)} (COMPUTE_REQUEST_TIMEOUT_SECONDS, the Terraform module's service timeout) less ${seconds(REQUEST_MARGIN_MS)} for storing and answering: ${seconds(ms)}`;
   if (roles.includes('worker')) {
-    for (const entry of manifest.computations.filter((c) => c.config.type === 'per-entity')) {
-      const { entityMs } = timeoutsFor(settings, entry.config);
-      const worst = settings.batchTimeoutMs + entityMs;
-      if (worst > budget)
-        problems.push(
-          `A batch of ${entry.name} may run ${seconds(worst)} (execution.batchTimeoutSeconds ${seconds(settings.batchTimeoutMs)} + entity timeout ${seconds(entityMs)}), more than ${room}. Lower execution.batchTimeoutSeconds or the entity timeout (execution.entityTimeoutSeconds, or timeouts.entitySeconds of ${entry.name}) so they add up to at most ${seconds(budget)}.`,
-        );
-    }
+    // Entities' limits are capped by the batch's budget, so the budget alone bounds a batch.
+    const room =
+      budget !== null && budget < push
+        ? requestRoom(budget)
+        : `Pub/Sub's push deadline ${seconds(PUSH_DEADLINE_MS)} less ${seconds(REQUEST_MARGIN_MS)} for storing and answering: ${seconds(push)}`;
+    const limit = Math.min(budget ?? push, push);
+    if (settings.batchTimeoutMs > limit)
+      problems.push(
+        `A batch may run ${seconds(settings.batchTimeoutMs)} (execution.batchTimeoutSeconds), more than ${room}. Set execution.batchTimeoutSeconds to at most ${Math.floor(limit / 1000)}.`,
+      );
   }
+  if (budget === null) return problems;
+  const room = requestRoom(budget);
   if (roles.includes('executor')) {
     for (const entry of manifest.computations.filter((c) => c.config.type === 'global')) {
       const { computationMs } = timeoutsFor(settings, entry.config);

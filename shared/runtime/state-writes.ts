@@ -9,6 +9,7 @@ import type {
   FinalStatus,
   LeaseToken,
   StateStore,
+  StateVersion,
 } from '../ports/state-store.ts';
 import { expiresAt } from '../state/expiry.ts';
 import { changedSince, historyEntry } from '../state/history.ts';
@@ -34,7 +35,9 @@ export interface StateFields {
 /**
  * Writes the state of (computation, date) for a run, keeping fields the
  * update does not name from `known` (the state the caller decided on), or
- * else from the stored state, read here.
+ * else from the stored state, read here. `fence`: the lease the writer
+ * holds, or for a write without one (a skip, a block) the version of the
+ * state it was decided on: a write that lost a race writes nothing.
  */
 export async function writeState(
   store: StateStore,
@@ -43,7 +46,7 @@ export async function writeState(
   runId: string,
   now: Date,
   fields: StateFields,
-  fence?: LeaseToken,
+  fence?: LeaseToken | StateVersion,
   known?: ComputationState | null,
 ): Promise<ComputationState> {
   const previous = known !== undefined ? known : await store.states.get(date, entry.name);

@@ -77,12 +77,23 @@ export async function acquireLease(
   return written !== null ? { acquired: true, lease: written, previous: read } : { acquired: false, holder: read! };
 }
 
-/** Records a heartbeat; false when the token is no longer the current one. */
-export async function renewLease(leases: LeaseStore, token: LeaseToken, now: Date): Promise<boolean> {
-  const { written } = await leases.change(token, (current) =>
-    holdsLease(current, token) ? { ...current, heartbeatAt: now.toISOString() } : null,
-  );
-  return written !== null;
+/**
+ * Records a heartbeat of `owner` under the lease; false when the token is
+ * no longer the current one. A read and a heartbeat record, no transaction
+ * on the lease (a heartbeat racing a takeover is kept under the old token,
+ * where it counts for nothing).
+ */
+export async function renewLease(leases: LeaseStore, token: LeaseToken, now: Date, owner: string): Promise<boolean> {
+  if (!holdsLease(await leases.get(token), token)) return false;
+  await leases.beat(token, owner, now.toISOString());
+  return true;
+}
+
+/** The later of two heartbeat times (ISO strings), either possibly null. */
+export function laterBeat(a: string | null, b: string | null): string | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return a >= b ? a : b;
 }
 
 /** Releases the lease if the token is still the current one. */

@@ -37,6 +37,7 @@ const TARGETS = [
   'state.states.get',
   'state.leases.change',
   'state.leases.get',
+  'state.leases.beat',
   'state.runs.claimStep',
   'state.runs.steps',
   'state.runs.update',
@@ -61,6 +62,8 @@ export interface Shape {
 export type Plan =
   | { kind: 'faults'; faults: Fault[] }
   | { kind: 'duplicates'; type: ComputeEvent['type'] | 'every' }
+  /** One entity of Totals crashes the worker thread running it (process.exit), the run using worker threads. */
+  | { kind: 'crash'; entity: number }
   | { kind: 'kill'; afterMs: number };
 
 /** What a seed decides: the project's shape and the fault. */
@@ -87,7 +90,8 @@ export function planFor(seed: number): { shape: Shape; plan: Plan } {
       });
     }
     plan = { kind: 'faults', faults };
-  } else if (roll < 0.82) plan = { kind: 'duplicates', type: pick(next, [...EVENT_TYPES, 'every'] as const) };
+  } else if (roll < 0.8) plan = { kind: 'duplicates', type: pick(next, [...EVENT_TYPES, 'every'] as const) };
+  else if (roll < 0.88) plan = { kind: 'crash', entity: Math.floor(next() * shape.entities) };
   else plan = { kind: 'kill', afterMs: 150 + Math.floor(next() * 2500) };
   return { shape, plan };
 }
@@ -95,16 +99,25 @@ export function planFor(seed: number): { shape: Shape; plan: Plan } {
 export function describePlan(plan: Plan): string {
   if (plan.kind === 'faults') return plan.faults.map((f) => `${f.target}#${f.call} ${f.kind}`).join(' + ');
   if (plan.kind === 'duplicates') return `duplicate deliveries of ${plan.type}`;
+  if (plan.kind === 'crash') return `crash-in-entity e${String(plan.entity).padStart(3, '0')}`;
   return `compute run killed after ${plan.afterMs} ms`;
 }
 
-/** The scenario project for a shape; Totals and Streak a little slow, so faults land mid-fan-out. */
-function project(shape: Shape) {
+/**
+ * The scenario project for a shape; Totals and Streak a little slow, so faults land mid-fan-out.
+ * With `failing`, Totals fails on that entity: by crashing its worker thread, or (the clean run's
+ * reference) by throwing.
+ */
+function project(shape: Shape, failing?: { entity: number; how: 'crash' | 'throw' }) {
   const slow = 'await new Promise((r) => setTimeout(r, 1)); ';
+  const fail =
+    failing === undefined
+      ? ''
+      : `if (ctx.entityId === 'e${String(failing.entity).padStart(3, '0')}') ${failing.how === 'crash' ? 'process.exit(7);' : "throw new Error('failed');"} `;
   return scenarioProject({
     entities: shape.entities,
     dates: shape.dates,
-    bodies: { totals: slow + BODIES.totals, streak: slow + BODIES.streak },
+    bodies: { totals: slow + fail + BODIES.totals, streak: slow + BODIES.streak },
     config: { batchSize: shape.batchSize, execution: { maxInFlightBatches: shape.window } },
   });
 }
@@ -123,13 +136,13 @@ function viewOf(outcome: RunOutcome): View {
 
 const clean = new Map<string, Promise<View>>();
 
-/** The clean run of a shape, computed once per shape. */
-function cleanView(shape: Shape): Promise<View> {
-  const key = JSON.stringify(shape);
+/** The clean run of a shape (with one entity that throws, for a crash plan), computed once per shape. */
+function cleanView(shape: Shape, throwing?: number): Promise<View> {
+  const key = JSON.stringify({ shape, throwing });
   let view = clean.get(key);
   if (view === undefined) {
     view = (async () => {
-      const reference = await project(shape);
+      const reference = await project(shape, throwing === undefined ? undefined : { entity: throwing, how: 'throw' });
       try {
         return viewOf(await runProject(reference.root, { dates: shape.dates }));
       } finally {
@@ -174,8 +187,9 @@ export async function runIteration(seed: number, timeoutMs = 90_000): Promise<It
   const started = Date.now();
   const { shape, plan } = planFor(seed);
   const fault = describePlan(plan);
-  const expected = await cleanView(shape);
-  const work = await project(shape);
+  const crash = plan.kind === 'crash' ? plan.entity : undefined;
+  const expected = await cleanView(shape, crash);
+  const work = await project(shape, crash === undefined ? undefined : { entity: crash, how: 'crash' });
   let timer: NodeJS.Timeout | undefined;
   try {
     let fired = true;
@@ -216,7 +230,13 @@ async function inProcess(
         ? { deliveries: 2 }
         : { redeliverAfterSuccess: (event: ComputeEvent) => event.type === plan.type }
       : {};
-  const outcome = await runProject(root, { dates: shape.dates, faults, bus });
+  // A crash plan runs batches in a worker thread (as `compute run` and `compute serve` do): the crash takes it down.
+  const outcome = await runProject(root, {
+    dates: shape.dates,
+    faults,
+    bus,
+    ...(plan.kind === 'crash' ? { threads: true, env: { COMPUTE_BUS: '{"type":"inprocess","workerThreads":1}' } } : {}),
+  });
   if (plan.kind === 'faults') report(faults.fired.length > 0);
   const problems = compare(expected, viewOf(outcome));
   for (const [key, state] of outcome.states) if (state.status === 'running') problems.push(`${key} left running`);

@@ -32,6 +32,7 @@ const QUERIES: Record<string, string> = {
   'PREFIX-history where computation EQUAL and date EQUAL':
     'automatic: of(), equality filters only (single-field indexes merged); ordered in memory',
   'PREFIX-history where expireAt LESS_THAN': 'automatic: purgeExpired(), single-field index on the TTL field',
+  'PREFIX-leases where beatOf EQUAL': "automatic: single-field index on beatOf (a lease token's heartbeats)",
   'PREFIX-runs order by startedAt DESCENDING limit': 'automatic: single-field index on startedAt (descending)',
   steps: 'automatic: every step of a run',
   'steps where __name__ GREATER_THAN_OR_EQUAL and __name__ LESS_THAN': 'automatic: document ids',

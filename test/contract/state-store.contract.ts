@@ -3,6 +3,7 @@ import type { HashComponents } from '../../shared/manifest/composite-hash.ts';
 import { acquireLease, holdsLease, leaseIsFree, releaseLease, renewLease } from '../../shared/state/leases.ts';
 import {
   StaleLeaseError,
+  StaleStateError,
   type LeaseKey,
   type BatchRecord,
   type ComputationState,
@@ -263,10 +264,33 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
         withStore('lease-heartbeat', async (store) => {
           const first = await acquire(store, key, 'exec-a', HOUR, T0);
           if (!first.acquired) throw new Error('expected the lease');
-          expect(await renewLease(store.leases, first.lease, at(HOUR - 10))).toBe(true);
+          expect(await renewLease(store.leases, first.lease, at(HOUR - 10), 'exec-a')).toBe(true);
           expect((await acquire(store, key, 'exec-b', HOUR, at(HOUR + 10))).acquired).toBe(false);
           expect((await acquire(store, key, 'exec-b', HOUR, at(2 * HOUR))).acquired).toBe(true);
-          expect(await renewLease(store.leases, first.lease, at(2 * HOUR + 1))).toBe(false);
+          expect(await renewLease(store.leases, first.lease, at(2 * HOUR + 1), 'exec-a')).toBe(false);
+        }));
+
+      it('takes heartbeats of many holders at once beside the lease: none fails, the latest counts, an old token keeps nothing alive', () =>
+        withStore('lease-beats', async (store) => {
+          const first = await acquire(store, key, 'exec-a', HOUR, T0);
+          if (!first.acquired) throw new Error('expected the lease');
+          // 40 holders (the executor's completions, workers on its batches) at once: no transaction, nothing refused.
+          const beats = await Promise.all(
+            Array.from({ length: 40 }, (_, i) =>
+              renewLease(store.leases, first.lease, at(HOUR - 100 + i), `worker-${i}`),
+            ),
+          );
+          expect(beats.every((ok) => ok)).toBe(true);
+          expect((await store.leases.get(key))!.heartbeatAt).toBe(at(HOUR - 61).toISOString());
+          // A fenced write is not held up by them.
+          await store.states.put(state({ resultHash: 'fenced' }), first.lease);
+          // Alive through the heartbeats: not taken at HOUR + 10, taken once they are an hour old.
+          expect((await acquire(store, key, 'exec-b', HOUR, at(HOUR + 10))).acquired).toBe(false);
+          const taken = await acquire(store, key, 'exec-b', HOUR, at(2 * HOUR));
+          if (!taken.acquired) throw new Error('expected takeover');
+          // A heartbeat under the old token (a racing zombie) does not refresh the new lease.
+          await store.leases.beat(first.lease, 'zombie', at(3 * HOUR).toISOString());
+          expect((await store.leases.get(key))!.heartbeatAt).toBeNull();
         }));
 
       it('frees the lease on release, but only for its current holder', () =>
@@ -292,6 +316,27 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
           expect((await store.states.get(key.date, key.computation))!.resultHash).toBe('by-a');
           await store.states.put(state({ resultHash: 'by-b' }), taken.lease);
           expect((await store.states.get(key.date, key.computation))!.resultHash).toBe('by-b');
+        }));
+
+      it('writes without a lease only over the state it was decided on (a skip racing another run)', () =>
+        withStore('state-version', async (store) => {
+          // Nothing stored yet: a write decided on nothing.
+          await store.states.put(state({ runId: 'run-a', status: 'completed', updatedAt: at(1000).toISOString() }), {
+            updatedAt: null,
+          });
+          // Run B decided on nothing too, but run A wrote first: B's write is refused and A's state stays.
+          await expect(
+            store.states.put(state({ runId: 'run-b', status: 'skipped' }), { updatedAt: null }),
+          ).rejects.toBeInstanceOf(StaleStateError);
+          expect((await store.states.get('2026-01-26', 'UserPositions'))!).toMatchObject({
+            runId: 'run-a',
+            status: 'completed',
+          });
+          // Decided on A's state, B writes.
+          await store.states.put(state({ runId: 'run-b', status: 'skipped', updatedAt: at(2000).toISOString() }), {
+            updatedAt: at(1000).toISOString(),
+          });
+          expect((await store.states.get('2026-01-26', 'UserPositions'))!.runId).toBe('run-b');
         }));
 
       it('refuses a write fenced by a released lease, as holdsLease does', () =>

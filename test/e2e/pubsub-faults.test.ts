@@ -1,10 +1,11 @@
 import { EMULATOR_CLIENT_OPTIONS } from '../../shared/cli/pubsub-wiring.ts';
-import { PubSub } from '@google-cloud/pubsub';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PubSub, type Message } from '@google-cloud/pubsub';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ledgerKey } from '../../shared/runtime/batch-files.ts';
 import { acquireLease } from '../../shared/state/leases.ts';
 import { cli, json } from '../support/cli.ts';
-import { emulatorMissing, startEmulator, type Emulator } from '../support/emulators.ts';
+import { emulatorMissing } from '../support/emulators.ts';
+import { topologyPerTest } from '../support/topology-hooks.ts';
 import { runProject } from '../support/embedded.ts';
 import { BODIES, computationFile, CONFIGS, scenarioProject } from '../support/scenario.ts';
 import {
@@ -13,7 +14,6 @@ import {
   runManually,
   serve,
   startSweeping,
-  startTopology,
   stop,
   type Topology,
 } from '../support/topology.ts';
@@ -31,14 +31,11 @@ const NEW_TOTALS = 'return { total: ctx.data.events.reduce((sum, row) => sum + r
  * stored twice, and the same result hashes as a clean embedded run.
  */
 describe.skipIf(missing !== null)('distributed run under faults (emulators)', () => {
-  let pubsub: Emulator;
-  let firestore: Emulator;
+  const topologies = topologyPerTest();
   const reference: Record<string, Record<string, string | null>> = {};
   let topology: Topology | undefined;
 
   beforeAll(async () => {
-    [pubsub, firestore] = await Promise.all([startEmulator('pubsub'), startEmulator('firestore')]);
-    process.env.PUBSUB_EMULATOR_HOST = pubsub.host;
     const cases: Array<[string, number, Partial<typeof BODIES>]> = [
       ['25', 25, {}],
       ['20', 20, {}],
@@ -56,17 +53,9 @@ describe.skipIf(missing !== null)('distributed run under faults (emulators)', ()
       await clean.remove();
     }
   }, 180_000);
-  afterEach(async () => {
-    await topology?.close();
-    topology = undefined;
-  }, 60_000);
-  afterAll(async () => {
-    await Promise.all([pubsub?.stop(), firestore?.stop()]);
-    delete process.env.PUBSUB_EMULATOR_HOST;
-  }, 60_000);
 
   it('every message delivered twice', async () => {
-    topology = await startTopology(pubsub, firestore);
+    topology = await topologies.start();
     // A second push subscription on every pushed topic: each message arrives twice, with two message ids.
     const client = new PubSub({ projectId: PROJECT_ID, ...EMULATOR_CLIENT_OPTIONS });
     const [subscriptions] = await client.getSubscriptions();
@@ -83,8 +72,46 @@ describe.skipIf(missing !== null)('distributed run under faults (emulators)', ()
     expect(await checkInvariants(topology, [D])).toEqual(reference['25']);
   }, 180_000);
 
+  it('every batch.ready and batch.completed republished under a new message id (scenario 5)', async () => {
+    topology = await topologies.start();
+    // A pull subscription beside the push one on each topic publishes every message once more, as a
+    // publisher's retry would: the same data, a new message id.
+    const client = new PubSub({ projectId: PROJECT_ID, ...EMULATOR_CLIENT_OPTIONS });
+    const ids = { original: new Set<string>(), republished: new Set<string>() };
+    const republishing: Array<Promise<unknown>> = [];
+    const subscriptions = await Promise.all(
+      ['batches', 'batch-completions'].map(async (name) => {
+        const topic = client.topic(`${topology!.prefix}-${name}`);
+        const [subscription] = await topic.createSubscription(`${topology!.prefix}-${name}-republisher`);
+        subscription.on('message', (message: Message) => {
+          message.ack();
+          if (message.attributes.republished === '1') return;
+          ids.original.add(message.id);
+          republishing.push(
+            topic
+              .publishMessage({ data: message.data, attributes: { ...message.attributes, republished: '1' } })
+              .then((id) => ids.republished.add(id)),
+          );
+        });
+        return subscription;
+      }),
+    );
+    try {
+      expect((await runManually(topology, [D])).status).toBe('completed');
+      await Promise.all(republishing);
+    } finally {
+      await Promise.all(subscriptions.map((s) => s.close()));
+      await client.close();
+    }
+    // Every batch message went out twice under two ids, and nothing was counted or stored twice.
+    expect(ids.original.size).toBeGreaterThan(10);
+    expect(ids.republished.size).toBe(ids.original.size);
+    expect([...ids.republished].some((id) => ids.original.has(id))).toBe(false);
+    expect(await checkInvariants(topology, [D])).toEqual(reference['25']);
+  }, 180_000);
+
   it('a worker killed with SIGKILL in the middle of a batch', async () => {
-    topology = await startTopology(pubsub, firestore, { entities: 120, bodies: { totals: slow(20) + BODIES.totals } });
+    topology = await topologies.start({ entities: 120, bodies: { totals: slow(20) + BODIES.totals } });
     const run = runManually(topology, [D]);
     const victim = topology.workers[0]!;
     while (!victim.stdout.some((line) => line.includes('processed')) && victim.child.exitCode === null)
@@ -95,7 +122,7 @@ describe.skipIf(missing !== null)('distributed run under faults (emulators)', ()
   }, 180_000);
 
   it("the executor killed after publishing part of a computation's batches, then restarted", async () => {
-    topology = await startTopology(pubsub, firestore, {
+    topology = await topologies.start({
       entities: 120,
       bodies: { totals: slow(15) + BODIES.totals },
       execution: { maxInFlightBatches: 3 },
@@ -110,7 +137,7 @@ describe.skipIf(missing !== null)('distributed run under faults (emulators)', ()
   }, 180_000);
 
   it('a worker whose code differs refuses batches with a version-skew error; the others do them', async () => {
-    topology = await startTopology(pubsub, firestore, {
+    topology = await topologies.start({
       skewedBodies: { totals: 'return { total: -1 };', doubled: 'return null;', streak: 'return null;' },
     });
     expect((await runManually(topology, [D])).status).toBe('completed');
@@ -122,7 +149,7 @@ describe.skipIf(missing !== null)('distributed run under faults (emulators)', ()
   }, 180_000);
 
   it('malformed, unknown and impossible messages are acknowledged once as poison, logged, and change nothing', async () => {
-    topology = await startTopology(pubsub, firestore);
+    topology = await topologies.start();
     const validated = await cli(['validate', '--json', '--project', topology.project.root]);
     const codeHash = json<{ computations: Array<{ name: string; codeHash: string }> }>(validated).computations.find(
       (c) => c.name === 'Totals',
@@ -183,7 +210,7 @@ describe.skipIf(missing !== null)('distributed run under faults (emulators)', ()
   }, 180_000);
 
   it('a stale lease left by a dead executor elsewhere is taken over', async () => {
-    topology = await startTopology(pubsub, firestore);
+    topology = await topologies.start();
     const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
     const stale = await acquireLease(
       topology.store.leases,
@@ -199,7 +226,7 @@ describe.skipIf(missing !== null)('distributed run under faults (emulators)', ()
   }, 180_000);
 
   it('an executor on another host killed mid-computation: the watchdog takes its stale lease over and the run completes', async () => {
-    topology = await startTopology(pubsub, firestore, {
+    topology = await topologies.start({
       entities: 1000,
       execution: { leaseTtlSeconds: 3 },
     });
@@ -236,7 +263,7 @@ describe.skipIf(missing !== null)('distributed run under faults (emulators)', ()
   }, 180_000);
 
   it('a rolling deploy mid-run: old-code batches are superseded and the work is re-planned under the new code', async () => {
-    topology = await startTopology(pubsub, firestore, {
+    topology = await topologies.start({
       entities: 120,
       bodies: { totals: slow(15) + BODIES.totals },
       execution: { maxInFlightBatches: 3, shutdownGraceSeconds: 1 },
@@ -264,7 +291,7 @@ describe.skipIf(missing !== null)('distributed run under faults (emulators)', ()
   }, 180_000);
 
   it('SIGTERM in the middle of a batch: the worker answers within its grace and exits; the batch is redone', async () => {
-    topology = await startTopology(pubsub, firestore, {
+    topology = await topologies.start({
       entities: 20,
       // Every batch of the first pass takes four seconds.
       bodies: { totals: slow(400) + BODIES.totals, streak: slow(400) + BODIES.streak },

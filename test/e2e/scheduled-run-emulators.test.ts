@@ -83,9 +83,15 @@ describe.skipIf(missing !== null)('a scheduled run on the Pub/Sub and Firestore 
     expect(job.data).toEqual({ date: 'yesterday', schedule: '02:00' });
 
     const client = new PubSub({ projectId: PROJECT_ID, ...EMULATOR_CLIENT_OPTIONS });
-    const messageId = await client.topic(job.topic).publishMessage({ data: Buffer.from(JSON.stringify(job.data)) });
+    // Published twice, as Cloud Scheduler may deliver it (or a publisher's retry): two message ids, one run.
+    const data = Buffer.from(JSON.stringify(job.data));
+    const ids = [
+      await client.topic(job.topic).publishMessage({ data }),
+      await client.topic(job.topic).publishMessage({ data }),
+    ];
     await client.close();
-    const runId = `run-${messageId}`;
+    expect(ids[0]).not.toBe(ids[1]);
+    const runId = `scheduled-0200-${yesterday}`;
     const deadline = Date.now() + 120_000;
     let run = await store.runs.get(runId);
     while (Date.now() < deadline && (run === null || run.status === 'running')) {
@@ -106,6 +112,9 @@ describe.skipIf(missing !== null)('a scheduled run on the Pub/Sub and Firestore 
       'Totals=completed',
       'WeeklyDue=completed',
     ]);
+    expect((await store.runs.list(10)).map((r) => r.runId)).toEqual([runId]);
+    expect(states.every((s) => s.endsWith('=completed'))).toBe(true);
+    for (const state of await store.states.list(yesterday)) expect(state.runId).toBe(runId);
     const weekly = (await store.states.get(yesterday, 'WeeklyDue'))!;
     expect(weekly.resultHash).not.toBeNull();
     const planner = services[0]!.stdout.find((line) => line.includes(`Scheduled run ${runId}`));

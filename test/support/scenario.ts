@@ -55,15 +55,23 @@ export async function scenarioProject(
     dates?: string[];
     bodies?: Partial<typeof BODIES>;
     config?: Record<string, unknown>;
+    /** getConfig() keys merged over a computation's (e.g. `{Totals: {timeouts: {entitySeconds: 2}}}`). */
+    configs?: Partial<Record<keyof typeof CONFIGS, Record<string, unknown>>>;
   } = {},
 ): Promise<TempProject> {
   const bodies = { ...BODIES, ...options.bodies };
+  const configs = Object.fromEntries(
+    Object.entries(CONFIGS).map(([name, config]) => [
+      name,
+      { ...config, ...options.configs?.[name as keyof typeof CONFIGS] },
+    ]),
+  ) as typeof CONFIGS;
   const project = await tempProject({
     'compute.config.json': JSON.stringify({ batchSize: 10, ...options.config }),
-    'computations/totals.js': computationFile('Totals', CONFIGS.Totals, bodies.totals),
-    'computations/doubled.js': computationFile('Doubled', CONFIGS.Doubled, bodies.doubled),
-    'computations/summary.js': computationFile('Summary', CONFIGS.Summary, bodies.summary),
-    'computations/streak.js': computationFile('Streak', CONFIGS.Streak, bodies.streak),
+    'computations/totals.js': computationFile('Totals', configs.Totals, bodies.totals),
+    'computations/doubled.js': computationFile('Doubled', configs.Doubled, bodies.doubled),
+    'computations/summary.js': computationFile('Summary', configs.Summary, bodies.summary),
+    'computations/streak.js': computationFile('Streak', configs.Streak, bodies.streak),
   });
   const entities = options.entities ?? 25;
   const dates = options.dates ?? ['2026-01-25', '2026-01-26', '2026-01-27'];

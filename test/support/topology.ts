@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { EMULATOR_CLIENT_OPTIONS } from '../../shared/cli/pubsub-wiring.ts';
+import { runIdOf } from '../../shared/http/manual-run.ts';
 import { PubSub } from '@google-cloud/pubsub';
 import { FirestoreStateStore } from '../../shared/adapters/firestore/firestore-state-store.ts';
 import { cli } from './cli.ts';
@@ -134,6 +135,9 @@ export interface TopologyOptions {
   execution?: Record<string, unknown>;
   /** Extra worker projects (e.g. with other code) joining the balancer. */
   skewedBodies?: Partial<typeof BODIES>;
+  configs?: NonNullable<Parameters<typeof scenarioProject>[0]>['configs'];
+  /** Environment of the worker processes only (e.g. COMPUTE_WORKER_MEMORY_MB). */
+  workerEnv?: Record<string, string>;
 }
 
 /**
@@ -157,13 +161,15 @@ export async function startTopology(
     entities: options.entities,
     dates: options.dates,
     bodies: options.bodies,
+    configs: options.configs,
     config,
   });
   const env = { PUBSUB_EMULATOR_HOST: pubsub.host, FIRESTORE_EMULATOR_HOST: firestore.host };
+  const workerEnv = { ...env, ...options.workerEnv };
   const [executor, ...workers] = await Promise.all([
     serve(project.root, 'planner,executor', env),
-    serve(project.root, 'worker', env),
-    serve(project.root, 'worker', env),
+    serve(project.root, 'worker', workerEnv),
+    serve(project.root, 'worker', workerEnv),
   ]);
   if (options.skewedBodies !== undefined) {
     // Same state, bus and blob folder; other code.
@@ -194,7 +200,7 @@ export async function startTopology(
     restartWorker: async (index, signal = 'SIGTERM') => {
       const old = topology.workers[index]!;
       await stop(old, signal);
-      topology.workers[index] = await serve(old.root, 'worker', env, old.port);
+      topology.workers[index] = await serve(old.root, 'worker', workerEnv, old.port);
     },
     close: async () => {
       await Promise.all([topology.executor, ...topology.workers].map((s) => stop(s)));
@@ -225,7 +231,11 @@ export async function runMessage(
   const client = new PubSub({ projectId: PROJECT_ID, ...EMULATOR_CLIENT_OPTIONS });
   const messageId = await client.topic(`${topology.prefix}-runs`).publishMessage({ json: message });
   await client.close();
-  const runId = `run-${messageId}`;
+  // A scheduled run's id comes from its schedule and date (tests give absolute dates), others' from the message id.
+  const runId =
+    typeof message.schedule === 'string'
+      ? runIdOf({ schedule: message.schedule, dates: [String(message.date)] })
+      : `run-${messageId}`;
   const deadline = Date.now() + timeoutMs;
   let status = 'missing';
   while (Date.now() < deadline) {

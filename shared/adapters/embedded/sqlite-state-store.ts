@@ -4,6 +4,8 @@ import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import {
   ledgerRunField,
   StaleLeaseError,
+  StaleStateError,
+  isLeaseFence,
   type BatchLedger,
   type BatchPlan,
   type BatchRecord,
@@ -20,7 +22,7 @@ import {
   type RunStore,
   type StateStore,
 } from '../../ports/state-store.ts';
-import { holdsLease } from '../../state/leases.ts';
+import { holdsLease, laterBeat } from '../../state/leases.ts';
 import { planFrom } from '../../state/plans.ts';
 
 const SCHEMA = `
@@ -162,10 +164,18 @@ export class SqliteStateStore implements StateStore {
       },
       put: async (state, fence) => {
         this.#transaction(() => {
-          if (fence !== undefined) {
+          if (fence !== undefined && isLeaseFence(fence)) {
             const lease = this.#lease(fence);
             const current = lease?.token ?? null;
             if (!holdsLease(lease, fence)) throw new StaleLeaseError(fence, fence.token, current);
+          } else if (fence !== undefined) {
+            const row = this.#prepare('SELECT body FROM states WHERE date = ? AND computation = ?').get(
+              state.date,
+              state.computation,
+            ) as { body: string } | undefined;
+            const found = row === undefined ? null : (JSON.parse(row.body) as ComputationState).updatedAt;
+            if (found !== fence.updatedAt)
+              throw new StaleStateError(state.computation, state.date, fence.updatedAt, found);
           }
           this.#run(
             'INSERT INTO states (date, computation, expires_at, body) VALUES (?, ?, ?, ?) ON CONFLICT (date, computation) DO UPDATE SET expires_at = excluded.expires_at, body = excluded.body',
@@ -273,6 +283,19 @@ export class SqliteStateStore implements StateStore {
               JSON.stringify(written),
             );
           return { read, written };
+        }),
+      // One local file: no document to contend on, so the heartbeat goes into the lease row.
+      beat: async (token, _owner, at) =>
+        this.#transaction(() => {
+          const lease = this.#lease(token);
+          if (lease === null || lease.token !== token.token || lease.released) return;
+          const body = JSON.stringify({ ...lease, heartbeatAt: laterBeat(lease.heartbeatAt, at) });
+          this.#run(
+            'UPDATE leases SET body = ? WHERE computation = ? AND date = ?',
+            body,
+            token.computation,
+            token.date,
+          );
         }),
     };
   }

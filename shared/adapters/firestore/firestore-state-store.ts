@@ -9,6 +9,8 @@ import {
 import {
   ledgerRunField,
   StaleLeaseError,
+  StaleStateError,
+  isLeaseFence,
   type BatchLedger,
   type PlannedBatch,
   type BatchRecord,
@@ -24,7 +26,7 @@ import {
   type RunStore,
   type StateStore,
 } from '../../ports/state-store.ts';
-import { holdsLease } from '../../state/leases.ts';
+import { holdsLease, laterBeat } from '../../state/leases.ts';
 import { planFrom } from '../../state/plans.ts';
 import { dateRange } from '../../model/dates.ts';
 
@@ -179,9 +181,16 @@ export class FirestoreStateStore implements StateStore {
           return;
         }
         await this.#db.runTransaction(async (tx) => {
-          const lease = withoutTtl<Lease>((await tx.get(this.#leaseRef(fence))).data());
-          const current = lease?.token ?? null;
-          if (!holdsLease(lease, fence)) throw new StaleLeaseError(fence, fence.token, current);
+          if (isLeaseFence(fence)) {
+            const lease = withoutTtl<Lease>((await tx.get(this.#leaseRef(fence))).data());
+            const current = lease?.token ?? null;
+            if (!holdsLease(lease, fence)) throw new StaleLeaseError(fence, fence.token, current);
+          } else {
+            const stored = withoutTtl<ComputationState>((await tx.get(ref(state.date, state.computation))).data());
+            const found = stored?.updatedAt ?? null;
+            if (found !== fence.updatedAt)
+              throw new StaleStateError(state.computation, state.date, fence.updatedAt, found);
+          }
           tx.set(ref(state.date, state.computation), data);
         });
       },
@@ -258,16 +267,44 @@ export class FirestoreStateStore implements StateStore {
     };
   }
 
+  /**
+   * Heartbeats live beside the lease, one document per (lease token,
+   * holder) in the leases collection (so its TTL covers them): holders
+   * never write the lease document to say they are alive. Reads of a lease
+   * add the latest heartbeat of its token (one equality query on one field).
+   */
+  async #withBeats(lease: Lease | null): Promise<Lease | null> {
+    if (lease === null) return null;
+    const beats = await this.#collection('leases')
+      .where('beatOf', '==', docId(lease.computation, lease.date, String(lease.token)))
+      .get();
+    let latest = lease.heartbeatAt;
+    for (const doc of beats.docs) latest = laterBeat(latest, String(doc.get('at')));
+    return { ...lease, heartbeatAt: latest };
+  }
+
   #leasesPort(): LeaseStore {
     return {
-      get: async (key) => withoutTtl<Lease>((await this.#leaseRef(key).get()).data()),
-      change: (key, decide) =>
-        this.#db.runTransaction(async (tx) => {
-          const read = withoutTtl<Lease>((await tx.get(this.#leaseRef(key))).data());
+      get: async (key) => this.#withBeats(withoutTtl<Lease>((await this.#leaseRef(key).get()).data())),
+      change: async (key, decide) => {
+        // Heartbeats are read before the transaction, so heartbeat writes never contend with it.
+        const before = await this.#withBeats(withoutTtl<Lease>((await this.#leaseRef(key).get()).data()));
+        return this.#db.runTransaction(async (tx) => {
+          const stored = withoutTtl<Lease>((await tx.get(this.#leaseRef(key))).data());
+          const read =
+            stored !== null && before !== null && stored.token === before.token
+              ? { ...stored, heartbeatAt: laterBeat(stored.heartbeatAt, before.heartbeatAt) }
+              : stored;
           const written = decide(read);
           if (written !== null) tx.set(this.#leaseRef(key), this.#expiring(plain(written)));
           return { read, written };
-        }),
+        });
+      },
+      beat: async (token, owner, at) => {
+        const id = docId(token.computation, token.date, 'beat', String(token.token), owner);
+        const beatOf = docId(token.computation, token.date, String(token.token));
+        await this.#collection('leases').doc(id).set(this.#expiring({ beatOf, owner, at }));
+      },
     };
   }
 

@@ -2,7 +2,6 @@ import { RunVersionScopes } from '../../runtime/input-versions.ts';
 import type { Server } from 'node:http';
 import { createExecutor } from '../../../executor/executor.ts';
 import { createPlanner } from '../../../planner/planner.ts';
-import { createWorker } from '../../../worker/worker.ts';
 import { UsageError, UserError } from '../../errors.ts';
 import type { Request, Response } from 'express';
 import { managementHandler } from '../../http/management.ts';
@@ -15,13 +14,16 @@ import { requireManifest } from '../../manifest/build-manifest.ts';
 import { systemClock } from '../../ports/clock.ts';
 import { newOwnerId } from '../../runtime/owner.ts';
 import { requestLimitProblems, workerCapacityWarning } from '../../runtime/request-limits.ts';
-import { settingsFor, type ServicePorts } from '../../runtime/ports.ts';
+import { settingsFor, timeoutsFor, type ServicePorts } from '../../runtime/ports.ts';
+import { availableParallelism } from 'node:os';
+import { WorkerThreadPool } from '../thread-pool.ts';
+import { ActiveLeases } from '../../runtime/active-leases.ts';
 import { stringFlag } from '../args.ts';
 import { openBlobStore } from '../blob-wiring.ts';
 import { loadProject, type Command } from '../command.ts';
 import { openPubSubBus } from '../pubsub-wiring.ts';
 import { resolveServiceAuth } from '../service-auth.ts';
-import { openReader, openShardedReads, openStateStore } from '../wiring.ts';
+import { openReader, openStateStore } from '../wiring.ts';
 
 const ROLES = ['planner', 'executor', 'worker'] as const;
 type Role = (typeof ROLES)[number];
@@ -57,6 +59,12 @@ async function managementOff(_request: Request, response: Response): Promise<voi
     error:
       'The management API is off: set COMPUTE_API_TOKEN (callers send it as a bearer token), or COMPUTE_API_AUTH=iam where Cloud Run IAM checks callers.',
   });
+}
+
+/** COMPUTE_WORKER_MEMORY_MB: each batch thread's heap limit, so an entity that allocates without end fails alone. */
+function memoryLimit(env: Readonly<Record<string, string | undefined>>): { memoryMb?: number } {
+  const memoryMb = positiveEnv(env, 'COMPUTE_WORKER_MEMORY_MB');
+  return memoryMb === undefined ? {} : { memoryMb };
 }
 
 /** The planner's management API, or, while authentication leaves it off, a 503 that says how to turn it on. */
@@ -130,6 +138,7 @@ export const serveCommand: Command = {
       settings,
     };
     const handlers: EventHandlers = {};
+    const activeLeases = new ActiveLeases();
     const executorScopes = new RunVersionScopes(manifest);
     if (roles.includes('planner')) {
       // A planner beside an executor reads the warehouse too: it scans a scheduled run's repair window up front.
@@ -143,6 +152,7 @@ export const serveCommand: Command = {
     if (opened !== null && roles.includes('executor')) {
       const executor = createExecutor({
         ...base,
+        activeLeases,
         results: opened.results,
         reader: opened.reader,
         versionScopes: executorScopes,
@@ -151,11 +161,25 @@ export const serveCommand: Command = {
       handlers['pass.ready'] = executor.onPassReady;
       handlers['batch.completed'] = executor.onBatchCompleted;
     }
-    if (roles.includes('worker'))
-      handlers['batch.ready'] = createWorker({
-        ...base,
-        shards: opened?.shards ?? (await openShardedReads(project)),
-      }).onBatchReady;
+    // Batches run in worker threads: user code that loops or crashes takes down a thread, not the service.
+    const pool = roles.includes('worker')
+      ? new WorkerThreadPool({
+          size: positiveEnv(input.io.env, 'COMPUTE_WORKER_THREADS') ?? Math.max(2, availableParallelism()),
+          root: project.root,
+          env: input.io.env,
+          bus,
+          logLine: (line) => input.io.stdout(line),
+          log,
+          entityTimeout: (event) =>
+            timeoutsFor(settings, manifest.byName.get(event.computation)?.config ?? {}).entityMs,
+          batchTimeoutMs: settings.batchTimeoutMs,
+          ...memoryLimit(input.io.env),
+        })
+      : null;
+    if (pool !== null) {
+      pool.warm();
+      handlers['batch.ready'] = (event) => pool.handle(event);
+    }
     const traceProject = project.bus.projectId;
     for (const warning of warnings) {
       input.io.stderr(`warning: ${warning}\n`);
@@ -212,7 +236,11 @@ export const serveCommand: Command = {
               `${handedBack} request(s) still running after the grace: answered 503 for redelivery`,
             );
           server.closeAllConnections();
-          resolve();
+          // The work handed back is redelivered elsewhere: let go of its leases now, not after they go stale.
+          void activeLeases.releaseAll(state.leases).then((released) => {
+            if (released > 0) log.warn({ released }, `Released ${released} lease(s) of work handed back`);
+            resolve();
+          });
         });
       };
       process.once('SIGTERM', stop);
@@ -220,7 +248,7 @@ export const serveCommand: Command = {
     });
     // A handler still running (hung user code) must not keep the process past the grace.
     setTimeout(() => process.exit(0), 1000).unref();
-    const closing = Promise.allSettled([opened?.close(), state.close(), bus.close()]);
+    const closing = Promise.allSettled([pool?.close(), opened?.close(), state.close(), bus.close()]);
     await Promise.race([closing, new Promise((done) => setTimeout(done, 1000).unref())]);
     return 0;
   },

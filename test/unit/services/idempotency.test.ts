@@ -7,7 +7,7 @@ import { ManualClock } from '../../../shared/ports/clock.ts';
 import { loadProjectConfig } from '../../../shared/project/project-config.ts';
 import { ledgerKey } from '../../../shared/runtime/batch-files.ts';
 import { StaleLeaseError } from '../../../shared/ports/state-store.ts';
-import { acquireLease } from '../../../shared/state/leases.ts';
+import { acquireLease, releaseLease } from '../../../shared/state/leases.ts';
 import { finalizeBatches } from '../../../executor/finalize.ts';
 import { ManualBus } from '../../support/manual-bus.ts';
 import { scenarioProject } from '../../support/scenario.ts';
@@ -232,6 +232,43 @@ describe('executor', () => {
     await bus.deliver(pass!);
     expect(bus.take(of('computation.completed')).map((e) => 'status' in e && e.status)).toEqual(['skipped', 'skipped']);
     expect(reads.filter((read) => read === `${D}/Totals`)).toEqual([`${D}/Totals`]);
+  });
+
+  it("a second run of the same date started meanwhile reports the first run's states, never overwrites them", async () => {
+    const { bus, request, state } = await open();
+    // Both requested before either runs (a request published twice with new ids, two people asking at once).
+    await bus.deliver(request);
+    await bus.deliver({ ...request, runId: 'run-twin' });
+    const [first, twin] = bus.take(of('pass.ready'));
+    await bus.deliver(first!);
+    await bus.drain((e) => e.type !== 'pass.ready' || e.runId === RUN);
+    expect((await state.states.list(D)).map((st) => `${st.computation}=${st.status}/${st.runId}`)).toContain(
+      `Totals=completed/${RUN}`,
+    );
+    await bus.deliver(twin!);
+    expect(bus.take(of('computation.completed')).map((e) => 'status' in e && e.status)).toEqual([
+      'completed',
+      'completed',
+    ]);
+    // What ran is still said by the run that ran it.
+    for (const name of ['Totals', 'Streak'])
+      expect(await state.states.get(D, name)).toMatchObject({ status: 'completed', runId: RUN });
+  });
+
+  it('a finalizer stopped by SIGTERM (step claimed, lease released) is finished by the next completion, not the sweep', async () => {
+    const { bus, request, state } = await open();
+    await bus.deliver(request);
+    await bus.drain((e) => e.type === 'pass.ready' || e.type === 'batch.ready');
+    const held = (await state.leases.get({ computation: 'Totals', date: D }))!;
+    // What a stopped executor leaves: its finalize step claimed, and (on SIGTERM) its lease released.
+    await state.runs.claimStep(RUN, `finalize/${D}/Totals/${held.attempt}/${held.token}`);
+    await releaseLease(state.leases, held);
+    // Its batch.completed come back (a redelivery of the one handed back, or any later one).
+    await bus.drain((e) => e.type === 'batch.completed' && e.computation === 'Totals');
+    expect(await state.states.get(D, 'Totals')).toMatchObject({ status: 'completed', runId: RUN });
+    const lease = (await state.leases.get({ computation: 'Totals', date: D }))!;
+    expect(lease.token).toBeGreaterThan(held.token);
+    expect(lease.attempt).toBe(held.attempt);
   });
 
   it('a finalizer whose lease was taken over writes no results (zombie writes are fenced, results included)', async () => {
