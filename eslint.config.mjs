@@ -67,9 +67,11 @@ export default tseslint.config(
       '@typescript-eslint/restrict-template-expressions': 'off',
     },
   },
-  service('planner', ['executor', 'worker']),
-  service('executor', ['planner', 'worker']),
-  service('worker', ['planner', 'executor']),
+  // The layers, bottom up: shared/ (the core), the services, cli/ (the one
+  // composition root: it alone wires the services together).
+  service('planner', ['executor', 'worker', 'cli']),
+  service('executor', ['planner', 'worker', 'cli']),
+  service('worker', ['planner', 'executor', 'cli']),
   ...sharedLayers(),
   {
     files: ['**/*.ts'],

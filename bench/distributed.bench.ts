@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { EMULATOR_CLIENT_OPTIONS } from '../shared/cli/pubsub-wiring.ts';
+import { EMULATOR_CLIENT_OPTIONS } from '../cli/pubsub-wiring.ts';
 import { PubSub, type Topic } from '@google-cloud/pubsub';
 import { emulatorMissing, startEmulator, type Emulator } from '../test/support/emulators.ts';
 import { emulatorFirestore } from '../test/support/firestore.ts';

@@ -3,7 +3,7 @@
  * measured in the same run, and prints the ratios. Exit code 0 always: the
  * figures are information for docs/benchmarks.md, not a gate.
  */
-import '../shared/cli/quiet-warnings.ts';
+import '../cli/quiet-warnings.ts';
 import type { Bench, BenchResult } from './harness.ts';
 
 // Loaded after the warning filter: Node warns when node:sqlite is linked, before a static import's code runs.

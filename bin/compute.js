@@ -8,7 +8,7 @@ if (major < 22 || (major === 22 && minor < 18)) {
   // stripping): a user scaffolds with the machine's Node, and the new project
   // brings Node 24 (its "node" dev dependency) for every other command.
   if (command === 'init' && major >= 20) {
-    const { main } = await import('../dist/shared/cli/init-entry.js');
+    const { main } = await import('../dist/cli/init-entry.js');
     await main();
   } else {
     process.stderr.write(
@@ -21,7 +21,7 @@ if (major < 22 || (major === 22 && minor < 18)) {
   }
 } else {
   // Filters Node's experimental-feature warnings before anything triggers them.
-  await import('../dist/shared/cli/quiet-warnings.js');
-  const { main } = await import('../dist/shared/cli/entry.js');
+  await import('../dist/cli/quiet-warnings.js');
+  const { main } = await import('../dist/cli/entry.js');
   await main();
 }

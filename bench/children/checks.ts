@@ -2,8 +2,8 @@
 // times its result checks alone over the results that run stored, streamed
 // from the result store as the executor reads them.
 import { runChecks } from '../../shared/checks/run-checks.ts';
-import { runCli } from '../../shared/cli/main.ts';
-import { openWarehouse } from '../../shared/cli/wiring.ts';
+import { runCli } from '../../cli/main.ts';
+import { openWarehouse } from '../../cli/wiring.ts';
 import { requireManifest } from '../../shared/manifest/build-manifest.ts';
 import { loadProjectConfig } from '../../shared/project/project-config.ts';
 

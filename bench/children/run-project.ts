@@ -1,6 +1,6 @@
 // Benchmark child: runs a project for one date through the CLI's in-process
 // runtime and prints the wall time of the run, its outcome and peak RSS.
-import { runCli } from '../../shared/cli/main.ts';
+import { runCli } from '../../cli/main.ts';
 
 const [root, date, ...extra] = process.argv.slice(2) as [string, string, ...string[]];
 let out = '';

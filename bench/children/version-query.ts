@@ -1,7 +1,7 @@
 // Benchmark child: the input-version lookups of one computation for one date
 // (as a run makes them before deciding), timed from an open warehouse so the
 // figure is the queries' own cost. Prints the fastest of `repeat` fresh scopes.
-import { openReader } from '../../shared/cli/wiring.ts';
+import { openReader } from '../../cli/wiring.ts';
 import { requireManifest } from '../../shared/manifest/build-manifest.ts';
 import { loadProjectConfig } from '../../shared/project/project-config.ts';
 import { inputVersionsFor, versionScope } from '../../shared/runtime/input-versions.ts';

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { analyzeDates } from '../../shared/cli/commands/analyze.ts';
-import { openStateStore, openWarehouse } from '../../shared/cli/wiring.ts';
+import { analyzeDates } from '../../cli/commands/analyze.ts';
+import { openStateStore, openWarehouse } from '../../cli/wiring.ts';
 import { requireManifest } from '../../shared/manifest/build-manifest.ts';
 import { systemClock } from '../../shared/ports/clock.ts';
 import { loadProjectConfig } from '../../shared/project/project-config.ts';

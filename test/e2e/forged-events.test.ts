@@ -1,4 +1,4 @@
-import { EMULATOR_CLIENT_OPTIONS } from '../../shared/cli/pubsub-wiring.ts';
+import { EMULATOR_CLIENT_OPTIONS } from '../../cli/pubsub-wiring.ts';
 import { PubSub } from '@google-cloud/pubsub';
 import { describe, expect, it } from 'vitest';
 import { emulatorTopologies } from '../support/emulator-topologies.ts';

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { EMULATOR_CLIENT_OPTIONS } from '../../shared/cli/pubsub-wiring.ts';
+import { EMULATOR_CLIENT_OPTIONS } from '../../cli/pubsub-wiring.ts';
 import { PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PubSubBus } from '../../shared/adapters/pubsub/pubsub-bus.ts';

@@ -1,4 +1,4 @@
-import { EMULATOR_CLIENT_OPTIONS } from '../../shared/cli/pubsub-wiring.ts';
+import { EMULATOR_CLIENT_OPTIONS } from '../../cli/pubsub-wiring.ts';
 import { PubSub, type Message } from '@google-cloud/pubsub';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ledgerKey } from '../../shared/runtime/batch-files.ts';

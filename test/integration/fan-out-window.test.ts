@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { InProcessBus } from '../../shared/adapters/inprocess/inprocess-bus.ts';
-import { openRuntime } from '../../shared/cli/runtime.ts';
+import { openRuntime } from '../../cli/runtime.ts';
 import type { BatchReady, ComputeEvent } from '../../shared/events/contracts.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
 import { requireManifest } from '../../shared/manifest/build-manifest.ts';

@@ -1,8 +1,8 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseFlags } from '../../shared/cli/args.ts';
-import { RUN_FLAGS, runRequestFromFlags } from '../../shared/cli/commands/run.ts';
+import { parseFlags } from '../../cli/args.ts';
+import { RUN_FLAGS, runRequestFromFlags } from '../../cli/commands/run.ts';
 import { PoisonMessageError } from '../../shared/errors.ts';
 import type { RunRequest } from '../../shared/events/run-request.ts';
 import { managementHandler } from '../../shared/http/management.ts';

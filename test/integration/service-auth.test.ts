@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { resolveServiceAuth } from '../../shared/cli/service-auth.ts';
+import { resolveServiceAuth } from '../../cli/service-auth.ts';
 import type { ComputeEvent } from '../../shared/events/contracts.ts';
 import type { ServiceAuth } from '../../shared/http/auth.ts';
 import type { ManagementActions } from '../../shared/http/management.ts';

@@ -214,7 +214,7 @@ export async function checkCase(seed: number): Promise<{ seed: number; problems:
 
 async function statesOf(root: string, c: Case): Promise<Map<string, ComputationState>> {
   const { loadProjectConfig } = await import('../../shared/project/project-config.ts');
-  const { openStateStore } = await import('../../shared/cli/wiring.ts');
+  const { openStateStore } = await import('../../cli/wiring.ts');
   const store = await openStateStore(await loadProjectConfig(root, {}));
   try {
     const states = new Map<string, ComputationState>();

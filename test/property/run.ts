@@ -2,7 +2,7 @@
 // Runs N seeded cases of the honest-state property (seeds S, S+1, ...),
 // prints each failure with the command that replays it, and the figures at
 // the end. Exit 1 on any failure.
-import '../../shared/cli/quiet-warnings.ts';
+import '../../cli/quiet-warnings.ts';
 import { parseArgs } from 'node:util';
 import { checkCase } from './repair-property.ts';
 

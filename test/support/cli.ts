@@ -1,4 +1,4 @@
-import { runCli } from '../../shared/cli/main.ts';
+import { runCli } from '../../cli/main.ts';
 
 export interface CliResult {
   code: number;

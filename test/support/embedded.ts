@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { openDuckdb } from '../../shared/adapters/duckdb/duckdb-warehouse.ts';
 import { InProcessBus, type InProcessBusOptions } from '../../shared/adapters/inprocess/inprocess-bus.ts';
-import { openBlobStore } from '../../shared/cli/blob-wiring.ts';
-import { settleRun } from '../../shared/cli/run-loop.ts';
-import { openRuntime } from '../../shared/cli/runtime.ts';
-import { openStateStore } from '../../shared/cli/wiring.ts';
+import { openBlobStore } from '../../cli/blob-wiring.ts';
+import { settleRun } from '../../cli/run-loop.ts';
+import { openRuntime } from '../../cli/runtime.ts';
+import { openStateStore } from '../../cli/wiring.ts';
 import type { FaultInjector } from './faults.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
 import { requireManifest } from '../../shared/manifest/build-manifest.ts';

@@ -4,4 +4,4 @@
  * runner's own output. Tests that check the command's stderr start the
  * real binary in a child process, which this does not touch.
  */
-import '../../shared/cli/quiet-warnings.ts';
+import '../../cli/quiet-warnings.ts';

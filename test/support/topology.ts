@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { EMULATOR_CLIENT_OPTIONS } from '../../shared/cli/pubsub-wiring.ts';
+import { EMULATOR_CLIENT_OPTIONS } from '../../cli/pubsub-wiring.ts';
 import { runIdOf } from '../../shared/http/manual-run.ts';
 import { PubSub } from '@google-cloud/pubsub';
 import { FirestoreStateStore } from '../../shared/adapters/firestore/firestore-state-store.ts';

@@ -184,7 +184,7 @@ export class FakeBigQuery {
     const body = json && raw.length > 0 ? (JSON.parse(raw.toString('utf8')) as unknown) : raw.length;
     this.received.push({ method: req.method!, path: url.pathname, query, body });
     try {
-      // 'local-stand-in': what the composition root sends a plain-http endpoint (shared/cli/wiring.ts).
+      // 'local-stand-in': what the composition root sends a plain-http endpoint (cli/wiring.ts).
       if (req.headers.authorization !== 'Bearer fake-token' && req.headers.authorization !== 'Bearer local-stand-in')
         throw new ApiFailure(401, 'unauthorized', 'Request is missing required authentication credential');
       const reply = await this.#route(req.method!, url.pathname, query, body, raw, req.headers['content-type'] ?? '');

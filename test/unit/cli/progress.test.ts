@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { InProcessBus } from '../../../shared/adapters/inprocess/inprocess-bus.ts';
-import type { CliIo } from '../../../shared/cli/command.ts';
-import { ProgressDisplay } from '../../../shared/cli/progress.ts';
+import type { CliIo } from '../../../cli/command.ts';
+import { ProgressDisplay } from '../../../cli/progress.ts';
 
 function io(isTty: boolean): CliIo & { err: string } {
   const target = {

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { openRuntime, type Runtime } from '../../../shared/cli/runtime.ts';
+import { openRuntime, type Runtime } from '../../../cli/runtime.ts';
 import type { ComputeEvent } from '../../../shared/events/contracts.ts';
 import { silentLogger } from '../../../shared/logging/logger.ts';
 import { requireManifest } from '../../../shared/manifest/build-manifest.ts';

@@ -2,7 +2,7 @@ import { writeFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPlanner } from '../../../planner/planner.ts';
-import { openRuntime, type Runtime } from '../../../shared/cli/runtime.ts';
+import { openRuntime, type Runtime } from '../../../cli/runtime.ts';
 import { silentLogger } from '../../../shared/logging/logger.ts';
 import { requireManifest } from '../../../shared/manifest/build-manifest.ts';
 import { loadProjectConfig } from '../../../shared/project/project-config.ts';
