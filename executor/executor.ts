@@ -35,7 +35,7 @@ import {
   releaseLease,
   renewLease,
 } from '../shared/state/leases.ts';
-import { checkBatchCompletion, checkPass, runOf } from '../shared/runtime/event-checks.ts';
+import { checkBatchEvent, checkPass, runOf } from '../shared/runtime/event-checks.ts';
 import { runChecksOnly } from './checks-only.ts';
 import { createCompletion } from './completion.ts';
 import { latestAttempt, planFanOut, republishUnfinished, type FanOut } from './fan-out.ts';
@@ -458,7 +458,7 @@ export function createExecutor(ports: ServicePorts): Executor {
   }
 
   async function onBatchCompleted(event: BatchCompleted): Promise<void> {
-    checkBatchCompletion(manifest, await runOf(state, event), event);
+    checkBatchEvent(manifest, await runOf(state, event), event);
     const entry = manifest.byName.get(event.computation)!;
     const key = ledgerKey(event.runId, event.computation, event.date, event.attempt);
     // The worker recorded its batch before announcing it, so this count includes it.

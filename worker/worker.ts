@@ -12,6 +12,7 @@ import {
 import { withHeartbeat } from '../shared/runtime/heartbeat.ts';
 import { timeoutsFor, type ServicePorts } from '../shared/runtime/ports.ts';
 import { drivesAttempt } from '../shared/state/leases.ts';
+import { checkBatchEvent, runOf } from '../shared/runtime/event-checks.ts';
 import { runBatch, type BatchOutcome } from '../shared/runtime/run-batch.ts';
 import { loadShard } from '../shared/runtime/shard-batches.ts';
 
@@ -108,6 +109,8 @@ export function createWorker(ports: WorkerPorts, options: WorkerOptions = {}): W
         'UNKNOWN_COMPUTATION',
         `batch.ready names computation '${event.computation}', which this worker does not have`,
       );
+    // Checked against the stored run before anything runs: a batch of a run that does not exist, of a date it does not cover or a computation it does not hold is poison.
+    checkBatchEvent(ports.manifest, await runOf(ports.state, event), event);
     const log = logFor(event);
     if (entry.codeHash !== event.codeHash) {
       // An old attempt's batch after the executor re-planned under new code: nothing left to do for it.

@@ -1,5 +1,5 @@
 import { PoisonMessageError } from '../errors.ts';
-import type { BatchCompleted, ComputationCompleted, PassReady } from '../events/contracts.ts';
+import type { BatchCompleted, BatchReady, ComputationCompleted, PassReady } from '../events/contracts.ts';
 import type { Manifest } from '../manifest/manifest.ts';
 import type { IsoDate } from '../model/types.ts';
 import type { RunRecord, StateStore } from '../ports/state-store.ts';
@@ -76,8 +76,8 @@ export async function checkPass(state: StateStore, run: RunRecord, event: PassRe
     throw refuse(event, `pass ${event.pass} of ${event.date} was never opened`);
 }
 
-/** A `batch.completed`: the date is the run's and the computation one of its. */
-export function checkBatchCompletion(manifest: Manifest, run: RunRecord, event: BatchCompleted): void {
+/** A `batch.ready` or `batch.completed`: the date is the run's and the computation one of its. */
+export function checkBatchEvent(manifest: Manifest, run: RunRecord, event: BatchReady | BatchCompleted): void {
   coversDate(run, event);
   if (!inRun(run, manifest, event.computation)) throw refuse(event, 'that computation is not part of the run');
 }

@@ -52,6 +52,18 @@ describe('worker', () => {
       clock: systemClock,
       settings: settingsFor({}, 'test-worker'),
     });
+    // Every batch below belongs to run r1, over 2026-01-26: the worker checks its batches against it.
+    await state.runs.create({
+      runId: 'r1',
+      dates: ['2026-01-26'],
+      trigger: 'cli',
+      computations: null,
+      force: false,
+      status: 'running',
+      startedAt: new Date().toISOString(),
+      finishedAt: null,
+      progress: {},
+    });
   });
   afterAll(async () => {
     await state.close();
@@ -70,6 +82,16 @@ describe('worker', () => {
     // The executor re-planned under new code: attempt 2. The old batch is acknowledged, publishing nothing.
     await acquireLease(state.leases, key, 'executor-b', new Date(), () => true);
     await expect(worker.onBatchReady({ ...event, codeHash: 'other-code-hash' })).resolves.toBeUndefined();
+    expect(bus.published).toEqual([]);
+  });
+
+  it('refuses a forged batch of a run that does not exist or of a date its run does not cover, running nothing', async () => {
+    const inline = { ...event, context: { v: 1 as const, batchId: 'b000000', computation: 'Totals', entities: [] } };
+    const unknownRun = await worker.onBatchReady({ ...inline, runId: 'forged' }).catch((e: unknown) => e);
+    expect(unknownRun).toBeInstanceOf(PoisonMessageError);
+    expect((unknownRun as Error).message).toBe('batch.ready for run forged refused: the state store holds no such run');
+    const otherDate = await worker.onBatchReady({ ...inline, date: '2026-01-27' }).catch((e: unknown) => e);
+    expect((otherDate as Error).message).toBe('batch.ready for run r1 refused: the run does not cover 2026-01-27');
     expect(bus.published).toEqual([]);
   });
 
