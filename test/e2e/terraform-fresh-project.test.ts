@@ -253,7 +253,10 @@ describe('the module on a fresh project', () => {
 
   it('probes /health, which Cloud Run passes to the container (it answers paths ending in z itself)', async () => {
     const run = await readFile(join(MODULE, 'run.tf'), 'utf8');
-    expect([...run.matchAll(/path = "([^"]+)"/g)].map((m) => m[1])).toEqual(['/health']);
+    // The startup probe and the liveness probe (a service whose batches hang answers it from its main thread).
+    expect([...run.matchAll(/path = "([^"]+)"/g)].map((m) => m[1])).toEqual(['/health', '/health']);
+    expect(run).toMatch(/startup_probe \{/);
+    expect(run).toMatch(/liveness_probe \{/);
   });
 
   it('puts Firestore in the services region unless told otherwise, and lets the deploy root reuse an existing database', async () => {
