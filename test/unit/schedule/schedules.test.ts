@@ -44,7 +44,8 @@ describe('a scheduled message resolves its date against the publish time', () =>
     expect(event).toEqual({
       v: 1,
       type: 'run.requested',
-      runId: 'run-sched-1',
+      // Named by its schedule and date, not the message id: a double-delivered schedule starts one run.
+      runId: 'scheduled-0200-2026-02-28',
       dates: ['2026-02-28'],
       computations: null,
       force: false,
