@@ -41,7 +41,7 @@ import { createCompletion } from './completion.ts';
 import { latestAttempt, planFanOut, republishUnfinished, type FanOut } from './fan-out.ts';
 import { runGlobal } from './global-run.ts';
 import { takeLease, type TakeoverReasons } from './lease.ts';
-import { createOutcomes } from './outcomes.ts';
+import { committedOutcomeOf, createOutcomes } from './outcomes.ts';
 
 /** The executor: decides, leases and runs computations; fans per-entity work out and in. */
 export interface Executor {
@@ -415,6 +415,15 @@ export function createExecutor(ports: ServicePorts): Executor {
     if (current !== null && current.runId === runId && isFinal(current.status)) {
       if (held === undefined) await releaseLease(state.leases, taken.lease);
       return outcomes.announce(runId, entry, date, current.status);
+    }
+    const done = committedOutcomeOf(error);
+    if (done !== undefined && current?.runId === runId) {
+      // Its results were committed before the state write failed: the state says what they are, not `failed`.
+      log.warn(
+        { error: text, tries },
+        `${entry.name} on ${date}: its results were stored but recording them failed (${text}); recording them from the committed results`,
+      );
+      return outcomes.finishWith(runId, entry, date, taken.lease, done.running, done.outcome);
     }
     await outcomes.finish(runId, entry, date, taken.lease, {
       status: 'failed',

@@ -82,6 +82,34 @@ describe('a step of a fan-out that fails once', () => {
   });
 });
 
+describe('state and results agree after any failure order (issue 25, item 6)', () => {
+  it('the final state write failing on every try after the results were stored: the state says completed, from the stored results', async () => {
+    const reference = await scenarioProject({ dates: [D], entities: 31 });
+    const cleanRun = await runProject(reference.root, { dates: [D] });
+    await reference.remove();
+    project = await scenarioProject({ dates: [D], entities: 31 });
+    // Every try of the pass (three) stores Totals' results, then fails to write its completed state.
+    const faults = new FaultInjector([
+      {
+        target: 'state.states.put',
+        call: 1,
+        times: 3,
+        kind: 'fail',
+        match: /"computation":"Totals".*"status":"completed"/,
+      },
+    ]);
+    const outcome = await runProject(project.root, { dates: [D], faults });
+    expect(faults.fired).toHaveLength(3);
+    const totals = outcome.states.get(`${D}/Totals`)!;
+    // Before: `failed` ("injected fault ... (after 3 tries)") while the warehouse held the new rows.
+    expect(totals.status).toBe('completed');
+    expect(totals.counts).toEqual({ planned: 31, succeeded: 31, failed: 0, stored: 31 });
+    expect(await storedResults(project.root, 'Totals', D)).toHaveLength(31);
+    expect(view(outcome)).toEqual(view(cleanRun));
+    await checkInvariant(project.root, outcome);
+  });
+});
+
 describe('compute run when one computation cannot run', () => {
   it('a file where the blob folder should be fails the per-entity computations; the run goes on and says so', async () => {
     project = await scenarioProject({ dates: [D] });
