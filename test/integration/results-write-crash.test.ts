@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DuckdbResultStore } from '../../shared/adapters/duckdb/duckdb-results.ts';
 import { openDuckdb } from '../../shared/adapters/duckdb/duckdb-warehouse.ts';
+import { runUntilKilled } from '../support/kill-writer.ts';
 
 const writer = join(import.meta.dirname, '../support/children/results-writer.ts');
 const ROWS = 20_000;
@@ -26,32 +26,20 @@ describe('a crash during the result write (scenario 23)', () => {
       const folder = await mkdtemp(join(tmpdir(), 'compute-results-crash-'));
       folders.push(folder);
       const path = join(folder, 'warehouse.duckdb');
-      const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', writer, path, String(ROWS)], {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
       let committed = -1;
       let appending = -1;
-      let stderr = '';
-      child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      await new Promise<void>((done, fail) => {
-        let buffer = '';
-        child.stdout.on('data', (chunk: Buffer) => {
-          buffer += chunk.toString();
-          const lines = buffer.split('\n');
-          buffer = lines.pop()!;
-          for (const line of lines) {
-            const [what, n] = line.split(' ');
-            if (what === 'committed') committed = Number(n);
-            else appending = Number(n);
-          }
-          // Killed once a replace after the first commit is under way: a little later each round.
-          if (committed >= 0 && appending > committed && !child.killed)
-            setTimeout(() => child.kill('SIGKILL'), 5 * round);
-        });
-        child.once('exit', (code, signal) =>
-          signal === 'SIGKILL' ? done() : fail(new Error(`writer exited with ${code}: ${stderr}`)),
-        );
-      });
+      // Killed once a replace after the first commit is under way: a little later each round.
+      await runUntilKilled(
+        writer,
+        [path, String(ROWS)],
+        (line) => {
+          const [what, n] = line.split(' ');
+          if (what === 'committed') committed = Number(n);
+          else appending = Number(n);
+          return committed >= 0 && appending > committed;
+        },
+        5 * round,
+      );
       expect(committed).toBeGreaterThanOrEqual(0);
       // Killed with a replace under way: started, not acknowledged.
       expect(appending).toBe(committed + 1);
