@@ -495,20 +495,15 @@ export function createExecutor(ports: ServicePorts): Executor {
           { runId: event.runId, date: event.date, computation: entry.name, republished: sent },
           `Took ${entry.name} on ${event.date} over from a holder that released it; going on from its batch plan`,
         );
-      } else if (
-        driving.token !== event.leaseToken &&
-        (await state.runs.claimStep(
-          event.runId,
-          `republish/${event.date}/${entry.name}/${event.attempt}/${driving.token}`,
-        ))
-      ) {
+      } else if (driving.token !== event.leaseToken) {
         // Its holder took the lease again after a step failed (a retry gets a fresh token): a batch it had
         // claimed may never have been published. It sends them now, once per token, not after a sweep's takeover.
         const sent = await republishUnfinished(ports, fan);
-        ports.log.warn(
-          { runId: event.runId, date: event.date, computation: entry.name, republished: sent, token: driving.token },
-          `${entry.name} on ${event.date}: published again the batches it had claimed and not seen completed (${sent})`,
-        );
+        if (sent !== null)
+          ports.log.warn(
+            { runId: event.runId, date: event.date, computation: entry.name, republished: sent, token: driving.token },
+            `${entry.name} on ${event.date}: published again the batches it had claimed and not seen completed (${sent})`,
+          );
       }
       await completion.advance(fan, summary);
     } catch (error) {
