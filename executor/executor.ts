@@ -41,7 +41,7 @@ import { createCompletion } from './completion.ts';
 import { latestAttempt, planFanOut, republishUnfinished, type FanOut } from './fan-out.ts';
 import { runGlobal } from './global-run.ts';
 import { takeLease, type TakeoverReasons } from './lease.ts';
-import { createOutcomes } from './outcomes.ts';
+import { committedOutcomeOf, createOutcomes } from './outcomes.ts';
 
 /** The executor: decides, leases and runs computations; fans per-entity work out and in. */
 export interface Executor {
@@ -416,6 +416,15 @@ export function createExecutor(ports: ServicePorts): Executor {
       if (held === undefined) await releaseLease(state.leases, taken.lease);
       return outcomes.announce(runId, entry, date, current.status);
     }
+    const done = committedOutcomeOf(error);
+    if (done !== undefined && current?.runId === runId) {
+      // Its results were committed before the state write failed: the state says what they are, not `failed`.
+      log.warn(
+        { error: text, tries },
+        `${entry.name} on ${date}: its results were stored but recording them failed (${text}); recording them from the committed results`,
+      );
+      return outcomes.finishWith(runId, entry, date, taken.lease, done.running, done.outcome);
+    }
     await outcomes.finish(runId, entry, date, taken.lease, {
       status: 'failed',
       error: tries > 1 ? `${text} (after ${tries} tries)` : text,
@@ -486,6 +495,15 @@ export function createExecutor(ports: ServicePorts): Executor {
           { runId: event.runId, date: event.date, computation: entry.name, republished: sent },
           `Took ${entry.name} on ${event.date} over from a holder that released it; going on from its batch plan`,
         );
+      } else if (driving.token !== event.leaseToken) {
+        // Its holder took the lease again after a step failed (a retry gets a fresh token): a batch it had
+        // claimed may never have been published. It sends them now, once per token, not after a sweep's takeover.
+        const sent = await republishUnfinished(ports, fan);
+        if (sent !== null)
+          ports.log.warn(
+            { runId: event.runId, date: event.date, computation: entry.name, republished: sent, token: driving.token },
+            `${entry.name} on ${event.date}: published again the batches it had claimed and not seen completed (${sent})`,
+          );
       }
       await completion.advance(fan, summary);
     } catch (error) {

@@ -180,11 +180,16 @@ export async function topUp(
 }
 
 /**
- * After a takeover: publishes again every claimed batch that has no
- * completion record (its publish may have been lost with the holder),
- * under the new lease. Workers handle repeats once.
+ * After a takeover, or a retry under a fresh token: publishes again every
+ * claimed batch that has no completion record (its publish may have been
+ * lost with the holder, or failed), under the new lease, once per lease
+ * token (a step of the run), so later completions do not send them again.
+ * Workers handle repeats once. Returns how many it sent, or null when this
+ * token's republication was done already.
  */
-export async function republishUnfinished(ports: ServicePorts, fan: FanOut): Promise<number> {
+export async function republishUnfinished(ports: ServicePorts, fan: FanOut): Promise<number | null> {
+  const step = `republish/${fan.date}/${fan.entry.name}/${fan.attempt}/${fan.lease.token}`;
+  if (!(await ports.state.runs.claimStep(fan.runId, step))) return null;
   const key = fanOutKey(fan);
   const [plan, done] = await Promise.all([ports.state.ledger.getPlan(key), ports.state.ledger.batches(key)]);
   const recorded = new Set(done.map((b) => b.batchId));

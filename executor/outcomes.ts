@@ -43,6 +43,24 @@ export interface Outcomes {
   ): Promise<void>;
 }
 
+/** What a run came to when its results were committed but writing its final state failed. */
+export interface CommittedOutcome {
+  running: RunningWith;
+  outcome: RunOutcome & { status: 'completed' };
+}
+
+/** Errors thrown after a results commit, with what the committed results came to (item 6 of issue 25). */
+const committed = new WeakMap<object, CommittedOutcome>();
+
+/**
+ * The outcome whose results were committed before `error` was thrown, if
+ * any: the last try writes the state from it rather than `failed`, so the
+ * state never says failed over the new results it stored.
+ */
+export function committedOutcomeOf(error: unknown): CommittedOutcome | undefined {
+  return typeof error === 'object' && error !== null ? committed.get(error) : undefined;
+}
+
 export function createOutcomes(ports: ServicePorts): Outcomes {
   const { state, bus, clock } = ports;
   /**
@@ -116,6 +134,24 @@ export function createOutcomes(ports: ServicePorts): Outcomes {
     running: RunningWith,
     outcome: RunOutcome,
   ): Promise<void> {
+    if (outcome.status !== 'completed') return finishUncommitted(runId, entry, date, lease, running, outcome);
+    try {
+      return await finishCompleted(runId, entry, date, lease, running, outcome);
+    } catch (error) {
+      // The results are committed: whoever gives up on this computation writes the state from them.
+      if (typeof error === 'object' && error !== null) committed.set(error, { running, outcome });
+      throw error;
+    }
+  }
+
+  async function finishUncommitted(
+    runId: string,
+    entry: ManifestEntry,
+    date: IsoDate,
+    lease: Lease,
+    running: RunningWith,
+    outcome: RunOutcome & { status: 'impossible' | 'failed' },
+  ): Promise<void> {
     const base = {
       compositeHash: running.compositeHash,
       components: running.components,
@@ -136,6 +172,21 @@ export function createOutcomes(ports: ServicePorts): Outcomes {
         resultHash: null,
         ...(outcome.counts === undefined ? {} : { counts: outcome.counts }),
       });
+  }
+
+  async function finishCompleted(
+    runId: string,
+    entry: ManifestEntry,
+    date: IsoDate,
+    lease: Lease,
+    running: RunningWith,
+    outcome: RunOutcome & { status: 'completed' },
+  ): Promise<void> {
+    const base = {
+      compositeHash: running.compositeHash,
+      components: running.components,
+      bytesScanned: running.bytesScanned,
+    };
     // Some entities failed: their results are missing, so it is partial, never up to date.
     const partial = outcome.failed > 0;
     const counts = {

@@ -50,6 +50,8 @@ const EVENT_TYPES: Array<ComputeEvent['type']> = [
   'batch.ready',
   'batch.completed',
   'computation.completed',
+  // A duplicate run request (Cloud Scheduler delivers at least once; a publisher retry sends it again).
+  'run.requested',
 ];
 
 export interface Shape {
@@ -98,7 +100,8 @@ export function planFor(seed: number): { shape: Shape; plan: Plan } {
 
 export function describePlan(plan: Plan): string {
   if (plan.kind === 'faults') return plan.faults.map((f) => `${f.target}#${f.call} ${f.kind}`).join(' + ');
-  if (plan.kind === 'duplicates') return `duplicate deliveries of ${plan.type}`;
+  if (plan.kind === 'duplicates')
+    return plan.type === 'run.requested' ? 'duplicate run request' : `duplicate deliveries of ${plan.type}`;
   if (plan.kind === 'crash') return `crash-in-entity e${String(plan.entity).padStart(3, '0')}`;
   return `compute run killed after ${plan.afterMs} ms`;
 }

@@ -82,6 +82,64 @@ describe('a step of a fan-out that fails once', () => {
   });
 });
 
+describe('state and results agree after any failure order (issue 25, item 6)', () => {
+  it('the final state write failing on every try after the results were stored: the state says completed, from the stored results', async () => {
+    const reference = await scenarioProject({ dates: [D], entities: 31 });
+    const cleanRun = await runProject(reference.root, { dates: [D] });
+    await reference.remove();
+    project = await scenarioProject({ dates: [D], entities: 31 });
+    // Every try of the pass (three) stores Totals' results, then fails to write its completed state.
+    const faults = new FaultInjector([
+      {
+        target: 'state.states.put',
+        call: 1,
+        times: 3,
+        kind: 'fail',
+        match: /"computation":"Totals".*"status":"completed"/,
+      },
+    ]);
+    const outcome = await runProject(project.root, { dates: [D], faults });
+    expect(faults.fired).toHaveLength(3);
+    const totals = outcome.states.get(`${D}/Totals`)!;
+    // Before: `failed` ("injected fault ... (after 3 tries)") while the warehouse held the new rows.
+    expect(totals.status).toBe('completed');
+    expect(totals.counts).toEqual({ planned: 31, succeeded: 31, failed: 0, stored: 31 });
+    expect(await storedResults(project.root, 'Totals', D)).toHaveLength(31);
+    expect(view(outcome)).toEqual(view(cleanRun));
+    await checkInvariant(project.root, outcome);
+  });
+});
+
+describe('a batch claimed but never published (issue 25, item 5)', () => {
+  it("a completion's top-up publish that fails: the live holder publishes what it claimed, with no takeover and no sweep", async () => {
+    const slow = `await new Promise((r) => setTimeout(r, 30)); ${BODIES.totals}`;
+    const options = {
+      dates: [D],
+      entities: 59,
+      bodies: { totals: slow },
+      config: { execution: { maxInFlightBatches: 1 } },
+    };
+    const reference = await scenarioProject(options);
+    const cleanRun = await runProject(reference.root, { dates: [D] });
+    await reference.remove();
+    project = await scenarioProject(options);
+    // One batch in flight at a time, each ~0.3 s: the plan is sealed long before the first completes, so the
+    // third batch of Totals is claimed and published by the second one's completion, and that publish fails.
+    const faults = new FaultInjector([
+      { target: 'bus.publish', call: 3, kind: 'fail', match: /"type":"batch.ready".*"computation":"Totals"/ },
+    ]);
+    const outcome = await runProject(project.root, { dates: [D], faults });
+    expect(faults.fired).toHaveLength(1);
+    expect(view(outcome)).toEqual(view(cleanRun));
+    expect(await storedResults(project.root, 'Totals', D)).toHaveLength(59);
+    const messages = outcome.logs.map((l) => String(l.message));
+    // Before: nothing published the claimed batch until the run loop's sweep let a takeover republish it.
+    expect(messages.filter((m) => /^Took .* over|^Sweep/.test(m))).toEqual([]);
+    expect(messages.some((m) => m.includes('published again the batches it had claimed'))).toBe(true);
+    await checkInvariant(project.root, outcome);
+  });
+});
+
 describe('compute run when one computation cannot run', () => {
   it('a file where the blob folder should be fails the per-entity computations; the run goes on and says so', async () => {
     project = await scenarioProject({ dates: [D] });

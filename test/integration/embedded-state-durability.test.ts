@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStateStore } from '../../shared/adapters/embedded/sqlite-state-store.ts';
+import { runUntilKilled } from '../support/kill-writer.ts';
 
 const writer = resolve(import.meta.dirname, '../support/children/state-writer.ts');
 
@@ -16,27 +17,8 @@ describe('embedded state store durability', () => {
     const folder = await mkdtemp(join(tmpdir(), 'compute-durability-'));
     folders.push(folder);
     const path = join(folder, 'state.sqlite');
-    const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', writer, path], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
     let lastAcknowledged = -1;
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    await new Promise<void>((done, fail) => {
-      let buffer = '';
-      child.stdout.on('data', (chunk: Buffer) => {
-        buffer += chunk.toString();
-        const lines = buffer.split('\n');
-        buffer = lines.pop()!;
-        for (const line of lines) lastAcknowledged = Number(line);
-        if (lastAcknowledged >= 300 && child.exitCode === null && !child.killed) {
-          child.kill('SIGKILL');
-        }
-      });
-      child.once('exit', (code, signal) =>
-        signal === 'SIGKILL' ? done() : fail(new Error(`writer exited with ${code}: ${stderr}`)),
-      );
-    });
+    await runUntilKilled(writer, [path], (line) => (lastAcknowledged = Number(line)) >= 300);
     expect(lastAcknowledged).toBeGreaterThanOrEqual(300);
 
     const raw = new DatabaseSync(path);

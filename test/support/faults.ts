@@ -9,6 +9,8 @@ export interface Fault {
   target: string;
   /** Which call of that name (1-based) is disturbed. */
   call: number;
+  /** How many calls in a row, from `call`, are disturbed. (Default: 1) */
+  times?: number;
   /**
    * 'fail' throws before the real call; 'fail-after' makes the real call
    * then throws (the write landed, the answer was lost); 'delay' stalls it;
@@ -77,7 +79,7 @@ export class FaultInjector {
     if (fault === undefined) return real();
     const count = (this.calls.get(path) ?? 0) + 1;
     this.calls.set(path, count);
-    if (count !== fault.call) return real();
+    if (count < fault.call || count >= fault.call + (fault.times ?? 1)) return real();
     this.fired.push(`${path}#${count} ${fault.kind}`);
     if (fault.kind === 'fail') return Promise.reject(new InjectedFault(path, count));
     if (fault.kind === 'lost') return lose();
