@@ -1,7 +1,7 @@
 import { EMULATOR_CLIENT_OPTIONS } from '../../cli/pubsub-wiring.ts';
 import { PubSub } from '@google-cloud/pubsub';
 import { describe, expect, it } from 'vitest';
-import { emulatorTopologies } from '../support/emulator-topologies.ts';
+import { topologyPerTest } from '../support/topology-hooks.ts';
 import { emulatorMissing } from '../support/emulators.ts';
 import { PROJECT_ID, type Topology } from '../support/topology.ts';
 
@@ -30,7 +30,7 @@ async function waitForRun(topology: Topology, runId: string, ms = 120_000): Prom
  * retries. Real services on the Pub/Sub and Firestore emulators.
  */
 describe.skipIf(missing !== null)('bounded sizes on Firestore (emulators)', () => {
-  const topologies = emulatorTopologies();
+  const topologies = topologyPerTest();
 
   it('250 KB error messages: the run finishes, the stored errors are cut saying their length', async () => {
     const topology = await topologies.start({

@@ -1,7 +1,7 @@
 import { EMULATOR_CLIENT_OPTIONS } from '../../cli/pubsub-wiring.ts';
 import { PubSub } from '@google-cloud/pubsub';
 import { describe, expect, it } from 'vitest';
-import { emulatorTopologies } from '../support/emulator-topologies.ts';
+import { topologyPerTest } from '../support/topology-hooks.ts';
 import { emulatorMissing } from '../support/emulators.ts';
 import { BODIES } from '../support/scenario.ts';
 import { PROJECT_ID, runManually, type Topology } from '../support/topology.ts';
@@ -37,7 +37,7 @@ const refusals = (topology: Topology) =>
  * Pub/Sub and Firestore emulators; forged events pushed straight to `/`.
  */
 describe.skipIf(missing !== null)('forged internal events (emulators)', () => {
-  const topologies = emulatorTopologies();
+  const topologies = topologyPerTest();
 
   it('after a run finished, a completion or a pass for a date it never covered changes nothing', async () => {
     const topology = await topologies.start({ entities: 5 });

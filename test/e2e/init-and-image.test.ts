@@ -300,6 +300,21 @@ describe('compute init, then the image built from its Dockerfile', () => {
       await mkdir(dirname(join(blobs, contextBlob)), { recursive: true });
       await writeFile(join(blobs, contextBlob), JSON.stringify(context));
 
+      // The run the executor would have recorded: a worker checks each batch against its stored run.
+      const recorded = new SqliteStateStore(join(work, 'state.sqlite'));
+      await recorded.runs.create({
+        runId: 'run-image',
+        dates: [D],
+        trigger: 'manual',
+        computations: null,
+        force: false,
+        status: 'running',
+        startedAt: new Date().toISOString(),
+        finishedAt: null,
+        progress: {},
+      });
+      await recorded.close();
+
       const port = await freePort();
       child = startImage(image, nodeBin, {
         PORT: String(port),

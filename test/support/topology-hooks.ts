@@ -13,8 +13,9 @@ export function topologyPerTest(): { start(options?: TopologyOptions): Promise<T
   let topology: Topology | undefined;
   beforeAll(async () => {
     [pubsub, firestore] = await Promise.all([startEmulator('pubsub'), startEmulator('firestore')]);
+    // In-process clients of the tests (publishing a run message) use it too.
     process.env.PUBSUB_EMULATOR_HOST = pubsub.host;
-  }, 60_000);
+  }, 120_000);
   afterEach(async () => {
     await topology?.close();
     topology = undefined;
