@@ -109,8 +109,21 @@ function stopProcess(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Starts an emulator on a free loopback port and waits until it answers HTTP; `extraArgs` go to the emulator (e.g. --database-mode=datastore-mode). */
+/** Where the suite's global setup (global-emulators.ts) left the host of the emulator every test file shares. */
+export const SHARED_EMULATOR_ENV: Record<EmulatorKind, string> = {
+  pubsub: 'COMPUTE_TEST_SHARED_PUBSUB',
+  firestore: 'COMPUTE_TEST_SHARED_FIRESTORE',
+};
+
+/**
+ * Starts an emulator on a free loopback port and waits until it answers
+ * HTTP; `extraArgs` go to the emulator (e.g. --database-mode=datastore-mode).
+ * Without extra arguments, the suite's shared emulator of that kind when
+ * there is one (stopping it then is left to the global teardown).
+ */
 export async function startEmulator(kind: EmulatorKind, extraArgs: string[] = []): Promise<Emulator> {
+  const shared = process.env[SHARED_EMULATOR_ENV[kind]];
+  if (shared !== undefined && shared !== '' && extraArgs.length === 0) return { host: shared, stop: async () => {} };
   const port = await freePort();
   const spec = command(kind, port);
   if (spec === null) throw new Error(`the ${kind} emulator is not installed`);
