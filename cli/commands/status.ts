@@ -151,7 +151,8 @@ async function statusRange(input: CommandInput): Promise<number> {
       printJson(input, grid);
       return 0;
     }
-    input.io.stdout(`State from ${from} to ${to}:\n${formatGrid(grid, 80)}`);
+    // Each page of the grid names its own dates.
+    input.io.stdout(`State:\n${formatGrid(grid, 80)}`);
     return 0;
   } finally {
     await store.close();
