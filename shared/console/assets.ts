@@ -27,7 +27,7 @@ table.grid td a{display:block;text-decoration:none;color:inherit;line-height:1.6
 label{display:flex;flex-direction:column;font-size:12px}input,select,button{font:inherit;padding:.25rem .4rem}
 .pager{display:flex;gap:1rem;margin:.6rem 0;flex-wrap:wrap}
 dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.facts dt{font-weight:600}dl.facts dd{margin:0;overflow-wrap:anywhere}
-pre{background:#f6f8fa;padding:.6rem;overflow:auto;max-width:100%}
+pre{background:#f6f8fa;padding:.6rem;overflow:auto;max-width:100%;white-space:pre-wrap;overflow-wrap:anywhere}
 .bar{position:relative;height:1rem;min-width:12rem;background:#f6f8fa}.bar span{position:absolute;top:0;bottom:0;min-width:2px}
 svg.dag{border:1px solid var(--line);max-width:none}svg.dag a:focus{outline:none}
 svg.dag a:focus rect,svg.dag a.sel rect{stroke:#0969da;stroke-width:3}
