@@ -4,7 +4,7 @@ import { createPlanner, type Planner } from '../planner/planner.ts';
 import { createWorker, type Worker } from '../worker/worker.ts';
 import { InProcessBus, type InProcessBusOptions } from '../shared/adapters/inprocess/inprocess-bus.ts';
 import { PoisonMessageError } from '../shared/errors.ts';
-import type { ComputeEvent } from '../shared/events/contracts.ts';
+import { eventsOnTopic, handlersOf, TOPICS } from '../shared/events/routes.ts';
 import type { Manifest } from '../shared/manifest/manifest.ts';
 import { systemClock, type Clock } from '../shared/ports/clock.ts';
 import type { BlobStore } from '../shared/ports/blob-store.ts';
@@ -29,34 +29,25 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-function expect<T extends ComputeEvent['type']>(
-  type: T,
-  handle: (event: Extract<ComputeEvent, { type: T }>) => Promise<void>,
-) {
-  return async (event: ComputeEvent) => {
-    if (event.type !== type) throw new PoisonMessageError('WRONG_TOPIC', `expected ${type}, got ${event.type}`);
-    await handle(event as Extract<ComputeEvent, { type: T }>);
-  };
-}
-
-/** Subscribes each service's handlers to its topics. */
+/**
+ * Subscribes each service's handlers to its topics, as EVENT_ROUTES says.
+ * An event on a topic that does not carry it is poison.
+ */
 export function subscribeServices(
   bus: EventBus,
   services: { planner?: Planner; executor?: Executor; worker?: Pick<Worker, 'onBatchReady'> },
 ): void {
-  const { planner, executor, worker } = services;
-  if (planner !== undefined) {
-    bus.subscribe('runs', async (event) => {
-      if (event.type === 'sweep.requested') return planner.onSweepRequested(event);
-      return expect('run.requested', planner.onRunRequested)(event);
+  const handlers = handlersOf(services);
+  for (const topic of TOPICS) {
+    const types = eventsOnTopic(topic).filter((type) => handlers[type] !== undefined);
+    if (types.length === 0) continue;
+    bus.subscribe(topic, async (event) => {
+      const handle = types.includes(event.type) ? handlers[event.type] : undefined;
+      if (handle === undefined)
+        throw new PoisonMessageError('WRONG_TOPIC', `expected ${types.join(' or ')}, got ${event.type}`);
+      await handle(event);
     });
-    bus.subscribe('computation-completions', expect('computation.completed', planner.onComputationCompleted));
   }
-  if (executor !== undefined) {
-    bus.subscribe('passes', expect('pass.ready', executor.onPassReady));
-    bus.subscribe('batch-completions', expect('batch.completed', executor.onBatchCompleted));
-  }
-  if (worker !== undefined) bus.subscribe('batches', expect('batch.ready', worker.onBatchReady));
 }
 
 export interface RuntimeOptions {

@@ -6,6 +6,7 @@ import { UsageError, UserError } from '../../shared/errors.ts';
 import type { Request, Response } from 'express';
 import { managementHandler } from '../../shared/http/management.ts';
 import { createServiceApp, type EventHandlers } from '../../shared/http/service-app.ts';
+import { handlersOf } from '../../shared/events/routes.ts';
 import type { Logger } from '../../shared/ports/logger.ts';
 import { managementActions } from '../management-actions.ts';
 import { plannerConsole } from '../console-actions.ts';
@@ -145,9 +146,7 @@ export const serveCommand: Command = {
       const planner = createPlanner(
         opened === null ? base : { ...base, reader: opened.reader, versionScopes: executorScopes },
       );
-      handlers['run.requested'] = planner.onRunRequested;
-      handlers['sweep.requested'] = planner.onSweepRequested;
-      handlers['computation.completed'] = planner.onComputationCompleted;
+      Object.assign(handlers, handlersOf({ planner }));
     }
     if (opened !== null && roles.includes('executor')) {
       const executor = createExecutor({
@@ -158,8 +157,7 @@ export const serveCommand: Command = {
         versionScopes: executorScopes,
         shards: opened.shards,
       } satisfies ServicePorts);
-      handlers['pass.ready'] = executor.onPassReady;
-      handlers['batch.completed'] = executor.onBatchCompleted;
+      Object.assign(handlers, handlersOf({ executor }));
     }
     // Batches run in worker threads: user code that loops or crashes takes down a thread, not the service.
     const pool = roles.includes('worker')
@@ -178,7 +176,7 @@ export const serveCommand: Command = {
       : null;
     if (pool !== null) {
       pool.warm();
-      handlers['batch.ready'] = (event) => pool.handle(event);
+      Object.assign(handlers, handlersOf({ worker: { onBatchReady: (event) => pool.handle(event) } }));
     }
     const traceProject = project.bus.projectId;
     for (const warning of warnings) {
