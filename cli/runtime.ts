@@ -1,24 +1,19 @@
-import { RunVersionScopes } from '../shared/runtime/input-versions.ts';
 import { createExecutor, type Executor } from '../executor/executor.ts';
 import { createPlanner, type Planner } from '../planner/planner.ts';
 import { createWorker, type Worker } from '../worker/worker.ts';
-import { InProcessBus, type InProcessBusOptions } from '../shared/adapters/inprocess/inprocess-bus.ts';
+import type { InProcessBusOptions } from '../shared/adapters/inprocess/inprocess-bus.ts';
 import { PoisonMessageError } from '../shared/errors.ts';
 import { eventsOnTopic, handlersOf, TOPICS } from '../shared/events/routes.ts';
 import type { Manifest } from '../shared/manifest/manifest.ts';
-import { systemClock, type Clock } from '../shared/ports/clock.ts';
 import type { BlobStore } from '../shared/ports/blob-store.ts';
 import type { EventBus } from '../shared/ports/event-bus.ts';
 import type { Logger } from '../shared/ports/logger.ts';
 import type { StateStore } from '../shared/ports/state-store.ts';
-import { newOwnerId } from '../shared/runtime/owner.ts';
-import { settingsFor, timeoutsFor, type RuntimeSettings, type ServicePorts } from '../shared/runtime/ports.ts';
-import { ComputationReader } from '../shared/warehouse/computation-reader.ts';
-import { SchemaRegistry } from '../shared/warehouse/schema-registry.ts';
+import { timeoutsFor, type RuntimeSettings, type ServicePorts } from '../shared/runtime/ports.ts';
+import type { Clock } from '../shared/ports/clock.ts';
 import { availableParallelism } from 'node:os';
-import { openBlobStore } from './blob-wiring.ts';
 import { WorkerThreadPool } from './thread-pool.ts';
-import { openStateStore, openWarehouse, readsNoTable, type OpenWarehouse } from './wiring.ts';
+import { openPorts } from './open-ports.ts';
 
 /** The services wired over one set of ports. */
 export interface Runtime {
@@ -66,34 +61,20 @@ export interface RuntimeOptions {
   blobs?: BlobStore;
 }
 
-/** Opens every port a project's config names and wires planner, executor and worker to them. */
-export async function openRuntime(
-  manifest: Manifest,
-  options: RuntimeOptions,
-): Promise<Runtime & { bus: EventBus; warehouse: OpenWarehouse }> {
+/** Opens every port a project's config names (through openPorts) and wires planner, executor and worker to them. */
+export async function openRuntime(manifest: Manifest, options: RuntimeOptions): Promise<Runtime & { bus: EventBus }> {
   const project = manifest.project;
-  const state = options.state ?? (await openStateStore(project));
-  const warehouse = await openWarehouse(project, { create: readsNoTable(manifest) });
-  const clock = options.clock ?? systemClock;
-  const bus = options.bus ?? new InProcessBus({ log: options.log, ...options.busOptions });
-  const reader = new ComputationReader({
-    warehouse: warehouse.warehouse,
-    registry: new SchemaRegistry(warehouse.warehouse, { clock }),
-    project,
-  });
-  const ports: ServicePorts = {
-    manifest,
-    state,
-    results: warehouse.results,
-    reader,
-    blobs: options.blobs ?? openBlobStore(manifest),
-    bus,
-    clock,
+  const opened = await openPorts(manifest, 'embedded', {
+    env: options.env ?? {},
     log: options.log,
-    settings: { ...settingsFor(project.execution, newOwnerId()), inlineContextBytes: 0, ...options.settings },
-    versionScopes: new RunVersionScopes(manifest),
-    ...(warehouse.shards === undefined ? {} : { shards: warehouse.shards }),
-  };
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.settings === undefined ? {} : { settingsOverrides: options.settings }),
+    ...(options.state === undefined ? {} : { state: options.state }),
+    ...(options.blobs === undefined ? {} : { blobs: options.blobs }),
+    ...(options.bus === undefined ? {} : { bus: options.bus }),
+    ...(options.busOptions === undefined ? {} : { busOptions: options.busOptions }),
+  });
+  const { ports, bus } = opened;
   const planner = createPlanner(ports);
   const executor = createExecutor(ports);
   const worker = createWorker(ports);
@@ -127,11 +108,9 @@ export async function openRuntime(
     executor,
     worker,
     bus,
-    warehouse,
     close: async () => {
       await pool?.close();
-      await warehouse.close();
-      if (options.state === undefined) await state.close();
+      await opened.close();
     },
   };
 }

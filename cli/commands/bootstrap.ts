@@ -36,7 +36,7 @@ export const bootstrapCommand: Command = {
     const project = await loadProject(input);
     if (project.bus.type !== 'pubsub')
       throw new UserError('CONFIG_INVALID', 'compute bootstrap needs "bus": {"type": "pubsub"} in compute.config.json');
-    const client = pubsubClient(project);
+    const client = pubsubClient(project, input.io.env);
     const prefix = topicPrefixOf(project);
     const topics: Array<{ name: string; created: boolean }> = [];
     const subscriptions: Array<{ name: string; topic: string; pushEndpoint: string | null; created: boolean }> = [];
