@@ -81,6 +81,14 @@ describe('openPorts, the one composition root', () => {
     const state = await openPorts(config, 'state', { env });
     expect(state.settings.requestBudgetMs).toBeNull();
     await state.close();
+    // A worker thread: state, blobs and the manifest, neither warehouse nor bus (its bus is the parent's).
+    const thread = await openPorts(manifest, 'thread', { env });
+    expect(Object.keys(thread).sort()).toEqual(
+      ['blobs', 'clock', 'close', 'log', 'manifest', 'project', 'settings', 'state', 'versionScopes'].sort(),
+    );
+    await thread.blobs.put('probe/one.json', '{}');
+    expect(existsSync(join(config.root, '.compute/blobs/probe/one.json'))).toBe(true);
+    await thread.close();
     await expect(openPorts(config, 'service', { env })).rejects.toThrow(
       "openPorts(service) needs the project's manifest",
     );
