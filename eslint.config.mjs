@@ -73,6 +73,20 @@ export default tseslint.config(
   service('executor', ['planner', 'worker', 'cli']),
   service('worker', ['planner', 'executor', 'cli']),
   ...sharedLayers(),
+  // Only the composition root (cli/open-ports.ts and the wiring it calls) reads the environment.
+  {
+    files: ['shared/**/*.ts', ...SERVICES.map((name) => `${name}/**/*.ts`)],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        {
+          object: 'process',
+          property: 'env',
+          message: 'Only the composition root (cli/) reads the environment: take the value as a parameter.',
+        },
+      ],
+    },
+  },
   {
     files: ['**/*.ts'],
     plugins: { local: { rules: { 'no-import-cycle': noImportCycle } } },

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { runIdFor } from '../shared/events/run-id.ts';
 import { runRequestedEvent } from '../shared/events/run-request.ts';
 import type { ManagementActions } from '../shared/http/management.ts';
 import { requireComputation, type Manifest } from '../shared/manifest/manifest.ts';
@@ -43,7 +43,7 @@ export function managementActions(deps: {
     },
     run: async (request) => {
       checkNames(manifest, request.computations);
-      const runId = `run-api-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
+      const runId = runIdFor(request, { via: 'api' });
       await bus.publish(runRequestedEvent(request, runId, 'api'));
       return { runId };
     },

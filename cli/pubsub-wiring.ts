@@ -12,7 +12,10 @@ import type { ProjectConfig } from '../shared/project/project-config.ts';
 export const EMULATOR_CLIENT_OPTIONS = { universeDomain: 'googleapis.com', emulatorMode: true } as const;
 
 /** The Pub/Sub client for a project (it honours PUBSUB_EMULATOR_HOST itself). */
-export function pubsubClient(project: ProjectConfig, env: NodeJS.ProcessEnv = process.env): PubSub {
+export function pubsubClient(
+  project: ProjectConfig,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): PubSub {
   const bus = project.bus;
   return new PubSub({
     ...(bus.type === 'pubsub' && bus.projectId !== undefined ? { projectId: bus.projectId } : {}),
@@ -20,10 +23,14 @@ export function pubsubClient(project: ProjectConfig, env: NodeJS.ProcessEnv = pr
   });
 }
 
-export async function openPubSubBus(project: ProjectConfig): Promise<PubSubBus> {
+/** The Pub/Sub bus a project's config names; `env` as for pubsubClient. */
+export async function openPubSubBus(
+  project: ProjectConfig,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<PubSubBus> {
   const bus = project.bus;
   return new PubSubBus(
-    pubsubClient(project),
+    pubsubClient(project, env),
     bus.type === 'pubsub' && bus.topicPrefix !== undefined ? { topicPrefix: bus.topicPrefix } : {},
   );
 }

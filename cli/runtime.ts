@@ -1,24 +1,19 @@
-import { RunVersionScopes } from '../shared/runtime/input-versions.ts';
 import { createExecutor, type Executor } from '../executor/executor.ts';
 import { createPlanner, type Planner } from '../planner/planner.ts';
 import { createWorker, type Worker } from '../worker/worker.ts';
-import { InProcessBus, type InProcessBusOptions } from '../shared/adapters/inprocess/inprocess-bus.ts';
+import type { InProcessBusOptions } from '../shared/adapters/inprocess/inprocess-bus.ts';
 import { PoisonMessageError } from '../shared/errors.ts';
-import type { ComputeEvent } from '../shared/events/contracts.ts';
+import { eventsOnTopic, handlersOf, TOPICS } from '../shared/events/routes.ts';
 import type { Manifest } from '../shared/manifest/manifest.ts';
-import { systemClock, type Clock } from '../shared/ports/clock.ts';
 import type { BlobStore } from '../shared/ports/blob-store.ts';
 import type { EventBus } from '../shared/ports/event-bus.ts';
 import type { Logger } from '../shared/ports/logger.ts';
 import type { StateStore } from '../shared/ports/state-store.ts';
-import { newOwnerId } from '../shared/runtime/owner.ts';
-import { settingsFor, timeoutsFor, type RuntimeSettings, type ServicePorts } from '../shared/runtime/ports.ts';
-import { ComputationReader } from '../shared/warehouse/computation-reader.ts';
-import { SchemaRegistry } from '../shared/warehouse/schema-registry.ts';
+import { timeoutsFor, type RuntimeSettings, type ServicePorts } from '../shared/runtime/ports.ts';
+import type { Clock } from '../shared/ports/clock.ts';
 import { availableParallelism } from 'node:os';
-import { openBlobStore } from './blob-wiring.ts';
 import { WorkerThreadPool } from './thread-pool.ts';
-import { openStateStore, openWarehouse, readsNoTable, type OpenWarehouse } from './wiring.ts';
+import { openPorts } from './open-ports.ts';
 
 /** The services wired over one set of ports. */
 export interface Runtime {
@@ -29,34 +24,25 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-function expect<T extends ComputeEvent['type']>(
-  type: T,
-  handle: (event: Extract<ComputeEvent, { type: T }>) => Promise<void>,
-) {
-  return async (event: ComputeEvent) => {
-    if (event.type !== type) throw new PoisonMessageError('WRONG_TOPIC', `expected ${type}, got ${event.type}`);
-    await handle(event as Extract<ComputeEvent, { type: T }>);
-  };
-}
-
-/** Subscribes each service's handlers to its topics. */
+/**
+ * Subscribes each service's handlers to its topics, as EVENT_ROUTES says.
+ * An event on a topic that does not carry it is poison.
+ */
 export function subscribeServices(
   bus: EventBus,
   services: { planner?: Planner; executor?: Executor; worker?: Pick<Worker, 'onBatchReady'> },
 ): void {
-  const { planner, executor, worker } = services;
-  if (planner !== undefined) {
-    bus.subscribe('runs', async (event) => {
-      if (event.type === 'sweep.requested') return planner.onSweepRequested(event);
-      return expect('run.requested', planner.onRunRequested)(event);
+  const handlers = handlersOf(services);
+  for (const topic of TOPICS) {
+    const types = eventsOnTopic(topic).filter((type) => handlers[type] !== undefined);
+    if (types.length === 0) continue;
+    bus.subscribe(topic, async (event) => {
+      const handle = types.includes(event.type) ? handlers[event.type] : undefined;
+      if (handle === undefined)
+        throw new PoisonMessageError('WRONG_TOPIC', `expected ${types.join(' or ')}, got ${event.type}`);
+      await handle(event);
     });
-    bus.subscribe('computation-completions', expect('computation.completed', planner.onComputationCompleted));
   }
-  if (executor !== undefined) {
-    bus.subscribe('passes', expect('pass.ready', executor.onPassReady));
-    bus.subscribe('batch-completions', expect('batch.completed', executor.onBatchCompleted));
-  }
-  if (worker !== undefined) bus.subscribe('batches', expect('batch.ready', worker.onBatchReady));
 }
 
 export interface RuntimeOptions {
@@ -75,34 +61,20 @@ export interface RuntimeOptions {
   blobs?: BlobStore;
 }
 
-/** Opens every port a project's config names and wires planner, executor and worker to them. */
-export async function openRuntime(
-  manifest: Manifest,
-  options: RuntimeOptions,
-): Promise<Runtime & { bus: EventBus; warehouse: OpenWarehouse }> {
+/** Opens every port a project's config names (through openPorts) and wires planner, executor and worker to them. */
+export async function openRuntime(manifest: Manifest, options: RuntimeOptions): Promise<Runtime & { bus: EventBus }> {
   const project = manifest.project;
-  const state = options.state ?? (await openStateStore(project));
-  const warehouse = await openWarehouse(project, { create: readsNoTable(manifest) });
-  const clock = options.clock ?? systemClock;
-  const bus = options.bus ?? new InProcessBus({ log: options.log, ...options.busOptions });
-  const reader = new ComputationReader({
-    warehouse: warehouse.warehouse,
-    registry: new SchemaRegistry(warehouse.warehouse, { clock }),
-    project,
-  });
-  const ports: ServicePorts = {
-    manifest,
-    state,
-    results: warehouse.results,
-    reader,
-    blobs: options.blobs ?? openBlobStore(manifest),
-    bus,
-    clock,
+  const opened = await openPorts(manifest, 'embedded', {
+    env: options.env ?? {},
     log: options.log,
-    settings: { ...settingsFor(project.execution, newOwnerId()), inlineContextBytes: 0, ...options.settings },
-    versionScopes: new RunVersionScopes(manifest),
-    ...(warehouse.shards === undefined ? {} : { shards: warehouse.shards }),
-  };
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.settings === undefined ? {} : { settingsOverrides: options.settings }),
+    ...(options.state === undefined ? {} : { state: options.state }),
+    ...(options.blobs === undefined ? {} : { blobs: options.blobs }),
+    ...(options.bus === undefined ? {} : { bus: options.bus }),
+    ...(options.busOptions === undefined ? {} : { busOptions: options.busOptions }),
+  });
+  const { ports, bus } = opened;
   const planner = createPlanner(ports);
   const executor = createExecutor(ports);
   const worker = createWorker(ports);
@@ -136,11 +108,9 @@ export async function openRuntime(
     executor,
     worker,
     bus,
-    warehouse,
     close: async () => {
       await pool?.close();
-      await warehouse.close();
-      if (options.state === undefined) await state.close();
+      await opened.close();
     },
   };
 }

@@ -9,7 +9,7 @@ import type { StateStore } from '../shared/ports/state-store.ts';
 import type { ResultStore, Warehouse } from '../shared/ports/warehouse.ts';
 import type { Manifest } from '../shared/manifest/manifest.ts';
 import type { ProjectConfig } from '../shared/project/project-config.ts';
-import { systemClock } from '../shared/ports/clock.ts';
+import { systemClock, type Clock } from '../shared/ports/clock.ts';
 import { ComputationReader } from '../shared/warehouse/computation-reader.ts';
 import { SchemaRegistry } from '../shared/warehouse/schema-registry.ts';
 import { explainBusyWarehouse } from './busy-project.ts';
@@ -19,9 +19,14 @@ export const DEFAULT_STATE_PATH = '.compute/state.sqlite';
 
 /**
  * Opens the state store a project's config names. Cloud clients are built
- * here, in the composition root, and handed to the adapters.
+ * here, for the composition root (openPorts), and handed to the adapters.
+ * `env`: the process's environment, which openPorts passes. (Default:
+ * process.env, for tests that open a store alone)
  */
-export async function openStateStore(project: ProjectConfig): Promise<StateStore> {
+export async function openStateStore(
+  project: ProjectConfig,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): Promise<StateStore> {
   const config = project.state;
   if (config.type === 'embedded')
     return new SqliteStateStore(
@@ -36,7 +41,7 @@ export async function openStateStore(project: ProjectConfig): Promise<StateStore
     ...(config.projectId === undefined ? {} : { projectId: config.projectId }),
     ...(config.databaseId === undefined ? {} : { databaseId: config.databaseId }),
     // On the emulator: no credentials lookup (and no MetadataLookupWarning) before the first call.
-    ...(process.env.FIRESTORE_EMULATOR_HOST ? { universeDomain: 'googleapis.com' } : {}),
+    ...(env.FIRESTORE_EMULATOR_HOST ? { universeDomain: 'googleapis.com' } : {}),
   });
   await refuseDatastoreMode(db, config.databaseId ?? '(default)');
   return new FirestoreStateStore(db, {
@@ -232,12 +237,12 @@ export async function openShardedReads(project: ProjectConfig): Promise<ShardedR
 /** The warehouse with a schema registry and a reader over it, for commands that query. */
 export async function openReader(
   project: ProjectConfig,
-  options: { create?: boolean } = {},
+  options: { create?: boolean; clock?: Clock } = {},
 ): Promise<OpenWarehouse & { reader: ComputationReader }> {
   const opened = await openWarehouse(project, options);
   const reader = new ComputationReader({
     warehouse: opened.warehouse,
-    registry: new SchemaRegistry(opened.warehouse, { clock: systemClock }),
+    registry: new SchemaRegistry(opened.warehouse, { clock: options.clock ?? systemClock }),
     project,
   });
   return { ...opened, reader };

@@ -8,7 +8,7 @@ import { inputVersionsFor, versionScope } from '../../shared/runtime/input-versi
 import { notDueReason } from '../../shared/schedule/due.ts';
 import { repairWindow, scanRepairWindow } from '../../shared/plan/repair.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
-import { openReader, openStateStore, readsNoTable } from '../wiring.ts';
+import { openPorts } from '../open-ports.ts';
 import { RUN_FLAGS, runRequestFromFlags } from './run.ts';
 import { formatBytes } from './render.ts';
 import type { CheckOutcome } from '../../shared/checks/run-checks.ts';
@@ -141,10 +141,8 @@ export const analyzeCommand: Command = {
     const manifest = await requireManifest(project);
     const request = runRequestFromFlags(input.flags, now, { config: project, manifest });
     const { dates, computations: selected } = request;
-    const [state, opened] = await Promise.all([
-      openStateStore(project),
-      openReader(project, { create: readsNoTable(manifest) }),
-    ]);
+    const opened = await openPorts(manifest, 'inspect', { env: input.io.env });
+    const { state } = opened;
     try {
       const reader = opened.reader;
       const scope = versionScope(manifest);
@@ -204,7 +202,6 @@ export const analyzeCommand: Command = {
       return 0;
     } finally {
       await opened.close();
-      await state.close();
     }
   },
 };

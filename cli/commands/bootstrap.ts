@@ -1,18 +1,9 @@
 import { UsageError, UserError } from '../../shared/errors.ts';
 import { topicName } from '../../shared/adapters/pubsub/pubsub-bus.ts';
-import { TOPICS } from '../../shared/events/contracts.ts';
+import { PUSH_ROUTES, TOPICS } from '../../shared/events/routes.ts';
 import { stringFlag } from '../args.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
 import { pubsubClient, topicPrefixOf } from '../pubsub-wiring.ts';
-
-/** Which service each topic is pushed to. run-completions has no consumer service: it gets a pull subscription for observers. */
-export const PUSH_ROUTES: Record<string, 'planner' | 'executor' | 'worker'> = {
-  runs: 'planner',
-  'computation-completions': 'planner',
-  passes: 'executor',
-  'batch-completions': 'executor',
-  batches: 'worker',
-};
 
 /** Long work (a pass, a batch) is acknowledged only when done: give it the longest deadline push allows. */
 const ACK_DEADLINE: Record<string, number> = { passes: 600, batches: 600, 'batch-completions': 600 };
@@ -45,7 +36,7 @@ export const bootstrapCommand: Command = {
     const project = await loadProject(input);
     if (project.bus.type !== 'pubsub')
       throw new UserError('CONFIG_INVALID', 'compute bootstrap needs "bus": {"type": "pubsub"} in compute.config.json');
-    const client = pubsubClient(project);
+    const client = pubsubClient(project, input.io.env);
     const prefix = topicPrefixOf(project);
     const topics: Array<{ name: string; created: boolean }> = [];
     const subscriptions: Array<{ name: string; topic: string; pushEndpoint: string | null; created: boolean }> = [];
@@ -60,6 +51,7 @@ export const bootstrapCommand: Command = {
           created = false;
         }
         topics.push({ name, created });
+        // Which service each topic is pushed to; run-completions has none: a pull subscription for observers.
         const role = PUSH_ROUTES[topic];
         const subscription = role === undefined ? `${name}-pull` : `${name}-to-${role}`;
         const pushEndpoint = role === undefined ? null : urls[role]!;

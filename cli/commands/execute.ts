@@ -9,7 +9,7 @@ import { processGlobal } from '../../shared/runtime/process-global.ts';
 import { runBatch } from '../../shared/runtime/run-batch.ts';
 import { dateFlag, oneComputationFlag, stringFlag } from '../args.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
-import { openReader, openStateStore, readsNoTable } from '../wiring.ts';
+import { openPorts } from '../open-ports.ts';
 import type { ProjectConfig } from '../../shared/project/project-config.ts';
 import { didYouMean } from '../../shared/util/nearest.ts';
 import { hasUsableResult } from '../../shared/plan/decide.ts';
@@ -47,7 +47,7 @@ export const executeCommand: Command = {
       destination: { write: (line: string) => (input.flags.verbose === true ? input.io.stderr(line) : undefined) },
       level: input.flags.verbose === true ? 'debug' : 'warn',
     }).child({ date, computation: entry.name, dryRun: true });
-    const missing = await dependenciesWithoutResult(project, entry.config.dependencies, date);
+    const missing = await dependenciesWithoutResult(project, entry.config.dependencies, date, input.io.env);
     if (missing.length > 0) {
       // A real run would mark it blocked: computing from null inputs would print results nobody gets.
       input.io.stderr(
@@ -65,7 +65,7 @@ export const executeCommand: Command = {
         });
       return 1;
     }
-    const opened = await openReader(project, { create: readsNoTable(manifest) });
+    const opened = await openPorts(manifest, 'reader', { env: input.io.env });
     try {
       const reader = opened.reader;
       const { reads, problems } = await reader.plan(entry, date);
@@ -133,9 +133,10 @@ async function dependenciesWithoutResult(
   project: ProjectConfig,
   dependencies: readonly string[],
   date: string,
+  env: Readonly<Record<string, string | undefined>>,
 ): Promise<Array<{ name: string; why: string }>> {
   if (dependencies.length === 0) return [];
-  const store = await openStateStore(project);
+  const { state: store, close } = await openPorts(project, 'state', { env });
   try {
     const missing: Array<{ name: string; why: string }> = [];
     for (const name of dependencies) {
@@ -145,6 +146,6 @@ async function dependenciesWithoutResult(
     }
     return missing;
   } finally {
-    await store.close();
+    await close();
   }
 }

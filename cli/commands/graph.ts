@@ -2,7 +2,7 @@ import { UsageError } from '../../shared/errors.ts';
 import { requireManifest } from '../../shared/manifest/build-manifest.ts';
 import type { Manifest } from '../../shared/manifest/manifest.ts';
 import { dateFlag, stringFlag } from '../args.ts';
-import { openStateStore } from '../wiring.ts';
+import { openPorts } from '../open-ports.ts';
 import { STATUS_ICONS } from '../../shared/model/statuses.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
 
@@ -58,11 +58,11 @@ export const graphCommand: Command = {
     const manifest = await requireManifest(project);
     const statuses = new Map<string, string>();
     if (date !== undefined) {
-      const store = await openStateStore(project);
+      const { state: store, close } = await openPorts(project, 'state', { env: input.io.env });
       try {
         for (const state of await store.states.list(date)) statuses.set(state.computation, state.status);
       } finally {
-        await store.close();
+        await close();
       }
       for (const entry of manifest.computations) if (!statuses.has(entry.name)) statuses.set(entry.name, 'pending');
     }

@@ -7,7 +7,7 @@ import type { ComputationReader, PlannedRead } from '../../shared/warehouse/comp
 import { COMPUTATIONS_FLAG, dateFlag } from '../args.ts';
 import { loadProject, printJson, type Command, type CommandInput } from '../command.ts';
 import { computationsFromFlags } from './run.ts';
-import { openReader, readsNoTable } from '../wiring.ts';
+import { openPorts } from '../open-ports.ts';
 
 export { formatBytes };
 
@@ -32,7 +32,7 @@ export const renderCommand: Command = {
     const project = await loadProject(input);
     const manifest = await requireManifest(project);
     const entries = (computationsFromFlags(input.flags, manifest) ?? []).map((name) => manifest.byName.get(name)!);
-    const opened = await openReader(project, { create: readsNoTable(manifest) });
+    const opened = await openPorts(manifest, 'reader', { env: input.io.env });
     try {
       const rendered: Rendered[] = [];
       for (const entry of entries) {

@@ -1,6 +1,5 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { executionSummary, formatSummary, settled, type ExecutionSummary } from '../../planner/summary.ts';
 import { hasUsableResult, previousDate } from '../../shared/plan/decide.ts';
 import type { StateStore } from '../../shared/ports/state-store.ts';
@@ -9,6 +8,7 @@ import { UsageError } from '../../shared/errors.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
 import { requireManifest } from '../../shared/manifest/build-manifest.ts';
 import type { Manifest, ManifestEntry } from '../../shared/manifest/manifest.ts';
+import { runIdFor } from '../../shared/events/run-id.ts';
 import { flagField, parseRunRequest, runRequestedEvent, type RunRequest } from '../../shared/events/run-request.ts';
 import type { ProjectConfig } from '../../shared/project/project-config.ts';
 import { FIRST_DATE } from '../../shared/model/dates.ts';
@@ -112,7 +112,7 @@ export async function runInProcess(
   const request = runRequestFromFlags(input.flags, now, { config: project, manifest });
   const { dates } = request;
   const computations = options.computations !== undefined ? options.computations : request.computations;
-  const runId = `run-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
+  const runId = runIdFor(request, { via: 'cli' });
   const logFolder = join(project.root, '.compute', 'logs');
   mkdirSync(logFolder, { recursive: true });
   const file = createWriteStream(join(logFolder, `${runId}.jsonl`));

@@ -2,7 +2,7 @@ import { UsageError } from '../../shared/errors.ts';
 import { STATUS_ICONS } from '../../shared/model/statuses.ts';
 import { COUNTED_STATUSES, runsReport } from '../../shared/reports/history.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
-import { openStateStore } from '../wiring.ts';
+import { openPorts } from '../open-ports.ts';
 
 export const runsCommand: Command = {
   name: 'runs',
@@ -14,7 +14,7 @@ export const runsCommand: Command = {
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
       throw new UsageError(`--limit must be a whole number from 1 to 10000; got '${String(raw)}'`);
     const project = await loadProject(input);
-    const store = await openStateStore(project);
+    const { state: store, close } = await openPorts(project, 'state', { env: input.io.env });
     try {
       const { runs } = await runsReport(store, limit);
       if (input.flags.json === true) {
@@ -35,7 +35,7 @@ export const runsCommand: Command = {
       input.io.stdout(`Runs, newest first:\n${lines.join('\n')}\n`);
       return 0;
     } finally {
-      await store.close();
+      await close();
     }
   },
 };

@@ -1,4 +1,3 @@
-import { RunVersionScopes } from '../../shared/runtime/input-versions.ts';
 import type { Server } from 'node:http';
 import { createExecutor } from '../../executor/executor.ts';
 import { createPlanner } from '../../planner/planner.ts';
@@ -6,24 +5,21 @@ import { UsageError, UserError } from '../../shared/errors.ts';
 import type { Request, Response } from 'express';
 import { managementHandler } from '../../shared/http/management.ts';
 import { createServiceApp, type EventHandlers } from '../../shared/http/service-app.ts';
+import { handlersOf } from '../../shared/events/routes.ts';
 import type { Logger } from '../../shared/ports/logger.ts';
 import { managementActions } from '../management-actions.ts';
 import { plannerConsole } from '../console-actions.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
 import { requireManifest } from '../../shared/manifest/build-manifest.ts';
-import { systemClock } from '../../shared/ports/clock.ts';
-import { newOwnerId } from '../../shared/runtime/owner.ts';
 import { requestLimitProblems, workerCapacityWarning } from '../../shared/runtime/request-limits.ts';
-import { settingsFor, timeoutsFor, type ServicePorts } from '../../shared/runtime/ports.ts';
+import { timeoutsFor, type ServicePorts } from '../../shared/runtime/ports.ts';
+import { openPorts, positiveEnv, resolveSettings, type PortsByRole } from '../open-ports.ts';
 import { availableParallelism } from 'node:os';
 import { WorkerThreadPool } from '../thread-pool.ts';
 import { ActiveLeases } from '../../shared/runtime/active-leases.ts';
 import { stringFlag } from '../args.ts';
-import { openBlobStore } from '../blob-wiring.ts';
 import { loadProject, type Command } from '../command.ts';
-import { openPubSubBus } from '../pubsub-wiring.ts';
 import { resolveServiceAuth } from '../service-auth.ts';
-import { openReader, openStateStore } from '../wiring.ts';
 
 const ROLES = ['planner', 'executor', 'worker'] as const;
 type Role = (typeof ROLES)[number];
@@ -41,16 +37,6 @@ export function parseRoles(value: string | undefined): Role[] {
       throw new UsageError(`Unknown service '${role}': serve one of ${ROLES.join(', ')} or all`);
   }
   return roles as Role[];
-}
-
-/** A whole positive number from the environment, or undefined when unset; anything else stops the service. */
-export function positiveEnv(env: Readonly<Record<string, string | undefined>>, name: string): number | undefined {
-  const text = env[name]?.trim();
-  if (text === undefined || text === '') return undefined;
-  const value = Number(text);
-  if (!Number.isInteger(value) || value <= 0)
-    throw new UserError('CONFIG_INVALID', `${name} must be a whole number above 0; got '${text}'`);
-  return value;
 }
 
 /** What the management API and the console answer while authentication leaves them off. */
@@ -104,9 +90,7 @@ export const serveCommand: Command = {
     const host = givenHost ?? defaultHost;
     const manifest = await requireManifest(project);
     // Limits of the work one request holds, checked against the service's request timeout before anything opens.
-    const settings = settingsFor(project.execution, newOwnerId(), {
-      requestTimeoutSeconds: positiveEnv(input.io.env, 'COMPUTE_REQUEST_TIMEOUT_SECONDS'),
-    });
+    const settings = resolveSettings(project, 'service', input.io.env);
     const problems = requestLimitProblems(settings, manifest, roles);
     if (problems.length > 0)
       throw new UserError(
@@ -124,42 +108,33 @@ export const serveCommand: Command = {
       destination: { write: (line: string) => input.io.stdout(line) },
       service: `compute-${name}`,
     });
-    const state = await openStateStore(project);
-    const bus = await openPubSubBus(project);
     // Only the executor reads the warehouse: planner and worker processes never open it.
-    let opened = roles.includes('executor') ? await openReader(project) : null;
-    const base = {
-      manifest,
-      state,
-      blobs: openBlobStore(manifest),
-      bus,
-      clock: systemClock,
-      log,
-      settings,
-    };
+    const ports = await openPorts(manifest, 'service', { env: input.io.env, log, settings, services: roles });
+    const { state, bus } = ports;
+    const executorReader = ports.reader === undefined ? null : ports.reader;
+    // The management API of a planner without an executor opens a reader when first asked.
+    const late: { reader?: Promise<PortsByRole['reader']> } = {};
+    const base = { manifest, state, blobs: ports.blobs, bus, clock: ports.clock, log, settings };
     const handlers: EventHandlers = {};
     const activeLeases = new ActiveLeases();
-    const executorScopes = new RunVersionScopes(manifest);
+    const executorScopes = ports.versionScopes;
     if (roles.includes('planner')) {
       // A planner beside an executor reads the warehouse too: it scans a scheduled run's repair window up front.
       const planner = createPlanner(
-        opened === null ? base : { ...base, reader: opened.reader, versionScopes: executorScopes },
+        executorReader === null ? base : { ...base, reader: executorReader, versionScopes: executorScopes },
       );
-      handlers['run.requested'] = planner.onRunRequested;
-      handlers['sweep.requested'] = planner.onSweepRequested;
-      handlers['computation.completed'] = planner.onComputationCompleted;
+      Object.assign(handlers, handlersOf({ planner }));
     }
-    if (opened !== null && roles.includes('executor')) {
+    if (executorReader !== null && ports.results !== undefined && roles.includes('executor')) {
       const executor = createExecutor({
         ...base,
         activeLeases,
-        results: opened.results,
-        reader: opened.reader,
+        results: ports.results,
+        reader: executorReader,
         versionScopes: executorScopes,
-        shards: opened.shards,
+        shards: ports.shards,
       } satisfies ServicePorts);
-      handlers['pass.ready'] = executor.onPassReady;
-      handlers['batch.completed'] = executor.onBatchCompleted;
+      Object.assign(handlers, handlersOf({ executor }));
     }
     // Batches run in worker threads: user code that loops or crashes takes down a thread, not the service.
     const pool = roles.includes('worker')
@@ -178,7 +153,7 @@ export const serveCommand: Command = {
       : null;
     if (pool !== null) {
       pool.warm();
-      handlers['batch.ready'] = (event) => pool.handle(event);
+      Object.assign(handlers, handlersOf({ worker: { onBatchReady: (event) => pool.handle(event) } }));
     }
     const traceProject = project.bus.projectId;
     for (const warning of warnings) {
@@ -193,7 +168,9 @@ export const serveCommand: Command = {
       manifest,
       state,
       bus,
-      reader: async () => (opened ?? (opened = await openReader(project))).reader,
+      reader: async () =>
+        executorReader ??
+        (await (late.reader ??= openPorts(project, 'reader', { env: input.io.env, create: false }))).reader,
     };
     const service = createServiceApp({
       name,
@@ -248,7 +225,7 @@ export const serveCommand: Command = {
     });
     // A handler still running (hung user code) must not keep the process past the grace.
     setTimeout(() => process.exit(0), 1000).unref();
-    const closing = Promise.allSettled([pool?.close(), opened?.close(), state.close(), bus.close()]);
+    const closing = Promise.allSettled([pool?.close(), late.reader?.then((r) => r.close()), ports.close()]);
     await Promise.race([closing, new Promise((done) => setTimeout(done, 1000).unref())]);
     return 0;
   },

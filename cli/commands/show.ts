@@ -1,7 +1,7 @@
 import { requireManifest } from '../../shared/manifest/build-manifest.ts';
 import { dateFlag, oneComputationFlag, stringFlag } from '../args.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
-import { openStateStore, openWarehouse } from '../wiring.ts';
+import { openPorts } from '../open-ports.ts';
 import { computationFromFlag } from './run.ts';
 import { isPartial, shownStatus } from '../../shared/plan/decide.ts';
 import type { ComputationState } from '../../shared/ports/state-store.ts';
@@ -43,8 +43,8 @@ export const showCommand: Command = {
     const entityId = stringFlag(input.flags, 'entity-id');
     const project = await loadProject(input);
     const entry = computationFromFlag(await requireManifest(project), name);
-    const opened = await openWarehouse(project);
-    const store = await openStateStore(project);
+    const opened = await openPorts(project, 'inspect', { env: input.io.env });
+    const store = opened.state;
     try {
       const [results, state] = await Promise.all([
         opened.results.read(entry.name, date, entityId === undefined ? undefined : [entityId]),
@@ -75,7 +75,7 @@ export const showCommand: Command = {
         input.io.stdout(`check ${c.name} (${c.severity}): ${c.passed ? 'passed' : 'FAILED'}: ${c.message}\n`);
       return 0;
     } finally {
-      await Promise.all([opened.close(), store.close()]);
+      await opened.close();
     }
   },
 };

@@ -14,7 +14,7 @@ import { formatGrid } from '../../shared/reports/grid-text.ts';
 import { daysBetween } from '../../shared/model/dates.ts';
 import type { CommandInput } from '../command.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
-import { openStateStore } from '../wiring.ts';
+import { openPorts } from '../open-ports.ts';
 
 interface StatusRow {
   name: string;
@@ -101,7 +101,7 @@ export const statusCommand: Command = {
     const date = dateFlag(input.flags, 'date');
     const project = await loadProject(input);
     const manifest = await requireManifest(project);
-    const store = await openStateStore(project);
+    const { state: store, close } = await openPorts(project, 'state', { env: input.io.env });
     try {
       const { computations: rows, runs } = await statusReport(manifest, store, date, new Date());
       if (input.flags.json === true) {
@@ -125,7 +125,7 @@ export const statusCommand: Command = {
       }
       return 0;
     } finally {
-      await store.close();
+      await close();
     }
   },
 };
@@ -144,7 +144,7 @@ async function statusRange(input: CommandInput): Promise<number> {
     throw new UsageError(
       `--from ${from} --to ${to} spans ${span} dates; one request may span at most ${project.maxRunDays} (maxRunDays)`,
     );
-  const store = await openStateStore(project);
+  const { state: store, close } = await openPorts(project, 'state', { env: input.io.env });
   try {
     const grid = await gridReport(manifest, store, from, to);
     if (input.flags.json === true) {
@@ -155,6 +155,6 @@ async function statusRange(input: CommandInput): Promise<number> {
     input.io.stdout(`State:\n${formatGrid(grid, 80)}`);
     return 0;
   } finally {
-    await store.close();
+    await close();
   }
 }

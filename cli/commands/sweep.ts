@@ -3,16 +3,12 @@ import { join } from 'node:path';
 import { createPlanner } from '../../planner/planner.ts';
 import { describeSweepAction, type SweepReport } from '../../planner/sweep.ts';
 import { InProcessBus } from '../../shared/adapters/inprocess/inprocess-bus.ts';
-import { createLogger, silentLogger } from '../../shared/logging/logger.ts';
+import { createLogger } from '../../shared/logging/logger.ts';
 import { requireManifest } from '../../shared/manifest/build-manifest.ts';
-import { systemClock } from '../../shared/ports/clock.ts';
-import { newOwnerId } from '../../shared/runtime/owner.ts';
-import { settingsFor } from '../../shared/runtime/ports.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
-import { openPubSubBus } from '../pubsub-wiring.ts';
+import { openPorts } from '../open-ports.ts';
 import { settleRun } from '../run-loop.ts';
 import { openRuntime } from '../runtime.ts';
-import { openStateStore } from '../wiring.ts';
 
 /**
  * `compute sweep`: the watchdog by hand. On Pub/Sub it looks for runs whose
@@ -27,18 +23,14 @@ export const sweepCommand: Command = {
   async run(input) {
     const project = await loadProject(input);
     const manifest = await requireManifest(project);
-    const settings = settingsFor(project.execution, newOwnerId());
     let report: SweepReport;
     const runs: Array<{ runId: string; status: string }> = [];
     if (project.bus.type === 'pubsub') {
-      const state = await openStateStore(project);
-      const bus = await openPubSubBus(project);
+      const ports = await openPorts(project, 'publisher', { env: input.io.env });
       try {
-        const planner = createPlanner({ manifest, state, bus, clock: systemClock, log: silentLogger(), settings });
-        report = await planner.sweep();
+        report = await createPlanner({ ...ports, manifest }).sweep();
       } finally {
-        await bus.close();
-        await state.close();
+        await ports.close();
       }
     } else {
       const folder = join(project.root, '.compute', 'logs');

@@ -8,7 +8,7 @@ import { consoleRouter } from '../../shared/console/router.ts';
 import { stringFlag } from '../args.ts';
 import { loadProject, type Command } from '../command.ts';
 import { consoleActions } from '../console-actions.ts';
-import { openReader, openStateStore, readsNoTable } from '../wiring.ts';
+import { openPorts } from '../open-ports.ts';
 
 /**
  * Starts `compute run` for a request in a child process (the console holds
@@ -60,7 +60,7 @@ export const uiCommand: Command = {
     const host = stringFlag(input.flags, 'host') ?? '127.0.0.1';
     const project = await loadProject(input);
     const manifest = await requireManifest(project);
-    const state = await openStateStore(project);
+    const { state, close } = await openPorts(project, 'state', { env: input.io.env });
     // The entry script running this command: a run started from the console is `compute run` in a child.
     const cli = process.argv[1]!;
     const actions = consoleActions({
@@ -68,7 +68,7 @@ export const uiCommand: Command = {
       state,
       // Opened per request and closed after: an idle console holds no lock on the warehouse.
       withReader: async (work) => {
-        const opened = await openReader(project, { create: readsNoTable(manifest) });
+        const opened = await openPorts(manifest, 'reader', { env: input.io.env });
         try {
           return await work(opened.reader);
         } finally {
@@ -103,7 +103,7 @@ export const uiCommand: Command = {
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);
     });
-    await state.close();
+    await close();
     return 0;
   },
 };

@@ -3,7 +3,7 @@ import { buildManifest } from '../../shared/manifest/build-manifest.ts';
 import { systemClock } from '../../shared/ports/clock.ts';
 import { validateQueries } from '../../shared/warehouse/validate-queries.ts';
 import { loadProject, printJson, type Command } from '../command.ts';
-import { openReader, readsNoTable } from '../wiring.ts';
+import { openPorts } from '../open-ports.ts';
 
 export const validateCommand: Command = {
   name: 'validate',
@@ -19,7 +19,7 @@ export const validateCommand: Command = {
     const { listing, problems, manifest } = await buildManifest(project);
     const warnings: Problem[] = [];
     if (input.flags.warehouse === true) {
-      const checked = await warehouseProblems(project, manifest);
+      const checked = await warehouseProblems(manifest);
       problems.push(...checked.problems);
       warnings.push(...checked.warnings);
     }
@@ -64,10 +64,9 @@ export const validateCommand: Command = {
 };
 
 async function warehouseProblems(
-  project: Parameters<typeof openReader>[0],
   manifest: Awaited<ReturnType<typeof buildManifest>>['manifest'],
 ): Promise<{ problems: Problem[]; warnings: Problem[] }> {
-  const opened = await openReader(project, { create: readsNoTable(manifest) });
+  const opened = await openPorts(manifest, 'reader');
   try {
     const reader = opened.reader;
     return await validateQueries(manifest, reader, systemClock.now().toISOString().slice(0, 10));

@@ -146,15 +146,4 @@ export type RunCompleted = z.output<typeof runCompleted>;
 export type ComputeEvent = z.output<typeof eventSchema>;
 export type EventType = ComputeEvent['type'];
 
-/** The topic each event travels on; each topic has one consuming service. */
-export const TOPIC_OF: Record<EventType, string> = {
-  'run.requested': 'runs',
-  'sweep.requested': 'runs',
-  'pass.ready': 'passes',
-  'batch.ready': 'batches',
-  'batch.completed': 'batch-completions',
-  'computation.completed': 'computation-completions',
-  'run.completed': 'run-completions',
-};
-
-export const TOPICS = [...new Set(Object.values(TOPIC_OF))];
+// The topic, service and handler of each event: routes.ts.

@@ -59,6 +59,30 @@ export interface RunRequestRules {
 
 export type ParsedRunRequest = { ok: true; request: RunRequest } | { ok: false; problems: string[] };
 
+/**
+ * The fields of a JSON run request (the management API's body, a
+ * runs-topic message), after their shape is checked: `computation` takes a
+ * name, a comma list or a list of them; a message may say `computations`.
+ */
+export function fieldsFromJson(body: {
+  date?: string | undefined;
+  to?: string | undefined;
+  computation?: string | readonly string[] | undefined;
+  computations?: readonly string[] | undefined;
+  force?: boolean | undefined;
+  repair?: boolean | undefined;
+  schedule?: string | undefined;
+  runId?: string | undefined;
+}): RunRequestFields {
+  const { computation, computations, ...rest } = body;
+  return {
+    ...rest,
+    computations:
+      computations ??
+      (computation === undefined ? undefined : typeof computation === 'string' ? [computation] : computation),
+  };
+}
+
 /** Spellings of the fields in JSON bodies and messages. */
 export const jsonField = (name: string): string => `field '${name}'`;
 /** Spellings of the fields on the command line. */

@@ -5,7 +5,7 @@ import { boundedText } from '../util/safe-text.ts';
 import { internalError } from './internal-error.ts';
 import type { Logger } from '../ports/logger.ts';
 import { DEFAULT_MAX_RUN_DAYS } from '../project/project-config.ts';
-import { jsonField, parseRunRequest, type RunRequest } from '../events/run-request.ts';
+import { fieldsFromJson, jsonField, parseRunRequest, type RunRequest } from '../events/run-request.ts';
 import { resolveRunDate, runDateSchema } from '../util/relative-date.ts';
 import { MAX_NAME_CHARS } from '../events/contracts.ts';
 import { describeIssues } from '../util/zod-problems.ts';
@@ -96,21 +96,12 @@ export function managementHandler(options: ManagementOptions) {
         );
         return;
       }
-      const checked = parseRunRequest(
-        {
-          date: body.date,
-          to: body.to,
-          computations:
-            body.computation === undefined
-              ? undefined
-              : Array.isArray(body.computation)
-                ? body.computation
-                : [body.computation],
-          force: body.force,
-          repair: body.repair,
-        },
-        { now: now(), maxRunDays: options.maxRunDays ?? DEFAULT_MAX_RUN_DAYS, field: jsonField },
-      );
+      const { action: _action, ...fields } = body;
+      const checked = parseRunRequest(fieldsFromJson(fields), {
+        now: now(),
+        maxRunDays: options.maxRunDays ?? DEFAULT_MAX_RUN_DAYS,
+        field: jsonField,
+      });
       if (!checked.ok) {
         response.status(400).json({ error: `Invalid request: ${checked.problems.join('; ')}` });
         return;

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { PoisonMessageError } from '../errors.ts';
 import { DEFAULT_MAX_RUN_DAYS } from '../project/project-config.ts';
-import { jsonField, parseRunRequest, runRequestedEvent } from '../events/run-request.ts';
+import { fieldsFromJson, jsonField, parseRunRequest, runRequestedEvent } from '../events/run-request.ts';
+import { runIdFor } from '../events/run-id.ts';
 import { runDateSchema } from '../util/relative-date.ts';
 import { MAX_RUN_COMPUTATIONS } from '../events/contracts.ts';
 import { boundedText, printable } from '../util/safe-text.ts';
@@ -14,7 +15,7 @@ import { describeIssues } from '../util/zod-problems.ts';
  * or, as Cloud Scheduler publishes it, {"date": "yesterday", "schedule": "02:00"} (which repairs too).
  * Checked by {@link parseRunRequest}, as the CLI and the management API are.
  * Turned into a run.requested event whose run id comes from the message id
- * (a scheduled run's from its schedule and date: see runIdOf), so a
+ * (a scheduled run's from its schedule and date: see runIdFor), so a
  * redelivered message starts nothing new; relative dates are resolved
  * in UTC against the publish time, so a redelivery runs the same date too.
  */
@@ -57,39 +58,17 @@ export function expandRunRequest(
     );
   const parsed = shortRun.safeParse(body);
   if (!parsed.success) throw poison(describeIssues(parsed.error));
-  const { computation, computations, trigger, schedule } = parsed.data;
+  const { trigger, schedule, ...fields } = parsed.data;
   const published = publishTime === undefined ? new Date() : new Date(publishTime);
-  const request = parseRunRequest(
-    {
-      ...parsed.data,
-      computations:
-        computations ??
-        (computation === undefined ? undefined : Array.isArray(computation) ? computation : [computation]),
-    },
-    {
-      now: Number.isNaN(published.getTime()) ? new Date() : published,
-      maxRunDays: rules.maxRunDays ?? DEFAULT_MAX_RUN_DAYS,
-      field: jsonField,
-    },
-  );
+  const request = parseRunRequest(fieldsFromJson({ ...fields, schedule }), {
+    now: Number.isNaN(published.getTime()) ? new Date() : published,
+    maxRunDays: rules.maxRunDays ?? DEFAULT_MAX_RUN_DAYS,
+    field: jsonField,
+  });
   if (!request.ok) throw poison(request.problems);
   return runRequestedEvent(
     request.request,
-    request.request.runId ?? runIdOf(request.request, messageId),
+    runIdFor(request.request, { via: 'message', messageId }),
     trigger ?? (schedule === undefined ? 'manual' : 'scheduler'),
   );
-}
-
-/**
- * The run id of a message that names none. A scheduled run's comes from
- * its schedule and the date it resolved to, not the message id: Cloud
- * Scheduler delivers at least once and a publisher's retry mints a new
- * message id, and either way one schedule on one date starts one run.
- * Other messages: the message id, so a redelivery starts nothing new (a
- * manual request that may be published twice names its own `runId`).
- */
-export function runIdOf(request: { schedule: string | null; dates: readonly string[] }, messageId?: string): string {
-  if (request.schedule !== null && request.dates.length === 1)
-    return `scheduled-${request.schedule.replace(':', '')}-${request.dates[0]}`;
-  return `run-${messageId ?? Date.now().toString(36)}`;
 }

@@ -6,6 +6,6 @@ export type EventHandler = (event: ComputeEvent) => Promise<void>;
 export interface EventBus {
   /** Resolves once the event is accepted for delivery. */
   publish(event: ComputeEvent): Promise<void>;
-  /** Registers a handler for a topic (see TOPIC_OF). */
+  /** Registers a handler for a topic (see TOPIC_OF in shared/events/routes.ts). */
   subscribe(topic: string, handler: EventHandler): void;
 }

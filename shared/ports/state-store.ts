@@ -373,6 +373,3 @@ export function isLeaseFence(fence: LeaseToken | StateVersion): fence is LeaseTo
 export function ledgerRunField(key: LedgerKey): string {
   return `${key.runId}#${key.attempt}`;
 }
-
-/** Default staleness: five minutes without a heartbeat (heartbeats come every fifth of it while work runs). */
-export const DEFAULT_LEASE_STALE_MS = 5 * 60 * 1000;

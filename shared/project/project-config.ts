@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { UserError } from '../errors.ts';
+import { executionSchema } from './execution-settings.ts';
 
 /** Dates one request may span when the project does not say. (Default of the `maxRunDays` setting) */
 export const DEFAULT_MAX_RUN_DAYS = 3660;
@@ -112,28 +113,8 @@ const pubsubBus = z
   })
   .strict();
 
-const execution = z
-  .object({
-    /** A lease with no heartbeat for this long is stale: the watchdog takes the work over. Holders heartbeat every fifth of it. (Default: 300) */
-    leaseTtlSeconds: z.number().min(1).optional(),
-    /** Share of failed entities (0-1) that trips the circuit breaker. (Default: 0.3) */
-    breakerThreshold: z.number().min(0).max(1).optional(),
-    /** Entities processed before the breaker may trip. (Default: 100) */
-    breakerMinEntities: z.number().int().min(1).optional(),
-    /** Batches of one computation out and not completed at once. (Default: 16) */
-    maxInFlightBatches: z.number().int().min(1).max(10_000).optional(),
-    /** Computations of one pass started at once by one executor. (Default: 4) */
-    computationConcurrency: z.number().int().min(1).max(256).optional(),
-    /** One entity's process() running longer fails that entity ("timed out after 300 s (entityTimeoutSeconds)"). (Default: 300) */
-    entityTimeoutSeconds: z.number().positive().optional(),
-    /** A computation running longer than this since it started is failed by the watchdog. (Default: 3600) */
-    computationTimeoutSeconds: z.number().positive().optional(),
-    /** A batch's entities not started within this fail, so a push request answers before its 600 s deadline. (Default: 540) */
-    batchTimeoutSeconds: z.number().positive().max(600).optional(),
-    /** On SIGTERM, requests in flight get this long before they are handed back for redelivery. (Default: 8, under Cloud Run's 10) */
-    shutdownGraceSeconds: z.number().min(0).max(3600).optional(),
-  })
-  .strict();
+/** Tunables of runs, declared with their units and defaults in execution-settings.ts. */
+const execution = executionSchema();
 
 const kind = (options: string) => ({ error: `must be one of ${options}` });
 
@@ -203,7 +184,7 @@ export const projectConfigSchema = z
     bus: z
       .discriminatedUnion('type', [inprocessBus, pubsubBus], kind("'inprocess', 'pubsub'"))
       .default({ type: 'inprocess' }),
-    /** Tunables of runs: leases, circuit breaker, fan-out. (Default: see each) */
+    /** Tunables of runs: leases, circuit breaker, fan-out, time limits. (Default: see EXECUTION_SETTINGS, each key's own) */
     execution: execution.default({}),
   })
   .strict();

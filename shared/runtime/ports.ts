@@ -3,7 +3,8 @@ import type { BlobStore } from '../ports/blob-store.ts';
 import type { Clock } from '../ports/clock.ts';
 import type { EventBus } from '../ports/event-bus.ts';
 import type { Logger } from '../ports/logger.ts';
-import { DEFAULT_LEASE_STALE_MS, type StateStore } from '../ports/state-store.ts';
+import type { StateStore } from '../ports/state-store.ts';
+import { EXECUTION_DEFAULTS, executionRuntimeValues, type ExecutionConfig } from '../project/execution-settings.ts';
 import type { ShardedReads } from '../ports/sharded-reads.ts';
 import type { ResultStore } from '../ports/warehouse.ts';
 import type { ComputationReader } from '../warehouse/computation-reader.ts';
@@ -11,7 +12,11 @@ import { INLINE_BYTES } from './batch-files.ts';
 import type { RunVersionScopes } from './input-versions.ts';
 import type { ActiveLeases } from './active-leases.ts';
 
-/** Tunables of the run, with their defaults in DEFAULT_SETTINGS. */
+/**
+ * Tunables of the run. Those a project sets (its `execution` keys) are
+ * declared, with unit and default, in shared/project/execution-settings.ts;
+ * the defaults here say the same for reading.
+ */
 export interface RuntimeSettings {
   /** Identifies this process as a lease holder: host:pid:random. */
   ownerId: string;
@@ -61,18 +66,14 @@ export interface RuntimeSettings {
   inlineContextBytes: number;
 }
 
+/**
+ * The defaults: the project's `execution` settings as EXECUTION_SETTINGS
+ * declares them, plus what no config key sets.
+ */
 export const DEFAULT_SETTINGS: Omit<RuntimeSettings, 'ownerId'> = {
-  leaseStaleMs: DEFAULT_LEASE_STALE_MS,
-  breakerThreshold: 0.3,
-  breakerMinEntities: 100,
-  maxInFlightBatches: 16,
-  computationConcurrency: 4,
-  entityTimeoutMs: 300_000,
-  computationTimeoutMs: 3_600_000,
-  globalComputationTimeoutMs: 3_600_000,
+  ...EXECUTION_DEFAULTS,
+  globalComputationTimeoutMs: EXECUTION_DEFAULTS.computationTimeoutMs,
   requestBudgetMs: null,
-  batchTimeoutMs: 540_000,
-  shutdownGraceMs: 8_000,
   inlineContextBytes: INLINE_BYTES,
 };
 
@@ -131,50 +132,34 @@ export async function forEachLimited<T>(
   await Promise.all(runners);
 }
 
-/** Runtime settings from a project's `execution` config over the defaults. */
+/**
+ * Runtime settings from a project's `execution` config over the defaults
+ * (both from EXECUTION_SETTINGS), fitted to the service's request timeout
+ * when it has one.
+ */
 export function settingsFor(
-  execution: {
-    leaseTtlSeconds?: number | undefined;
-    breakerThreshold?: number | undefined;
-    breakerMinEntities?: number | undefined;
-    maxInFlightBatches?: number | undefined;
-    computationConcurrency?: number | undefined;
-    entityTimeoutSeconds?: number | undefined;
-    computationTimeoutSeconds?: number | undefined;
-    batchTimeoutSeconds?: number | undefined;
-    shutdownGraceSeconds?: number | undefined;
-  },
+  execution: ExecutionConfig,
   ownerId: string,
   service: { requestTimeoutSeconds?: number | undefined } = {},
 ): RuntimeSettings {
-  const ms = (seconds: number | undefined, fallback: number) => (seconds === undefined ? fallback : seconds * 1000);
-  const d = DEFAULT_SETTINGS;
+  const values = executionRuntimeValues(execution);
   const budget =
     service.requestTimeoutSeconds === undefined ? null : service.requestTimeoutSeconds * 1000 - REQUEST_MARGIN_MS;
-  const entityTimeoutMs = ms(execution.entityTimeoutSeconds, d.entityTimeoutMs);
-  const computationTimeoutMs = ms(execution.computationTimeoutSeconds, d.computationTimeoutMs);
   // Defaults that fit the request: a batch's budget (which caps every entity's time
   // limit) ends inside it; a global computation gets the request.
   const fits = (fallback: number, room: number | null) =>
     room === null || room <= 0 ? fallback : Math.min(fallback, room);
   return {
     ownerId,
-    leaseStaleMs: ms(execution.leaseTtlSeconds, d.leaseStaleMs),
-    breakerThreshold: execution.breakerThreshold ?? d.breakerThreshold,
-    breakerMinEntities: execution.breakerMinEntities ?? d.breakerMinEntities,
-    maxInFlightBatches: execution.maxInFlightBatches ?? d.maxInFlightBatches,
-    computationConcurrency: execution.computationConcurrency ?? d.computationConcurrency,
-    entityTimeoutMs,
-    computationTimeoutMs,
+    ...values,
     globalComputationTimeoutMs:
-      execution.computationTimeoutSeconds === undefined ? fits(computationTimeoutMs, budget) : computationTimeoutMs,
+      execution.computationTimeoutSeconds === undefined
+        ? fits(values.computationTimeoutMs, budget)
+        : values.computationTimeoutMs,
     requestBudgetMs: budget,
     batchTimeoutMs:
-      execution.batchTimeoutSeconds === undefined
-        ? fits(d.batchTimeoutMs, budget)
-        : execution.batchTimeoutSeconds * 1000,
-    shutdownGraceMs: ms(execution.shutdownGraceSeconds, d.shutdownGraceMs),
-    inlineContextBytes: d.inlineContextBytes,
+      execution.batchTimeoutSeconds === undefined ? fits(values.batchTimeoutMs, budget) : values.batchTimeoutMs,
+    inlineContextBytes: DEFAULT_SETTINGS.inlineContextBytes,
   };
 }
 

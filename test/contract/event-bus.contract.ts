@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PoisonMessageError } from '../../shared/errors.ts';
-import { TOPIC_OF, type BatchCompleted, type ComputeEvent } from '../../shared/events/contracts.ts';
+import type { BatchCompleted, ComputeEvent } from '../../shared/events/contracts.ts';
+import { TOPIC_OF } from '../../shared/events/routes.ts';
 import type { EventBus } from '../../shared/ports/event-bus.ts';
 
 /** A bus opened for one test, with whatever it must release afterwards. */

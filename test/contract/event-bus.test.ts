@@ -3,7 +3,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { InProcessBus } from '../../shared/adapters/inprocess/inprocess-bus.ts';
 import { PubSubBus, topicName } from '../../shared/adapters/pubsub/pubsub-bus.ts';
 import { EMULATOR_CLIENT_OPTIONS } from '../../cli/pubsub-wiring.ts';
-import { TOPICS } from '../../shared/events/contracts.ts';
+import { TOPICS } from '../../shared/events/routes.ts';
 import { emulatorMissing, startEmulator, uniqueName, type Emulator } from '../support/emulators.ts';
 import { PROJECT_ID } from '../support/topology.ts';
 import { eventBusContract } from './event-bus.contract.ts';

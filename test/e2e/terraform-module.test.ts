@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PUSH_ROUTES } from '../../cli/commands/bootstrap.ts';
-import { TOPICS } from '../../shared/events/contracts.ts';
+import { PUSH_ROUTES, TOPICS } from '../../shared/events/routes.ts';
 import { parseHcl, parseModule, type HclBlock } from '../support/hcl.ts';
 import { PACKAGE_ROOT } from '../support/temp-project.ts';
 import {

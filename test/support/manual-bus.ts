@@ -1,4 +1,5 @@
-import { TOPIC_OF, type ComputeEvent } from '../../shared/events/contracts.ts';
+import type { ComputeEvent } from '../../shared/events/contracts.ts';
+import { TOPIC_OF } from '../../shared/events/routes.ts';
 import type { EventBus, EventHandler } from '../../shared/ports/event-bus.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { EMULATOR_CLIENT_OPTIONS } from '../../cli/pubsub-wiring.ts';
-import { runIdOf } from '../../shared/http/manual-run.ts';
+import { runIdFor } from '../../shared/events/run-id.ts';
 import { PubSub } from '@google-cloud/pubsub';
 import { FirestoreStateStore } from '../../shared/adapters/firestore/firestore-state-store.ts';
 import { cli } from './cli.ts';
@@ -232,10 +232,14 @@ export async function runMessage(
   const messageId = await client.topic(`${topology.prefix}-runs`).publishMessage({ json: message });
   await client.close();
   // A scheduled run's id comes from its schedule and date (tests give absolute dates), others' from the message id.
-  const runId =
-    typeof message.schedule === 'string'
-      ? runIdOf({ schedule: message.schedule, dates: [String(message.date)] })
-      : `run-${messageId}`;
+  const runId = runIdFor(
+    {
+      runId: null,
+      schedule: typeof message.schedule === 'string' ? message.schedule : null,
+      dates: [String(message.date)],
+    },
+    { via: 'message', messageId },
+  );
   const deadline = Date.now() + timeoutMs;
   let status = 'missing';
   while (Date.now() < deadline) {

@@ -60,6 +60,19 @@ describe('architecture rules', () => {
     expect(clean.filter((m) => m.startsWith('Import cycle'))).toEqual([]);
   }, 60_000);
 
+  it('refuses the environment read outside the composition root, and lets the CLI read it', async () => {
+    const core = await lint('shared/util/hash.ts', 'export const x = process.env.HOME;\n');
+    expect(core.join('\n')).toContain(
+      'Only the composition root (cli/) reads the environment: take the value as a parameter.',
+    );
+    const service = await lint('executor/lease.ts', "export const x = process.env['HOME'];\n");
+    expect(service.join('\n')).toContain(
+      'Only the composition root (cli/) reads the environment: take the value as a parameter.',
+    );
+    const root = await lint('cli/open-ports.ts', 'export const x = process.env.HOME;\n');
+    expect(root.filter((m) => m.includes('reads the environment'))).toEqual([]);
+  }, 60_000);
+
   it('refuses a floating promise', async () => {
     const messages = await lint('worker/worker.ts', 'export function f(p: Promise<void>): void {\n  p;\n}\n');
     expect(messages.join('\n')).toMatch(/Promises must be awaited/);

@@ -1,5 +1,6 @@
 import { PoisonMessageError } from '../../errors.ts';
-import { TOPIC_OF, type ComputeEvent } from '../../events/contracts.ts';
+import type { ComputeEvent } from '../../events/contracts.ts';
+import { TOPIC_OF } from '../../events/routes.ts';
 import type { EventBus, EventHandler } from '../../ports/event-bus.ts';
 import type { Logger } from '../../ports/logger.ts';
 

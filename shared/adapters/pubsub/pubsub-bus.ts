@@ -1,6 +1,7 @@
 import type { Message, PubSub, Topic } from '@google-cloud/pubsub';
 import { PoisonMessageError } from '../../errors.ts';
-import { TOPIC_OF, type ComputeEvent } from '../../events/contracts.ts';
+import type { ComputeEvent } from '../../events/contracts.ts';
+import { TOPIC_OF } from '../../events/routes.ts';
 import { parseEvent } from '../../events/parse.ts';
 import type { EventBus, EventHandler } from '../../ports/event-bus.ts';
 
