@@ -11,6 +11,7 @@ import type { BlobStore } from '../shared/ports/blob-store.ts';
 import type { EventBus } from '../shared/ports/event-bus.ts';
 import type { Logger } from '../shared/ports/logger.ts';
 import type { StateStore } from '../shared/ports/state-store.ts';
+import { ContextHandOff, withHandOff } from '../shared/runtime/context-hand-off.ts';
 import { newOwnerId } from '../shared/runtime/owner.ts';
 import { settingsFor, timeoutsFor, type RuntimeSettings, type ServicePorts } from '../shared/runtime/ports.ts';
 import { ComputationReader } from '../shared/warehouse/computation-reader.ts';
@@ -65,8 +66,6 @@ export interface RuntimeOptions {
   logLine?: (line: string) => void;
   /** Process batches in worker threads as the project's bus config says (the CLI does; tests choose). */
   useThreads?: boolean;
-  /** Environment the project was loaded with, for worker threads to load it the same way. */
-  env?: Record<string, string | undefined>;
   bus?: EventBus;
   busOptions?: InProcessBusOptions;
   clock?: Clock;
@@ -90,39 +89,44 @@ export async function openRuntime(
     registry: new SchemaRegistry(warehouse.warehouse, { clock }),
     project,
   });
+  const threads =
+    options.useThreads === true && project.bus.type === 'inprocess'
+      ? (project.bus.workerThreads ?? (availableParallelism() >= 2 ? 1 : 0))
+      : 0;
+  const settings = { ...settingsFor(project.execution, newOwnerId()), inlineContextBytes: 0, ...options.settings };
+  // Batches go to the worker threads in memory: at most one window of contexts held, plus one being read.
+  const handOff = threads > 0 ? new ContextHandOff(settings.maxInFlightBatches + 1) : undefined;
+  const blobs = options.blobs ?? openBlobStore(manifest);
   const ports: ServicePorts = {
     manifest,
     state,
     results: warehouse.results,
     reader,
-    blobs: options.blobs ?? openBlobStore(manifest),
+    blobs: handOff === undefined ? blobs : withHandOff(blobs, handOff),
     bus,
     clock,
     log: options.log,
-    settings: { ...settingsFor(project.execution, newOwnerId()), inlineContextBytes: 0, ...options.settings },
+    settings,
     versionScopes: new RunVersionScopes(manifest),
     ...(warehouse.shards === undefined ? {} : { shards: warehouse.shards }),
+    ...(handOff === undefined ? {} : { handOff }),
   };
   const planner = createPlanner(ports);
   const executor = createExecutor(ports);
   const worker = createWorker(ports);
-  const busConfig = project.bus;
-  const threads =
-    options.useThreads === true && busConfig.type === 'inprocess'
-      ? (busConfig.workerThreads ?? (availableParallelism() >= 2 ? 1 : 0))
-      : 0;
   const pool =
     threads > 0
       ? new WorkerThreadPool({
           size: threads,
-          root: project.root,
-          env: options.env ?? {},
+          manifest,
+          state,
           bus,
           logLine: options.logLine ?? (() => undefined),
           log: options.log,
           entityTimeout: (event) =>
             timeoutsFor(ports.settings, manifest.byName.get(event.computation)?.config ?? {}).entityMs,
           batchTimeoutMs: ports.settings.batchTimeoutMs,
+          ...(handOff === undefined ? {} : { handOff }),
         })
       : null;
   subscribeServices(bus, {

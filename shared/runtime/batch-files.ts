@@ -73,7 +73,12 @@ export function contextBlobName(
   attempt: number,
   id: string,
 ): string {
-  return `${batchPrefix(runId, computation, date)}/a${attempt}/${id}.context.json`;
+  return `${attemptPrefix(runId, computation, date, attempt)}${id}.context.json`;
+}
+
+/** The prefix of every context blob of one fan-out attempt. */
+export function attemptPrefix(runId: string, computation: string, date: IsoDate, attempt: number): string {
+  return `${batchPrefix(runId, computation, date)}/a${attempt}/`;
 }
 
 /** The ledger of one fan-out attempt of a computation in a run. */
