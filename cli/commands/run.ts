@@ -128,7 +128,7 @@ export async function runInProcess(
     computationsPerDate: computations?.length ?? manifest.computations.length,
   });
   if (input.flags.json !== true) progress.attach(bus);
-  const runtime = await openRuntime(manifest, { log, bus, useThreads: true, logLine, env: input.io.env });
+  const runtime = await openRuntime(manifest, { log, bus, useThreads: true, logLine });
   try {
     if (input.flags.json !== true)
       input.io.stderr(

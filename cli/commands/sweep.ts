@@ -47,7 +47,7 @@ export const sweepCommand: Command = {
       const logLine = (line: string) => void file.write(line);
       const log = createLogger({ destination: { write: logLine } });
       const bus = new InProcessBus({ log });
-      const runtime = await openRuntime(manifest, { log, bus, useThreads: true, logLine, env: input.io.env });
+      const runtime = await openRuntime(manifest, { log, bus, useThreads: true, logLine });
       try {
         report = await runtime.planner.sweep();
         for (const runId of new Set(report.actions.map((a) => a.runId))) {

@@ -62,7 +62,6 @@ export async function runProject(
       : { state: faults.wrap('state', ownState!), blobs: faults.wrap('blobs', openBlobStore(manifest)) }),
     settings: options.settings,
     useThreads: options.threads === true,
-    env: options.env ?? {},
     logLine: (line) => void logs.push(JSON.parse(line) as Record<string, unknown>),
   });
   const runId = `run-test-${process.pid}-${++counter}`;
