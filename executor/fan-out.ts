@@ -107,6 +107,13 @@ export async function planFanOut(
     for (const cut of cuts) inline.delete(cut.batchId);
   };
   const handOff = ports.handOff;
+  // Handed over in memory, the contexts never touch the blob store, but a batch's large results do:
+  // a store that cannot be written fails the fan-out now, not after its entities ran.
+  if (handOff !== undefined)
+    await ports.blobs.put(
+      `${attemptPrefix(runId, entry.name, date, attempt)}hand-off`,
+      'contexts handed over in memory',
+    );
   try {
     for await (const context of opened.batches) {
       if (!stillHeld()) break;
