@@ -46,6 +46,8 @@ interface Running extends Pending {
   id: number;
   /** An entity whose id is too long for the beacon, announced by message instead. */
   entity?: { id: string; startedAt: number };
+  /** The entity last read from the beacon, and when this thread first saw it (its limit counts from then). */
+  seen?: { id: string; startedAt: number; at: number };
   /** The thread's publishes, awaited before the batch is answered. */
   publishes: Promise<void>[];
 }
@@ -207,8 +209,12 @@ export class WorkerThreadPool {
   /** The entity a try started last, and when: a crash or a hang from then on is its. */
   #entity(running: Running): { id: string; startedAt: number } | undefined {
     const shared = running.slot.beacon.read(running.id);
-    if (running.entity === undefined) return shared;
-    return shared === undefined || shared.startedAt < running.entity.startedAt ? running.entity : shared;
+    if (shared !== undefined && (running.seen?.startedAt !== shared.startedAt || running.seen.id !== shared.id))
+      running.seen = { ...shared, at: Date.now() };
+    // Timed from when this thread learned of it, as when each entity was a message: never earlier than it could act.
+    const fromBeacon = running.seen === undefined ? undefined : { id: running.seen.id, startedAt: running.seen.at };
+    if (running.entity === undefined) return fromBeacon;
+    return fromBeacon === undefined || running.seen!.startedAt < running.entity.startedAt ? running.entity : fromBeacon;
   }
 
   /** A thread died on its own: its batch goes on without the entity it died in. */
