@@ -94,8 +94,9 @@ export async function openRuntime(
       ? (project.bus.workerThreads ?? (availableParallelism() >= 2 ? 1 : 0))
       : 0;
   const settings = { ...settingsFor(project.execution, newOwnerId()), inlineContextBytes: 0, ...options.settings };
-  // Batches go to the worker threads in memory: at most one window of contexts held, plus one being read.
-  const handOff = threads > 0 ? new ContextHandOff(settings.maxInFlightBatches + 1) : undefined;
+  // Batches go to the worker threads in memory: two contexts per thread held (one running, one next), so the
+  // threads never wait for the fan-out and memory does not grow with the number of batches.
+  const handOff = threads > 0 ? new ContextHandOff(Math.max(4, 2 * threads)) : undefined;
   const blobs = options.blobs ?? openBlobStore(manifest);
   const ports: ServicePorts = {
     manifest,
