@@ -11,6 +11,7 @@ import type { Logger } from '../shared/ports/logger.ts';
 import type { StateStore } from '../shared/ports/state-store.ts';
 import { timeoutsFor, type RuntimeSettings, type ServicePorts } from '../shared/runtime/ports.ts';
 import type { Clock } from '../shared/ports/clock.ts';
+import { ContextHandOff, withHandOff } from '../shared/runtime/context-hand-off.ts';
 import { availableParallelism } from 'node:os';
 import { WorkerThreadPool } from './thread-pool.ts';
 import { openPorts } from './open-ports.ts';
@@ -51,7 +52,7 @@ export interface RuntimeOptions {
   logLine?: (line: string) => void;
   /** Process batches in worker threads as the project's bus config says (the CLI does; tests choose). */
   useThreads?: boolean;
-  /** Environment the project was loaded with, for worker threads to load it the same way. */
+  /** The environment, handed to openPorts (the only reader of it). (Default: none) */
   env?: Record<string, string | undefined>;
   bus?: EventBus;
   busOptions?: InProcessBusOptions;
@@ -74,27 +75,34 @@ export async function openRuntime(manifest: Manifest, options: RuntimeOptions): 
     ...(options.bus === undefined ? {} : { bus: options.bus }),
     ...(options.busOptions === undefined ? {} : { busOptions: options.busOptions }),
   });
-  const { ports, bus } = opened;
+  const { bus, state } = opened;
+  const threads =
+    options.useThreads === true && project.bus.type === 'inprocess'
+      ? (project.bus.workerThreads ?? (availableParallelism() >= 2 ? 1 : 0))
+      : 0;
+  // Batches go to the worker threads in memory: two contexts per thread held (one running, one next), so the
+  // threads never wait for the fan-out and memory does not grow with the number of batches.
+  const handOff = threads > 0 ? new ContextHandOff(Math.max(4, 2 * threads)) : undefined;
+  const ports: ServicePorts =
+    handOff === undefined
+      ? opened.ports
+      : { ...opened.ports, blobs: withHandOff(opened.ports.blobs, handOff), handOff };
   const planner = createPlanner(ports);
   const executor = createExecutor(ports);
   const worker = createWorker(ports);
-  const busConfig = project.bus;
-  const threads =
-    options.useThreads === true && busConfig.type === 'inprocess'
-      ? (busConfig.workerThreads ?? (availableParallelism() >= 2 ? 1 : 0))
-      : 0;
   const pool =
     threads > 0
       ? new WorkerThreadPool({
           size: threads,
-          root: project.root,
-          env: options.env ?? {},
+          manifest,
+          state,
           bus,
           logLine: options.logLine ?? (() => undefined),
           log: options.log,
           entityTimeout: (event) =>
             timeoutsFor(ports.settings, manifest.byName.get(event.computation)?.config ?? {}).entityMs,
           batchTimeoutMs: ports.settings.batchTimeoutMs,
+          ...(handOff === undefined ? {} : { handOff }),
         })
       : null;
   subscribeServices(bus, {

@@ -4,7 +4,12 @@ import { PoisonMessageError, VersionSkewError } from '../shared/errors.ts';
 import type { BatchReady } from '../shared/events/contracts.ts';
 import type { EventBus } from '../shared/ports/event-bus.ts';
 import type { Logger } from '../shared/ports/logger.ts';
+import type { ContextHandOff } from '../shared/runtime/context-hand-off.ts';
 import { entityLimit } from '../shared/runtime/run-batch.ts';
+import type { Manifest } from '../shared/manifest/manifest.ts';
+import type { StateStore } from '../shared/ports/state-store.ts';
+import { EntityBeacon } from './entity-beacon.ts';
+import { answerStateCall, threadProject } from './thread-project.ts';
 import type { FromThread, ToThread } from './worker-thread.ts';
 
 /** How long past its limit a silent entity is given before its thread is replaced. */
@@ -23,6 +28,8 @@ interface Pending {
 
 interface Slot {
   thread: Worker;
+  /** Which entity the thread is in, written by the thread as each starts. */
+  beacon: EntityBeacon;
   ready: Promise<void>;
   busy: boolean;
   /** Terminated on purpose (stuck, closing): its exit is not a crash. */
@@ -35,16 +42,22 @@ interface Slot {
 
 interface Running extends Pending {
   slot: Slot;
-  /** The entity started last, and when: a crash or a hang from then on is its. */
+  /** The try's id, which the thread writes beside each entity it starts. */
+  id: number;
+  /** An entity whose id is too long for the beacon, announced by message instead. */
   entity?: { id: string; startedAt: number };
+  /** The entity last read from the beacon, and when this thread first saw it (its limit counts from then). */
+  seen?: { id: string; startedAt: number; at: number };
   /** The thread's publishes, awaited before the batch is answered. */
   publishes: Promise<void>[];
 }
 
 export interface ThreadPoolOptions {
   size: number;
-  root: string;
-  env: Record<string, string | undefined>;
+  /** The loaded project the threads share: they import only its user modules. */
+  manifest: Manifest;
+  /** The store the threads' state calls are made on. */
+  state: StateStore;
   bus: EventBus;
   /** Where the threads' log lines go. */
   logLine: (line: string) => void;
@@ -55,6 +68,12 @@ export interface ThreadPoolOptions {
   batchTimeoutMs: number;
   /** Heap limit of each thread, so one entity's runaway allocation fails it alone. (Default: Node's) */
   memoryMb?: number;
+  /**
+   * The embedded runtime's contexts: each batch's context text goes to its
+   * thread in the message, and is let go of once the batch is done. (Default:
+   * the thread reads it from the blob store)
+   */
+  handOff?: ContextHandOff;
 }
 
 /** What a thread's death was, for the entity it died in. */
@@ -111,9 +130,10 @@ export class WorkerThreadPool {
   #start(): Slot {
     // Next to this module: worker-thread-entry.ts from source, worker-thread-entry.js once built.
     const entry = new URL(`./worker-thread-entry${extname(new URL(import.meta.url).pathname)}`, import.meta.url);
-    const { root, env, memoryMb } = this.#options;
+    const { manifest, memoryMb } = this.#options;
+    const beacon = new EntityBeacon();
     const thread = new Worker(entry, {
-      workerData: { root, env },
+      workerData: { loaded: threadProject(manifest), beacon: beacon.buffer },
       ...(memoryMb === undefined ? {} : { resourceLimits: { maxOldGenerationSizeMb: memoryMb } }),
     });
     thread.unref();
@@ -121,6 +141,7 @@ export class WorkerThreadPool {
     let failStart!: (error: Error) => void;
     const slot: Slot = {
       thread,
+      beacon,
       busy: false,
       retired: false,
       started: false,
@@ -128,7 +149,7 @@ export class WorkerThreadPool {
     };
     slot.ready.catch(() => undefined);
     thread.on('message', (message: FromThread) =>
-      this.#receive(message, () => {
+      this.#receive(slot, message, () => {
         slot.started = true;
         markReady();
       }),
@@ -144,8 +165,14 @@ export class WorkerThreadPool {
     return slot;
   }
 
-  #receive(message: FromThread, markReady: () => void): void {
+  #receive(slot: Slot, message: FromThread, markReady: () => void): void {
     if (message.type === 'ready') return markReady();
+    if (message.type === 'state') {
+      void answerStateCall(this.#options.state, message).then((answer) => {
+        if (!slot.retired) slot.thread.postMessage(answer);
+      });
+      return;
+    }
     if (message.type === 'log') return this.#options.logLine(message.line);
     const running = this.#running.get(message.id);
     if (running === undefined) return;
@@ -171,10 +198,23 @@ export class WorkerThreadPool {
       );
       return;
     }
+    // Recorded: a redelivery is answered from the ledger, without the context.
+    this.#options.handOff?.release(running.event.contextBlob);
     Promise.all(running.publishes).then(
       () => running.resolve(),
       (error: unknown) => running.reject(error instanceof Error ? error : new Error(String(error))),
     );
+  }
+
+  /** The entity a try started last, and when: a crash or a hang from then on is its. */
+  #entity(running: Running): { id: string; startedAt: number } | undefined {
+    const shared = running.slot.beacon.read(running.id);
+    if (shared !== undefined && (running.seen?.startedAt !== shared.startedAt || running.seen.id !== shared.id))
+      running.seen = { ...shared, at: Date.now() };
+    // Timed from when this thread learned of it, as when each entity was a message: never earlier than it could act.
+    const fromBeacon = running.seen === undefined ? undefined : { id: running.seen.id, startedAt: running.seen.at };
+    if (running.entity === undefined) return fromBeacon;
+    return fromBeacon === undefined || running.seen!.startedAt < running.entity.startedAt ? running.entity : fromBeacon;
   }
 
   /** A thread died on its own: its batch goes on without the entity it died in. */
@@ -191,19 +231,19 @@ export class WorkerThreadPool {
     for (const [id, running] of this.#running) {
       if (running.slot !== slot) continue;
       this.#running.delete(id);
-      if (running.entity === undefined) {
+      const entity = this.#entity(running);
+      if (entity === undefined) {
         // Not inside user code (loading the project, reading the context): nothing to blame, so Pub/Sub redelivers.
         running.reject(slot.crash ?? new Error(`worker thread exited with code ${code} outside any entity`));
         continue;
       }
-      this.#retry(running, crashText(slot.crash, code));
+      this.#retry(running, entity.id, crashText(slot.crash, code));
     }
     this.#dispatch();
   }
 
   /** Fails the entity a try was in and queues the batch again, first, for a fresh thread. */
-  #retry(running: Running, error: string): void {
-    const entityId = running.entity!.id;
+  #retry(running: Running, entityId: string, error: string): void {
     this.#options.log?.warn(
       { computation: running.event.computation, batchId: running.event.batchId, entityId, error },
       `Entity ${entityId} of ${running.event.computation} ${error}`,
@@ -226,18 +266,20 @@ export class WorkerThreadPool {
   #checkStuck(): void {
     const now = Date.now();
     for (const [id, running] of this.#running) {
-      if (running.entity === undefined) continue;
+      const entity = this.#entity(running);
+      if (entity === undefined) continue;
       const limit = entityLimit(
         { entityTimeoutMs: this.#options.entityTimeout(running.event), deadline: running.deadline },
-        running.entity.startedAt,
+        entity.startedAt,
       );
-      if (limit === undefined || now - running.entity.startedAt <= limit.ms + STUCK_GRACE_MS) continue;
+      if (limit === undefined || now - entity.startedAt <= limit.ms + STUCK_GRACE_MS) continue;
       this.#running.delete(id);
       const slot = running.slot;
       this.#replace(slot);
       void slot.thread.terminate();
       this.#retry(
         running,
+        entity.id,
         `${limit.error}: process() did not return and blocked its worker thread, which was replaced`,
       );
     }
@@ -250,14 +292,23 @@ export class WorkerThreadPool {
       const pending = this.#queue.shift()!;
       slot.busy = true;
       const id = this.#nextId++;
-      this.#running.set(id, { ...pending, slot, publishes: [] });
+      this.#running.set(id, { ...pending, slot, id, publishes: [] });
       if (this.#watch === undefined) {
         this.#watch = setInterval(() => this.#checkStuck(), 250);
         this.#watch.unref();
       }
       const { event, deadline, failed } = pending;
       slot.ready.then(
-        () => slot.thread.postMessage({ id, event, deadline, failed } satisfies ToThread),
+        () => {
+          const context = this.#options.handOff?.get(event.contextBlob);
+          slot.thread.postMessage({
+            id,
+            event,
+            deadline,
+            failed,
+            ...(context === undefined ? {} : { context }),
+          } satisfies ToThread);
+        },
         (error: unknown) => {
           const running = this.#running.get(id);
           if (running !== undefined)

@@ -38,7 +38,7 @@ import {
 import { checkBatchEvent, checkPass, runOf } from '../shared/runtime/event-checks.ts';
 import { runChecksOnly } from './checks-only.ts';
 import { createCompletion } from './completion.ts';
-import { latestAttempt, planFanOut, republishUnfinished, type FanOut } from './fan-out.ts';
+import { contextsReachable, latestAttempt, planFanOut, republishUnfinished, type FanOut } from './fan-out.ts';
 import { runGlobal } from './global-run.ts';
 import { takeLease, type TakeoverReasons } from './lease.ts';
 import { committedOutcomeOf, createOutcomes } from './outcomes.ts';
@@ -277,7 +277,11 @@ export function createExecutor(ports: ServicePorts): Executor {
     } else if (mine) {
       // Taking over a fan-out whose plan was sealed: adopt it, send what may be missing, and go on.
       const attempt = await latestAttempt(ports, runId, date, entry.name);
-      if (attempt !== null && (await state.ledger.isSealed(ledgerKey(runId, entry.name, date, attempt)))) {
+      if (
+        attempt !== null &&
+        contextsReachable(ports, { runId, entry, date, attempt }) &&
+        (await state.ledger.isSealed(ledgerKey(runId, entry.name, date, attempt)))
+      ) {
         if (!(await driveAttempt(state.leases, lease, attempt))) throw new StaleLeaseError(lease, lease.token, null);
         const fan: FanOut = { runId, entry, date, attempt, lease: { ...lease, attempt } };
         const sent = await republishUnfinished(ports, fan);

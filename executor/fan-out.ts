@@ -1,3 +1,4 @@
+import { batchPrefix } from '../shared/events/blob-keys.ts';
 import type { BatchReady } from '../shared/events/contracts.ts';
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import type { IsoDate } from '../shared/model/types.ts';
@@ -5,7 +6,7 @@ import type { Lease, LedgerKey, LedgerSummary, PlannedBatch } from '../shared/po
 import { failureOrigins, openBatches } from '../shared/runtime/assemble-batches.ts';
 import { openShardBatches, plannedEntities } from '../shared/runtime/shard-batches.ts';
 import { previousDate } from '../shared/plan/decide.ts';
-import { contextBlobName, ledgerKey } from '../shared/runtime/batch-files.ts';
+import { attemptPrefix, contextBlobName, ledgerKey } from '../shared/runtime/batch-files.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import type { PlannedRead } from '../shared/warehouse/computation-reader.ts';
 import { Pipeline } from './pipeline.ts';
@@ -75,6 +76,8 @@ export async function planFanOut(
   const { entry, date, runId, attempt } = fan;
   const key = fanOutKey(fan);
   await ports.state.runs.claimStep(runId, attemptStep(date, entry.name, attempt));
+  // An earlier attempt's contexts held here will not be sent: this attempt supersedes it.
+  ports.handOff?.releasePrefix(batchPrefix(runId, entry.name, date));
   const opened =
     sharded && ports.shards !== undefined
       ? await openShardBatches(
@@ -103,23 +106,43 @@ export async function planFanOut(
     if (stillHeld()) await topUp(ports, fan, undefined, undefined, inline);
     for (const cut of cuts) inline.delete(cut.batchId);
   };
+  const handOff = ports.handOff;
+  // Handed over in memory, the contexts never touch the blob store, but a batch's large results do:
+  // a store that cannot be written fails the fan-out now, not after its entities ran.
+  if (handOff !== undefined)
+    await ports.blobs.put(
+      `${attemptPrefix(runId, entry.name, date, attempt)}hand-off`,
+      'contexts handed over in memory',
+    );
   try {
     for await (const context of opened.batches) {
       if (!stillHeld()) break;
       // Written now, so the context is let go of; the group keeps only its id and size (and small text).
       const text = JSON.stringify(context);
       contextBytes += Buffer.byteLength(text);
-      const written = ports.blobs.put(contextBlobName(runId, entry.name, date, attempt, context.batchId), text);
+      const name = contextBlobName(runId, entry.name, date, attempt, context.batchId);
+      let written: Promise<void>;
+      if (handOff === undefined) written = ports.blobs.put(name, text);
+      else {
+        // Embedded: the text is handed to the worker thread in memory, never written.
+        handOff.keep(name, text);
+        written = Promise.resolve();
+      }
       if (text.length <= ports.settings.inlineContextBytes) inline.set(context.batchId, text);
       await writes.add(written);
       const count = plannedEntities(context);
       group.push({ batchId: context.batchId, entityCount: count, claimed: false, written });
       entityCount += count;
       batches++;
-      if (group.length >= size) {
+      if (group.length >= size || handOff?.full === true) {
         await records.add(record(group));
         group = [];
         size = Math.min(size * 2, MAX_GROUP);
+      }
+      if (handOff?.full === true) {
+        // Every held context is recorded (and published as the window allows): completions make room.
+        await records.drain();
+        await handOff.room(() => !stillHeld());
       }
     }
     if (group.length > 0 && stillHeld()) await records.add(record(group));
@@ -131,6 +154,17 @@ export async function planFanOut(
   if (!stillHeld()) return 'lease-lost';
   await ports.state.ledger.seal(key, entityCount);
   return { entityCount, batches, contextBytes, sharded };
+}
+
+/**
+ * Whether the contexts of an attempt's unfinished batches can be sent again
+ * from here: always through the blob store; with the embedded hand-off only
+ * by the process that planned it (another one plans the computation again).
+ */
+export function contextsReachable(ports: ServicePorts, fan: Omit<FanOut, 'lease'>): boolean {
+  return (
+    ports.handOff === undefined || ports.handOff.holds(attemptPrefix(fan.runId, fan.entry.name, fan.date, fan.attempt))
+  );
 }
 
 /** The executor's path: streams the inputs itself and cuts them into batch contexts carrying the rows. */

@@ -22,6 +22,8 @@ export interface BatchTry {
   deadline?: number;
   /** Entities an earlier try died or was stopped in, with what happened: failed, not run again. */
   failed?: Readonly<Record<string, string>>;
+  /** The context's text, handed over in memory by the embedded runtime instead of read from the blob store. */
+  context?: string;
 }
 
 export interface Worker {
@@ -130,7 +132,7 @@ export function createWorker(ports: WorkerPorts, options: WorkerOptions = {}): W
         `batch.ready names context blob '${event.contextBlob}', but batch ${event.batchId} of ${event.computation} on ${event.date} keeps its context at '${expected}'`,
       );
     // A small context travels in the message; the blob (always written) is the claim check.
-    const text = event.context !== undefined ? null : await ports.blobs.get(event.contextBlob);
+    const text = event.context !== undefined ? null : (batchTry.context ?? (await ports.blobs.get(event.contextBlob)));
     if (event.context === undefined && text === null) {
       const current = await ports.state.states.get(event.date, event.computation);
       if (current === null || current.runId !== event.runId || current.status !== 'running') {

@@ -1,6 +1,10 @@
 // Benchmark child: runs a project for one date through the CLI's in-process
 // runtime and prints the wall time of the run, its outcome and peak RSS.
-import { runCli } from '../../cli/main.ts';
+// The built CLI (dist/, which `npm run bench` builds first), as a user runs
+// it: from the sources, Node would strip the types of every module it loads
+// (the threads' too) inside the timing.
+const built = '../../dist/cli/main.js';
+const { runCli } = (await import(built)) as typeof import('../../cli/main.ts');
 
 const [root, date, ...extra] = process.argv.slice(2) as [string, string, ...string[]];
 let out = '';

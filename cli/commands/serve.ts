@@ -140,8 +140,8 @@ export const serveCommand: Command = {
     const pool = roles.includes('worker')
       ? new WorkerThreadPool({
           size: positiveEnv(input.io.env, 'COMPUTE_WORKER_THREADS') ?? Math.max(2, availableParallelism()),
-          root: project.root,
-          env: input.io.env,
+          manifest,
+          state,
           bus,
           logLine: (line) => input.io.stdout(line),
           log,

@@ -50,7 +50,8 @@ export interface BatchResults {
  * batch.ready message, a batch's results in its ledger record); larger
  * ones go to the blob store and the message or record carries the name
  * (claim check). Contexts are written to the blob store either way, so a
- * takeover can send any batch again.
+ * takeover can send any batch again; the embedded runtime with worker
+ * threads holds them in memory instead (see ContextHandOff).
  */
 export const INLINE_BYTES = 32 * 1024;
 
@@ -73,7 +74,12 @@ export function contextBlobName(
   attempt: number,
   id: string,
 ): string {
-  return `${batchPrefix(runId, computation, date)}/a${attempt}/${id}.context.json`;
+  return `${attemptPrefix(runId, computation, date, attempt)}${id}.context.json`;
+}
+
+/** The prefix of every context blob of one fan-out attempt. */
+export function attemptPrefix(runId: string, computation: string, date: IsoDate, attempt: number): string {
+  return `${batchPrefix(runId, computation, date)}/a${attempt}/`;
 }
 
 /** The ledger of one fan-out attempt of a computation in a run. */

@@ -11,6 +11,7 @@ import type { ComputationReader } from '../warehouse/computation-reader.ts';
 import { INLINE_BYTES } from './batch-files.ts';
 import type { RunVersionScopes } from './input-versions.ts';
 import type { ActiveLeases } from './active-leases.ts';
+import type { ContextHandOff } from './context-hand-off.ts';
 
 /**
  * Tunables of the run. Those a project sets (its `execution` keys) are
@@ -114,6 +115,8 @@ export interface ServicePorts {
   versionScopes?: RunVersionScopes;
   /** The leases this process works under now, released on SIGTERM (a service's executor sets it). (Default: none kept) */
   activeLeases?: ActiveLeases;
+  /** Batch contexts handed to worker threads in memory (the embedded runtime with threads). (Default: the blob store) */
+  handOff?: ContextHandOff;
 }
 
 /** Runs `work` over items with at most `limit` at once. */

@@ -75,6 +75,14 @@ export function entityLimit(limits: BatchLimits, start: number): { ms: number; e
   return { ms: own, error: `timed out after ${seconds(own)} (entityTimeoutSeconds)` };
 }
 
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return (
+    (typeof value === 'object' || typeof value === 'function') &&
+    value !== null &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
+}
+
 /**
  * Runs process() for each entity of a batch. A throwing entity is recorded
  * with its error and the rest go on; null stores nothing. Results are
@@ -125,8 +133,10 @@ export async function runBatch(
           byEntity,
         }),
       );
-      const result =
-        limit === undefined
+      // A process() that returned a value (not a promise) is done: no timer to arm, the clock judges it below.
+      const result = !isThenable(running)
+        ? running
+        : limit === undefined
           ? await running
           : await withTimeLimit(Promise.resolve(running), limit.ms, () => {
               throw new Error(limit.error);

@@ -48,7 +48,6 @@ describe('the fan-out window (maxInFlightBatches)', () => {
     const runtime = await openRuntime(manifest, {
       log: createLogger({ destination: { write: () => undefined } }),
       bus,
-      env: {},
     });
     try {
       await bus.publish({

@@ -44,7 +44,6 @@ async function open(options: { window?: number; clock?: ManualClock } = {}) {
   runtime = await openRuntime(manifest, {
     log: silentLogger(),
     bus,
-    env: {},
     ...(options.clock === undefined ? {} : { clock: options.clock }),
   });
   const request: ComputeEvent = {

@@ -39,7 +39,7 @@ describe('the repair window from a planner that reads no warehouse', () => {
     });
     const manifest = await requireManifest(await loadProjectConfig(project.root, {}));
     const bus = new ManualBus();
-    runtime = await openRuntime(manifest, { log: silentLogger(), bus, env: {} });
+    runtime = await openRuntime(manifest, { log: silentLogger(), bus });
     const { state } = runtime.ports;
     const request = (runId: string, dates: string[], schedule?: string) => ({
       v: 1 as const,
