@@ -23,6 +23,7 @@ import {
   type ServicePorts,
 } from '../shared/runtime/ports.ts';
 import { withHeartbeat } from '../shared/runtime/heartbeat.ts';
+import { claimStep } from '../shared/state/steps.ts';
 import { writeState } from '../shared/runtime/state-writes.ts';
 import { inputVersionsFor, RunVersionScopes } from '../shared/runtime/input-versions.ts';
 import { readsSharded } from '../shared/runtime/shard-batches.ts';
@@ -391,7 +392,7 @@ export function createExecutor(ports: ServicePorts): Executor {
     const log = ports.log.child({ runId, date, computation: entry.name });
     const text = errorText(error);
     const permanent = isPermanent(error);
-    const tries = permanent ? 1 : await countTry(runId, `tries/${date}/${entry.name}`);
+    const tries = permanent ? 1 : await countTry(runId, date, entry.name);
     const key = { computation: entry.name, date };
     if (!permanent && tries < MAX_TRIES) {
       log.warn({ error: text, tries }, `${entry.name} on ${date}: ${text} (try ${tries} of ${MAX_TRIES}; retrying)`);
@@ -433,8 +434,9 @@ export function createExecutor(ports: ServicePorts): Executor {
   }
 
   /** Counts one more try of a step in a run (1, 2, ...), across processes; at most MAX_TRIES. */
-  async function countTry(runId: string, prefix: string): Promise<number> {
-    for (let n = 1; n < MAX_TRIES; n++) if (await state.runs.claimStep(runId, `${prefix}/${n}`)) return n;
+  async function countTry(runId: string, date: IsoDate, computation: string): Promise<number> {
+    for (let n = 1; n < MAX_TRIES; n++)
+      if (await claimStep(state.runs, runId, { kind: 'try', date, computation, n })) return n;
     return MAX_TRIES;
   }
 

@@ -7,6 +7,7 @@ import { openShardBatches, plannedEntities } from '../shared/runtime/shard-batch
 import { previousDate } from '../shared/plan/decide.ts';
 import { contextBlobName, ledgerKey } from '../shared/runtime/batch-files.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
+import { claimedSteps, claimStep } from '../shared/state/steps.ts';
 import type { PlannedRead } from '../shared/warehouse/computation-reader.ts';
 import { Pipeline } from './pipeline.ts';
 
@@ -34,11 +35,6 @@ const WRITE_DEPTH = 4;
 /** Groups grow 1, 2, 4, ... up to this: the first batch goes out at once, later ones share a plan write. */
 const MAX_GROUP = 32;
 
-/** The step recording that a fan-out attempt started; the newest one is the one a takeover continues. */
-export function attemptStep(date: IsoDate, computation: string, attempt: number): string {
-  return `attempt/${date}/${computation}/${String(attempt).padStart(8, '0')}`;
-}
-
 /** The newest fan-out attempt of a computation in a run, if any. */
 export async function latestAttempt(
   ports: ServicePorts,
@@ -46,9 +42,9 @@ export async function latestAttempt(
   date: IsoDate,
   computation: string,
 ): Promise<number | null> {
-  const steps = await ports.state.runs.steps(runId, `attempt/${date}/${computation}/`);
-  const last = steps[steps.length - 1];
-  return last === undefined ? null : Number(last.slice(last.lastIndexOf('/') + 1));
+  // Recorded when each attempt starts; the newest is the one a takeover continues.
+  const steps = await claimedSteps(ports.state.runs, runId, 'attempt', { date, computation });
+  return steps[steps.length - 1]?.attempt ?? null;
 }
 
 /**
@@ -74,7 +70,7 @@ export async function planFanOut(
 > {
   const { entry, date, runId, attempt } = fan;
   const key = fanOutKey(fan);
-  await ports.state.runs.claimStep(runId, attemptStep(date, entry.name, attempt));
+  await claimStep(ports.state.runs, runId, { kind: 'attempt', date, computation: entry.name, attempt });
   const opened =
     sharded && ports.shards !== undefined
       ? await openShardBatches(
@@ -188,8 +184,9 @@ export async function topUp(
  * token's republication was done already.
  */
 export async function republishUnfinished(ports: ServicePorts, fan: FanOut): Promise<number | null> {
-  const step = `republish/${fan.date}/${fan.entry.name}/${fan.attempt}/${fan.lease.token}`;
-  if (!(await ports.state.runs.claimStep(fan.runId, step))) return null;
+  const { date, entry, attempt, lease } = fan;
+  const step = { kind: 'republish', date, computation: entry.name, attempt, token: lease.token } as const;
+  if (!(await claimStep(ports.state.runs, fan.runId, step))) return null;
   const key = fanOutKey(fan);
   const [plan, done] = await Promise.all([ports.state.ledger.getPlan(key), ports.state.ledger.batches(key)]);
   const recorded = new Set(done.map((b) => b.batchId));

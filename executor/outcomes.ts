@@ -1,4 +1,3 @@
-import { outcomeStep } from '../shared/runtime/event-checks.ts';
 import { judgeStoredResults } from '../shared/checks/judge.ts';
 import { withHeartbeat } from '../shared/runtime/heartbeat.ts';
 import type { ManifestEntry } from '../shared/manifest/manifest.ts';
@@ -8,6 +7,7 @@ import { batchPrefix } from '../shared/events/blob-keys.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import { writeState, type StateFields } from '../shared/runtime/state-writes.ts';
 import { releaseLease } from '../shared/state/leases.ts';
+import { claimStep } from '../shared/state/steps.ts';
 import type { RunOutcome } from './finalize.ts';
 
 /** What a computation was running with, kept in its final state. */
@@ -73,7 +73,7 @@ export function createOutcomes(ports: ServicePorts): Outcomes {
 
   async function announce(runId: string, entry: ManifestEntry, date: IsoDate, status: FinalStatus): Promise<void> {
     // Recorded first: the planner counts only an outcome the run holds (shared/runtime/event-checks.ts).
-    await state.runs.claimStep(runId, outcomeStep(date, entry.name, status));
+    await claimStep(state.runs, runId, { kind: 'outcome', date, computation: entry.name, status });
     await bus.publish({
       v: 1,
       type: 'computation.completed',
