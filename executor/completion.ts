@@ -79,7 +79,7 @@ export function createCompletion(ports: ServicePorts, outcomes: Outcomes): Compl
       plan === null
         ? undefined
         : { planned: plan.entityCount, succeeded: summary.succeeded, failed: summary.failed, stored: 0 };
-    await outcomes.finishWith(fan.runId, fan.entry, fan.date, fan.lease, current, { status: 'failed', error, counts });
+    await outcomes.finishWith(fan, fan.lease, current, { status: 'failed', error, counts });
   }
 
   /**
@@ -95,7 +95,7 @@ export function createCompletion(ports: ServicePorts, outcomes: Outcomes): Compl
     const current = await running(fan);
     if (current === null) return;
     const outcome = await withHeartbeat(ports, fan.lease, () => finalizeBatches(ports, fan.entry, plan, fan.lease));
-    await outcomes.finishWith(fan.runId, fan.entry, fan.date, fan.lease, current, outcome);
+    await outcomes.finishWith(fan, fan.lease, current, outcome);
   }
 
   async function advance(fan: FanOut, summary: LedgerSummary): Promise<void> {

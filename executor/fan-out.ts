@@ -1,10 +1,10 @@
 import type { BatchReady } from '../shared/events/contracts.ts';
-import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import type { IsoDate } from '../shared/model/types.ts';
 import type { Lease, LedgerKey, LedgerSummary, PlannedBatch } from '../shared/ports/state-store.ts';
 import { failureOrigins, openBatches } from '../shared/runtime/assemble-batches.ts';
 import { openShardBatches, plannedEntities } from '../shared/runtime/shard-batches.ts';
 import { previousDate } from '../shared/plan/decide.ts';
+import type { WorkItem } from '../shared/plan/work-item.ts';
 import { contextBlobName, ledgerKey } from '../shared/runtime/batch-files.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import { claimedSteps, claimStep } from '../shared/state/steps.ts';
@@ -17,10 +17,7 @@ import { Pipeline } from './pipeline.ts';
  * and the lease driving it. Its batches are planned in the ledger, then
  * sealed; `topUp` publishes them, `tripBreaker` and `finalizeOnce` end it.
  */
-export interface FanOut {
-  runId: string;
-  entry: ManifestEntry;
-  date: IsoDate;
+export interface FanOut extends WorkItem {
   attempt: number;
   lease: Lease;
 }
