@@ -11,7 +11,7 @@ import { RunVersionScopes } from '../shared/runtime/input-versions.ts';
 import { quoted } from '../shared/util/safe-text.ts';
 import { checkCompletion, runOf } from '../shared/runtime/event-checks.ts';
 import { claimedSteps, claimStep } from '../shared/state/steps.ts';
-import { executionSummary, formatSummary, selectedNames } from './summary.ts';
+import { executionSummary, formatSummary, selectedNames } from '../shared/reports/summary.ts';
 import { describeSweep, sweepRuns, type SweepOptions, type SweepReport } from './sweep.ts';
 
 export interface Planner {

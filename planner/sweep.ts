@@ -10,7 +10,7 @@ import {
 import { pastComputationTimeout, type ServicePorts } from '../shared/runtime/ports.ts';
 import { holderGone } from '../shared/state/leases.ts';
 import { claimedSteps, stepKey } from '../shared/state/steps.ts';
-import { selectedNames } from './summary.ts';
+import { selectedNames } from '../shared/reports/summary.ts';
 
 export interface SweepOptions {
   /** Only this run (the embedded run loop sweeps its own run). */
