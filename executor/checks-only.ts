@@ -1,7 +1,7 @@
 import { judgeStoredResults } from '../shared/checks/judge.ts';
 import { withHeartbeat } from '../shared/runtime/heartbeat.ts';
 import type { Decision } from '../shared/plan/decide.ts';
-import type { WorkItem } from '../shared/plan/work-item.ts';
+import type { WorkItem } from '../shared/manifest/work-item.ts';
 import type { ComputationState, Lease } from '../shared/ports/state-store.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import type { Outcomes } from './outcomes.ts';
@@ -38,9 +38,7 @@ export async function runChecksOnly(
     bytesScanned: null,
   };
   // A scan of every stored result: the lease is renewed meanwhile, as during a finalization.
-  const judged = await withHeartbeat(ports, lease, () =>
-    judgeStoredResults(ports, item.entry, item.date, item.runId, resultHash),
-  );
+  const judged = await withHeartbeat(ports, lease, () => judgeStoredResults(ports, item, resultHash));
   const only = 'only its result checks changed: the stored results were judged again';
   if (judged?.error != null) {
     await outcomes.finish(item, lease, {

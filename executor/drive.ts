@@ -1,6 +1,6 @@
 import { isComplete, type Decision } from '../shared/plan/decide.ts';
 import { repairReason } from '../shared/plan/repair.ts';
-import type { WorkItem } from '../shared/plan/work-item.ts';
+import type { WorkItem } from '../shared/manifest/work-item.ts';
 import {
   StaleLeaseError,
   StaleStateError,

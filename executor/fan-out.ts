@@ -4,7 +4,7 @@ import type { Lease, LedgerKey, LedgerSummary, PlannedBatch } from '../shared/po
 import { failureOrigins, openBatches } from '../shared/runtime/assemble-batches.ts';
 import { openShardBatches, plannedEntities } from '../shared/runtime/shard-batches.ts';
 import { previousDate } from '../shared/plan/decide.ts';
-import type { WorkItem } from '../shared/plan/work-item.ts';
+import type { WorkItem } from '../shared/manifest/work-item.ts';
 import { contextBlobName, ledgerKey } from '../shared/runtime/batch-files.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import { claimedSteps, claimStep } from '../shared/state/steps.ts';

@@ -5,7 +5,7 @@ import type { ServicePorts } from '../shared/runtime/ports.ts';
 import { ResultHasher } from '../shared/runtime/result-hash.ts';
 import { processGlobal } from '../shared/runtime/process-global.ts';
 import { hasUsableResult, previousDate } from '../shared/plan/decide.ts';
-import type { WorkItem } from '../shared/plan/work-item.ts';
+import type { WorkItem } from '../shared/manifest/work-item.ts';
 import type { PlannedRead } from '../shared/warehouse/computation-reader.ts';
 import { seconds, withTimeLimit } from '../shared/runtime/time-limit.ts';
 

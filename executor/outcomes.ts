@@ -1,6 +1,6 @@
 import { judgeStoredResults } from '../shared/checks/judge.ts';
 import { withHeartbeat } from '../shared/runtime/heartbeat.ts';
-import type { WorkItem } from '../shared/plan/work-item.ts';
+import type { WorkItem } from '../shared/manifest/work-item.ts';
 import type { FinalStatus, Lease } from '../shared/ports/state-store.ts';
 import { batchPrefix } from '../shared/events/blob-keys.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
@@ -168,9 +168,7 @@ export function createOutcomes(ports: ServicePorts): Outcomes {
     };
     // Issue 22: the result checks judge the stored results before the state is final; a failed
     // error check fails the computation-date, so its dependents are blocked (shared/checks/).
-    const judged = await withHeartbeat(ports, lease, () =>
-      judgeStoredResults(ports, item.entry, item.date, item.runId, outcome.resultHash),
-    );
+    const judged = await withHeartbeat(ports, lease, () => judgeStoredResults(ports, item, outcome.resultHash));
     if (judged?.error != null)
       return finish(item, lease, {
         ...base,

@@ -1,7 +1,7 @@
 import type { Logger } from '../shared/ports/logger.ts';
 import { decide, type Decision } from '../shared/plan/decide.ts';
 import { gatherDecideInputs } from '../shared/plan/decide-inputs.ts';
-import type { WorkItem } from '../shared/plan/work-item.ts';
+import type { WorkItem } from '../shared/manifest/work-item.ts';
 import {
   FINAL_STATUSES,
   type ComputationState,

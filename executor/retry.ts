@@ -1,5 +1,5 @@
 import { errorText, isPermanent } from '../shared/errors.ts';
-import type { WorkItem } from '../shared/plan/work-item.ts';
+import type { WorkItem } from '../shared/manifest/work-item.ts';
 import type { Lease } from '../shared/ports/state-store.ts';
 import { acquireLease, attemptOf, releaseLease } from '../shared/state/leases.ts';
 import { claimStep } from '../shared/state/steps.ts';

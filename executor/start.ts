@@ -1,6 +1,6 @@
 import { PARTIAL_DEPENDENCY_NOTE, type Decision } from '../shared/plan/decide.ts';
 import { repairReason } from '../shared/plan/repair.ts';
-import type { WorkItem } from '../shared/plan/work-item.ts';
+import type { WorkItem } from '../shared/manifest/work-item.ts';
 import { StaleLeaseError, type ComputationState, type Lease, type RunRecord } from '../shared/ports/state-store.ts';
 import { ledgerKey } from '../shared/runtime/batch-files.ts';
 import { withHeartbeat } from '../shared/runtime/heartbeat.ts';

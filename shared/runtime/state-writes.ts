@@ -12,7 +12,7 @@ import type {
 import { expiresAt } from '../state/expiry.ts';
 import { changedSince, historyEntry } from '../state/history.ts';
 import type { CheckRecord } from '../checks/run-checks.ts';
-import type { WorkItem } from '../plan/work-item.ts';
+import type { WorkItem } from '../manifest/work-item.ts';
 
 export interface StateFields {
   status: ComputationStatus;

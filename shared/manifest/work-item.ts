@@ -1,4 +1,4 @@
-import type { ManifestEntry } from '../manifest/manifest.ts';
+import type { ManifestEntry } from './manifest.ts';
 import type { IsoDate } from '../model/types.ts';
 
 /**
