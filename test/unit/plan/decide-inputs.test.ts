@@ -1,9 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { DuckDBInstance } from '@duckdb/node-api';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DuckdbWarehouse, openDuckdb } from '../../../shared/adapters/duckdb/duckdb-warehouse.ts';
+import { describe, expect, it } from 'vitest';
 import { SqliteStateStore } from '../../../shared/adapters/embedded/sqlite-state-store.ts';
 import type { Manifest } from '../../../shared/manifest/manifest.ts';
 import { gatherDecideInputs } from '../../../shared/plan/decide-inputs.ts';
@@ -13,27 +8,11 @@ import { ComputationReader } from '../../../shared/warehouse/computation-reader.
 import { SchemaRegistry } from '../../../shared/warehouse/schema-registry.ts';
 import { duckdbFixtureSql } from '../../contract/warehouse-fixture.ts';
 import { state } from '../../contract/state-store.contract.ts';
+import { fileWarehouse } from '../../support/duckdb-warehouse.ts';
 import { entry, project } from '../../support/entries.ts';
 
 /** The one gathering of decide()'s inputs, shared by the executor and `compute analyze`, over DuckDB and SQLite. */
-let folder: string;
-let instance: DuckDBInstance;
-let warehouse: DuckdbWarehouse;
-
-beforeAll(async () => {
-  folder = await mkdtemp(join(tmpdir(), 'compute-decide-inputs-'));
-  instance = await openDuckdb(join(folder, 'warehouse.duckdb'));
-  const connection = await instance.connect();
-  for (const sql of duckdbFixtureSql()) await connection.run(sql);
-  connection.closeSync();
-  warehouse = new DuckdbWarehouse(instance);
-});
-
-afterAll(async () => {
-  await warehouse.close();
-  instance.closeSync();
-  await rm(folder, { recursive: true, force: true });
-});
+const duckdb = fileWarehouse('decide-inputs', duckdbFixtureSql);
 
 const D = '2026-03-02'; // a Monday
 const totals = entry({ name: 'Totals', type: 'per-entity', requires: { trades: { lookback: 1 } } });
@@ -55,6 +34,7 @@ describe('gatherDecideInputs', () => {
   it("reads a computation's stored state, its previous due date's, its dependencies' and its input versions", async () => {
     const store = new SqliteStateStore(':memory:');
     try {
+      const { warehouse } = duckdb;
       const reader = new ComputationReader({
         warehouse,
         registry: new SchemaRegistry(warehouse, { clock: new ManualClock() }),
