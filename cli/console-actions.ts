@@ -6,7 +6,7 @@ import type { StateStore } from '../shared/ports/state-store.ts';
 import type { ComputationReader } from '../shared/warehouse/computation-reader.ts';
 import type { EventBus } from '../shared/ports/event-bus.ts';
 import { consoleRouter } from '../shared/console/router.ts';
-import { analyzeDates } from './commands/analyze.ts';
+import { analyzeReport } from '../shared/reports/analyze.ts';
 import { managementActions } from './management-actions.ts';
 
 /** Runs `work` with a reader: the embedded console opens the warehouse per request, the planner keeps one. */
@@ -23,17 +23,8 @@ export function consoleActions(deps: {
   return {
     analyze: (request) =>
       withReader(async (reader) => {
-        const computations = await analyzeDates(
-          manifest,
-          state,
-          reader,
-          request.dates,
-          request.computations,
-          request.force,
-        );
-        const running = computations.filter((c) => c.decision === 'run');
-        const totalBytes = running.some((c) => c.bytes === null) ? null : running.reduce((s, c) => s + c.bytes!, 0);
-        return { computations, totalBytes };
+        const report = await analyzeReport({ manifest, state, reader }, { ...request, repair: false });
+        return { computations: report.computations, totalBytes: report.totalBytes };
       }),
     run: deps.startRun,
     render: (name, date) =>

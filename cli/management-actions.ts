@@ -5,8 +5,8 @@ import { requireComputation, type Manifest } from '../shared/manifest/manifest.t
 import type { EventBus } from '../shared/ports/event-bus.ts';
 import type { StateStore } from '../shared/ports/state-store.ts';
 import type { ComputationReader } from '../shared/warehouse/computation-reader.ts';
-import { analyzeDates } from './commands/analyze.ts';
-import { statusReport } from './commands/status.ts';
+import { analyzeReport } from '../shared/reports/analyze.ts';
+import { statusReport } from '../shared/reports/status.ts';
 
 function checkNames(manifest: Manifest, names: string[] | null): void {
   for (const name of names ?? []) requireComputation(manifest, name);
@@ -24,22 +24,11 @@ export function managementActions(deps: {
     status: (date) => statusReport(manifest, state, date, new Date()),
     analyze: async (request) => {
       checkNames(manifest, request.computations);
-      const { dates } = request;
-      const analyzed = await analyzeDates(
-        manifest,
-        state,
-        await deps.reader(),
-        dates,
-        request.computations,
-        request.force,
+      const { date, to, computations, totalBytes } = await analyzeReport(
+        { manifest, state, reader: await deps.reader() },
+        { ...request, repair: false },
       );
-      const running = analyzed.filter((c) => c.decision === 'run');
-      return {
-        date: dates[0],
-        to: dates[dates.length - 1],
-        computations: analyzed,
-        totalBytes: running.some((c) => c.bytes === null) ? null : running.reduce((sum, c) => sum + c.bytes!, 0),
-      };
+      return { date, to, computations, totalBytes };
     },
     run: async (request) => {
       checkNames(manifest, request.computations);

@@ -1,8 +1,7 @@
 import { judgeStoredResults } from '../shared/checks/judge.ts';
 import { withHeartbeat } from '../shared/runtime/heartbeat.ts';
-import type { ManifestEntry } from '../shared/manifest/manifest.ts';
-import type { IsoDate } from '../shared/model/types.ts';
 import type { Decision } from '../shared/plan/decide.ts';
+import type { WorkItem } from '../shared/manifest/work-item.ts';
 import type { ComputationState, Lease } from '../shared/ports/state-store.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import type { Outcomes } from './outcomes.ts';
@@ -26,14 +25,10 @@ function judgeableResult(stored: ComputationState | null): string | null {
 export async function runChecksOnly(
   ports: ServicePorts,
   outcomes: Outcomes,
-  run: { runId: string; force: boolean },
-  entry: ManifestEntry,
-  date: IsoDate,
-  lease: Lease,
-  stored: ComputationState | null,
-  decision: Decision,
+  under: { item: WorkItem; force: boolean; lease: Lease; stored: ComputationState | null; decision: Decision },
 ): Promise<boolean> {
-  if (run.force || decision.changed.length !== 1 || decision.changed[0] !== 'checks') return false;
+  const { item, force, lease, stored, decision } = under;
+  if (force || decision.changed.length !== 1 || decision.changed[0] !== 'checks') return false;
   const resultHash = judgeableResult(stored);
   if (resultHash === null || stored === null) return false;
   const base = {
@@ -43,10 +38,10 @@ export async function runChecksOnly(
     bytesScanned: null,
   };
   // A scan of every stored result: the lease is renewed meanwhile, as during a finalization.
-  const judged = await withHeartbeat(ports, lease, () => judgeStoredResults(ports, entry, date, run.runId, resultHash));
+  const judged = await withHeartbeat(ports, lease, () => judgeStoredResults(ports, item, resultHash));
   const only = 'only its result checks changed: the stored results were judged again';
   if (judged?.error != null) {
-    await outcomes.finish(run.runId, entry, date, lease, {
+    await outcomes.finish(item, lease, {
       ...base,
       status: 'failed',
       error: judged.error,
@@ -55,7 +50,7 @@ export async function runChecksOnly(
     });
     return true;
   }
-  await outcomes.finish(run.runId, entry, date, lease, {
+  await outcomes.finish(item, lease, {
     ...base,
     status: 'completed',
     resultHash,

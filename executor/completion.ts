@@ -1,6 +1,7 @@
 import type { BatchPlan, LedgerSummary } from '../shared/ports/state-store.ts';
 import { withHeartbeat } from '../shared/runtime/heartbeat.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
+import { claimStep } from '../shared/state/steps.ts';
 import { finalizeBatches } from './finalize.ts';
 import { fanOutKey, topUp, type FanOut } from './fan-out.ts';
 import type { Outcomes, RunningWith } from './outcomes.ts';
@@ -62,7 +63,8 @@ export function createCompletion(ports: ServicePorts, outcomes: Outcomes): Compl
   async function tripBreaker(fan: FanOut, summary: LedgerSummary, plan: BatchPlan | null): Promise<void> {
     const current = await running(fan);
     if (current === null) return;
-    if (!(await state.runs.claimStep(fan.runId, `breaker/${fan.date}/${fan.entry.name}/${fan.attempt}`))) return;
+    const breaker = { kind: 'breaker', date: fan.date, computation: fan.entry.name, attempt: fan.attempt } as const;
+    if (!(await claimStep(state.runs, fan.runId, breaker))) return;
     const processed = summary.succeeded + summary.failed;
     const samples = (await state.ledger.batches(fanOutKey(fan)))
       .flatMap((record) => record.errors)
@@ -77,7 +79,7 @@ export function createCompletion(ports: ServicePorts, outcomes: Outcomes): Compl
       plan === null
         ? undefined
         : { planned: plan.entityCount, succeeded: summary.succeeded, failed: summary.failed, stored: 0 };
-    await outcomes.finishWith(fan.runId, fan.entry, fan.date, fan.lease, current, { status: 'failed', error, counts });
+    await outcomes.finishWith(fan, fan.lease, current, { status: 'failed', error, counts });
   }
 
   /**
@@ -87,12 +89,13 @@ export function createCompletion(ports: ServicePorts, outcomes: Outcomes): Compl
    * token) may finalize again after a finalizer died half-way.
    */
   async function finalizeOnce(fan: FanOut, plan: BatchPlan): Promise<void> {
-    const step = `finalize/${fan.date}/${fan.entry.name}/${fan.attempt}/${fan.lease.token}`;
-    if (!(await state.runs.claimStep(fan.runId, step))) return;
+    const { date, entry, attempt, lease } = fan;
+    const step = { kind: 'finalize', date, computation: entry.name, attempt, token: lease.token } as const;
+    if (!(await claimStep(state.runs, fan.runId, step))) return;
     const current = await running(fan);
     if (current === null) return;
     const outcome = await withHeartbeat(ports, fan.lease, () => finalizeBatches(ports, fan.entry, plan, fan.lease));
-    await outcomes.finishWith(fan.runId, fan.entry, fan.date, fan.lease, current, outcome);
+    await outcomes.finishWith(fan, fan.lease, current, outcome);
   }
 
   async function advance(fan: FanOut, summary: LedgerSummary): Promise<void> {

@@ -1,13 +1,14 @@
 import { batchPrefix } from '../shared/events/blob-keys.ts';
 import type { BatchReady } from '../shared/events/contracts.ts';
-import type { ManifestEntry } from '../shared/manifest/manifest.ts';
 import type { IsoDate } from '../shared/model/types.ts';
 import type { Lease, LedgerKey, LedgerSummary, PlannedBatch } from '../shared/ports/state-store.ts';
 import { failureOrigins, openBatches } from '../shared/runtime/assemble-batches.ts';
 import { openShardBatches, plannedEntities } from '../shared/runtime/shard-batches.ts';
 import { previousDate } from '../shared/plan/decide.ts';
+import type { WorkItem } from '../shared/manifest/work-item.ts';
 import { attemptPrefix, contextBlobName, ledgerKey } from '../shared/runtime/batch-files.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
+import { claimedSteps, claimStep } from '../shared/state/steps.ts';
 import type { PlannedRead } from '../shared/warehouse/computation-reader.ts';
 import { Pipeline } from './pipeline.ts';
 
@@ -17,10 +18,7 @@ import { Pipeline } from './pipeline.ts';
  * and the lease driving it. Its batches are planned in the ledger, then
  * sealed; `topUp` publishes them, `tripBreaker` and `finalizeOnce` end it.
  */
-export interface FanOut {
-  runId: string;
-  entry: ManifestEntry;
-  date: IsoDate;
+export interface FanOut extends WorkItem {
   attempt: number;
   lease: Lease;
 }
@@ -35,11 +33,6 @@ const WRITE_DEPTH = 4;
 /** Groups grow 1, 2, 4, ... up to this: the first batch goes out at once, later ones share a plan write. */
 const MAX_GROUP = 32;
 
-/** The step recording that a fan-out attempt started; the newest one is the one a takeover continues. */
-export function attemptStep(date: IsoDate, computation: string, attempt: number): string {
-  return `attempt/${date}/${computation}/${String(attempt).padStart(8, '0')}`;
-}
-
 /** The newest fan-out attempt of a computation in a run, if any. */
 export async function latestAttempt(
   ports: ServicePorts,
@@ -47,9 +40,9 @@ export async function latestAttempt(
   date: IsoDate,
   computation: string,
 ): Promise<number | null> {
-  const steps = await ports.state.runs.steps(runId, `attempt/${date}/${computation}/`);
-  const last = steps[steps.length - 1];
-  return last === undefined ? null : Number(last.slice(last.lastIndexOf('/') + 1));
+  // Recorded when each attempt starts; the newest is the one a takeover continues.
+  const steps = await claimedSteps(ports.state.runs, runId, 'attempt', { date, computation });
+  return steps[steps.length - 1]?.attempt ?? null;
 }
 
 /**
@@ -75,7 +68,7 @@ export async function planFanOut(
 > {
   const { entry, date, runId, attempt } = fan;
   const key = fanOutKey(fan);
-  await ports.state.runs.claimStep(runId, attemptStep(date, entry.name, attempt));
+  await claimStep(ports.state.runs, runId, { kind: 'attempt', date, computation: entry.name, attempt });
   // An earlier attempt's contexts held here will not be sent: this attempt supersedes it.
   ports.handOff?.releasePrefix(batchPrefix(runId, entry.name, date));
   const opened =
@@ -222,8 +215,9 @@ export async function topUp(
  * token's republication was done already.
  */
 export async function republishUnfinished(ports: ServicePorts, fan: FanOut): Promise<number | null> {
-  const step = `republish/${fan.date}/${fan.entry.name}/${fan.attempt}/${fan.lease.token}`;
-  if (!(await ports.state.runs.claimStep(fan.runId, step))) return null;
+  const { date, entry, attempt, lease } = fan;
+  const step = { kind: 'republish', date, computation: entry.name, attempt, token: lease.token } as const;
+  if (!(await claimStep(ports.state.runs, fan.runId, step))) return null;
   const key = fanOutKey(fan);
   const [plan, done] = await Promise.all([ports.state.ledger.getPlan(key), ports.state.ledger.batches(key)]);
   const recorded = new Set(done.map((b) => b.batchId));

@@ -1,11 +1,11 @@
-import type { ManifestEntry } from '../shared/manifest/manifest.ts';
-import { GLOBAL_ENTITY, type IsoDate } from '../shared/model/types.ts';
+import { GLOBAL_ENTITY } from '../shared/model/types.ts';
 import type { LeaseToken } from '../shared/ports/state-store.ts';
 import { commitFenced, type RunOutcome } from './finalize.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import { ResultHasher } from '../shared/runtime/result-hash.ts';
 import { processGlobal } from '../shared/runtime/process-global.ts';
 import { hasUsableResult, previousDate } from '../shared/plan/decide.ts';
+import type { WorkItem } from '../shared/manifest/work-item.ts';
 import type { PlannedRead } from '../shared/warehouse/computation-reader.ts';
 import { seconds, withTimeLimit } from '../shared/runtime/time-limit.ts';
 
@@ -16,13 +16,12 @@ import { seconds, withTimeLimit } from '../shared/runtime/time-limit.ts';
  */
 export async function runGlobal(
   ports: ServicePorts,
-  entry: ManifestEntry,
-  date: IsoDate,
-  runId: string,
+  item: WorkItem,
   reads: PlannedRead[],
   timeoutMs: number,
   fence: LeaseToken,
 ): Promise<RunOutcome> {
+  const { runId, entry, date } = item;
   const { data, impossible } = await ports.reader.readAll(reads);
   if (impossible !== null) return { status: 'impossible', reason: impossible };
   // A previous date whose state holds no usable result (impossible, say) gives no previous result, whatever an older run left stored.

@@ -1,13 +1,12 @@
-import { outcomeStep } from '../shared/runtime/event-checks.ts';
 import { judgeStoredResults } from '../shared/checks/judge.ts';
 import { withHeartbeat } from '../shared/runtime/heartbeat.ts';
-import type { ManifestEntry } from '../shared/manifest/manifest.ts';
-import type { IsoDate } from '../shared/model/types.ts';
+import type { WorkItem } from '../shared/manifest/work-item.ts';
 import type { FinalStatus, Lease } from '../shared/ports/state-store.ts';
 import { batchPrefix } from '../shared/events/blob-keys.ts';
 import type { ServicePorts } from '../shared/runtime/ports.ts';
 import { writeState, type StateFields } from '../shared/runtime/state-writes.ts';
 import { releaseLease } from '../shared/state/leases.ts';
+import { claimStep } from '../shared/state/steps.ts';
 import type { RunOutcome } from './finalize.ts';
 
 /** What a computation was running with, kept in its final state. */
@@ -21,26 +20,13 @@ export interface RunningWith {
 
 export interface Outcomes {
   /** Announces a computation's final status to the planner. */
-  announce(runId: string, entry: ManifestEntry, date: IsoDate, status: FinalStatus): Promise<void>;
+  announce(item: WorkItem, status: FinalStatus): Promise<void>;
   /** Whether this process already announced it (a hint: the first announcement may have been lost elsewhere). */
-  announced(runId: string, entry: ManifestEntry, date: IsoDate): boolean;
+  announced(item: WorkItem): boolean;
   /** Writes a final state under the lease, releases it, announces the outcome and cleans the batch blobs. */
-  finish(
-    runId: string,
-    entry: ManifestEntry,
-    date: IsoDate,
-    lease: Lease,
-    fields: StateFields & { status: FinalStatus },
-  ): Promise<void>;
+  finish(item: WorkItem, lease: Lease, fields: StateFields & { status: FinalStatus }): Promise<void>;
   /** `finish` with what a run of the computation came to. */
-  finishWith(
-    runId: string,
-    entry: ManifestEntry,
-    date: IsoDate,
-    lease: Lease,
-    running: RunningWith,
-    outcome: RunOutcome,
-  ): Promise<void>;
+  finishWith(item: WorkItem, lease: Lease, running: RunningWith, outcome: RunOutcome): Promise<void>;
 }
 
 /** What a run came to when its results were committed but writing its final state failed. */
@@ -69,11 +55,12 @@ export function createOutcomes(ports: ServicePorts): Outcomes {
    * each late batch would wake the planner for nothing.
    */
   const done = new Set<string>();
-  const id = (runId: string, date: IsoDate, name: string) => `${runId}/${date}/${name}`;
+  const id = ({ runId, date, entry }: WorkItem) => `${runId}/${date}/${entry.name}`;
 
-  async function announce(runId: string, entry: ManifestEntry, date: IsoDate, status: FinalStatus): Promise<void> {
+  async function announce(item: WorkItem, status: FinalStatus): Promise<void> {
+    const { runId, entry, date } = item;
     // Recorded first: the planner counts only an outcome the run holds (shared/runtime/event-checks.ts).
-    await state.runs.claimStep(runId, outcomeStep(date, entry.name, status));
+    await claimStep(state.runs, runId, { kind: 'outcome', date, computation: entry.name, status });
     await bus.publish({
       v: 1,
       type: 'computation.completed',
@@ -84,17 +71,12 @@ export function createOutcomes(ports: ServicePorts): Outcomes {
       status,
     });
     if (done.size > 10_000) done.clear();
-    done.add(id(runId, date, entry.name));
+    done.add(id(item));
   }
 
-  async function finish(
-    runId: string,
-    entry: ManifestEntry,
-    date: IsoDate,
-    lease: Lease,
-    fields: StateFields & { status: FinalStatus },
-  ): Promise<void> {
-    await writeState(state, entry, date, runId, clock.now(), fields, lease);
+  async function finish(item: WorkItem, lease: Lease, fields: StateFields & { status: FinalStatus }): Promise<void> {
+    const { runId, entry, date } = item;
+    await writeState({ store: state, item, now: clock.now(), fields, fence: lease });
     await releaseLease(state.leases, lease);
     const log = ports.log.child({ runId, date, computation: entry.name });
     if (fields.status === 'failed') log.error({ error: fields.error }, `${entry.name} failed on ${date}`);
@@ -105,7 +87,7 @@ export function createOutcomes(ports: ServicePorts): Outcomes {
       );
     else
       log.info({ status: fields.status, reason: fields.reason ?? null }, `${entry.name} ${fields.status} on ${date}`);
-    await announce(runId, entry, date, fields.status);
+    await announce(item, fields.status);
     // Cleanup last and best-effort: late batches may still be writing here, and the outcome is already announced.
     if (fields.status !== 'skipped' && fields.status !== 'blocked') {
       await ports.blobs
@@ -126,17 +108,10 @@ export function createOutcomes(ports: ServicePorts): Outcomes {
     }
   }
 
-  async function finishWith(
-    runId: string,
-    entry: ManifestEntry,
-    date: IsoDate,
-    lease: Lease,
-    running: RunningWith,
-    outcome: RunOutcome,
-  ): Promise<void> {
-    if (outcome.status !== 'completed') return finishUncommitted(runId, entry, date, lease, running, outcome);
+  async function finishWith(item: WorkItem, lease: Lease, running: RunningWith, outcome: RunOutcome): Promise<void> {
+    if (outcome.status !== 'completed') return finishUncommitted(item, lease, running, outcome);
     try {
-      return await finishCompleted(runId, entry, date, lease, running, outcome);
+      return await finishCompleted(item, lease, running, outcome);
     } catch (error) {
       // The results are committed: whoever gives up on this computation writes the state from them.
       if (typeof error === 'object' && error !== null) committed.set(error, { running, outcome });
@@ -145,9 +120,7 @@ export function createOutcomes(ports: ServicePorts): Outcomes {
   }
 
   async function finishUncommitted(
-    runId: string,
-    entry: ManifestEntry,
-    date: IsoDate,
+    item: WorkItem,
     lease: Lease,
     running: RunningWith,
     outcome: RunOutcome & { status: 'impossible' | 'failed' },
@@ -158,14 +131,14 @@ export function createOutcomes(ports: ServicePorts): Outcomes {
       bytesScanned: running.bytesScanned,
     };
     if (outcome.status === 'impossible')
-      return finish(runId, entry, date, lease, {
+      return finish(item, lease, {
         ...base,
         status: 'impossible',
         reason: outcome.reason,
         resultHash: null,
       });
     if (outcome.status === 'failed')
-      return finish(runId, entry, date, lease, {
+      return finish(item, lease, {
         ...base,
         status: 'failed',
         error: outcome.error,
@@ -175,9 +148,7 @@ export function createOutcomes(ports: ServicePorts): Outcomes {
   }
 
   async function finishCompleted(
-    runId: string,
-    entry: ManifestEntry,
-    date: IsoDate,
+    item: WorkItem,
     lease: Lease,
     running: RunningWith,
     outcome: RunOutcome & { status: 'completed' },
@@ -197,11 +168,9 @@ export function createOutcomes(ports: ServicePorts): Outcomes {
     };
     // Issue 22: the result checks judge the stored results before the state is final; a failed
     // error check fails the computation-date, so its dependents are blocked (shared/checks/).
-    const judged = await withHeartbeat(ports, lease, () =>
-      judgeStoredResults(ports, entry, date, runId, outcome.resultHash),
-    );
+    const judged = await withHeartbeat(ports, lease, () => judgeStoredResults(ports, item, outcome.resultHash));
     if (judged?.error != null)
-      return finish(runId, entry, date, lease, {
+      return finish(item, lease, {
         ...base,
         status: 'failed',
         error: judged.error,
@@ -209,7 +178,7 @@ export function createOutcomes(ports: ServicePorts): Outcomes {
         counts,
         checks: judged.record,
       });
-    return finish(runId, entry, date, lease, {
+    return finish(item, lease, {
       ...base,
       status: partial ? 'partial' : 'completed',
       resultHash: outcome.resultHash,
@@ -224,7 +193,7 @@ export function createOutcomes(ports: ServicePorts): Outcomes {
 
   return {
     announce,
-    announced: (runId, entry, date) => done.has(id(runId, date, entry.name)),
+    announced: (item) => done.has(id(item)),
     finish,
     finishWith,
   };

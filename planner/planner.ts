@@ -9,8 +9,9 @@ import { runDates } from '../shared/state/run-dates.ts';
 import { repairWindow, scanRepairWindow, type RepairItem } from '../shared/plan/repair.ts';
 import { RunVersionScopes } from '../shared/runtime/input-versions.ts';
 import { quoted } from '../shared/util/safe-text.ts';
-import { checkCompletion, passStep, runOf } from '../shared/runtime/event-checks.ts';
-import { executionSummary, formatSummary, selectedNames } from './summary.ts';
+import { checkCompletion, runOf } from '../shared/runtime/event-checks.ts';
+import { claimedSteps, claimStep } from '../shared/state/steps.ts';
+import { executionSummary, formatSummary, selectedNames } from '../shared/reports/summary.ts';
 import { describeSweep, sweepRuns, type SweepOptions, type SweepReport } from './sweep.ts';
 
 export interface Planner {
@@ -49,7 +50,7 @@ export function createPlanner(ports: PlannerPorts): Planner {
   }
 
   async function publishPass(run: RunRecord, date: IsoDate, pass: number): Promise<void> {
-    if (!(await state.runs.claimStep(run.runId, passStep(date, pass)))) return;
+    if (!(await claimStep(state.runs, run.runId, { kind: 'pass', date, pass }))) return;
     const passes = passesOf(run);
     await state.runs.update(run.runId, {
       progress: {
@@ -70,10 +71,10 @@ export function createPlanner(ports: PlannerPorts): Planner {
     const limit = sequential(run) ? 1 : PARALLEL_DATES;
     const first = passesOf(run)[0];
     if (first === undefined) return [];
-    const done = (await state.runs.steps(run.runId, 'date-done/')).length;
+    const done = (await claimedSteps(state.runs, run.runId, 'date-done')).length;
     const started: IsoDate[] = [];
     for (const date of runDates(run).slice(0, done + limit)) {
-      if (await state.runs.claimStep(run.runId, `date-start/${date}`)) {
+      if (await claimStep(state.runs, run.runId, { kind: 'date-start', date })) {
         await publishPass(run, date, first);
         started.push(date);
       }
@@ -89,7 +90,7 @@ export function createPlanner(ports: PlannerPorts): Planner {
       finishedAt: clock.now().toISOString(),
       counts: summary.counts,
     });
-    if (!(await state.runs.claimStep(run.runId, 'run-done'))) return;
+    if (!(await claimStep(state.runs, run.runId, { kind: 'run-done' }))) return;
     const log = ports.log.child({ runId: run.runId });
     const fields = { executionSummary: summary };
     if (summary.status === 'failed') log.error(fields, formatSummary(summary));
@@ -204,13 +205,13 @@ export function createPlanner(ports: PlannerPorts): Planner {
   async function onComputationCompleted(event: ComputationCompleted): Promise<void> {
     const run = await state.runs.get(event.runId);
     if (run === null) return;
-    await state.runs.claimStep(run.runId, `done/${event.date}/${event.computation}`);
+    await claimStep(state.runs, run.runId, { kind: 'done', date: event.date, computation: event.computation });
     const names = selectedNames(manifest, run).filter((name) => manifest.byName.get(name)!.pass === event.pass);
     const done = new Set(
-      (await state.runs.steps(run.runId, `done/${event.date}/`)).map((step) => step.slice(step.lastIndexOf('/') + 1)),
+      (await claimedSteps(state.runs, run.runId, 'done', { date: event.date })).map((step) => step.computation),
     );
     if (!names.every((name) => done.has(name))) return;
-    if (!(await state.runs.claimStep(run.runId, `closed/${event.date}/${event.pass}`))) return;
+    if (!(await claimStep(state.runs, run.runId, { kind: 'closed', date: event.date, pass: event.pass }))) return;
     await afterPassClosed(run, event.date, event.pass);
   }
 
@@ -219,7 +220,7 @@ export function createPlanner(ports: PlannerPorts): Planner {
     const passes = passesOf(run);
     const next = passes[passes.indexOf(pass) + 1];
     if (next !== undefined) return publishPass(run, date, next);
-    if (await state.runs.claimStep(run.runId, `date-done/${date}`)) {
+    if (await claimStep(state.runs, run.runId, { kind: 'date-done', date })) {
       await state.runs.update(run.runId, {
         progress: {
           ...(await state.runs.get(run.runId))!.progress,
@@ -227,7 +228,7 @@ export function createPlanner(ports: PlannerPorts): Planner {
         },
       });
     }
-    if ((await state.runs.steps(run.runId, 'date-done/')).length === runDates(run).length) return finishRun(run);
+    if ((await claimedSteps(state.runs, run.runId, 'date-done')).length === runDates(run).length) return finishRun(run);
     await startDates(run);
   }
 

@@ -9,7 +9,8 @@ import {
 } from '../shared/ports/state-store.ts';
 import { pastComputationTimeout, type ServicePorts } from '../shared/runtime/ports.ts';
 import { holderGone } from '../shared/state/leases.ts';
-import { selectedNames } from './summary.ts';
+import { claimedSteps, stepKey } from '../shared/state/steps.ts';
+import { selectedNames } from '../shared/reports/summary.ts';
 
 export interface SweepOptions {
   /** Only this run (the embedded run loop sweeps its own run). */
@@ -93,20 +94,20 @@ export async function sweepRuns(
   for (const run of runs) {
     const passes = planner.passesOf(run);
     const [started, closed, doneDates] = await Promise.all([
-      state.runs.steps(run.runId, 'date-start/'),
-      state.runs.steps(run.runId, 'closed/'),
-      state.runs.steps(run.runId, 'date-done/'),
+      claimedSteps(state.runs, run.runId, 'date-start'),
+      claimedSteps(state.runs, run.runId, 'closed'),
+      claimedSteps(state.runs, run.runId, 'date-done'),
     ]);
     if (passes.length === 0 || doneDates.length === runDates(run).length) {
       await planner.finishRun(run);
       report.actions.push({ runId: run.runId, action: 'finished the run' });
       continue;
     }
-    const closedSet = new Set(closed);
-    const doneSet = new Set(doneDates);
-    for (const date of started.map((step) => step.slice('date-start/'.length))) {
-      if (doneSet.has(`date-done/${date}`)) continue;
-      const pass = passes.find((p) => !closedSet.has(`closed/${date}/${p}`));
+    const closedSet = new Set(closed.map(stepKey));
+    const doneSet = new Set(doneDates.map((step) => step.date));
+    for (const { date } of started) {
+      if (doneSet.has(date)) continue;
+      const pass = passes.find((p) => !closedSet.has(stepKey({ kind: 'closed', date, pass: p })));
       if (pass === undefined) {
         // Every pass closed but the date was not: the planner stopped in between.
         await planner.afterPassClosed(run, date, passes[passes.length - 1]!);
@@ -118,7 +119,7 @@ export async function sweepRuns(
       // What the planner already counted is not stuck, stored state or not (on a repair date a computation
       // with nothing to repair writes none).
       const counted = new Set(
-        (await state.runs.steps(run.runId, `done/${date}/`)).map((step) => step.slice(step.lastIndexOf('/') + 1)),
+        (await claimedSteps(state.runs, run.runId, 'done', { date })).map((step) => step.computation),
       );
       const stuck: Record<string, string> = {};
       const finals: Array<{ computation: string; status: ComputationCompleted['status'] }> = [];

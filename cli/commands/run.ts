@@ -1,6 +1,6 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { executionSummary, formatSummary, settled, type ExecutionSummary } from '../../planner/summary.ts';
+import { executionSummary, formatSummary, settled, type ExecutionSummary } from '../../shared/reports/summary.ts';
 import { hasUsableResult, previousDate } from '../../shared/plan/decide.ts';
 import type { StateStore } from '../../shared/ports/state-store.ts';
 import { InProcessBus } from '../../shared/adapters/inprocess/inprocess-bus.ts';

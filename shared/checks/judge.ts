@@ -1,4 +1,5 @@
 import type { ManifestEntry } from '../manifest/manifest.ts';
+import type { WorkItem } from '../manifest/work-item.ts';
 import type { IsoDate } from '../model/types.ts';
 import type { Logger } from '../ports/logger.ts';
 import type { StateStore } from '../ports/state-store.ts';
@@ -37,11 +38,10 @@ function previousDueDate(entry: ManifestEntry, date: IsoDate): IsoDate | null {
  */
 export async function judgeStoredResults(
   ports: { results: ResultStore; state: StateStore; log: Logger },
-  entry: ManifestEntry,
-  date: IsoDate,
-  runId: string,
+  item: WorkItem,
   resultHash: string,
 ): Promise<Judgement | null> {
+  const { entry, date, runId } = item;
   const checks = entry.config.checks;
   if (checks.length === 0) return null;
   const previous = checks.some((check) => check.type === 'count') ? previousDueDate(entry, date) : null;

@@ -1,14 +1,8 @@
+import type { AnalyzedComputation } from '../reports/analyze.ts';
 import { esc, formatBytes, page, statusBadge, type Paths } from './html.ts';
 
-/** What an analysis says of one computation-date (the `compute analyze --json` rows). */
-export interface AnalyzedRow {
-  name: string;
-  date: string;
-  decision: 'run' | 'skip' | 'blocked' | 'impossible';
-  reasons: string[];
-  changed: string[];
-  bytes: number | null;
-}
+/** What the page shows of an analysis of one computation-date (shared/reports/analyze.ts). */
+export type AnalyzedRow = Pick<AnalyzedComputation, 'name' | 'date' | 'decision' | 'reasons' | 'changed' | 'bytes'>;
 
 export interface AnalyzeForm {
   from: string;

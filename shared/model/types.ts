@@ -35,8 +35,9 @@
  *   sealed, finishing the last known batch does not finish the computation.
  * - step: a one-time action of a run, named by a key (`pass/DATE/P` opens
  *   pass P of a date, `breaker/DATE/C/ATTEMPT` trips a breaker, `run-done`
- *   ends the run); a claim on it is won by exactly one caller however many
- *   race or retry.
+ *   ends the run; every kind of key is built and read in
+ *   shared/state/steps.ts); a claim on it is won by exactly one caller
+ *   however many race or retry.
  * - claim: taking a step (or a lease) with a write that only one caller can
  *   win; the loser does nothing.
  * - breaker: the circuit breaker that fails a fan-out early once the failed

@@ -4,6 +4,7 @@ import type { Manifest } from '../manifest/manifest.ts';
 import type { IsoDate } from '../model/types.ts';
 import type { RunRecord, StateStore } from '../ports/state-store.ts';
 import { runDates } from '../state/run-dates.ts';
+import { hasStep } from '../state/steps.ts';
 
 /**
  * Internal events are checked against the stored run and states before
@@ -12,13 +13,6 @@ import { runDates } from '../state/run-dates.ts';
  * covered, or record a status nothing reached. What fails is poison: the
  * service logs it and acknowledges it.
  */
-
-/** The step the executor records before it announces a computation's outcome in a run. */
-export const outcomeStep = (date: IsoDate, computation: string, status: string): string =>
-  `outcome/${date}/${computation}/${status}`;
-
-/** The step the planner records before it publishes a pass of a date. */
-export const passStep = (date: IsoDate, pass: number): string => `pass/${date}/${pass}`;
 
 function refuse(event: { type: string; runId: string }, why: string): PoisonMessageError {
   return new PoisonMessageError('EVENT_NOT_IN_RUN', `${event.type} for run ${event.runId} refused: ${why}`);
@@ -39,10 +33,6 @@ function coversDate(run: RunRecord, event: { type: string; runId: string; date: 
   if (!runDates(run).includes(event.date)) throw refuse(event, `the run does not cover ${event.date}`);
 }
 
-async function hasStep(state: StateStore, runId: string, step: string): Promise<boolean> {
-  return (await state.runs.steps(runId, step)).includes(step);
-}
-
 /**
  * A `computation.completed`: the date is the run's, the computation is in
  * the run and in that pass, the pass was opened, and the status is the
@@ -60,19 +50,20 @@ export async function checkCompletion(
   if (entry === undefined || !inRun(run, manifest, event.computation))
     throw refuse(event, 'that computation is not part of the run');
   if (entry.pass !== event.pass) throw refuse(event, `that computation is in pass ${entry.pass}, not ${event.pass}`);
-  if (!(await hasStep(state, run.runId, passStep(event.date, event.pass))))
+  if (!(await hasStep(state.runs, run.runId, { kind: 'pass', date: event.date, pass: event.pass })))
     throw refuse(event, `pass ${event.pass} of ${event.date} was never opened`);
   const stored = await state.states.get(event.date, event.computation);
   if (stored !== null && stored.runId === run.runId && stored.status !== event.status)
     throw refuse(event, `the stored state is ${stored.status}, not ${event.status}`);
-  if (!(await hasStep(state, run.runId, outcomeStep(event.date, event.computation, event.status))))
+  const outcome = { kind: 'outcome', date: event.date, computation: event.computation, status: event.status } as const;
+  if (!(await hasStep(state.runs, run.runId, outcome)))
     throw refuse(event, `no ${event.status} outcome of ${event.computation} on ${event.date} was recorded`);
 }
 
 /** A `pass.ready`: the date is the run's, and the planner opened that pass of it. */
 export async function checkPass(state: StateStore, run: RunRecord, event: PassReady): Promise<void> {
   coversDate(run, event);
-  if (!(await hasStep(state, run.runId, passStep(event.date, event.pass))))
+  if (!(await hasStep(state.runs, run.runId, { kind: 'pass', date: event.date, pass: event.pass })))
     throw refuse(event, `pass ${event.pass} of ${event.date} was never opened`);
 }
 

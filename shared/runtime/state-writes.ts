@@ -1,6 +1,4 @@
 import type { HashComponents } from '../manifest/composite-hash.ts';
-import type { ManifestEntry } from '../manifest/manifest.ts';
-import type { IsoDate } from '../model/types.ts';
 import type {
   ComputationState,
   ComputationStatus,
@@ -14,6 +12,7 @@ import type {
 import { expiresAt } from '../state/expiry.ts';
 import { changedSince, historyEntry } from '../state/history.ts';
 import type { CheckRecord } from '../checks/run-checks.ts';
+import type { WorkItem } from '../manifest/work-item.ts';
 
 export interface StateFields {
   status: ComputationStatus;
@@ -32,23 +31,32 @@ export interface StateFields {
   checks?: CheckRecord | null;
 }
 
+/** One state write: see writeState. */
+export interface StateWrite {
+  store: StateStore;
+  /** The computation, date and run whose state is written. */
+  item: WorkItem;
+  /** The time of the write (its updatedAt; finishedAt of a final state). */
+  now: Date;
+  /** What the write changes; fields it leaves out are kept (see writeState). */
+  fields: StateFields;
+  /**
+   * The lease the writer holds, or for a write without one (a skip, a
+   * block) the version of the state it was decided on: a write that lost a
+   * race writes nothing. (Default: none, the write is not fenced)
+   */
+  fence?: LeaseToken | StateVersion;
+  /** The state the caller decided on. (Default: the stored state, read here) */
+  known?: ComputationState | null;
+}
+
 /**
  * Writes the state of (computation, date) for a run, keeping fields the
- * update does not name from `known` (the state the caller decided on), or
- * else from the stored state, read here. `fence`: the lease the writer
- * holds, or for a write without one (a skip, a block) the version of the
- * state it was decided on: a write that lost a race writes nothing.
+ * update does not name from `known`, or else from the stored state.
  */
-export async function writeState(
-  store: StateStore,
-  entry: ManifestEntry,
-  date: IsoDate,
-  runId: string,
-  now: Date,
-  fields: StateFields,
-  fence?: LeaseToken | StateVersion,
-  known?: ComputationState | null,
-): Promise<ComputationState> {
+export async function writeState(write: StateWrite): Promise<ComputationState> {
+  const { store, item, now, fields, fence, known } = write;
+  const { entry, date, runId } = item;
   const previous = known !== undefined ? known : await store.states.get(date, entry.name);
   const final = fields.status !== 'running' && fields.status !== 'pending';
   const state: ComputationState = {

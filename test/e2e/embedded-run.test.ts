@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { analyzeDates } from '../../cli/commands/analyze.ts';
+import { analyzeDates } from '../../shared/reports/analyze.ts';
 import { openStateStore, openWarehouse } from '../../cli/wiring.ts';
 import { requireManifest } from '../../shared/manifest/build-manifest.ts';
 import { systemClock } from '../../shared/ports/clock.ts';

@@ -12,7 +12,7 @@ import { loadProjectConfig } from '../../shared/project/project-config.ts';
 import type { RuntimeSettings } from '../../shared/runtime/ports.ts';
 import type { ComputationState } from '../../shared/ports/state-store.ts';
 import type { StoredResult } from '../../shared/ports/warehouse.ts';
-import { executionSummary, type ExecutionSummary } from '../../planner/summary.ts';
+import { executionSummary, type ExecutionSummary } from '../../shared/reports/summary.ts';
 import type { ComputeEvent } from '../../shared/events/contracts.ts';
 
 export interface RunOutcome {

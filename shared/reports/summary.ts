@@ -1,11 +1,11 @@
-import { printable } from '../shared/util/safe-text.ts';
-import { runDates } from '../shared/state/run-dates.ts';
-import { isPartial } from '../shared/plan/decide.ts';
-import type { CheckOutcome } from '../shared/checks/run-checks.ts';
-import { failedChecksLine } from '../shared/checks/summary-lines.ts';
-import type { Manifest } from '../shared/manifest/manifest.ts';
-import { STATUS_ICONS as ICONS } from '../shared/model/statuses.ts';
-import type { ComputationState, RunRecord, StateStore } from '../shared/ports/state-store.ts';
+import { printable } from '../util/safe-text.ts';
+import { runDates } from '../state/run-dates.ts';
+import { isPartial } from '../plan/decide.ts';
+import type { CheckOutcome } from '../checks/run-checks.ts';
+import { failedChecksLine } from '../checks/summary-lines.ts';
+import type { Manifest } from '../manifest/manifest.ts';
+import { STATUS_ICONS as ICONS } from '../model/statuses.ts';
+import type { ComputationState, RunRecord, StateStore } from '../ports/state-store.ts';
 
 export interface SummaryRow {
   date: string;

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { formatSummary, PARTIAL_ICON } from '../../../planner/summary.ts';
+import { formatSummary, PARTIAL_ICON } from '../../../shared/reports/summary.ts';
 import { cli, json } from '../../support/cli.ts';
 import { BODIES, scenarioProject } from '../../support/scenario.ts';
 import type { TempProject } from '../../support/temp-project.ts';

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BigqueryWarehouse } from '../../../shared/adapters/bigquery/bigquery-warehouse.ts';
 import { SqliteStateStore } from '../../../shared/adapters/embedded/sqlite-state-store.ts';
-import { analyzeDates } from '../../../cli/commands/analyze.ts';
+import { analyzeDates } from '../../../shared/reports/analyze.ts';
 import { requireManifest } from '../../../shared/manifest/build-manifest.ts';
 import { ManualClock } from '../../../shared/ports/clock.ts';
 import { loadProjectConfig } from '../../../shared/project/project-config.ts';
