@@ -34,6 +34,7 @@ import {
   drivesAttempt,
   releaseLease,
   renewLease,
+  silenceMs,
 } from '../shared/state/leases.ts';
 import { checkBatchEvent, checkPass, runOf } from '../shared/runtime/event-checks.ts';
 import { runChecksOnly } from './checks-only.ts';
@@ -520,7 +521,7 @@ export function createExecutor(ports: ServicePorts): Executor {
     const now = clock.now().getTime();
     const id = `${lease.computation}/${lease.date}/${lease.token}`;
     const every = heartbeatEvery(settings);
-    if (now - Date.parse(lease.heartbeatAt ?? lease.acquiredAt) <= every || now - (beaten.get(id) ?? 0) <= every)
+    if (silenceMs(lease, clock.now()) <= every || now - (beaten.get(id) ?? 0) <= every)
       return;
     if (beaten.size > 10_000) beaten.clear();
     beaten.set(id, now);
