@@ -24,7 +24,7 @@ describe('chaos: a seeded fault in a small run', () => {
   }, 600_000);
 
   // Seeds that once broke the invariant, replayed every time (each fixed in the commit that added it).
-  it.each([2525024, 2526100])(
+  it.each([2525024, 2526100, 2526304])(
     'keeps the invariant at seed %i',
     async (seed) => {
       const result = await runIteration(seed);
