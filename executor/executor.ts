@@ -521,8 +521,7 @@ export function createExecutor(ports: ServicePorts): Executor {
     const now = clock.now().getTime();
     const id = `${lease.computation}/${lease.date}/${lease.token}`;
     const every = heartbeatEvery(settings);
-    if (silenceMs(lease, clock.now()) <= every || now - (beaten.get(id) ?? 0) <= every)
-      return;
+    if (silenceMs(lease, clock.now()) <= every || now - (beaten.get(id) ?? 0) <= every) return;
     if (beaten.size > 10_000) beaten.clear();
     beaten.set(id, now);
     await renewLease(state.leases, lease, clock.now(), settings.ownerId);
