@@ -3,7 +3,7 @@ import { StaleLeaseError, type Lease } from '../shared/ports/state-store.ts';
 import { checkBatchEvent, runOf } from '../shared/runtime/event-checks.ts';
 import { ledgerKey } from '../shared/runtime/batch-files.ts';
 import { heartbeatEvery } from '../shared/runtime/ports.ts';
-import { acquireLease, attemptOf, drivesAttempt, renewLease } from '../shared/state/leases.ts';
+import { acquireLease, attemptOf, drivesAttempt, renewLease, silenceMs } from '../shared/state/leases.ts';
 import { republishUnfinished, type FanOut } from './fan-out.ts';
 import { isFinal, type ExecutorParts } from './parts.ts';
 import { failOrRetry } from './retry.ts';
@@ -25,8 +25,7 @@ export function createBatchCompleted(parts: ExecutorParts): (event: BatchComplet
     const now = clock.now().getTime();
     const id = `${lease.computation}/${lease.date}/${lease.token}`;
     const every = heartbeatEvery(settings);
-    if (now - Date.parse(lease.heartbeatAt ?? lease.acquiredAt) <= every || now - (beaten.get(id) ?? 0) <= every)
-      return;
+    if (silenceMs(lease, clock.now()) <= every || now - (beaten.get(id) ?? 0) <= every) return;
     if (beaten.size > 10_000) beaten.clear();
     beaten.set(id, now);
     await renewLease(state.leases, lease, clock.now(), settings.ownerId);

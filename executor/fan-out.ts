@@ -11,6 +11,7 @@ import type { ServicePorts } from '../shared/runtime/ports.ts';
 import { claimedSteps, claimStep } from '../shared/state/steps.ts';
 import type { PlannedRead } from '../shared/warehouse/computation-reader.ts';
 import { Pipeline } from './pipeline.ts';
+import { watchPublished, type Watched } from './publish-watch.ts';
 
 /**
  * One fan-out of a per-entity computation: a computation on a date in a
@@ -187,8 +188,10 @@ export async function topUp(
   inline?: ReadonlyMap<string, string>,
 ): Promise<{ published: string[]; claimed: number | null }> {
   const key = fanOutKey(fan);
-  const publish = (ids: string[]) =>
-    Promise.all(ids.map((id) => ports.bus.publish(batchReady(fan, id, inline?.get(id)))));
+  const publish = async (ids: string[]) => {
+    await Promise.all(ids.map((id) => ports.bus.publish(batchReady(fan, id, inline?.get(id)))));
+    watchPublished(ports, watched(ports, fan), ids);
+  };
   if (freed !== undefined) {
     // The caller knows how many places just freed up (one completion of a full window): no count needed.
     const ids = await ports.state.ledger.claimNext(key, freed);
@@ -223,7 +226,19 @@ export async function republishUnfinished(ports: ServicePorts, fan: FanOut): Pro
   const recorded = new Set(done.map((b) => b.batchId));
   const ids = (plan?.batches ?? []).filter((b) => b.claimed && !recorded.has(b.batchId)).map((b) => b.batchId);
   await Promise.all(ids.map((id) => ports.bus.publish(batchReady(fan, id))));
+  watchPublished(ports, watched(ports, fan), ids);
   return ids.length;
+}
+
+/** A fan-out as its publish watch sees it: it republishes under the same lease (inline contexts are in the blob too). */
+function watched(ports: ServicePorts, fan: FanOut): Watched {
+  return {
+    key: fanOutKey(fan),
+    token: fan.lease.token,
+    republish: async (ids) => {
+      await Promise.all(ids.map((id) => ports.bus.publish(batchReady(fan, id))));
+    },
+  };
 }
 
 function batchReady(fan: FanOut, batchId: string, context?: string): BatchReady {

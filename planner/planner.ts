@@ -74,10 +74,10 @@ export function createPlanner(ports: PlannerPorts): Planner {
     const done = (await claimedSteps(state.runs, run.runId, 'date-done')).length;
     const started: IsoDate[] = [];
     for (const date of runDates(run).slice(0, done + limit)) {
-      if (await claimStep(state.runs, run.runId, { kind: 'date-start', date })) {
-        await publishPass(run, date, first);
-        started.push(date);
-      }
+      if (await claimStep(state.runs, run.runId, { kind: 'date-start', date })) started.push(date);
+      // Also for a date started before: a handler that failed between the two claims left its first pass unopened
+      // (chaos seed 2525024), and nothing else opens it. The pass's own claim keeps it opened once.
+      await publishPass(run, date, first);
     }
     return started;
   }
@@ -211,7 +211,13 @@ export function createPlanner(ports: PlannerPorts): Planner {
       (await claimedSteps(state.runs, run.runId, 'done', { date: event.date })).map((step) => step.computation),
     );
     if (!names.every((name) => done.has(name))) return;
-    if (!(await claimStep(state.runs, run.runId, { kind: 'closed', date: event.date, pass: event.pass }))) return;
+    if (!(await claimStep(state.runs, run.runId, { kind: 'closed', date: event.date, pass: event.pass }))) {
+      // Closed before; a handler that failed right after (chaos seed 2526100) may have left the next pass unopened.
+      const passes = passesOf(run);
+      const next = passes[passes.indexOf(event.pass) + 1];
+      if (next !== undefined) await publishPass(run, event.date, next);
+      return;
+    }
     await afterPassClosed(run, event.date, event.pass);
   }
 

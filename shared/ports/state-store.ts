@@ -239,6 +239,15 @@ export interface Lease extends LeaseToken {
   /** Last heartbeat; null until the first one, when the start time counts. */
   heartbeatAt: string | null;
   released: boolean;
+  /**
+   * How long the lease has gone without a take, change or heartbeat, on
+   * the store's own clock (Firestore's commit and read times, SQLite's
+   * time), as of the read that returned it: staleness is judged on it, not
+   * on the reader's clock against the holder's, so skewed hosts never
+   * mistake a live holder for a gone one. Set by reads only, never stored;
+   * absent when the store cannot tell (a lease written before it was kept).
+   */
+  silentMs?: number;
 }
 
 /**

@@ -13,10 +13,25 @@ import { ownerIsDeadHere } from '../runtime/owner.ts';
 export type AcquireResult =
   { acquired: true; lease: Lease; previous: Lease | null } | { acquired: false; holder: Lease };
 
+/**
+ * How long the holder has been silent: on the store's clock when the store
+ * measured it (`silentMs`), else the reader's `now` against the last
+ * heartbeat (or the start when none), which trusts both clocks.
+ */
+export function silenceMs(lease: Lease, now: Date): number {
+  return lease.silentMs ?? now.getTime() - Date.parse(lease.heartbeatAt ?? lease.acquiredAt);
+}
+
 /** Whether a lease may be taken: released, or silent (no heartbeat, or start when none) for `staleMs`. */
 export function leaseIsFree(lease: Lease, staleMs: number, now: Date): boolean {
   if (lease.released) return true;
-  return now.getTime() - Date.parse(lease.heartbeatAt ?? lease.acquiredAt) >= staleMs;
+  return silenceMs(lease, now) >= staleMs;
+}
+
+/** The lease as stored: without the silence a read measured. */
+export function storedLease(lease: Lease): Lease {
+  const { silentMs: _measured, ...stored } = lease;
+  return stored;
 }
 
 /**

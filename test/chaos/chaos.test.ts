@@ -22,4 +22,14 @@ describe('chaos: a seeded fault in a small run', () => {
     }
     expect(failures, failures.join('\n')).toEqual([]);
   }, 600_000);
+
+  // Seeds that once broke the invariant, replayed every time (each fixed in the commit that added it).
+  it.each([2525024, 2526100, 2526304])(
+    'keeps the invariant at seed %i',
+    async (seed) => {
+      const result = await runIteration(seed);
+      expect(result.problems, `${result.fault}: replay with npm run chaos -- --seed ${seed}`).toEqual([]);
+    },
+    120_000,
+  );
 });

@@ -1,6 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import type { HashComponents } from '../../shared/manifest/composite-hash.ts';
-import { acquireLease, holdsLease, leaseIsFree, releaseLease, renewLease } from '../../shared/state/leases.ts';
+import {
+  acquireLease,
+  holdsLease,
+  leaseIsFree,
+  releaseLease,
+  renewLease,
+  storedLease,
+} from '../../shared/state/leases.ts';
 import {
   StaleLeaseError,
   StaleStateError,
@@ -17,6 +24,9 @@ export type StoreFactory = (testName: string) => Promise<StateStore>;
 const T0 = new Date('2026-01-26T02:00:00Z');
 const at = (ms: number) => new Date(T0.getTime() + ms);
 const HOUR = 3_600_000;
+/** A lease staleness real waits can pass in a test. */
+const STALE_MS = 1000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 const components: HashComponents = {
   code: 'c1',
@@ -255,19 +265,46 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
 
       it('judges a lease that never heartbeated by its start, and allows takeover after expiry', () =>
         withStore('lease-takeover', async (store) => {
-          await acquire(store, key, 'exec-a', HOUR, T0);
-          const later = await acquire(store, key, 'exec-b', HOUR, at(HOUR));
+          await acquire(store, key, 'exec-a', STALE_MS, new Date());
+          expect((await acquire(store, key, 'exec-b', STALE_MS, new Date())).acquired).toBe(false);
+          await sleep(STALE_MS + 100);
+          const later = await acquire(store, key, 'exec-b', STALE_MS, new Date());
           expect(later).toMatchObject({ acquired: true, lease: { owner: 'exec-b', token: 2 } });
         }));
 
       it('keeps a lease alive with heartbeats', () =>
         withStore('lease-heartbeat', async (store) => {
-          const first = await acquire(store, key, 'exec-a', HOUR, T0);
+          const first = await acquire(store, key, 'exec-a', STALE_MS, new Date());
           if (!first.acquired) throw new Error('expected the lease');
-          expect(await renewLease(store.leases, first.lease, at(HOUR - 10), 'exec-a')).toBe(true);
-          expect((await acquire(store, key, 'exec-b', HOUR, at(HOUR + 10))).acquired).toBe(false);
-          expect((await acquire(store, key, 'exec-b', HOUR, at(2 * HOUR))).acquired).toBe(true);
-          expect(await renewLease(store.leases, first.lease, at(2 * HOUR + 1), 'exec-a')).toBe(false);
+          await sleep(STALE_MS / 2);
+          expect(await renewLease(store.leases, first.lease, new Date(), 'exec-a')).toBe(true);
+          await sleep(STALE_MS / 2 + 100);
+          // Silent for longer than the staleness since the take, not since the heartbeat.
+          expect((await acquire(store, key, 'exec-b', STALE_MS, new Date())).acquired).toBe(false);
+          await sleep(STALE_MS);
+          expect((await acquire(store, key, 'exec-b', STALE_MS, new Date())).acquired).toBe(true);
+          expect(await renewLease(store.leases, first.lease, new Date(), 'exec-a')).toBe(false);
+        }));
+
+      it('judges silence on the store clock: holders and readers hours apart neither take a live lease nor keep a silent one (clock skew, issue 25 item 7)', () =>
+        withStore('lease-skew', async (store) => {
+          // The holder's clock is an hour behind, the reader's an hour ahead: by their clocks it has been silent two hours.
+          const behind = (ms = 0) => new Date(Date.now() - HOUR + ms);
+          const ahead = () => new Date(Date.now() + HOUR);
+          const first = await acquire(store, key, 'exec-a', STALE_MS, behind());
+          if (!first.acquired) throw new Error('expected the lease');
+          expect(await renewLease(store.leases, first.lease, behind(), 'worker-behind')).toBe(true);
+          const live = await acquire(store, key, 'exec-b', STALE_MS, ahead());
+          expect(live).toMatchObject({ acquired: false, holder: { owner: 'exec-a', token: 1 } });
+          expect(leaseIsFree((await store.leases.get(key))!, STALE_MS, ahead())).toBe(false);
+          // A holder two hours ahead stamps a heartbeat that looks fresh for two hours: once it falls silent, it goes stale all the same.
+          expect(await renewLease(store.leases, first.lease, behind(3 * HOUR), 'worker-ahead')).toBe(true);
+          await sleep(STALE_MS + 100);
+          expect(leaseIsFree((await store.leases.get(key))!, STALE_MS, behind())).toBe(true);
+          const taken = await acquire(store, key, 'exec-b', STALE_MS, behind());
+          expect(taken).toMatchObject({ acquired: true, lease: { owner: 'exec-b', token: 2 } });
+          // The silence is measured, never stored.
+          expect((await store.leases.get(key))!.silentMs).toBeLessThan(STALE_MS);
         }));
 
       it('takes heartbeats of many holders at once beside the lease: none fails, the latest counts, an old token keeps nothing alive', () =>
@@ -284,9 +321,10 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
           expect((await store.leases.get(key))!.heartbeatAt).toBe(at(HOUR - 61).toISOString());
           // A fenced write is not held up by them.
           await store.states.put(state({ resultHash: 'fenced' }), first.lease);
-          // Alive through the heartbeats: not taken at HOUR + 10, taken once they are an hour old.
-          expect((await acquire(store, key, 'exec-b', HOUR, at(HOUR + 10))).acquired).toBe(false);
-          const taken = await acquire(store, key, 'exec-b', HOUR, at(2 * HOUR));
+          // Alive through the heartbeats: not taken now, taken once they are older than the staleness.
+          expect((await acquire(store, key, 'exec-b', STALE_MS, new Date())).acquired).toBe(false);
+          await sleep(STALE_MS + 100);
+          const taken = await acquire(store, key, 'exec-b', STALE_MS, new Date());
           if (!taken.acquired) throw new Error('expected takeover');
           // A heartbeat under the old token (a racing zombie) does not refresh the new lease.
           await store.leases.beat(first.lease, 'zombie', at(3 * HOUR).toISOString());
@@ -308,7 +346,7 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
           const old = await acquire(store, key, 'exec-a', HOUR, T0);
           if (!old.acquired) throw new Error('expected the lease');
           await store.states.put(state({ resultHash: 'by-a' }), old.lease);
-          const taken = await acquire(store, key, 'exec-b', HOUR, at(2 * HOUR));
+          const taken = await acquireLease(store.leases, key, 'exec-b', at(2 * HOUR), () => true);
           if (!taken.acquired) throw new Error('expected takeover');
           await expect(store.states.put(state({ resultHash: 'late-a' }), old.lease)).rejects.toBeInstanceOf(
             StaleLeaseError,
@@ -369,7 +407,8 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
           if (!first.acquired) throw new Error('expected the lease');
           expect(first.lease).toMatchObject({ token: 1, attempt: 1, heartbeatAt: null, released: false });
           const kept = await store.leases.change(key, () => null);
-          expect(kept).toEqual({ read: first.lease, written: null });
+          expect(kept.written).toBeNull();
+          expect(storedLease(kept.read!)).toEqual(first.lease);
           // A takeover that adopts attempt 1's plan keeps driving it under token 2.
           const taken = await acquireLease(store.leases, key, 'exec-b', at(2 * HOUR), () => true, 1);
           expect(taken).toMatchObject({

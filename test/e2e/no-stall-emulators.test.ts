@@ -54,4 +54,33 @@ describe.skipIf(missing !== null)('no stall waiting for the sweep (emulators)', 
     expect(lease.owner.startsWith('another-host')).toBe(false);
     await checkInvariants(topology, [D]);
   }, 240_000);
+
+  it('a batch publish lost without an error (the push answered, no worker ever saw it) is published again by its live holder within its bound', async () => {
+    let lost: string | null = null;
+    const topology = await topologies.start({
+      dates: [D],
+      // Bound: the batch budget (10 s) plus 30 s to record and answer.
+      execution: { batchTimeoutSeconds: 10 },
+      dropWorkerPush: (body) => {
+        const data = (JSON.parse(body) as { message?: { data?: string } }).message?.data;
+        const event = JSON.parse(Buffer.from(data ?? '', 'base64').toString() || '{}') as Record<string, unknown>;
+        if (lost !== null || event.type !== 'batch.ready' || event.computation !== 'Totals') return false;
+        lost = String(event.batchId);
+        return true;
+      },
+    });
+    const started = Date.now();
+    const { status } = await runManually(topology, [D], 150_000);
+    const states = (await topology.store.states.list()).map(
+      (st) => `${st.computation}=${st.status} ${st.reason ?? ''}`,
+    );
+    expect(status, states.join('\n')).toBe('completed');
+    expect(lost).not.toBeNull();
+    expect(topology.balancer.dropped).toHaveLength(1);
+    // No sweep ran and no lease changed hands: the holder sent it again, within its 40 s bound (and the run's own time).
+    expect(Date.now() - started).toBeLessThan(40_000 + 50_000);
+    expect(topology.executor.stdout.join('\n')).toContain('published again 1 batch(es) with no completion 40 s after');
+    expect((await topology.store.leases.get({ computation: 'Totals', date: D }))?.token).toBe(1);
+    await checkInvariants(topology, [D]);
+  }, 240_000);
 });

@@ -7,12 +7,16 @@ import type { AddressInfo } from 'node:net';
  * answer (status and body) goes back to the caller. A target that refuses
  * the connection is skipped; when none answers (a service restarting), the
  * request waits and tries again for up to 20 s, as Cloud Run queues
- * requests while an instance starts.
+ * requests while an instance starts. A request `drop` picks is answered
+ * 204 and never forwarded: a push Pub/Sub counts as delivered and no
+ * service ever saw (a message lost without an error).
  */
 export async function roundRobinProxy(
   targets: string[],
-): Promise<{ url: string; counts: number[]; close(): Promise<void> }> {
+  options: { drop?: (body: string) => boolean } = {},
+): Promise<{ url: string; counts: number[]; dropped: string[]; close(): Promise<void> }> {
   const counts = targets.map(() => 0);
+  const dropped: string[] = [];
   let next = 0;
   let closing = false;
   const server: Server = createServer((incoming, outgoing) => {
@@ -20,6 +24,11 @@ export async function roundRobinProxy(
     incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
     incoming.on('end', () => {
       const body = Buffer.concat(chunks);
+      if (options.drop?.(body.toString()) === true) {
+        dropped.push(body.toString());
+        outgoing.writeHead(204).end();
+        return;
+      }
       const started = Date.now();
       // Like a front end with health checks: a target that refuses the connection is skipped.
       const attempt = (tries: number) => {
@@ -59,5 +68,5 @@ export async function roundRobinProxy(
       server.close(() => resolve());
       server.closeAllConnections();
     });
-  return { url, counts, close };
+  return { url, counts, dropped, close };
 }

@@ -138,6 +138,8 @@ export interface TopologyOptions {
   configs?: NonNullable<Parameters<typeof scenarioProject>[0]>['configs'];
   /** Environment of the worker processes only (e.g. COMPUTE_WORKER_MEMORY_MB). */
   workerEnv?: Record<string, string>;
+  /** Pushes to the workers that the front end answers 204 and drops (see roundRobinProxy). */
+  dropWorkerPush?: (body: string) => boolean;
 }
 
 /**
@@ -180,7 +182,10 @@ export async function startTopology(
     });
     workers.push(await serve(skewed.root, 'worker', env));
   }
-  const balancer = await roundRobinProxy(workers.map((w) => w.url));
+  const balancer = await roundRobinProxy(
+    workers.map((w) => w.url),
+    options.dropWorkerPush === undefined ? {} : { drop: options.dropWorkerPush },
+  );
   const front = await roundRobinProxy([executor.url]);
   await bootstrap(project.root, { executor: front.url, worker: balancer.url }, env);
   const store = new FirestoreStateStore(emulatorFirestore(firestore.host, PROJECT_ID), { collectionPrefix: prefix });

@@ -22,7 +22,7 @@ import {
   type RunStore,
   type StateStore,
 } from '../../ports/state-store.ts';
-import { holdsLease, laterBeat } from '../../state/leases.ts';
+import { holdsLease, laterBeat, storedLease } from '../../state/leases.ts';
 import { planFrom } from '../../state/plans.ts';
 
 const SCHEMA = `
@@ -42,6 +42,9 @@ type SqlValue = string | number | null;
 
 /** Computation names per query of a range read limited to some computations. */
 const RANGE_CHUNK = 500;
+
+/** SQLite's time in epoch milliseconds: the host's clock, one for every process sharing the file. */
+const SQLITE_NOW_MS = "CAST(round((julianday('now') - 2440587.5) * 86400000) AS INTEGER)";
 
 /**
  * The embedded state store: one SQLite file (Node's built-in driver) in
@@ -119,8 +122,19 @@ export class SqliteStateStore implements StateStore {
     }
   }
 
+  /** The lease with its silence on SQLite's clock (the host's, whatever a process's Date says), from `touchedMs` in its row. */
   #lease(key: LeaseKey): Lease | null {
-    return this.#one<Lease>('SELECT body FROM leases WHERE computation = ? AND date = ?', key.computation, key.date);
+    const row = this.#prepare(
+      `SELECT body, ${SQLITE_NOW_MS} AS now_ms FROM leases WHERE computation = ? AND date = ?`,
+    ).get(key.computation, key.date) as { body: string; now_ms: number } | undefined;
+    if (row === undefined) return null;
+    const { touchedMs, ...lease } = JSON.parse(row.body) as Lease & { touchedMs?: number };
+    return touchedMs === undefined ? lease : { ...lease, silentMs: Math.max(0, Number(row.now_ms) - touchedMs) };
+  }
+
+  /** A lease row's body: the lease as stored, and when SQLite wrote it. */
+  #leaseBody(lease: Lease): string {
+    return JSON.stringify(storedLease(lease));
   }
 
   #plan(key: LedgerKey): BatchPlan | null {
@@ -276,11 +290,11 @@ export class SqliteStateStore implements StateStore {
           const written = decide(read);
           if (written !== null)
             this.#run(
-              'INSERT INTO leases (computation, date, token, body) VALUES (?, ?, ?, ?) ON CONFLICT (computation, date) DO UPDATE SET token = excluded.token, body = excluded.body',
+              `INSERT INTO leases (computation, date, token, body) VALUES (?, ?, ?, json_set(?, '$.touchedMs', ${SQLITE_NOW_MS})) ON CONFLICT (computation, date) DO UPDATE SET token = excluded.token, body = excluded.body`,
               key.computation,
               key.date,
               written.token,
-              JSON.stringify(written),
+              this.#leaseBody(written),
             );
           return { read, written };
         }),
@@ -289,9 +303,9 @@ export class SqliteStateStore implements StateStore {
         this.#transaction(() => {
           const lease = this.#lease(token);
           if (lease === null || lease.token !== token.token || lease.released) return;
-          const body = JSON.stringify({ ...lease, heartbeatAt: laterBeat(lease.heartbeatAt, at) });
+          const body = this.#leaseBody({ ...lease, heartbeatAt: laterBeat(lease.heartbeatAt, at) });
           this.#run(
-            'UPDATE leases SET body = ? WHERE computation = ? AND date = ?',
+            `UPDATE leases SET body = json_set(?, '$.touchedMs', ${SQLITE_NOW_MS}) WHERE computation = ? AND date = ?`,
             body,
             token.computation,
             token.date,

@@ -4,6 +4,7 @@ import {
   Timestamp,
   type CollectionReference,
   type DocumentReference,
+  type DocumentSnapshot,
   type Firestore,
 } from '@google-cloud/firestore';
 import {
@@ -26,7 +27,7 @@ import {
   type RunStore,
   type StateStore,
 } from '../../ports/state-store.ts';
-import { holdsLease, laterBeat } from '../../state/leases.ts';
+import { holdsLease, laterBeat, storedLease } from '../../state/leases.ts';
 import { planFrom } from '../../state/plans.ts';
 import { dateRange } from '../../model/dates.ts';
 
@@ -78,6 +79,21 @@ function docId(...parts: string[]): string {
 /** Plain data for Firestore: no undefined, no class instances. */
 function plain<T>(value: T): Record<string, unknown> {
   return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+}
+
+/** A lease read with Firestore's times: its last write or heartbeat, and the read. */
+interface ReadLease {
+  lease: Lease;
+  touchedMs: number;
+  readMs: number;
+}
+
+function millisOf(time: Timestamp | undefined): number {
+  return time === undefined ? 0 : time.toMillis();
+}
+
+function withSilence({ lease, touchedMs, readMs }: ReadLease): Lease {
+  return touchedMs === 0 || readMs === 0 ? lease : { ...lease, silentMs: Math.max(0, readMs - touchedMs) };
 }
 
 function withoutTtl<T>(data: Record<string, unknown> | undefined): T | null {
@@ -271,32 +287,50 @@ export class FirestoreStateStore implements StateStore {
    * Heartbeats live beside the lease, one document per (lease token,
    * holder) in the leases collection (so its TTL covers them): holders
    * never write the lease document to say they are alive. Reads of a lease
-   * add the latest heartbeat of its token (one equality query on one field).
+   * add the latest heartbeat of its token (one equality query on one field),
+   * and when Firestore last wrote the lease or one of them (its update time)
+   * with the time of the read: the silence on Firestore's clock.
    */
-  async #withBeats(lease: Lease | null): Promise<Lease | null> {
+  async #withBeats(snapshot: DocumentSnapshot): Promise<ReadLease | null> {
+    const lease = withoutTtl<Lease>(snapshot.data());
     if (lease === null) return null;
     const beats = await this.#collection('leases')
       .where('beatOf', '==', docId(lease.computation, lease.date, String(lease.token)))
       .get();
     let latest = lease.heartbeatAt;
-    for (const doc of beats.docs) latest = laterBeat(latest, String(doc.get('at')));
-    return { ...lease, heartbeatAt: latest };
+    let touchedMs = millisOf(snapshot.updateTime);
+    for (const doc of beats.docs) {
+      latest = laterBeat(latest, String(doc.get('at')));
+      touchedMs = Math.max(touchedMs, millisOf(doc.updateTime));
+    }
+    return { lease: { ...lease, heartbeatAt: latest }, touchedMs, readMs: millisOf(beats.readTime) };
   }
 
   #leasesPort(): LeaseStore {
     return {
-      get: async (key) => this.#withBeats(withoutTtl<Lease>((await this.#leaseRef(key).get()).data())),
+      get: async (key) => {
+        const read = await this.#withBeats(await this.#leaseRef(key).get());
+        return read === null ? null : withSilence(read);
+      },
       change: async (key, decide) => {
         // Heartbeats are read before the transaction, so heartbeat writes never contend with it.
-        const before = await this.#withBeats(withoutTtl<Lease>((await this.#leaseRef(key).get()).data()));
+        const before = await this.#withBeats(await this.#leaseRef(key).get());
         return this.#db.runTransaction(async (tx) => {
-          const stored = withoutTtl<Lease>((await tx.get(this.#leaseRef(key))).data());
+          const snapshot = await tx.get(this.#leaseRef(key));
+          const stored = withoutTtl<Lease>(snapshot.data());
+          const own = { touchedMs: millisOf(snapshot.updateTime), readMs: millisOf(snapshot.readTime) };
           const read =
-            stored !== null && before !== null && stored.token === before.token
-              ? { ...stored, heartbeatAt: laterBeat(stored.heartbeatAt, before.heartbeatAt) }
-              : stored;
+            stored === null
+              ? null
+              : before !== null && stored.token === before.lease.token
+                ? withSilence({
+                    lease: { ...stored, heartbeatAt: laterBeat(stored.heartbeatAt, before.lease.heartbeatAt) },
+                    touchedMs: Math.max(own.touchedMs, before.touchedMs),
+                    readMs: Math.max(own.readMs, before.readMs),
+                  })
+                : withSilence({ lease: stored, ...own });
           const written = decide(read);
-          if (written !== null) tx.set(this.#leaseRef(key), this.#expiring(plain(written)));
+          if (written !== null) tx.set(this.#leaseRef(key), this.#expiring(plain(storedLease(written))));
           return { read, written };
         });
       },

@@ -12,6 +12,8 @@ afterEach(() => project?.remove());
 describe('compute status', () => {
   it('shows each computation with its latest state, flags a stale running lease, and lists runs', async () => {
     project = await tempProject({
+      // Silence is judged on the store's clock: a 1 s TTL lets the lease go stale within the test.
+      'compute.config.json': JSON.stringify({ execution: { leaseTtlSeconds: 1 } }),
       'computations/a.js': computationSource({ name: 'A', type: 'global' }),
       'computations/b.js': computationSource({ name: 'B', type: 'global', dependencies: ['A'] }),
       'computations/c.js': computationSource({ name: 'C', type: 'global' }),
@@ -39,6 +41,7 @@ describe('compute status', () => {
       progress: {},
     });
     await store.close();
+    await new Promise((r) => setTimeout(r, 1200));
 
     const latest = json<{
       computations: Array<{
