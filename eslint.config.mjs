@@ -104,7 +104,7 @@ function sharedLayers() {
     ['util', 'model'],
     ['project', 'manifest', 'schedule'],
     ['ports', 'events', 'warehouse', 'checks', 'logging'],
-    ['state', 'plan', 'runtime', 'reports'],
+    ['state', 'plan', 'runtime', 'batches', 'reports'],
     ['adapters', 'http', 'testing', 'console'],
   ];
   const forbidden = (above) => [

@@ -16,6 +16,7 @@ export default {
     'shared/manifest/**/*.ts',
     'shared/plan/**/*.ts',
     'shared/runtime/**/*.ts',
+    'shared/batches/**/*.ts',
     'shared/warehouse/**/*.ts',
     'executor/**/*.ts',
   ],

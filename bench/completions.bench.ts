@@ -1,6 +1,6 @@
 import { FirestoreStateStore } from '../shared/adapters/firestore/firestore-state-store.ts';
 import type { Lease, LeaseStore, LeaseToken, StateStore } from '../shared/ports/state-store.ts';
-import { ledgerKey } from '../shared/runtime/batch-files.ts';
+import { ledgerKey } from '../shared/batches/batch-files.ts';
 import { acquireLease, holdsLease, renewLease } from '../shared/state/leases.ts';
 import { emulatorMissing, startEmulator } from '../test/support/emulators.ts';
 import { emulatorFirestore } from '../test/support/firestore.ts';

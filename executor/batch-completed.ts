@@ -1,8 +1,8 @@
 import type { BatchCompleted } from '../shared/events/contracts.ts';
 import { StaleLeaseError, type Lease } from '../shared/ports/state-store.ts';
-import { checkBatchEvent, runOf } from '../shared/runtime/event-checks.ts';
-import { ledgerKey } from '../shared/runtime/batch-files.ts';
-import { heartbeatEvery } from '../shared/runtime/ports.ts';
+import { checkBatchEvent, runOf } from '../shared/state/event-checks.ts';
+import { ledgerKey } from '../shared/batches/batch-files.ts';
+import { heartbeatEvery } from '../shared/runtime/service-ports.ts';
 import { acquireLease, attemptOf, drivesAttempt, renewLease, silenceMs } from '../shared/state/leases.ts';
 import { republishUnfinished, type FanOut } from './fan-out.ts';
 import { isFinal, type ExecutorParts } from './parts.ts';

@@ -1,9 +1,9 @@
 import { judgeStoredResults } from '../shared/checks/judge.ts';
-import { withHeartbeat } from '../shared/runtime/heartbeat.ts';
+import { withHeartbeat } from '../shared/state/heartbeat.ts';
 import type { Decision } from '../shared/plan/decide.ts';
 import type { WorkItem } from '../shared/manifest/work-item.ts';
 import type { ComputationState, Lease } from '../shared/ports/state-store.ts';
-import type { ServicePorts } from '../shared/runtime/ports.ts';
+import type { ServicePorts } from '../shared/runtime/service-ports.ts';
 import type { Outcomes } from './outcomes.ts';
 
 /** The stored results' hash when a check-only run may judge them: they are what the current code made. */

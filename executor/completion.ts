@@ -1,6 +1,6 @@
 import type { BatchPlan, LedgerSummary } from '../shared/ports/state-store.ts';
-import { withHeartbeat } from '../shared/runtime/heartbeat.ts';
-import type { ServicePorts } from '../shared/runtime/ports.ts';
+import { withHeartbeat } from '../shared/state/heartbeat.ts';
+import type { ServicePorts } from '../shared/runtime/service-ports.ts';
 import { claimStep } from '../shared/state/steps.ts';
 import { finalizeBatches } from './finalize.ts';
 import { fanOutKey, topUp, type FanOut } from './fan-out.ts';

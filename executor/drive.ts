@@ -9,7 +9,7 @@ import {
   type RunRecord,
   type StateVersion,
 } from '../shared/ports/state-store.ts';
-import { writeState } from '../shared/runtime/state-writes.ts';
+import { writeState } from '../shared/state/state-writes.ts';
 import { isDue } from '../shared/schedule/due.ts';
 import { releaseLease } from '../shared/state/leases.ts';
 import { takeLease, type TakeoverReasons } from './lease.ts';

@@ -1,5 +1,5 @@
 import type { BatchCompleted, PassReady } from '../shared/events/contracts.ts';
-import type { ServicePorts } from '../shared/runtime/ports.ts';
+import type { ServicePorts } from '../shared/runtime/service-ports.ts';
 import { createBatchCompleted } from './batch-completed.ts';
 import { createParts } from './parts.ts';
 import { onPassReady } from './pass-ready.ts';

@@ -11,9 +11,9 @@ import {
 } from '../shared/ports/state-store.ts';
 import type { ResultWriter, StoredResult } from '../shared/ports/warehouse.ts';
 import { holdsLease } from '../shared/state/leases.ts';
-import type { BatchResults } from '../shared/runtime/batch-files.ts';
-import type { ServicePorts } from '../shared/runtime/ports.ts';
-import { ResultHasher } from '../shared/runtime/result-hash.ts';
+import type { BatchResults } from '../shared/batches/batch-files.ts';
+import type { ServicePorts } from '../shared/runtime/service-ports.ts';
+import { ResultHasher } from '../shared/batches/result-hash.ts';
 
 /** How running a computation ended, before its state is written. */
 export type RunOutcome =

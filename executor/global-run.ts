@@ -1,13 +1,13 @@
 import { GLOBAL_ENTITY } from '../shared/model/types.ts';
 import type { LeaseToken } from '../shared/ports/state-store.ts';
 import { commitFenced, type RunOutcome } from './finalize.ts';
-import type { ServicePorts } from '../shared/runtime/ports.ts';
-import { ResultHasher } from '../shared/runtime/result-hash.ts';
-import { processGlobal } from '../shared/runtime/process-global.ts';
+import type { ServicePorts } from '../shared/runtime/service-ports.ts';
+import { ResultHasher } from '../shared/batches/result-hash.ts';
+import { processGlobal } from '../shared/batches/process-global.ts';
 import { hasUsableResult, previousDate } from '../shared/plan/decide.ts';
 import type { WorkItem } from '../shared/manifest/work-item.ts';
 import type { PlannedRead } from '../shared/warehouse/computation-reader.ts';
-import { seconds, withTimeLimit } from '../shared/runtime/time-limit.ts';
+import { seconds, withTimeLimit } from '../shared/batches/time-limit.ts';
 
 /**
  * Runs a global computation in this process: reads every required table's

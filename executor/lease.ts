@@ -1,5 +1,5 @@
 import type { Lease, LeaseKey } from '../shared/ports/state-store.ts';
-import type { ServicePorts } from '../shared/runtime/ports.ts';
+import type { ServicePorts } from '../shared/runtime/service-ports.ts';
 import { acquireLease, holderGone, type AcquireResult } from '../shared/state/leases.ts';
 
 /** Why a live-looking holder may still be replaced. */

@@ -1,10 +1,10 @@
 import { judgeStoredResults } from '../shared/checks/judge.ts';
-import { withHeartbeat } from '../shared/runtime/heartbeat.ts';
+import { withHeartbeat } from '../shared/state/heartbeat.ts';
 import type { WorkItem } from '../shared/manifest/work-item.ts';
 import type { FinalStatus, Lease } from '../shared/ports/state-store.ts';
 import { batchPrefix } from '../shared/events/blob-keys.ts';
-import type { ServicePorts } from '../shared/runtime/ports.ts';
-import { writeState, type StateFields } from '../shared/runtime/state-writes.ts';
+import type { ServicePorts } from '../shared/runtime/service-ports.ts';
+import { writeState, type StateFields } from '../shared/state/state-writes.ts';
 import { releaseLease } from '../shared/state/leases.ts';
 import { claimStep } from '../shared/state/steps.ts';
 import type { RunOutcome } from './finalize.ts';
@@ -59,7 +59,7 @@ export function createOutcomes(ports: ServicePorts): Outcomes {
 
   async function announce(item: WorkItem, status: FinalStatus): Promise<void> {
     const { runId, entry, date } = item;
-    // Recorded first: the planner counts only an outcome the run holds (shared/runtime/event-checks.ts).
+    // Recorded first: the planner counts only an outcome the run holds (shared/state/event-checks.ts).
     await claimStep(state.runs, runId, { kind: 'outcome', date, computation: entry.name, status });
     await bus.publish({
       v: 1,

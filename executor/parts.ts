@@ -8,8 +8,8 @@ import {
   type FinalStatus,
   type RunRecord,
 } from '../shared/ports/state-store.ts';
-import { RunVersionScopes } from '../shared/runtime/input-versions.ts';
-import { pastComputationTimeout, type ServicePorts } from '../shared/runtime/ports.ts';
+import { RunVersionScopes } from '../shared/plan/input-versions.ts';
+import { pastComputationTimeout, type ServicePorts } from '../shared/runtime/service-ports.ts';
 import { createCompletion, type Completion } from './completion.ts';
 import { createOutcomes, type Outcomes } from './outcomes.ts';
 

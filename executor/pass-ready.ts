@@ -1,7 +1,7 @@
 import type { PassReady } from '../shared/events/contracts.ts';
 import { StaleLeaseError } from '../shared/ports/state-store.ts';
-import { checkPass, runOf } from '../shared/runtime/event-checks.ts';
-import { forEachLimited } from '../shared/runtime/ports.ts';
+import { checkPass, runOf } from '../shared/state/event-checks.ts';
+import { forEachLimited } from '../shared/runtime/service-ports.ts';
 import { drive } from './drive.ts';
 import type { ExecutorParts } from './parts.ts';
 import { failOrRetry } from './retry.ts';

@@ -1,4 +1,4 @@
-import type { ServicePorts } from '../shared/runtime/ports.ts';
+import type { ServicePorts } from '../shared/runtime/service-ports.ts';
 import type { LedgerKey } from '../shared/ports/state-store.ts';
 import { drivesAttempt } from '../shared/state/leases.ts';
 

@@ -2,12 +2,12 @@ import { PARTIAL_DEPENDENCY_NOTE, type Decision } from '../shared/plan/decide.ts
 import { repairReason } from '../shared/plan/repair.ts';
 import type { WorkItem } from '../shared/manifest/work-item.ts';
 import { StaleLeaseError, type ComputationState, type Lease, type RunRecord } from '../shared/ports/state-store.ts';
-import { ledgerKey } from '../shared/runtime/batch-files.ts';
-import { withHeartbeat } from '../shared/runtime/heartbeat.ts';
-import { timeoutsFor } from '../shared/runtime/ports.ts';
-import { readsSharded } from '../shared/runtime/shard-batches.ts';
-import { writeState } from '../shared/runtime/state-writes.ts';
-import { seconds } from '../shared/runtime/time-limit.ts';
+import { ledgerKey } from '../shared/batches/batch-files.ts';
+import { withHeartbeat } from '../shared/state/heartbeat.ts';
+import { timeoutsFor } from '../shared/runtime/service-ports.ts';
+import { readsSharded } from '../shared/batches/shard-batches.ts';
+import { writeState } from '../shared/state/state-writes.ts';
+import { seconds } from '../shared/batches/time-limit.ts';
 import { driveAttempt, releaseLease } from '../shared/state/leases.ts';
 import { runChecksOnly } from './checks-only.ts';
 import { contextsReachable, latestAttempt, planFanOut, republishUnfinished, type FanOut } from './fan-out.ts';

@@ -7,7 +7,7 @@ import {
   type FinalStatus,
   type RunRecord,
 } from '../shared/ports/state-store.ts';
-import { pastComputationTimeout, type ServicePorts } from '../shared/runtime/ports.ts';
+import { pastComputationTimeout, type ServicePorts } from '../shared/runtime/service-ports.ts';
 import { holderGone } from '../shared/state/leases.ts';
 import { claimedSteps, stepKey } from '../shared/state/steps.ts';
 import { selectedNames } from '../shared/reports/summary.ts';

@@ -8,13 +8,13 @@ import {
   resultsBlobName,
   type BatchContext,
   type BatchResults,
-} from '../shared/runtime/batch-files.ts';
-import { withHeartbeat } from '../shared/runtime/heartbeat.ts';
-import { timeoutsFor, type ServicePorts } from '../shared/runtime/ports.ts';
+} from '../shared/batches/batch-files.ts';
+import { withHeartbeat } from '../shared/state/heartbeat.ts';
+import { timeoutsFor, type ServicePorts } from '../shared/runtime/service-ports.ts';
 import { drivesAttempt } from '../shared/state/leases.ts';
-import { checkBatchEvent, runOf } from '../shared/runtime/event-checks.ts';
-import { runBatch, type BatchOutcome } from '../shared/runtime/run-batch.ts';
-import { loadShard } from '../shared/runtime/shard-batches.ts';
+import { checkBatchEvent, runOf } from '../shared/state/event-checks.ts';
+import { runBatch, type BatchOutcome } from '../shared/batches/run-batch.ts';
+import { loadShard } from '../shared/batches/shard-batches.ts';
 
 /** How one delivery of a batch is run, when a thread pool runs it (tries after a crash). */
 export interface BatchTry {

@@ -4,7 +4,7 @@
 import { openReader } from '../../cli/wiring.ts';
 import { requireManifest } from '../../shared/manifest/build-manifest.ts';
 import { loadProjectConfig } from '../../shared/project/project-config.ts';
-import { inputVersionsFor, versionScope } from '../../shared/runtime/input-versions.ts';
+import { inputVersionsFor, versionScope } from '../../shared/plan/input-versions.ts';
 
 const [root, date, name, repeat = '5'] = process.argv.slice(2) as [string, string, string, string?];
 const project = await loadProjectConfig(root);

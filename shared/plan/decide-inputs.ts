@@ -2,7 +2,7 @@ import type { ManifestEntry } from '../manifest/manifest.ts';
 import type { IsoDate } from '../model/types.ts';
 import type { ComputationState, StateStore } from '../ports/state-store.ts';
 import type { VersionScope } from '../ports/warehouse.ts';
-import { inputVersionsFor } from '../runtime/input-versions.ts';
+import { inputVersionsFor } from './input-versions.ts';
 import type { ComputationReader, InputVersions } from '../warehouse/computation-reader.ts';
 import { previousDate } from './decide.ts';
 

@@ -2,7 +2,7 @@ import type { Manifest } from '../manifest/manifest.ts';
 import type { IsoDate } from '../model/types.ts';
 import type { ComputationState, StateStore } from '../ports/state-store.ts';
 import type { VersionScope } from '../ports/warehouse.ts';
-import { inputVersionsFor } from '../runtime/input-versions.ts';
+import { inputVersionsFor } from './input-versions.ts';
 import { isDue } from '../schedule/due.ts';
 import type { ComputationReader } from '../warehouse/computation-reader.ts';
 import { addDays, dateRange, daysBeforeOrFirst } from '../model/dates.ts';

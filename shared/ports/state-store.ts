@@ -171,7 +171,7 @@ export interface RunStore {
 
 /**
  * One computation-date as one run left it: written beside its final state
- * (shared/runtime/state-writes.ts), so the services and the embedded mode
+ * (shared/state/state-writes.ts), so the services and the embedded mode
  * record the same, and kept `historyDays` after it was written.
  */
 export interface HistoryEntry {

@@ -4,7 +4,7 @@ import { z } from 'zod';
  * The project's `execution` settings, declared once: the config key a
  * user writes, its unit, its default, what it does and how it is checked.
  * The config parser builds its `execution` schema from this table and
- * `settingsFor` (shared/runtime/ports.ts) derives the runtime settings
+ * `settingsFor` (shared/runtime/service-ports.ts) derives the runtime settings
  * and their defaults from it, so a key, a default or a unit is written
  * nowhere else. Seconds become milliseconds in the runtime
  * (`leaseTtlSeconds` -> `leaseStaleMs`); counts and ratios pass as they are.

@@ -4,7 +4,7 @@ import { decide, previousDate, type Decision, type DependencyView } from '../pla
 import { gatherDecideInputs } from '../plan/decide-inputs.ts';
 import type { StateStore } from '../ports/state-store.ts';
 import type { VersionScope } from '../ports/warehouse.ts';
-import { versionScope } from '../runtime/input-versions.ts';
+import { versionScope } from '../plan/input-versions.ts';
 import { notDueReason } from '../schedule/due.ts';
 import { repairWindow, scanRepairWindow, type RepairItem } from '../plan/repair.ts';
 import type { IsoDate } from '../model/types.ts';

@@ -2,7 +2,7 @@ import type { CheckOutcome } from '../checks/run-checks.ts';
 import type { Manifest } from '../manifest/manifest.ts';
 import { shownStatus } from '../plan/decide.ts';
 import type { ComputationState, StateStore } from '../ports/state-store.ts';
-import { settingsFor } from '../runtime/ports.ts';
+import { settingsFor } from '../runtime/service-ports.ts';
 import { holderGone } from '../state/leases.ts';
 
 /** One computation in the status report. */

@@ -1,5 +1,5 @@
 import type { Lease, LeaseKey, LeaseStore, LeaseToken } from '../ports/state-store.ts';
-import { ownerIsDeadHere } from '../runtime/owner.ts';
+import { ownerIsDeadHere } from './owner.ts';
 
 /**
  * The lease rules, once for every state adapter. A lease gives one

@@ -2,8 +2,8 @@ import { LOG_SINK, isComputationClass } from '../model/computation.ts';
 import { computationConfigSchema, type ComputationConfig } from '../model/config-schema.ts';
 import { isCalendarDate } from '../model/iso-date.ts';
 import { GLOBAL_ENTITY, type ComputationContext, type IsoDate, type LogLevel, type Row } from '../model/types.ts';
-import { buildContext, type ContextInput } from '../runtime/computation-context.ts';
-import { storableResult } from '../runtime/json-value.ts';
+import { buildContext, type ContextInput } from '../batches/computation-context.ts';
+import { storableResult } from '../batches/json-value.ts';
 import { didYouMean } from '../util/nearest.ts';
 import { describeIssues } from '../util/zod-problems.ts';
 
@@ -166,7 +166,7 @@ function copyStored(config: ComputationConfig, value: unknown): unknown {
 }
 
 /**
- * The real `ctx` (runtime/computation-context.ts), built twice because a
+ * The real `ctx` (batches/computation-context.ts), built twice because a
  * test's dependency value does not say whether the dependency is global or
  * per-entity: `getDependency(name)` and `getDependency(name, '_global')` read
  * it as a global result, `getDependency(name, entityId)` as per-entity

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { SqliteStateStore } from '../../shared/adapters/embedded/sqlite-state-store.ts';
-import { ledgerKey } from '../../shared/runtime/batch-files.ts';
+import { ledgerKey } from '../../shared/batches/batch-files.ts';
 import { cli, json } from '../support/cli.ts';
 import { sql } from '../support/embedded.ts';
 import { BODIES, scenarioProject } from '../support/scenario.ts';

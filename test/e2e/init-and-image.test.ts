@@ -8,7 +8,7 @@ import { EMULATOR_CLIENT_OPTIONS } from '../../cli/pubsub-wiring.ts';
 import { PubSub, type Subscription } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SqliteStateStore } from '../../shared/adapters/embedded/sqlite-state-store.ts';
-import { INLINE_RESULTS, ledgerKey, type BatchContext } from '../../shared/runtime/batch-files.ts';
+import { INLINE_RESULTS, ledgerKey, type BatchContext } from '../../shared/batches/batch-files.ts';
 import { cli, json } from '../support/cli.ts';
 import { node24Bin, replayDockerfile, startImage, type ReplayedImage } from '../support/dockerfile-replay.ts';
 import { emulatorMissing, freePort, startEmulator, uniqueName, type Emulator } from '../support/emulators.ts';

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { ledgerKey } from '../../shared/runtime/batch-files.ts';
+import { ledgerKey } from '../../shared/batches/batch-files.ts';
 import { acquireLease } from '../../shared/state/leases.ts';
 import { cleanRunHashes } from '../support/clean-run.ts';
 import { emulatorMissing } from '../support/emulators.ts';

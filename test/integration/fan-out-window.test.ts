@@ -6,7 +6,7 @@ import { createLogger } from '../../shared/logging/logger.ts';
 import { requireManifest } from '../../shared/manifest/build-manifest.ts';
 import type { EventBus, EventHandler } from '../../shared/ports/event-bus.ts';
 import { loadProjectConfig } from '../../shared/project/project-config.ts';
-import { ledgerKey } from '../../shared/runtime/batch-files.ts';
+import { ledgerKey } from '../../shared/batches/batch-files.ts';
 import { scenarioProject } from '../support/scenario.ts';
 import type { TempProject } from '../support/temp-project.ts';
 

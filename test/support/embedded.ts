@@ -9,7 +9,7 @@ import type { FaultInjector } from './faults.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
 import { requireManifest } from '../../shared/manifest/build-manifest.ts';
 import { loadProjectConfig } from '../../shared/project/project-config.ts';
-import type { RuntimeSettings } from '../../shared/runtime/ports.ts';
+import type { RuntimeSettings } from '../../shared/runtime/service-ports.ts';
 import type { ComputationState } from '../../shared/ports/state-store.ts';
 import type { StoredResult } from '../../shared/ports/warehouse.ts';
 import { executionSummary, type ExecutionSummary } from '../../shared/reports/summary.ts';

@@ -36,11 +36,11 @@ describe('architecture rules', () => {
   it('refuses a folder of the core importing a higher layer of the core, and lets it import a lower one', async () => {
     const upward = await lint(
       'shared/model/types.ts',
-      "import { runBatch } from '../runtime/run-batch.ts';\nexport const x = runBatch;\n",
+      "import { runBatch } from '../batches/run-batch.ts';\nexport const x = runBatch;\n",
     );
-    expect(upward.join('\n')).toContain('shared/runtime/ is in a higher layer of the core');
+    expect(upward.join('\n')).toContain('shared/batches/ is in a higher layer of the core');
     const downward = await lint(
-      'shared/runtime/rules.ts',
+      'shared/batches/rules.ts',
       "import { sha256 } from '../util/hash.ts';\nexport const x = sha256('a');\n",
     );
     expect(downward.filter((m) => m.includes('higher layer'))).toEqual([]);

@@ -4,7 +4,7 @@ import { requireManifest } from '../../../shared/manifest/build-manifest.ts';
 import type { Manifest } from '../../../shared/manifest/manifest.ts';
 import { ManualClock } from '../../../shared/ports/clock.ts';
 import { loadProjectConfig } from '../../../shared/project/project-config.ts';
-import { inputVersionsFor, versionScope } from '../../../shared/runtime/input-versions.ts';
+import { inputVersionsFor, versionScope } from '../../../shared/plan/input-versions.ts';
 import { ComputationReader } from '../../../shared/warehouse/computation-reader.ts';
 import { bigqueryPartitionsQuery } from '../../../shared/warehouse/dialects/bigquery.ts';
 import { SchemaRegistry } from '../../../shared/warehouse/schema-registry.ts';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requestLimitProblems, workerCapacityWarning } from '../../../shared/runtime/request-limits.ts';
-import { DEFAULT_SETTINGS, settingsFor, timeoutsFor } from '../../../shared/runtime/ports.ts';
+import { requestLimitProblems, workerCapacityWarning } from '../../../shared/http/request-limits.ts';
+import { DEFAULT_SETTINGS, settingsFor, timeoutsFor } from '../../../shared/runtime/service-ports.ts';
 import { cli } from '../../support/cli.ts';
 import { entry, project } from '../../support/entries.ts';
 import { computationSource, tempProject, type TempProject } from '../../support/temp-project.ts';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { SqliteStateStore } from '../../../shared/adapters/embedded/sqlite-state-store.ts';
 import type { Manifest } from '../../../shared/manifest/manifest.ts';
 import { gatherDecideInputs } from '../../../shared/plan/decide-inputs.ts';
-import { versionScope } from '../../../shared/runtime/input-versions.ts';
+import { versionScope } from '../../../shared/plan/input-versions.ts';
 import { ManualClock } from '../../../shared/ports/clock.ts';
 import { ComputationReader } from '../../../shared/warehouse/computation-reader.ts';
 import { SchemaRegistry } from '../../../shared/warehouse/schema-registry.ts';

@@ -6,7 +6,7 @@ import { requireManifest } from '../../../shared/manifest/build-manifest.ts';
 import { repairWindow, scanRepairWindow } from '../../../shared/plan/repair.ts';
 import { ManualClock } from '../../../shared/ports/clock.ts';
 import { loadProjectConfig } from '../../../shared/project/project-config.ts';
-import { versionScope } from '../../../shared/runtime/input-versions.ts';
+import { versionScope } from '../../../shared/plan/input-versions.ts';
 import { ComputationReader } from '../../../shared/warehouse/computation-reader.ts';
 import { SchemaRegistry } from '../../../shared/warehouse/schema-registry.ts';
 import { state } from '../../contract/state-store.contract.ts';

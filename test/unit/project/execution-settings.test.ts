@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { UserError } from '../../../shared/errors.ts';
 import { EXECUTION_SETTINGS, type ExecutionKey } from '../../../shared/project/execution-settings.ts';
 import { parseProjectConfig } from '../../../shared/project/project-config.ts';
-import { DEFAULT_SETTINGS, settingsFor } from '../../../shared/runtime/ports.ts';
+import { DEFAULT_SETTINGS, settingsFor } from '../../../shared/runtime/service-ports.ts';
 
 const keys = Object.keys(EXECUTION_SETTINGS) as ExecutionKey[];
 

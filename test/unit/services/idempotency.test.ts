@@ -5,7 +5,7 @@ import { silentLogger } from '../../../shared/logging/logger.ts';
 import { requireManifest } from '../../../shared/manifest/build-manifest.ts';
 import { ManualClock } from '../../../shared/ports/clock.ts';
 import { loadProjectConfig } from '../../../shared/project/project-config.ts';
-import { ledgerKey } from '../../../shared/runtime/batch-files.ts';
+import { ledgerKey } from '../../../shared/batches/batch-files.ts';
 import { StaleLeaseError } from '../../../shared/ports/state-store.ts';
 import { acquireLease, releaseLease } from '../../../shared/state/leases.ts';
 import { finalizeBatches } from '../../../executor/finalize.ts';

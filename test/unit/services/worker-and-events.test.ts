@@ -13,7 +13,7 @@ import { parseEvent } from '../../../shared/events/parse.ts';
 import { silentLogger } from '../../../shared/logging/logger.ts';
 import type { Manifest } from '../../../shared/manifest/manifest.ts';
 import { systemClock } from '../../../shared/ports/clock.ts';
-import { settingsFor } from '../../../shared/runtime/ports.ts';
+import { settingsFor } from '../../../shared/runtime/service-ports.ts';
 import { acquireLease } from '../../../shared/state/leases.ts';
 import { entry } from '../../support/entries.ts';
 

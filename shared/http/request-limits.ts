@@ -1,5 +1,5 @@
 import type { Manifest } from '../manifest/manifest.ts';
-import { PUSH_DEADLINE_MS, REQUEST_MARGIN_MS, timeoutsFor, type RuntimeSettings } from './ports.ts';
+import { PUSH_DEADLINE_MS, REQUEST_MARGIN_MS, timeoutsFor, type RuntimeSettings } from '../runtime/service-ports.ts';
 
 const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
 

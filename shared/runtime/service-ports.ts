@@ -8,10 +8,10 @@ import { EXECUTION_DEFAULTS, executionRuntimeValues, type ExecutionConfig } from
 import type { ShardedReads } from '../ports/sharded-reads.ts';
 import type { ResultStore } from '../ports/warehouse.ts';
 import type { ComputationReader } from '../warehouse/computation-reader.ts';
-import { INLINE_BYTES } from './batch-files.ts';
-import type { RunVersionScopes } from './input-versions.ts';
-import type { ActiveLeases } from './active-leases.ts';
-import type { ContextHandOff } from './context-hand-off.ts';
+import { INLINE_BYTES } from '../batches/batch-files.ts';
+import type { RunVersionScopes } from '../plan/input-versions.ts';
+import type { ActiveLeases } from '../state/active-leases.ts';
+import type { ContextHandOff } from '../batches/context-hand-off.ts';
 
 /**
  * Tunables of the run. Those a project sets (its `execution` keys) are

@@ -1,6 +1,6 @@
 import type { LeaseToken } from '../ports/state-store.ts';
-import { renewLease } from '../state/leases.ts';
-import { heartbeatEvery, type ServicePorts } from './ports.ts';
+import { renewLease } from './leases.ts';
+import { heartbeatEvery, type ServicePorts } from '../runtime/service-ports.ts';
 
 /**
  * Renews a lease every fifth of its staleness while `work` runs, so the

@@ -1,5 +1,5 @@
 import type { LeaseStore, LeaseToken } from '../ports/state-store.ts';
-import { releaseLease } from '../state/leases.ts';
+import { releaseLease } from './leases.ts';
 
 /**
  * The leases this process is working under right now (planning a fan-out,

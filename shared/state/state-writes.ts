@@ -9,8 +9,8 @@ import type {
   StateStore,
   StateVersion,
 } from '../ports/state-store.ts';
-import { expiresAt } from '../state/expiry.ts';
-import { changedSince, historyEntry } from '../state/history.ts';
+import { expiresAt } from './expiry.ts';
+import { changedSince, historyEntry } from './history.ts';
 import type { CheckRecord } from '../checks/run-checks.ts';
 import type { WorkItem } from '../manifest/work-item.ts';
 

@@ -3,8 +3,8 @@ import { BigqueryShardedReads } from '../../../shared/adapters/bigquery/sharded-
 import { StorageReader } from '../../../shared/adapters/bigquery/storage-reader.ts';
 import { PoisonMessageError } from '../../../shared/errors.ts';
 import type { Manifest } from '../../../shared/manifest/manifest.ts';
-import type { BatchContext } from '../../../shared/runtime/batch-files.ts';
-import { loadShard, readsSharded } from '../../../shared/runtime/shard-batches.ts';
+import type { BatchContext } from '../../../shared/batches/batch-files.ts';
+import { loadShard, readsSharded } from '../../../shared/batches/shard-batches.ts';
 import type { PlannedRead } from '../../../shared/warehouse/computation-reader.ts';
 import { FakeBigQuery } from '../../support/fake-bigquery/server.ts';
 import { FakeStorageRead } from '../../support/fake-bigquery/storage-read.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ContextHandOff, withHandOff } from '../../../shared/runtime/context-hand-off.ts';
+import { ContextHandOff, withHandOff } from '../../../shared/batches/context-hand-off.ts';
 import type { BlobStore } from '../../../shared/ports/blob-store.ts';
 import { EntityBeacon } from '../../../cli/entity-beacon.ts';
 

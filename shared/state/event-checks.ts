@@ -3,8 +3,8 @@ import type { BatchCompleted, BatchReady, ComputationCompleted, PassReady } from
 import type { Manifest } from '../manifest/manifest.ts';
 import type { IsoDate } from '../model/types.ts';
 import type { RunRecord, StateStore } from '../ports/state-store.ts';
-import { runDates } from '../state/run-dates.ts';
-import { hasStep } from '../state/steps.ts';
+import { runDates } from './run-dates.ts';
+import { hasStep } from './steps.ts';
 
 /**
  * Internal events are checked against the stored run and states before
