@@ -14,7 +14,7 @@ interface Route {
 
 /**
  * Where each event goes, written once: event -> topic -> service ->
- * handler. The in-process wiring (subscribeServices in cli/runtime.ts), `compute serve`'s
+ * handler, in the order a run meets them (bootstrap lists its subscriptions so). The in-process wiring (subscribeServices in cli/runtime.ts), `compute serve`'s
  * push routes, `compute bootstrap`'s subscriptions and the buses derive
  * theirs from it; the Terraform module's `local.routes` (infra/terraform/main.tf)
  * is checked against PUSH_ROUTES by test/e2e/terraform-module.test.ts.
@@ -22,10 +22,10 @@ interface Route {
 export const EVENT_ROUTES = {
   'run.requested': { topic: 'runs', service: 'planner', handler: 'onRunRequested' },
   'sweep.requested': { topic: 'runs', service: 'planner', handler: 'onSweepRequested' },
-  'computation.completed': { topic: 'computation-completions', service: 'planner', handler: 'onComputationCompleted' },
   'pass.ready': { topic: 'passes', service: 'executor', handler: 'onPassReady' },
-  'batch.completed': { topic: 'batch-completions', service: 'executor', handler: 'onBatchCompleted' },
   'batch.ready': { topic: 'batches', service: 'worker', handler: 'onBatchReady' },
+  'batch.completed': { topic: 'batch-completions', service: 'executor', handler: 'onBatchCompleted' },
+  'computation.completed': { topic: 'computation-completions', service: 'planner', handler: 'onComputationCompleted' },
   'run.completed': { topic: 'run-completions', service: null, handler: null },
 } as const satisfies Record<EventType, Route>;
 
