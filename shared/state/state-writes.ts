@@ -59,6 +59,13 @@ export async function writeState(write: StateWrite): Promise<ComputationState> {
   const { entry, date, runId } = item;
   const previous = known !== undefined ? known : await store.states.get(date, entry.name);
   const final = fields.status !== 'running' && fields.status !== 'pending';
+  /** What a write names anew; a skip keeps the stored value, any other write clears it. */
+  const keptOnSkip = <K extends 'failedIds' | 'failures'>(key: K): ComputationState[K] | null =>
+    fields[key] !== undefined
+      ? (fields[key] as ComputationState[K])
+      : fields.status === 'skipped'
+        ? (previous?.[key] ?? null)
+        : null;
   const state: ComputationState = {
     computation: entry.name,
     date,
@@ -91,18 +98,8 @@ export async function writeState(write: StateWrite): Promise<ComputationState> {
             : null,
     expiresAt: expiresAt(now, entry.config.ttlDays),
     // A skip keeps what the stored result was made of; any other write says anew which entities failed.
-    failedIds:
-      fields.failedIds !== undefined
-        ? fields.failedIds
-        : fields.status === 'skipped'
-          ? (previous?.failedIds ?? null)
-          : null,
-    failures:
-      fields.failures !== undefined
-        ? fields.failures
-        : fields.status === 'skipped'
-          ? (previous?.failures ?? null)
-          : null,
+    failedIds: keptOnSkip('failedIds'),
+    failures: keptOnSkip('failures'),
     // Automatic tries are counted per composite hash across runs: kept until a write names them anew.
     tries: fields.tries !== undefined ? fields.tries : (previous?.tries ?? null),
     changed: null,

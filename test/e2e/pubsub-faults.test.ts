@@ -4,14 +4,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { cleanRunHashes } from '../support/clean-run.ts';
 import { cli, json } from '../support/cli.ts';
 import { emulatorMissing } from '../support/emulators.ts';
-import { BODIES } from '../support/scenario.ts';
+import { BODIES, slow } from '../support/scenario.ts';
 import { topologyPerTest } from '../support/topology-hooks.ts';
 import { checkInvariants, PROJECT_ID, runManually, type Topology } from '../support/topology.ts';
 
 const D = '2026-01-26';
 const missing = emulatorMissing('pubsub') ?? emulatorMissing('firestore');
-/** Slow enough per entity that a fault lands in the middle of the work. */
-const slow = (ms: number) => `await new Promise((r) => setTimeout(r, ${ms})); `;
 
 /**
  * Faults on the emulator topology (the longer takeover and deploy scenarios

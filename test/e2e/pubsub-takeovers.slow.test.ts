@@ -3,14 +3,12 @@ import { ledgerKey } from '../../shared/batches/batch-files.ts';
 import { acquireLease } from '../../shared/state/leases.ts';
 import { cleanRunHashes } from '../support/clean-run.ts';
 import { emulatorMissing } from '../support/emulators.ts';
-import { BODIES, computationFile, CONFIGS } from '../support/scenario.ts';
+import { BODIES, computationFile, CONFIGS, slow } from '../support/scenario.ts';
 import { topologyPerTest } from '../support/topology-hooks.ts';
 import { checkInvariants, runManually, serve, startSweeping, stop, type Topology } from '../support/topology.ts';
 
 const D = '2026-01-26';
 const missing = emulatorMissing('pubsub') ?? emulatorMissing('firestore');
-/** Slow enough per entity that a fault lands in the middle of the work. */
-const slow = (ms: number) => `await new Promise((r) => setTimeout(r, ${ms})); `;
 /** Totals as a new deploy computes it. */
 const NEW_TOTALS = 'return { total: ctx.data.events.reduce((sum, row) => sum + row.value, 0) + 1000 };';
 

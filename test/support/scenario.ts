@@ -112,3 +112,6 @@ export async function addScaled(project: TempProject, before = ''): Promise<void
     ),
   );
 }
+
+/** A computation-body prefix that waits `ms` per entity: slow enough that a fault lands in the middle of the work. */
+export const slow = (ms: number) => `await new Promise((r) => setTimeout(r, ${ms})); `;
