@@ -1,9 +1,9 @@
 import type { BatchCompleted } from '../shared/events/contracts.ts';
+import { RetryLaterError } from '../shared/errors.ts';
 import { StaleLeaseError, type Lease } from '../shared/ports/state-store.ts';
 import { checkBatchEvent, runOf } from '../shared/state/event-checks.ts';
 import { ledgerKey } from '../shared/batches/batch-files.ts';
-import { heartbeatEvery } from '../shared/runtime/service-ports.ts';
-import { acquireLease, attemptOf, drivesAttempt, renewLease, silenceMs } from '../shared/state/leases.ts';
+import { acquireLease, attemptOf, drivesAttempt, holderGone } from '../shared/state/leases.ts';
 import { republishUnfinished, type FanOut } from './fan-out.ts';
 import { isFinal, type ExecutorParts } from './parts.ts';
 import { failOrRetry } from './retry.ts';
@@ -17,40 +17,35 @@ export function createBatchCompleted(parts: ExecutorParts): (event: BatchComplet
   const { ports, outcomes, completion } = parts;
   const { state, manifest, clock, settings } = ports;
 
-  /** When this process last heartbeated each lease, so concurrent completions send one heartbeat, not one each. */
-  const beaten = new Map<string, number>();
-
-  /** Heartbeats the lease a completion works under when neither it nor this process did so lately. */
-  async function heartbeatOnce(lease: Lease): Promise<void> {
-    const now = clock.now().getTime();
-    const id = `${lease.computation}/${lease.date}/${lease.token}`;
-    const every = heartbeatEvery(settings);
-    if (silenceMs(lease, clock.now()) <= every || now - (beaten.get(id) ?? 0) <= every) return;
-    if (beaten.size > 10_000) beaten.clear();
-    beaten.set(id, now);
-    await renewLease(state.leases, lease, clock.now(), settings.ownerId);
-  }
-
   /**
-   * A completion of the attempt whose holder released its lease (it was
-   * stopped, maybe while finalizing) while the computation still runs in
+   * A completion of the attempt whose holder let go (released on SIGTERM,
+   * maybe while finalizing) or went quiet past the staleness (stopped,
+   * paused, or gone with its host) while the computation still runs in
    * that run: takes the lease with a new token for the same attempt, so
    * the fan-out goes on now (its one-per-token steps, such as finalizing,
-   * can run again) instead of after the lease goes stale and the sweep comes.
+   * can run again) instead of when the sweep comes.
    */
-  async function resumeReleased(event: BatchCompleted, lease: Lease | null): Promise<Lease | null> {
-    if (lease === null || !lease.released || attemptOf(lease) !== event.attempt) return null;
+  async function resumeGone(event: BatchCompleted, lease: Lease): Promise<Lease | null> {
     const current = await state.states.get(event.date, event.computation);
     if (current === null || current.runId !== event.runId || current.status !== 'running') return null;
+    const now = clock.now();
     const taken = await acquireLease(
       state.leases,
       { computation: event.computation, date: event.date },
       settings.ownerId,
-      clock.now(),
-      (holder) => holder.released && holder.token === lease.token,
+      now,
+      (holder) => holder.token === lease.token && holderGone(holder, settings.leaseStaleMs, now) !== null,
       event.attempt,
     );
     return taken.acquired ? taken.lease : null;
+  }
+
+  /** The lease that moves this completion's attempt on: the current one, or a new one when its holder is gone; else null. */
+  async function drivingLease(event: BatchCompleted, lease: Lease | null): Promise<Lease | null> {
+    if (lease === null || attemptOf(lease) !== event.attempt) return null;
+    const gone = holderGone(lease, settings.leaseStaleMs, clock.now());
+    if (gone === null) return drivesAttempt(lease, event.attempt) ? lease : null;
+    return resumeGone(event, lease);
   }
 
   return async function onBatchCompleted(event: BatchCompleted): Promise<void> {
@@ -63,7 +58,7 @@ export function createBatchCompleted(parts: ExecutorParts): (event: BatchComplet
       state.ledger.summary(key),
     ]);
     // Only completions of the attempt the lease drives count: anything else is late or superseded.
-    const driving = drivesAttempt(lease, event.attempt) ? lease : await resumeReleased(event, lease);
+    const driving = await drivingLease(event, lease);
     if (driving === null) {
       if (outcomes.announced(item)) return;
       // If the computation already finished in this run, say so again: the first announcement may have been lost.
@@ -72,15 +67,21 @@ export function createBatchCompleted(parts: ExecutorParts): (event: BatchComplet
         await outcomes.announce(item, done.status);
       return;
     }
-    await heartbeatOnce(driving);
     const fan: FanOut = { ...item, attempt: event.attempt, lease: driving };
     try {
       if (driving !== lease) {
-        // Taken over from a holder that let go (SIGTERM): send the batches it claimed and may never have sent.
+        // Taken over from a holder that let go or went quiet: send the batches it claimed and may never have sent.
         const sent = await republishUnfinished(ports, fan);
+        const why = lease?.released === true ? 'released it' : 'went quiet past the lease staleness';
         ports.log.warn(
-          { runId: event.runId, date: event.date, computation: item.entry.name, republished: sent },
-          `Took ${item.entry.name} on ${event.date} over from a holder that released it; going on from its batch plan`,
+          {
+            runId: event.runId,
+            date: event.date,
+            computation: item.entry.name,
+            republished: sent,
+            previousOwner: lease?.owner ?? null,
+          },
+          `Took ${item.entry.name} on ${event.date} over from a holder that ${why}; going on from its batch plan`,
         );
       } else if (driving.token !== event.leaseToken) {
         // Its holder took the lease again after a step failed (a retry gets a fresh token): a batch it had
@@ -101,6 +102,7 @@ export function createBatchCompleted(parts: ExecutorParts): (event: BatchComplet
       await completion.advance(fan, summary);
     } catch (error) {
       if (error instanceof StaleLeaseError) return;
+      if (error instanceof RetryLaterError) throw error;
       await failOrRetry(parts, item, error, driving);
     }
   };

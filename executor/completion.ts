@@ -1,6 +1,8 @@
-import type { BatchPlan, LedgerSummary } from '../shared/ports/state-store.ts';
+import { RetryLaterError } from '../shared/errors.ts';
+import type { BatchPlan, Lease, LedgerSummary } from '../shared/ports/state-store.ts';
 import { withHeartbeat } from '../shared/state/heartbeat.ts';
-import type { ServicePorts } from '../shared/runtime/service-ports.ts';
+import { heartbeatEvery, type ServicePorts } from '../shared/runtime/service-ports.ts';
+import { renewLease, silenceMs } from '../shared/state/leases.ts';
 import { claimStep } from '../shared/state/steps.ts';
 import { finalizeBatches } from './finalize.ts';
 import { fanOutKey, topUp, type FanOut } from './fan-out.ts';
@@ -29,8 +31,27 @@ export interface Completion {
 }
 
 export function createCompletion(ports: ServicePorts, outcomes: Outcomes): Completion {
-  const { state, settings } = ports;
+  const { state, settings, clock } = ports;
   const known = new Map<string, Known>();
+  /** When this process last heartbeated each lease, so concurrent completions send one heartbeat, not one each. */
+  const beaten = new Map<string, number>();
+
+  /**
+   * Heartbeats the lease a completion moves the fan-out on under, when
+   * neither it nor this process did so lately. Only while batches are
+   * outstanding: once all are recorded, the finalizer's own heartbeat
+   * keeps it alive, and a repeated completion must not keep a quiet
+   * finalizer's lease from going stale.
+   */
+  async function heartbeatOnce(lease: Lease): Promise<void> {
+    const now = clock.now().getTime();
+    const id = `${lease.computation}/${lease.date}/${lease.token}`;
+    const every = heartbeatEvery(settings);
+    if (silenceMs(lease, clock.now()) <= every || now - (beaten.get(id) ?? 0) <= every) return;
+    if (beaten.size > 10_000) beaten.clear();
+    beaten.set(id, now);
+    await renewLease(state.leases, lease, clock.now(), settings.ownerId);
+  }
   const knownOf = (fan: FanOut): Known => {
     const id = `${fan.runId}/${fan.date}/${fan.entry.name}/${fan.attempt}`;
     let entry = known.get(id);
@@ -91,11 +112,32 @@ export function createCompletion(ports: ServicePorts, outcomes: Outcomes): Compl
   async function finalizeOnce(fan: FanOut, plan: BatchPlan): Promise<void> {
     const { date, entry, attempt, lease } = fan;
     const step = { kind: 'finalize', date, computation: entry.name, attempt, token: lease.token } as const;
-    if (!(await claimStep(state.runs, fan.runId, step))) return;
+    if (!(await claimStep(state.runs, fan.runId, step))) return finalizerQuiet(fan);
     const current = await running(fan);
     if (current === null) return;
+    ports.log.info(
+      { runId: fan.runId, date, computation: entry.name, batches: plan.batches.length, token: lease.token },
+      `Storing the results of ${entry.name} on ${date} (${plan.batches.length} batch(es))`,
+    );
     const outcome = await withHeartbeat(ports, fan.lease, () => finalizeBatches(ports, fan.entry, plan, fan.lease));
     await outcomes.finishWith(fan, fan.lease, current, outcome);
+  }
+
+  /**
+   * A completion that found this token's finalization claimed: fine while
+   * the finalizer heartbeats (or it finished). When its lease has been
+   * silent for two heartbeats (its process stopped, paused or gone with its
+   * host), the completion comes back (RetryLaterError) until the lease is
+   * stale and a redelivery takes it over, rather than being acknowledged
+   * and leaving the computation to the sweep.
+   */
+  async function finalizerQuiet(fan: FanOut): Promise<void> {
+    const silent = silenceMs(fan.lease, clock.now());
+    if (silent <= 2 * heartbeatEvery(settings)) return;
+    if ((await running(fan)) === null) return;
+    throw new RetryLaterError(
+      `${fan.entry.name} on ${fan.date}: its finalization (lease token ${fan.lease.token}, ${fan.lease.owner}) has sent no heartbeat for ${Math.round(silent / 1000)} s; this completion comes back until it does or its lease is stale (${Math.round(settings.leaseStaleMs / 1000)} s) and is taken over`,
+    );
   }
 
   async function advance(fan: FanOut, summary: LedgerSummary): Promise<void> {
@@ -104,6 +146,7 @@ export function createCompletion(ports: ServicePorts, outcomes: Outcomes): Compl
     const tooMany = processed > 0 && summary.failed / processed > settings.breakerThreshold;
     if (tooMany && processed >= settings.breakerMinEntities) return tripBreaker(fan, summary, memo.plan);
     const plan = await sealedPlan(fan, memo);
+    if (plan === null || summary.completed < plan.batches.length) await heartbeatOnce(fan.lease);
     if (!memo.allClaimed) {
       // Once sealed, the fan-out left the window full: this completion frees one place.
       const { published, claimed } = await topUp(ports, fan, summary, memo.full ? 1 : undefined);

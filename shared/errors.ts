@@ -105,6 +105,21 @@ export class StaleStateError extends ComputeError {
   }
 }
 
+/**
+ * A delivery that must come back later, not a failure: the work it would
+ * move on is in the hands of a holder that went quiet, and it can be taken
+ * over only once that holder's lease is stale. Answered 503 (a warning, not
+ * an error), so Pub/Sub redelivers it after its backoff.
+ */
+export class RetryLaterError extends ComputeError {
+  readonly code = 'RETRY_LATER';
+
+  constructor(message: string) {
+    super(message);
+    this.name = 'RetryLaterError';
+  }
+}
+
 /** The worker's code differs from the code the batch was planned with. */
 export class VersionSkewError extends ComputeError {
   readonly code = 'VERSION_SKEW';

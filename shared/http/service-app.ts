@@ -1,5 +1,5 @@
 import express, { type Express, type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { errorText, PoisonMessageError, UserError, VersionSkewError } from '../errors.ts';
+import { errorText, PoisonMessageError, RetryLaterError, UserError, VersionSkewError } from '../errors.ts';
 import { boundedText } from '../util/safe-text.ts';
 import { internalError } from './internal-error.ts';
 import type { ComputeEvent, EventType } from '../events/contracts.ts';
@@ -125,6 +125,11 @@ export function createServiceApp(options: {
           `Poison message acknowledged: ${text}`,
         );
         response.status(204).end();
+      } else if (error instanceof RetryLaterError) {
+        options.log.warn({ service: options.name, code: error.code }, text);
+        response
+          .status(503)
+          .json({ error: 'Retry later: the work this message moves on is held by a holder that went quiet' });
       } else if (isConflict(error)) {
         options.log.warn({ service: options.name }, text);
         response

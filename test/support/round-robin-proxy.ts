@@ -9,11 +9,15 @@ import type { AddressInfo } from 'node:net';
  * request waits and tries again for up to 20 s, as Cloud Run queues
  * requests while an instance starts. A request `drop` picks is answered
  * 204 and never forwarded: a push Pub/Sub counts as delivered and no
- * service ever saw (a message lost without an error).
+ * service ever saw (a message lost without an error). With `timeoutMs`,
+ * a request its target has not answered by then is answered 504, as Cloud
+ * Run ends a request at the service's request timeout (and as Pub/Sub ends
+ * a push at its ack deadline, which the emulator never does: it waits for
+ * the answer however long, holding one of its two push slots).
  */
 export async function roundRobinProxy(
   targets: string[],
-  options: { drop?: (body: string) => boolean } = {},
+  options: { drop?: (body: string) => boolean; timeoutMs?: number } = {},
 ): Promise<{ url: string; counts: number[]; dropped: string[]; close(): Promise<void> }> {
   const counts = targets.map(() => 0);
   const dropped: string[] = [];
@@ -30,6 +34,12 @@ export async function roundRobinProxy(
         return;
       }
       const started = Date.now();
+      if (options.timeoutMs !== undefined) {
+        const timer = setTimeout(() => {
+          if (!outgoing.headersSent) outgoing.writeHead(504).end('upstream request timeout');
+        }, options.timeoutMs);
+        outgoing.once('close', () => clearTimeout(timer));
+      }
       // Like a front end with health checks: a target that refuses the connection is skipped.
       const attempt = (tries: number) => {
         const index = next++ % targets.length;
@@ -44,6 +54,7 @@ export async function roundRobinProxy(
           },
           (answer) => {
             counts[index]!++;
+            if (outgoing.headersSent) return void answer.resume();
             outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
             answer.pipe(outgoing);
           },

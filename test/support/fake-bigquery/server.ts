@@ -57,6 +57,8 @@ export class FakeBigQuery {
   pageRowsCap = Number.POSITIVE_INFINITY;
   /** A SELECT with more rows than this and no destination table fails with responseTooLarge. */
   responseRowsLimit = Number.POSITIVE_INFINITY;
+  /** How long each load upload waits before it is answered (a slow load job). (Default: 0) */
+  uploadDelayMs = 0;
   /** Load jobs per destination table (without partition decorator) and partition date. */
   readonly loadsPerTable = new Map<string, number>();
   catalog!: FakeCatalog;
@@ -180,6 +182,8 @@ export class FakeBigQuery {
     const cut = url.pathname.startsWith('/upload/') ? this.#fault('interrupt-upload', '') : undefined;
     const raw = await readBody(req, cut !== undefined);
     if (raw === null) return;
+    if (url.pathname.startsWith('/upload/') && this.uploadDelayMs > 0)
+      await new Promise((resolve) => setTimeout(resolve, this.uploadDelayMs));
     const json = req.headers['content-type']?.startsWith('application/json') === true;
     const body = json && raw.length > 0 ? (JSON.parse(raw.toString('utf8')) as unknown) : raw.length;
     this.received.push({ method: req.method!, path: url.pathname, query, body });
