@@ -31,12 +31,20 @@ function gaveUp(decision: Decision, stored: ComputationState | null): boolean {
   );
 }
 
-/** A final state another run wrote after `run` started: that run's word on what ran, not this one's to overwrite. */
+/**
+ * A final state another run wrote after `run` started: that run's word on
+ * what ran, not this one's to overwrite. Judged on the store's clock (when
+ * it wrote the state, when it created the run), since the two runs' hosts
+ * may disagree on the time; records written before the store kept those
+ * stamps fall back to the writers' own times.
+ */
 function writtenByOtherRunSince(
   stored: ComputationState,
   run: RunRecord,
 ): stored is ComputationState & { status: FinalStatus } {
-  return stored.runId !== run.runId && isFinal(stored.status) && stored.updatedAt >= run.startedAt;
+  if (stored.runId === run.runId || !isFinal(stored.status)) return false;
+  if (stored.storedAtMs !== undefined && run.createdAtMs !== undefined) return stored.storedAtMs >= run.createdAtMs;
+  return stored.updatedAt >= run.startedAt;
 }
 
 /**

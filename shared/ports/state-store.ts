@@ -55,6 +55,12 @@ export interface ComputationState {
   startedAt: string | null;
   finishedAt: string | null;
   updatedAt: string;
+  /**
+   * When the store wrote it, on the store's own clock (ms since the epoch):
+   * set by the adapter on read, never by a writer. Compare it only with
+   * other store-clock times (RunRecord.createdAtMs), never with a host's.
+   */
+  storedAtMs?: number;
   counts: EntityCounts | null;
   /** Failure text, or why it was blocked, impossible or skipped. */
   error: string | null;
@@ -136,6 +142,8 @@ export interface RunRecord {
   force: boolean;
   status: RunStatus;
   startedAt: string;
+  /** When the store created the record, on the store's own clock (ms): set by the adapter on read (see ComputationState.storedAtMs). */
+  createdAtMs?: number;
   finishedAt: string | null;
   /** Per date, the pass in flight and the number of passes. */
   progress: Record<IsoDate, { pass: number; passes: number; done: boolean }>;

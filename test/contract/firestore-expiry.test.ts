@@ -101,9 +101,10 @@ describe.skipIf(Boolean(missing))('what the Firestore state store writes expires
         if (group === 'PREFIX-states') expect(at).toBe(Date.parse(state().expiresAt));
         else expect(Math.abs(at - (now + 30 * DAY)), group).toBeLessThan(60_000);
       }
-      // Reads give back what was written, without the expiry.
-      expect(await store.runs.get('run-1')).toEqual(run);
-      expect(await store.runs.list(5)).toEqual([run]);
+      // Reads give back what was written, without the expiry (and with the store's creation time).
+      const created = { ...run, createdAtMs: expect.any(Number) as number };
+      expect(await store.runs.get('run-1')).toEqual(created);
+      expect(await store.runs.list(5)).toEqual([created]);
       expect(await store.ledger.batches(key)).toEqual([record]);
       expect((await store.history.ofRun('run-1'))[0]).not.toHaveProperty(TTL_FIELD);
       expect(await store.leases.get({ computation: 'UserPositions', date: '2026-01-26' })).not.toHaveProperty(

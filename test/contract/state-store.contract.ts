@@ -110,7 +110,11 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
           await store.states.put(state());
           await store.states.put(state({ computation: 'DailyPrices', status: 'skipped', counts: null }));
           await store.states.put(state({ date: '2026-01-27', status: 'failed', error: 'boom' }));
-          expect(await store.states.get('2026-01-26', 'UserPositions')).toEqual(state());
+          // As written, plus the store's time of the write (its own clock).
+          expect(await store.states.get('2026-01-26', 'UserPositions')).toEqual({
+            ...state(),
+            storedAtMs: expect.any(Number) as number,
+          });
           expect(await store.states.get('2026-01-26', 'Nope')).toBeNull();
           expect((await store.states.list('2026-01-26')).map((s) => [s.computation, s.status])).toEqual([
             ['DailyPrices', 'skipped'],
@@ -175,7 +179,10 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
           // Only some computations: just their states (the console reads one page of its grid so).
           const some = await store.states.range('2026-01-25', '2026-01-26', ['B', 'Missing']);
           expect(some.map((s) => `${s.date}/${s.computation}`)).toEqual(['2026-01-25/B', '2026-01-26/B']);
-          expect(some[0]).toEqual(state({ date: '2026-01-25', computation: 'B' }));
+          expect(some[0]).toEqual({
+            ...state({ date: '2026-01-25', computation: 'B' }),
+            storedAtMs: expect.any(Number) as number,
+          });
           expect(await store.states.range('2026-01-25', '2026-01-26', [])).toEqual([]);
         }));
 
@@ -305,6 +312,27 @@ export function stateStoreContract(adapter: string, open: StoreFactory, options:
           expect(taken).toMatchObject({ acquired: true, lease: { owner: 'exec-b', token: 2 } });
           // The silence is measured, never stored.
           expect((await store.leases.get(key))!.silentMs).toBeLessThan(STALE_MS);
+        }));
+
+      it('stamps state writes and run creations on the store clock, so "written since that run started" holds whatever the writers\' clocks say (clock skew)', () =>
+        withStore('store-stamps', async (store) => {
+          // An earlier run on a host an hour ahead wrote its state just before this run was created, by a host an hour behind.
+          await store.states.put(state({ updatedAt: new Date(Date.now() + HOUR).toISOString() }));
+          await sleep(20);
+          await store.runs.create(run({ runId: 'run-behind', startedAt: new Date(Date.now() - HOUR).toISOString() }));
+          await sleep(20);
+          await store.states.put(state({ computation: 'Later', updatedAt: new Date(Date.now() - HOUR).toISOString() }));
+          const created = (await store.runs.get('run-behind'))!.createdAtMs!;
+          const before = (await store.states.get('2026-01-26', 'UserPositions'))!.storedAtMs!;
+          const after = (await store.states.get('2026-01-26', 'Later'))!.storedAtMs!;
+          // By the writers' clocks the order is the other way round.
+          expect(before).toBeLessThan(created);
+          expect(after).toBeGreaterThan(created);
+          // The stamps are the store's: an update keeps the creation time, a writer cannot set them.
+          await store.runs.update('run-behind', { status: 'completed', createdAtMs: 1 });
+          expect((await store.runs.get('run-behind'))!.createdAtMs).toBe(created);
+          await store.states.put({ ...state({ computation: 'Forged' }), storedAtMs: 1 });
+          expect((await store.states.get('2026-01-26', 'Forged'))!.storedAtMs).toBeGreaterThan(after);
         }));
 
       it('takes heartbeats of many holders at once beside the lease: none fails, the latest counts, an old token keeps nothing alive', () =>

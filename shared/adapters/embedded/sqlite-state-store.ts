@@ -192,7 +192,8 @@ export class SqliteStateStore implements StateStore {
               throw new StaleStateError(state.computation, state.date, fence.updatedAt, found);
           }
           this.#run(
-            'INSERT INTO states (date, computation, expires_at, body) VALUES (?, ?, ?, ?) ON CONFLICT (date, computation) DO UPDATE SET expires_at = excluded.expires_at, body = excluded.body',
+            // Stamped with SQLite's clock, so "written since that run started" never compares two hosts' clocks.
+            `INSERT INTO states (date, computation, expires_at, body) VALUES (?, ?, ?, json_set(?, '$.storedAtMs', ${SQLITE_NOW_MS})) ON CONFLICT (date, computation) DO UPDATE SET expires_at = excluded.expires_at, body = excluded.body`,
             state.date,
             state.computation,
             state.expiresAt,
@@ -208,7 +209,7 @@ export class SqliteStateStore implements StateStore {
     return {
       create: async (run) =>
         this.#run(
-          'INSERT OR IGNORE INTO runs (run_id, started_at, body) VALUES (?, ?, ?)',
+          `INSERT OR IGNORE INTO runs (run_id, started_at, body) VALUES (?, ?, json_set(?, '$.createdAtMs', ${SQLITE_NOW_MS}))`,
           run.runId,
           run.startedAt,
           JSON.stringify(run),
@@ -218,7 +219,9 @@ export class SqliteStateStore implements StateStore {
         this.#transaction(() => {
           const run = this.#one<RunRecord>('SELECT body FROM runs WHERE run_id = ?', runId);
           if (run === null) throw new Error(`No run ${runId} to update`);
-          this.#run('UPDATE runs SET body = ? WHERE run_id = ?', JSON.stringify({ ...run, ...patch, runId }), runId);
+          // The store's creation stamp stays the store's.
+          const { createdAtMs: _stamp, ...changes } = patch;
+          this.#run('UPDATE runs SET body = ? WHERE run_id = ?', JSON.stringify({ ...run, ...changes, runId }), runId);
         });
       },
       list: async (limit) =>

@@ -102,6 +102,36 @@ function withoutTtl<T>(data: Record<string, unknown> | undefined): T | null {
   return rest as T;
 }
 
+/** A state as read, with the store's time of its last write (its document's update time). */
+function stateOf(snapshot: {
+  data(): Record<string, unknown> | undefined;
+  updateTime?: Timestamp;
+}): ComputationState | null {
+  const state = withoutTtl<ComputationState>(snapshot.data());
+  const at = millisOf(snapshot.updateTime);
+  return state === null || at === 0 ? state : { ...state, storedAtMs: at };
+}
+
+/** A run record as read, with the store's time of its creation (its document's create time). */
+function runOf(snapshot: { data(): Record<string, unknown> | undefined; createTime?: Timestamp }): RunRecord | null {
+  const run = withoutTtl<RunRecord>(snapshot.data());
+  const at = millisOf(snapshot.createTime);
+  return run === null || at === 0 ? run : { ...run, createdAtMs: at };
+}
+
+/** Store-clock stamps come from the documents' own times: never written as fields. */
+function withoutStamps<T extends object>(value: T): Omit<T, 'storedAtMs' | 'createdAtMs'> {
+  const {
+    storedAtMs: _stored,
+    createdAtMs: _created,
+    ...rest
+  } = value as T & {
+    storedAtMs?: number;
+    createdAtMs?: number;
+  };
+  return rest;
+}
+
 async function createIfAbsent(ref: DocumentReference, data: Record<string, unknown>): Promise<boolean> {
   try {
     await ref.create(data);
@@ -164,11 +194,11 @@ export class FirestoreStateStore implements StateStore {
   #statesPort(): ComputationStates {
     const ref = (date: string, computation: string) => this.#collection('states').doc(docId(date, computation));
     return {
-      get: async (date, computation) => withoutTtl<ComputationState>((await ref(date, computation).get()).data()),
+      get: async (date, computation) => stateOf(await ref(date, computation).get()),
       list: async (date) => {
         const query =
           date === undefined ? this.#collection('states') : this.#collection('states').where('date', '==', date);
-        const states = (await query.get()).docs.map((doc) => withoutTtl<ComputationState>(doc.data())!);
+        const states = (await query.get()).docs.map((doc) => stateOf(doc)!);
         return states.sort((a, b) => a.date.localeCompare(b.date) || a.computation.localeCompare(b.computation));
       },
       range: async (from, to, computations) => {
@@ -176,7 +206,7 @@ export class FirestoreStateStore implements StateStore {
         if (computations === undefined) {
           // One single-field range query: no composite index needed.
           const query = this.#collection('states').where('date', '>=', from).where('date', '<=', to);
-          states = (await query.get()).docs.map((doc) => withoutTtl<ComputationState>(doc.data())!);
+          states = (await query.get()).docs.map((doc) => stateOf(doc)!);
         } else {
           // Only these computations: their documents by id, in batched gets (nothing else is read or billed).
           const refs = dateRange(from, to).flatMap((date) => computations.map((name) => ref(date, name)));
@@ -184,14 +214,13 @@ export class FirestoreStateStore implements StateStore {
           for (let i = 0; i < refs.length; i += GET_ALL_CHUNK) {
             const chunk = refs.slice(i, i + GET_ALL_CHUNK);
             if (chunk.length === 0) continue;
-            for (const doc of await this.#db.getAll(...chunk))
-              if (doc.exists) states.push(withoutTtl<ComputationState>(doc.data())!);
+            for (const doc of await this.#db.getAll(...chunk)) if (doc.exists) states.push(stateOf(doc)!);
           }
         }
         return states.sort((a, b) => a.date.localeCompare(b.date) || a.computation.localeCompare(b.computation));
       },
       put: async (state, fence) => {
-        const data = { ...plain(state), [TTL_FIELD]: Timestamp.fromDate(new Date(state.expiresAt)) };
+        const data = { ...plain(withoutStamps(state)), [TTL_FIELD]: Timestamp.fromDate(new Date(state.expiresAt)) };
         if (fence === undefined) {
           await ref(state.date, state.computation).set(data);
           return;
@@ -255,15 +284,13 @@ export class FirestoreStateStore implements StateStore {
   #runsPort(): RunStore {
     const ref = (runId: string) => this.#collection('runs').doc(docId(runId));
     return {
-      create: (run) => createIfAbsent(ref(run.runId), this.#expiring(plain(run))),
-      get: async (runId) => withoutTtl<RunRecord>((await ref(runId).get()).data()),
+      create: (run) => createIfAbsent(ref(run.runId), this.#expiring(plain(withoutStamps(run)))),
+      get: async (runId) => runOf(await ref(runId).get()),
       update: async (runId, patch) => {
-        await ref(runId).update(this.#expiring(plain(patch)));
+        await ref(runId).update(this.#expiring(plain(withoutStamps(patch))));
       },
       list: async (limit) =>
-        (await this.#collection('runs').orderBy('startedAt', 'desc').limit(limit).get()).docs.map((doc) =>
-          withoutTtl<RunRecord>(doc.data())!,
-        ),
+        (await this.#collection('runs').orderBy('startedAt', 'desc').limit(limit).get()).docs.map((doc) => runOf(doc)!),
       claimStep: (runId, step) =>
         createIfAbsent(ref(runId).collection('steps').doc(docId(step)), this.#expiring({ step })),
       steps: async (runId, prefix) => {
