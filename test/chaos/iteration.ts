@@ -376,6 +376,9 @@ async function statusView(root: string, shape: Shape): Promise<View> {
   return view;
 }
 
+/** Whether a command refused clearly because another process holds the project's files (PROJECT_BUSY). */
+const refused = (result: Finished) => /PROJECT_BUSY/.test(result.stderr + result.stdout);
+
 /** `compute status --json`'s running computations, with its stale flag. */
 function stalled(stdout: string): string {
   const { computations } = JSON.parse(stdout) as {
@@ -448,10 +451,11 @@ async function paused(
     notes.push(
       `while stopped: compute sweep exited ${swept.code} (${sweepDone ? 'before' : 'after'} SIGCONT): ${short(swept.code === 0 ? swept.stdout : swept.stderr + swept.stdout)}`,
     );
-    if (statused.code !== 0)
+    // A clear refusal (the stopped process holds the warehouse file, or the state file locked) is fine; any other
+    // failure is not.
+    if (statused.code !== 0 && !refused(statused))
       problems.push(`compute status (run stopped) exited ${statused.code}: ${short(statused.stderr)}`);
-    // A clear refusal (the stopped process holds the warehouse file) is fine; any other failure is not.
-    if (swept.code !== 0 && !/PROJECT_BUSY|is in use by/.test(swept.stderr + swept.stdout))
+    if (swept.code !== 0 && !refused(swept))
       problems.push(`compute sweep (run stopped) exited ${swept.code}: ${short(swept.stderr + swept.stdout)}`);
   }
   const ran = await run;
