@@ -28,3 +28,20 @@ export function explainBusyWarehouse(error: unknown, path: string): unknown {
     { cause: error },
   );
 }
+
+/**
+ * SQLite lets any number of processes share the state file, but one that
+ * stops (or hangs) while it holds the file's write lock, as a `compute run`
+ * creating the file does, keeps the others from opening it: they give up
+ * after the busy timeout with "database is locked". Say so and what to do;
+ * other errors are returned unchanged.
+ */
+export function explainLockedState(error: unknown, path: string): unknown {
+  const text = error instanceof Error ? error.message : String(error);
+  if (!/database is locked/i.test(text)) return error;
+  return new UserError(
+    'PROJECT_BUSY',
+    `The state file ${path} is locked by another process that kept it locked for over 10 s: a compute command stopped or stuck while writing it. If a compute run is still running there, wait for it to finish; if it is stuck, stop it, then run again: compute sweep (or the same compute run) takes over what it left running.`,
+    { cause: error },
+  );
+}

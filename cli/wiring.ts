@@ -12,7 +12,7 @@ import type { ProjectConfig } from '../shared/project/project-config.ts';
 import { systemClock, type Clock } from '../shared/ports/clock.ts';
 import { ComputationReader } from '../shared/warehouse/computation-reader.ts';
 import { SchemaRegistry } from '../shared/warehouse/schema-registry.ts';
-import { explainBusyWarehouse } from './busy-project.ts';
+import { explainBusyWarehouse, explainLockedState } from './busy-project.ts';
 
 /** Default embedded state file, inside the project's `.compute/` folder. */
 export const DEFAULT_STATE_PATH = '.compute/state.sqlite';
@@ -28,11 +28,14 @@ export async function openStateStore(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): Promise<StateStore> {
   const config = project.state;
-  if (config.type === 'embedded')
-    return new SqliteStateStore(
-      resolve(project.root, config.path ?? DEFAULT_STATE_PATH),
-      config.historyDays === undefined ? {} : { historyDays: config.historyDays },
-    );
+  if (config.type === 'embedded') {
+    const path = resolve(project.root, config.path ?? DEFAULT_STATE_PATH);
+    try {
+      return new SqliteStateStore(path, config.historyDays === undefined ? {} : { historyDays: config.historyDays });
+    } catch (error) {
+      throw explainLockedState(error, path);
+    }
+  }
   const [{ Firestore }, { FirestoreStateStore }] = await Promise.all([
     import('@google-cloud/firestore'),
     import('../shared/adapters/firestore/firestore-state-store.ts'),

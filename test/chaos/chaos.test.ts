@@ -24,7 +24,11 @@ describe('chaos: a seeded fault in a small run', () => {
   }, 600_000);
 
   // Seeds that once broke the invariant, replayed every time (each fixed in the commit that added it).
-  it.each([2525024, 2526100, 2526304])(
+  // 2540279 (a paused compute run): stopped while its first open of the state file held SQLite's lock, it made
+  // compute status and compute sweep fail with "Unexpected error: database is locked"; now a PROJECT_BUSY
+  // refusal (cli/busy-project.ts). The stop lands in that window only with the timing of that run, so its
+  // replay mostly passes either way; test/unit/cli/open-ports.test.ts holds the lock for certain.
+  it.each([2525024, 2526100, 2526304, 2540279])(
     'keeps the invariant at seed %i',
     async (seed) => {
       const result = await runIteration(seed);

@@ -1,5 +1,6 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import type { ComputeEvent } from '../../shared/events/contracts.ts';
 import { cli, json } from '../support/cli.ts';
 import { runProject, sql, type RunOutcome } from '../support/embedded.ts';
@@ -66,7 +67,23 @@ export type Plan =
   | { kind: 'duplicates'; type: ComputeEvent['type'] | 'every' }
   /** One entity of Totals crashes the worker thread running it (process.exit), the run using worker threads. */
   | { kind: 'crash'; entity: number }
-  | { kind: 'kill'; afterMs: number };
+  | { kind: 'kill'; afterMs: number }
+  /**
+   * `compute run` stopped (SIGSTOP) `afterMs` in for `pauseMs`, then continued (SIGCONT), under a lease TTL
+   * short enough that its leases go stale while it is stopped; meanwhile a sweep and a status on the project.
+   */
+  | { kind: 'pause'; afterMs: number; pauseMs: number; leaseTtlSeconds: number }
+  /**
+   * A kill whose `compute run` runs with its wall clock shifted by `runOffsetS` seconds, the sweep that follows
+   * by `sweepOffsetS` (0: the true clock); the run again at the true clock.
+   */
+  | { kind: 'offset'; afterMs: number; runOffsetS: number; sweepOffsetS: number };
+
+/** A clock offset in whole seconds, ahead or behind, 1 s to 20 min (log-uniform, so seconds and minutes both come up). */
+function offsetS(next: () => number): number {
+  const sign = next() < 0.5 ? -1 : 1;
+  return sign * Math.round(1200 ** next());
+}
 
 /** What a seed decides: the project's shape and the fault. */
 export function planFor(seed: number): { shape: Shape; plan: Plan } {
@@ -94,7 +111,22 @@ export function planFor(seed: number): { shape: Shape; plan: Plan } {
     plan = { kind: 'faults', faults };
   } else if (roll < 0.8) plan = { kind: 'duplicates', type: pick(next, [...EVENT_TYPES, 'every'] as const) };
   else if (roll < 0.88) plan = { kind: 'crash', entity: Math.floor(next() * shape.entities) };
-  else plan = { kind: 'kill', afterMs: 150 + Math.floor(next() * 2500) };
+  // The kill range was [0.88, 1) before the pause and offset plans were carved out of it: a kill seed's plan is
+  // unchanged, and the new plans draw their numbers after the roll.
+  else if (roll < 0.93) plan = { kind: 'kill', afterMs: 150 + Math.floor(next() * 2500) };
+  else if (roll < 0.965)
+    plan = {
+      kind: 'pause',
+      // `compute run` starts its run about 1.8 s in and takes a second or two: most pauses land in the run.
+      afterMs: 800 + Math.floor(next() * 2400),
+      pauseMs: 1000 + Math.floor(next() * 3000),
+      leaseTtlSeconds: pick(next, [1, 2]),
+    };
+  else {
+    const afterMs = 150 + Math.floor(next() * 2500);
+    const runOffsetS = offsetS(next);
+    plan = { kind: 'offset', afterMs, runOffsetS, sweepOffsetS: next() < 1 / 3 ? 0 : offsetS(next) };
+  }
   return { shape, plan };
 }
 
@@ -103,15 +135,25 @@ export function describePlan(plan: Plan): string {
   if (plan.kind === 'duplicates')
     return plan.type === 'run.requested' ? 'duplicate run request' : `duplicate deliveries of ${plan.type}`;
   if (plan.kind === 'crash') return `crash-in-entity e${String(plan.entity).padStart(3, '0')}`;
+  if (plan.kind === 'pause')
+    return `compute run paused ${plan.pauseMs} ms after ${plan.afterMs} ms (lease TTL ${plan.leaseTtlSeconds} s)`;
+  if (plan.kind === 'offset')
+    return `compute run killed after ${plan.afterMs} ms, clock ${signed(plan.runOffsetS)}; ${plan.sweepOffsetS === 0 ? 'sweep at the true clock' : `sweep clock ${signed(plan.sweepOffsetS)}`}`;
   return `compute run killed after ${plan.afterMs} ms`;
 }
+
+const signed = (seconds: number) => `${seconds > 0 ? '+' : ''}${seconds} s`;
 
 /**
  * The scenario project for a shape; Totals and Streak a little slow, so faults land mid-fan-out.
  * With `failing`, Totals fails on that entity: by crashing its worker thread, or (the clean run's
  * reference) by throwing.
  */
-function project(shape: Shape, failing?: { entity: number; how: 'crash' | 'throw' }) {
+function project(
+  shape: Shape,
+  failing?: { entity: number; how: 'crash' | 'throw' },
+  execution: Record<string, number> = {},
+) {
   const slow = 'await new Promise((r) => setTimeout(r, 1)); ';
   const fail =
     failing === undefined
@@ -121,7 +163,7 @@ function project(shape: Shape, failing?: { entity: number; how: 'crash' | 'throw
     entities: shape.entities,
     dates: shape.dates,
     bodies: { totals: slow + fail + BODIES.totals, streak: slow + BODIES.streak },
-    config: { batchSize: shape.batchSize, execution: { maxInFlightBatches: shape.window } },
+    config: { batchSize: shape.batchSize, execution: { maxInFlightBatches: shape.window, ...execution } },
   });
 }
 
@@ -159,10 +201,13 @@ function cleanView(shape: Shape, throwing?: number): Promise<View> {
 
 export interface IterationResult {
   seed: number;
+  kind: Plan['kind'];
   fault: string;
   /** Whether the fault happened (a call past the run's last one never does). */
   fired: boolean;
   problems: string[];
+  /** What happened on the way, printed when a seed is replayed (e.g. what a sweep did while the run was stopped). */
+  notes: string[];
   ms: number;
 }
 
@@ -192,29 +237,48 @@ export async function runIteration(seed: number, timeoutMs = 90_000): Promise<It
   const fault = describePlan(plan);
   const crash = plan.kind === 'crash' ? plan.entity : undefined;
   const expected = await cleanView(shape, crash);
-  const work = await project(shape, crash === undefined ? undefined : { entity: crash, how: 'crash' });
+  const work = await project(
+    shape,
+    crash === undefined ? undefined : { entity: crash, how: 'crash' },
+    plan.kind === 'pause' ? { leaseTtlSeconds: plan.leaseTtlSeconds } : {},
+  );
   let timer: NodeJS.Timeout | undefined;
+  const children = new Set<ChildProcess>();
   try {
     let fired = true;
+    const notes: string[] = [];
+    const report = (didFire: boolean) => (fired = didFire);
     const problems = await Promise.race([
       plan.kind === 'kill'
-        ? killed(work.root, shape, plan.afterMs, expected)
-        : inProcess(work.root, shape, plan, expected, (didFire) => (fired = didFire)),
+        ? killed(work.root, shape, plan.afterMs, expected, children)
+        : plan.kind === 'offset'
+          ? killed(work.root, shape, plan.afterMs, expected, children, plan, notes)
+          : plan.kind === 'pause'
+            ? paused(work.root, shape, plan, expected, children, report, notes)
+            : inProcess(work.root, shape, plan, expected, report),
       new Promise<string[]>((resolve) => {
         timer = setTimeout(() => resolve([`did not finish within ${timeoutMs / 1000} s (a hang)`]), timeoutMs);
       }),
     ]);
-    return { seed, fault, fired, problems, ms: Date.now() - started };
+    return { seed, kind: plan.kind, fault, fired, problems, notes, ms: Date.now() - started };
   } catch (error) {
     return {
       seed,
+      kind: plan.kind,
       fault,
       fired: true,
       problems: [`threw: ${error instanceof Error ? error.stack : String(error)}`],
+      notes: [],
       ms: Date.now() - started,
     };
   } finally {
     clearTimeout(timer);
+    // A child left over by a hang (a stopped one is continued so that the kill reaches it).
+    for (const child of children) {
+      child.kill('SIGCONT');
+      child.kill('SIGKILL');
+    }
+    await Promise.all([...children].map((child) => exitOf(child)));
     await work.remove();
   }
 }
@@ -246,28 +310,201 @@ async function inProcess(
   return [...problems, ...(await duplicates(root))];
 }
 
-async function killed(root: string, shape: Shape, afterMs: number, expected: View): Promise<string[]> {
-  const dates = ['--date', shape.dates[0]!, '--to', shape.dates[shape.dates.length - 1]!];
-  const child = spawn(process.execPath, [join(PACKAGE_ROOT, 'bin/compute.js'), 'run', ...dates, '--project', root], {
-    stdio: 'ignore',
+const CLOCK_OFFSET = join(PACKAGE_ROOT, 'test/support/clock-offset.mjs');
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Resolves once the child has exited (at once when it already has). */
+function exitOf(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+/** `bin/compute.js ARGS` as a child process (its wall clock shifted by `offsetS` seconds when given), kept in `children`. */
+function spawnCompute(args: string[], children: Set<ChildProcess>, offsetS = 0): ChildProcess {
+  const preload = offsetS === 0 ? [] : ['--import', pathToFileURL(CLOCK_OFFSET).href];
+  const child = spawn(process.execPath, [...preload, join(PACKAGE_ROOT, 'bin/compute.js'), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, COMPUTE_TEST_CLOCK_OFFSET_MS: String(offsetS * 1000) },
   });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await Promise.race([exited, new Promise((r) => setTimeout(r, afterMs))]);
-  child.kill('SIGKILL');
-  await exited;
-  const problems: string[] = [];
-  const swept = await cli(['sweep', '--json', '--project', root]);
-  if (swept.code !== 0) problems.push(`compute sweep exited ${swept.code}: ${swept.stderr}${swept.stdout}`);
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+
+interface Finished {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** What a compute child printed and how it exited. */
+async function finished(child: ChildProcess): Promise<Finished> {
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  await exitOf(child);
+  return { code: child.exitCode, stdout, stderr };
+}
+
+const short = (text: string) => text.trim().replace(/\s+/g, ' ').slice(0, 400);
+
+/** Computations still `running` on the shape's dates (per `compute status`, in this process). */
+async function running(root: string, shape: Shape): Promise<string[]> {
+  const left: string[] = [];
   for (const date of shape.dates) {
     const status = json<{ computations: Array<{ name: string; status: string }> }>(
       await cli(['status', '--date', date, '--json', '--project', root]),
     );
-    for (const c of status.computations)
-      if (c.status === 'running') problems.push(`${date}/${c.name} left running after the sweep`);
+    for (const c of status.computations) if (c.status === 'running') left.push(`${date}/${c.name}`);
   }
+  return left;
+}
+
+/** The view `compute status` gives: as viewOf's, the counts of what ran in the last run. */
+async function statusView(root: string, shape: Shape): Promise<View> {
+  const view: View = {};
+  for (const date of shape.dates) {
+    const status = json<{
+      computations: Array<{ name: string; status: string; resultHash: string | null; counts: unknown }>;
+    }>(await cli(['status', '--date', date, '--json', '--project', root]));
+    for (const c of status.computations) {
+      const ran = ['completed', 'partial', 'failed'].includes(c.status);
+      view[`${date}/${c.name}`] = `${c.status} ${c.resultHash} ${JSON.stringify(ran ? c.counts : null)}`;
+    }
+  }
+  return view;
+}
+
+/** Whether a command refused clearly because another process holds the project's files (PROJECT_BUSY). */
+const refused = (result: Finished) => /PROJECT_BUSY/.test(result.stderr + result.stdout);
+
+/** `compute status --json`'s running computations, with its stale flag. */
+function stalled(stdout: string): string {
+  const { computations } = JSON.parse(stdout) as {
+    computations: Array<{ name: string; status: string; stale: boolean }>;
+  };
+  const held = computations.filter((c) => c.status === 'running');
+  return held.length === 0
+    ? 'nothing running'
+    : `running: ${held.map((c) => `${c.name}${c.stale ? ' (stale)' : ''}`).join(', ')}`;
+}
+
+/** What a `compute run --json` did not finish (`2026-01-26/Totals blocked (held by run ...)`), else its output. */
+function unfinished(result: { stdout: string; stderr: string }): string {
+  try {
+    const { computations } = JSON.parse(result.stdout) as {
+      computations: Array<{ name: string; date: string; status: string; detail: string | null }>;
+    };
+    return computations
+      .filter((c) => c.status !== 'completed' && c.status !== 'skipped')
+      .map((c) => `${c.date}/${c.name} ${c.status}${c.detail === null ? '' : ` (${c.detail})`}`)
+      .join(', ');
+  } catch {
+    return short(result.stderr + result.stdout);
+  }
+}
+
+/**
+ * The paused executor: `compute run` stopped with SIGSTOP for `pauseMs` (its leases go stale under the short
+ * TTL), while a second process looks at the project: `compute status` must answer, `compute sweep` must either
+ * refuse clearly (the stopped process holds the DuckDB file) or finish. Continued, the run must finish by itself
+ * with a clean run's statuses, hashes and counts, nothing stored twice and nothing left running.
+ */
+async function paused(
+  root: string,
+  shape: Shape,
+  plan: Extract<Plan, { kind: 'pause' }>,
+  expected: View,
+  children: Set<ChildProcess>,
+  report: (fired: boolean) => void,
+  notes: string[],
+): Promise<string[]> {
+  const dates = ['--date', shape.dates[0]!, '--to', shape.dates[shape.dates.length - 1]!];
+  const problems: string[] = [];
+  const child = spawnCompute(['run', ...dates, '--project', root], children);
+  const run = finished(child);
+  const early = await Promise.race([run.then(() => true), sleep(plan.afterMs).then(() => false)]);
+  report(!early);
+  if (!early) {
+    child.kill('SIGSTOP');
+    const stoppedAt = Date.now();
+    const status = finished(spawnCompute(['status', '--date', shape.dates[0]!, '--json', '--project', root], children));
+    const sweep = finished(spawnCompute(['sweep', '--json', '--project', root], children));
+    let statusDone = false;
+    let sweepDone = false;
+    void status.then(() => (statusDone = true));
+    void sweep.then(() => (sweepDone = true));
+    await sleep(Math.max(0, plan.pauseMs - (Date.now() - stoppedAt)));
+    // Both should have answered while it was stopped; give them a little more before calling it a hang.
+    const waitUntil = Date.now() + 15_000;
+    while ((!statusDone || !sweepDone) && Date.now() < waitUntil) await sleep(50);
+    if (!statusDone)
+      problems.push(`compute status did not answer while compute run was stopped (${plan.pauseMs} ms + 15 s)`);
+    if (!sweepDone)
+      problems.push(`compute sweep did not finish while compute run was stopped (${plan.pauseMs} ms + 15 s)`);
+    child.kill('SIGCONT');
+    const [statused, swept] = await Promise.all([status, sweep]);
+    notes.push(
+      `while stopped: compute status exited ${statused.code}${statused.code === 0 ? `, ${stalled(statused.stdout)}` : ''}`,
+    );
+    notes.push(
+      `while stopped: compute sweep exited ${swept.code} (${sweepDone ? 'before' : 'after'} SIGCONT): ${short(swept.code === 0 ? swept.stdout : swept.stderr + swept.stdout)}`,
+    );
+    // A clear refusal (the stopped process holds the warehouse file, or the state file locked) is fine; any other
+    // failure is not.
+    if (statused.code !== 0 && !refused(statused))
+      problems.push(`compute status (run stopped) exited ${statused.code}: ${short(statused.stderr)}`);
+    if (swept.code !== 0 && !refused(swept))
+      problems.push(`compute sweep (run stopped) exited ${swept.code}: ${short(swept.stderr + swept.stdout)}`);
+  }
+  const ran = await run;
+  notes.push(`compute run exited ${ran.code}${ran.stderr.trim() === '' ? '' : `: ${short(ran.stderr)}`}`);
+  if (ran.code !== 0) problems.push(`compute run (paused and continued) exited ${ran.code}: ${short(ran.stderr)}`);
+  const left = await running(root, shape);
+  if (left.length > 0) {
+    problems.push(`left running by compute run after the pause: ${left.join(', ')}`);
+    const swept = await cli(['sweep', '--json', '--project', root]);
+    if (swept.code !== 0) problems.push(`compute sweep exited ${swept.code}: ${short(swept.stderr + swept.stdout)}`);
+    const still = await running(root, shape);
+    if (still.length > 0) problems.push(`left running after the sweep: ${still.join(', ')}`);
+  }
+  problems.push(...compare(expected, await statusView(root, shape)));
+  return [...problems, ...(await duplicates(root))];
+}
+
+/**
+ * A `compute run` child killed (SIGKILL) `afterMs` in, then `compute sweep` and `compute run` again. With an
+ * offset plan the killed run's wall clock is shifted by `runOffsetS` and the sweep's by `sweepOffsetS` (the sweep
+ * is then a child too); the run again is at the true clock.
+ */
+async function killed(
+  root: string,
+  shape: Shape,
+  afterMs: number,
+  expected: View,
+  children: Set<ChildProcess>,
+  offsets?: { runOffsetS: number; sweepOffsetS: number },
+  notes: string[] = [],
+): Promise<string[]> {
+  const dates = ['--date', shape.dates[0]!, '--to', shape.dates[shape.dates.length - 1]!];
+  const child = spawnCompute(['run', ...dates, '--project', root], children, offsets?.runOffsetS);
+  child.stdout?.resume();
+  child.stderr?.resume();
+  await Promise.race([exitOf(child), sleep(afterMs)]);
+  child.kill('SIGKILL');
+  await exitOf(child);
+  const problems: string[] = [];
+  const swept =
+    offsets === undefined
+      ? await cli(['sweep', '--json', '--project', root])
+      : await finished(spawnCompute(['sweep', '--json', '--project', root], children, offsets.sweepOffsetS));
+  notes.push(`compute sweep exited ${swept.code}: ${short(swept.stdout)}`);
+  if (swept.code !== 0) problems.push(`compute sweep exited ${swept.code}: ${swept.stderr}${swept.stdout}`);
+  for (const left of await running(root, shape)) problems.push(`${left} left running after the sweep`);
   // A run again skips what is done and redoes the rest; the stored values must be a clean run's.
   const again = await cli(['run', ...dates, '--json', '--project', root]);
-  if (again.code !== 0) problems.push(`compute run again exited ${again.code}: ${again.stderr.slice(0, 500)}`);
+  if (again.code !== 0) problems.push(`compute run again exited ${again.code}: ${unfinished(again)}`);
   for (const date of shape.dates) {
     const status = json<{ computations: Array<{ name: string; status: string; resultHash: string | null }> }>(
       await cli(['status', '--date', date, '--json', '--project', root]),

@@ -29,7 +29,8 @@ async function worker(): Promise<void> {
     const result = await runIteration(seed);
     done++;
     if (result.fired) fired++;
-    const kind = result.fault.split(' ')[0]!.replace(/#.*/, '');
+    // Faults by their first target; the other plans by kind (kill, pause, offset, crash, duplicates).
+    const kind = result.kind === 'faults' ? result.fault.split(' ')[0]!.replace(/#.*/, '') : result.kind;
     kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
     if (result.problems.length > 0) {
       failures.push(result);
@@ -37,6 +38,7 @@ async function worker(): Promise<void> {
         `\nFAIL seed ${seed} (${result.fault}, ${result.ms} ms):\n  ${result.problems.join('\n  ')}\n  replay: npm run chaos -- --seed ${seed}\n`,
       );
     } else if (replay) process.stdout.write(`ok seed ${seed} (${result.fault}, ${result.ms} ms)\n`);
+    if (replay && result.notes.length > 0) process.stdout.write(`  ${result.notes.join('\n  ')}\n`);
     else process.stdout.write(done % 50 === 0 ? `${done}\n` : '.');
   }
 }
@@ -47,6 +49,6 @@ const seconds = ((Date.now() - started) / 1000).toFixed(1);
 process.stdout.write(
   `\nchaos: ${iterations} iterations in ${seconds} s, ${failures.length} failed${failures.length > 0 ? ` (seeds ${failures.map((f) => f.seed).join(', ')})` : ''}\n` +
     `the fault happened in ${fired} of them (a call past a run's last one never does)\n` +
-    `faults by first target: ${[...kinds.entries()].map(([k, n]) => `${k} ${n}`).join(', ')}\n`,
+    `by kind (faults by first target): ${[...kinds.entries()].map(([k, n]) => `${k} ${n}`).join(', ')}\n`,
 );
 process.exitCode = failures.length > 0 ? 1 : 0;

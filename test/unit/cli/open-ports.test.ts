@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { DatabaseSync } from 'node:sqlite';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openPorts } from '../../../cli/open-ports.ts';
 import { openStateStore } from '../../../cli/wiring.ts';
@@ -93,4 +94,25 @@ describe('openPorts, the one composition root', () => {
       "openPorts(service) needs the project's manifest",
     );
   });
+
+  it('refuses clearly when another process holds the state file locked (a compute run stopped while creating it)', async () => {
+    const { config } = await projectWith({
+      'computations/hello.ts': computationSource({ name: 'Hello', type: 'global' }),
+    });
+    const path = join(config.root, '.compute/state.sqlite');
+    mkdirSync(dirname(path), { recursive: true });
+    // The chaos test's paused executor (seed 2540279): SIGSTOP while its first open of the file held the lock.
+    const holder = new DatabaseSync(path);
+    holder.exec('BEGIN EXCLUSIVE');
+    try {
+      const refused = await openStateStore(config, {}).catch((error: unknown) => error);
+      expect(refused).toBeInstanceOf(UserError);
+      expect((refused as UserError).code).toBe('PROJECT_BUSY');
+      expect((refused as UserError).message).toContain(`The state file ${path} is locked by another process`);
+    } finally {
+      holder.close();
+    }
+    // Let go of, it opens.
+    await (await openStateStore(config, {})).close();
+  }, 30_000);
 });
