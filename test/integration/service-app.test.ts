@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { VersionSkewError } from '../../shared/errors.ts';
+import { RetryLaterError, VersionSkewError } from '../../shared/errors.ts';
 import { createServiceApp } from '../../shared/http/service-app.ts';
 import { createLogger } from '../../shared/logging/logger.ts';
 import type { ComputeEvent } from '../../shared/events/contracts.ts';
@@ -162,6 +162,18 @@ describe('service app over HTTP', () => {
     expect((await post(pushBody(PASS))).status).toBe(500);
     failNext = new VersionSkewError('Totals', 'a'.repeat(64), 'b'.repeat(64));
     expect((await post(pushBody(PASS))).status).toBe(409);
+  });
+
+  it('answers 503 with a fixed text and logs a warning when the work is held by a quiet holder (come back later)', async () => {
+    failNext = new RetryLaterError('Totals on 2026-01-26: its finalization has sent no heartbeat for 130 s');
+    const answer = await post(pushBody(PASS));
+    expect(answer.status).toBe(503);
+    expect(await answer.text()).not.toContain('heartbeat for 130 s');
+    expect(logs.at(-1)).toMatchObject({
+      severity: 'WARNING',
+      code: 'RETRY_LATER',
+      message: expect.stringContaining('130 s'),
+    });
   });
 
   it('tags the log lines a request causes with its Cloud Logging trace', async () => {

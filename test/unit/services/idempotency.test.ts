@@ -7,6 +7,7 @@ import { ManualClock } from '../../../shared/ports/clock.ts';
 import { loadProjectConfig } from '../../../shared/project/project-config.ts';
 import { ledgerKey } from '../../../shared/batches/batch-files.ts';
 import { StaleLeaseError } from '../../../shared/ports/state-store.ts';
+import { RetryLaterError } from '../../../shared/errors.ts';
 import { acquireLease, releaseLease } from '../../../shared/state/leases.ts';
 import { finalizeBatches } from '../../../executor/finalize.ts';
 import { ManualBus } from '../../support/manual-bus.ts';
@@ -274,6 +275,31 @@ describe('executor', () => {
     const lease = (await state.leases.get({ computation: 'Totals', date: D }))!;
     expect(lease.token).toBeGreaterThan(held.token);
     expect(lease.attempt).toBe(held.attempt);
+  });
+
+  it('a finalizer that went quiet (step claimed, lease silent, not released): its completion comes back until the lease is stale, then takes it over and finalizes', async () => {
+    // Lease TTL 1 s: heartbeats every 200 ms, so 400 ms of silence is two missed heartbeats.
+    const { bus, request, state } = await open({ leaseTtlSeconds: 1 });
+    await bus.deliver(request);
+    await bus.drain((e) => e.type === 'pass.ready' || e.type === 'batch.ready');
+    const held = (await state.leases.get({ computation: 'Totals', date: D }))!;
+    // What a paused (SIGSTOP) or vanished finalizer leaves: its finalize step claimed, its lease held and silent.
+    await state.runs.claimStep(RUN, `finalize/${D}/Totals/${held.attempt}/${held.token}`);
+    const [completion, ...others] = bus.take((e) => e.type === 'batch.completed' && e.computation === 'Totals');
+    await new Promise((r) => setTimeout(r, 550));
+    // Not stale yet: answered "retry later" (503), not acknowledged as if the finalizer would finish.
+    await expect(bus.deliver(completion!)).rejects.toBeInstanceOf(RetryLaterError);
+    expect((await state.leases.get({ computation: 'Totals', date: D }))!.token).toBe(held.token);
+    await new Promise((r) => setTimeout(r, 600));
+    // Stale now: the redelivery takes the lease for the same attempt and finalizes, no sweep.
+    await bus.deliver(completion!);
+    expect(await state.states.get(D, 'Totals')).toMatchObject({ status: 'completed', runId: RUN });
+    const lease = (await state.leases.get({ computation: 'Totals', date: D }))!;
+    expect(lease.token).toBeGreaterThan(held.token);
+    expect(lease.attempt).toBe(held.attempt);
+    // The other completions of that attempt find it done.
+    for (const event of others) await bus.deliver(event);
+    expect(await state.states.get(D, 'Totals')).toMatchObject({ status: 'completed', runId: RUN });
   });
 
   it('a finalizer whose lease was taken over writes no results (zombie writes are fenced, results included)', async () => {
