@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { ComputeEvent } from '../../shared/events/contracts.ts';
 import { cli, json } from '../support/cli.ts';
 import { runProject, sql, type RunOutcome } from '../support/embedded.ts';
@@ -8,6 +7,7 @@ import { FaultInjector, type Fault } from '../support/faults.ts';
 import { BODIES, scenarioProject } from '../support/scenario.ts';
 import { PACKAGE_ROOT } from '../support/temp-project.ts';
 import { random } from '../support/random.ts';
+import { shiftedClock } from '../support/shifted-clock.ts';
 
 /**
  * One chaos iteration (Temporal's omes and fuzzers are the model): a small
@@ -310,7 +310,6 @@ async function inProcess(
   return [...problems, ...(await duplicates(root))];
 }
 
-const CLOCK_OFFSET = join(PACKAGE_ROOT, 'test/support/clock-offset.mjs');
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Resolves once the child has exited (at once when it already has). */
@@ -321,10 +320,10 @@ function exitOf(child: ChildProcess): Promise<void> {
 
 /** `bin/compute.js ARGS` as a child process (its wall clock shifted by `offsetS` seconds when given), kept in `children`. */
 function spawnCompute(args: string[], children: Set<ChildProcess>, offsetS = 0): ChildProcess {
-  const preload = offsetS === 0 ? [] : ['--import', pathToFileURL(CLOCK_OFFSET).href];
-  const child = spawn(process.execPath, [...preload, join(PACKAGE_ROOT, 'bin/compute.js'), ...args], {
+  const clock = shiftedClock(offsetS * 1000);
+  const child = spawn(process.execPath, [...clock.execArgv, join(PACKAGE_ROOT, 'bin/compute.js'), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, COMPUTE_TEST_CLOCK_OFFSET_MS: String(offsetS * 1000) },
+    env: { ...process.env, ...clock.env },
   });
   children.add(child);
   child.once('exit', () => children.delete(child));

@@ -1,16 +1,15 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { emulatorMissing } from '../support/emulators.ts';
 import { topologyPerTest } from '../support/topology-hooks.ts';
 import { runProject } from '../support/embedded.ts';
 import { BODIES, scenarioProject } from '../support/scenario.ts';
 import { checkInvariants, runManually, startSweeping } from '../support/topology.ts';
+import { shiftedClock } from '../support/shifted-clock.ts';
 
 const D = '2026-01-26';
 const missing = emulatorMissing('pubsub') ?? emulatorMissing('firestore');
-const PRELOAD = pathToFileURL(join(import.meta.dirname, '../support/clock-offset.mjs')).href;
 const OFFSET_MS = -20_000;
 /** Every run of Totals' process() leaves a line; e001 takes 16 s, longer than the 10 s lease TTL. */
 const COUNTED_TOTALS = `(await import('node:fs')).appendFileSync(new URL('../RUNS', import.meta.url), ctx.entityId + '\\n');
@@ -40,7 +39,7 @@ describe.skipIf(missing !== null)('clock skew between hosts (emulators)', () => 
     const topology = await topologies.start({
       execution: { leaseTtlSeconds: 10 },
       bodies: { totals: COUNTED_TOTALS },
-      workerEnv: { NODE_OPTIONS: `--import ${PRELOAD}`, COMPUTE_TEST_CLOCK_OFFSET_MS: String(OFFSET_MS) },
+      workerEnv: { NODE_OPTIONS: shiftedClock(OFFSET_MS).execArgv.join(' '), ...shiftedClock(OFFSET_MS).env },
     });
     const sweeping = startSweeping(topology, 1000);
     let status: string;
@@ -56,11 +55,11 @@ describe.skipIf(missing !== null)('clock skew between hosts (emulators)', () => 
       .map((line) => Date.parse((JSON.parse(line) as { time: string }).time));
     expect(stamps.length).toBeGreaterThan(0);
     expect(Math.max(...stamps)).toBeLessThan(Date.now() + OFFSET_MS / 2);
-    // The one lease each computation was given was never taken over.
+    // No lease was taken over: every takeover (sweep, a quiet holder's completion, an adopted plan) says "Took … over".
+    // (A token past 1 alone proves nothing: a pass.ready the sweep sent again may take a lease its holder has just
+    // released on finishing, read the final state under it and let go.)
     const executorLog = topology.executor.stdout.join('\n');
-    expect(executorLog).not.toContain('Took the lease');
-    for (const name of ['Totals', 'Doubled', 'Summary', 'Streak'])
-      expect((await topology.store.leases.get({ computation: name, date: D }))?.token, name).toBe(1);
+    expect(executorLog).not.toMatch(/Took .* over/);
     // Each planned entity ran once: no batch ran again.
     const planned = (await topology.store.states.get(D, 'Totals'))?.counts?.planned;
     const runs = (await readFile(join(topology.project.root, 'RUNS'), 'utf8')).trim().split('\n');

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { scenarioProject } from '../support/scenario.ts';
+import { shiftedClock } from '../support/shifted-clock.ts';
 import { PACKAGE_ROOT } from '../support/temp-project.ts';
 
 const D = '2026-01-26';
@@ -11,8 +12,7 @@ function runShifted(root: string, offsetMs: number): Promise<{ code: number | nu
   const child = spawn(
     process.execPath,
     [
-      '--import',
-      join(PACKAGE_ROOT, 'test/support/clock-offset.mjs'),
+      ...shiftedClock(offsetMs).execArgv,
       join(PACKAGE_ROOT, 'bin/compute.js'),
       'run',
       '--date',
@@ -21,7 +21,7 @@ function runShifted(root: string, offsetMs: number): Promise<{ code: number | nu
       '--project',
       root,
     ],
-    { env: { ...process.env, COMPUTE_TEST_CLOCK_OFFSET_MS: String(offsetMs) }, stdio: ['ignore', 'pipe', 'pipe'] },
+    { env: { ...process.env, ...shiftedClock(offsetMs).env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stdout = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

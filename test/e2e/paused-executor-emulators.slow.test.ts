@@ -4,7 +4,8 @@ import { EMULATOR_CLIENT_OPTIONS } from '../../cli/pubsub-wiring.ts';
 import { BigqueryResultStore } from '../../shared/adapters/bigquery/bigquery-results.ts';
 import { FirestoreStateStore } from '../../shared/adapters/firestore/firestore-state-store.ts';
 import { attemptOf } from '../../shared/state/leases.ts';
-import { emulatorMissing, startEmulator, uniqueName, type Emulator } from '../support/emulators.ts';
+import { emulatorMissing, uniqueName } from '../support/emulators.ts';
+import { emulatorsPerFile } from '../support/topology-hooks.ts';
 import { FakeBigQuery } from '../support/fake-bigquery/server.ts';
 import { standInWarehouse } from '../support/fake-bigquery/storage-read.ts';
 import { emulatorFirestore } from '../support/firestore.ts';
@@ -46,13 +47,10 @@ interface Scene {
 }
 
 describe.skipIf(missing !== null)('a paused executor (SIGSTOP) on the emulators', () => {
-  let pubsub: Emulator;
-  let firestore: Emulator;
+  const emulators = emulatorsPerFile();
   let fake: FakeBigQuery;
 
   beforeAll(async () => {
-    [pubsub, firestore] = await Promise.all([startEmulator('pubsub'), startEmulator('firestore')]);
-    process.env.PUBSUB_EMULATOR_HOST = pubsub.host;
     fake = await FakeBigQuery.start(PROJECT);
     await fake.dataset('facts', 'US');
     await fake.table('facts', 'trades', { columns: { date: 'DATE', user_id: 'STRING', qty: 'INT64' } });
@@ -63,8 +61,6 @@ describe.skipIf(missing !== null)('a paused executor (SIGSTOP) on the emulators'
 
   afterAll(async () => {
     await fake?.close();
-    await Promise.all([pubsub?.stop(), firestore?.stop()]);
-    delete process.env.PUBSUB_EMULATOR_HOST;
   }, 60_000);
 
   /**
@@ -96,7 +92,7 @@ describe.skipIf(missing !== null)('a paused executor (SIGSTOP) on the emulators'
         "const all = ctx.getDependency('Positions'); return { qty: Object.values(all).reduce((s, p) => s + p.qty, 0), entities: Object.keys(all).length };",
       ),
     });
-    const env = { PUBSUB_EMULATOR_HOST: pubsub.host, FIRESTORE_EMULATOR_HOST: firestore.host };
+    const env = emulators.env;
     const executors = await Promise.all([
       serve(project.root, 'planner,executor', env),
       serve(project.root, 'planner,executor', env),
@@ -108,7 +104,9 @@ describe.skipIf(missing !== null)('a paused executor (SIGSTOP) on the emulators'
       { timeoutMs: ACK_DEADLINE_S * 1000 },
     );
     const balancer = await roundRobinProxy(workers.map((w) => w.url));
-    const store = new FirestoreStateStore(emulatorFirestore(firestore.host, PROJECT_ID), { collectionPrefix: prefix });
+    const store = new FirestoreStateStore(emulatorFirestore(emulators.firestore.host, PROJECT_ID), {
+      collectionPrefix: prefix,
+    });
     let paused: Service | undefined;
     try {
       await bootstrap(project.root, { executor: front.url, worker: balancer.url }, env);

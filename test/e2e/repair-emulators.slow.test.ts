@@ -2,7 +2,8 @@ import { rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runProject, sql } from '../support/embedded.ts';
-import { emulatorMissing, startEmulator, type Emulator } from '../support/emulators.ts';
+import { emulatorMissing } from '../support/emulators.ts';
+import { emulatorsPerFile } from '../support/topology-hooks.ts';
 import { BODIES, failWhileMarked, scenarioProject } from '../support/scenario.ts';
 import {
   checkInvariants,
@@ -26,14 +27,11 @@ const CORRECTION = `UPDATE events SET value = value + 100 WHERE date = DATE '${D
  * carries the historical chain forward; every value then equals a clean run.
  */
 describe.skipIf(missing !== null)('the repair window on the emulators', () => {
-  let pubsub: Emulator;
-  let firestore: Emulator;
+  const emulators = emulatorsPerFile();
   let topology: Topology;
 
   beforeAll(async () => {
-    [pubsub, firestore] = await Promise.all([startEmulator('pubsub'), startEmulator('firestore')]);
-    process.env.PUBSUB_EMULATOR_HOST = pubsub.host;
-    topology = await startTopology(pubsub, firestore, {
+    topology = await startTopology(emulators.pubsub, emulators.firestore, {
       entities: 12,
       dates: DATES,
       bodies: { totals: failWhileMarked('e004', BODIES.totals), streak: failWhileMarked('e005', BODIES.streak) },
@@ -42,7 +40,6 @@ describe.skipIf(missing !== null)('the repair window on the emulators', () => {
 
   afterAll(async () => {
     await topology?.close();
-    await Promise.all([pubsub?.stop(), firestore?.stop()]);
   });
 
   it('retries partial dates, picks up a late correction and carries the chain to the run date', async () => {

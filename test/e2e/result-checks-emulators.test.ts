@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { emulatorMissing, startEmulator, type Emulator } from '../support/emulators.ts';
+import { emulatorMissing } from '../support/emulators.ts';
+import { emulatorsPerFile } from '../support/topology-hooks.ts';
 import { BODIES, CONFIGS } from '../support/scenario.ts';
 import { runManually, startTopology, type Topology } from '../support/topology.ts';
 
@@ -27,20 +28,15 @@ export default class Totals extends Computation {
  * judges the results its finalization stored.
  */
 describe.skipIf(missing !== null)('result checks on the services, on the Pub/Sub and Firestore emulators', () => {
-  let pubsub: Emulator;
-  let firestore: Emulator;
+  const emulators = emulatorsPerFile();
   let topology: Topology;
 
   beforeAll(async () => {
-    [pubsub, firestore] = await Promise.all([startEmulator('pubsub'), startEmulator('firestore')]);
-    process.env.PUBSUB_EMULATOR_HOST = pubsub.host;
-    topology = await startTopology(pubsub, firestore, { dates: [D] });
+    topology = await startTopology(emulators.pubsub, emulators.firestore, { dates: [D] });
   }, 180_000);
 
   afterAll(async () => {
     await topology?.close();
-    await Promise.all([pubsub?.stop(), firestore?.stop()]);
-    delete process.env.PUBSUB_EMULATOR_HOST;
   }, 60_000);
 
   const states = async () => Object.fromEntries((await topology.store.states.list(D)).map((s) => [s.computation, s]));

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FirestoreStateStore } from '../../shared/adapters/firestore/firestore-state-store.ts';
 import { WEEKDAYS } from '../../shared/model/config-schema.ts';
 import { cli, json } from '../support/cli.ts';
-import { emulatorMissing, startEmulator, uniqueName, type Emulator } from '../support/emulators.ts';
+import { emulatorMissing, uniqueName } from '../support/emulators.ts';
+import { emulatorsPerFile } from '../support/topology-hooks.ts';
 import { emulatorFirestore } from '../support/firestore.ts';
 import { computationFile, scenarioProject } from '../support/scenario.ts';
 import type { TempProject } from '../support/temp-project.ts';
@@ -20,8 +21,7 @@ const DAY_MS = 86_400_000;
  * computations scheduled at 02:00 and due on that date.
  */
 describe.skipIf(missing !== null)('a scheduled run on the Pub/Sub and Firestore emulators', () => {
-  let pubsub: Emulator;
-  let firestore: Emulator;
+  const emulators = emulatorsPerFile();
   let project: TempProject;
   let services: Service[] = [];
   let store: FirestoreStateStore;
@@ -30,8 +30,6 @@ describe.skipIf(missing !== null)('a scheduled run on the Pub/Sub and Firestore 
   let otherDay: string;
 
   beforeAll(async () => {
-    [pubsub, firestore] = await Promise.all([startEmulator('pubsub'), startEmulator('firestore')]);
-    process.env.PUBSUB_EMULATOR_HOST = pubsub.host;
     prefix = uniqueName('sched');
     yesterday = new Date(Date.now() - DAY_MS).toISOString().slice(0, 10);
     const weekday = WEEKDAYS[new Date(`${yesterday}T00:00:00Z`).getUTCDay()]!;
@@ -61,17 +59,18 @@ describe.skipIf(missing !== null)('a scheduled run on the Pub/Sub and Firestore 
       'computations/evening.js',
       computationFile('Evening', { type: 'global', schedule: { time: '18:00' } }, 'return 1;'),
     );
-    const env = { PUBSUB_EMULATOR_HOST: pubsub.host, FIRESTORE_EMULATOR_HOST: firestore.host };
+    const env = emulators.env;
     services = await Promise.all([serve(project.root, 'planner,executor', env), serve(project.root, 'worker', env)]);
     await bootstrap(project.root, { executor: services[0]!.url, worker: services[1]!.url }, env);
-    store = new FirestoreStateStore(emulatorFirestore(firestore.host, PROJECT_ID), { collectionPrefix: prefix });
+    store = new FirestoreStateStore(emulatorFirestore(emulators.firestore.host, PROJECT_ID), {
+      collectionPrefix: prefix,
+    });
   }, 180_000);
 
   afterAll(async () => {
     await Promise.all(services.map((s) => stop(s)));
     await store?.close();
     await project?.remove();
-    await Promise.all([pubsub?.stop(), firestore?.stop()]);
   });
 
   it("publishes the 02:00 job's message and runs yesterday's due computations only", async () => {

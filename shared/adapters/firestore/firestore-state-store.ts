@@ -113,7 +113,10 @@ function stateOf(snapshot: {
 }
 
 /** A run record as read, with the store's time of its creation (its document's create time). */
-function runOf(snapshot: { data(): Record<string, unknown> | undefined; createTime?: Timestamp }): RunRecord | null {
+function runRecordOf(snapshot: {
+  data(): Record<string, unknown> | undefined;
+  createTime?: Timestamp;
+}): RunRecord | null {
   const run = withoutTtl<RunRecord>(snapshot.data());
   const at = millisOf(snapshot.createTime);
   return run === null || at === 0 ? run : { ...run, createdAtMs: at };
@@ -285,12 +288,14 @@ export class FirestoreStateStore implements StateStore {
     const ref = (runId: string) => this.#collection('runs').doc(docId(runId));
     return {
       create: (run) => createIfAbsent(ref(run.runId), this.#expiring(plain(withoutStamps(run)))),
-      get: async (runId) => runOf(await ref(runId).get()),
+      get: async (runId) => runRecordOf(await ref(runId).get()),
       update: async (runId, patch) => {
         await ref(runId).update(this.#expiring(plain(withoutStamps(patch))));
       },
       list: async (limit) =>
-        (await this.#collection('runs').orderBy('startedAt', 'desc').limit(limit).get()).docs.map((doc) => runOf(doc)!),
+        (await this.#collection('runs').orderBy('startedAt', 'desc').limit(limit).get()).docs.map((doc) =>
+          runRecordOf(doc)!,
+        ),
       claimStep: (runId, step) =>
         createIfAbsent(ref(runId).collection('steps').doc(docId(step)), this.#expiring({ step })),
       steps: async (runId, prefix) => {
